@@ -59,7 +59,8 @@ struct _CxCommand
   gint64 time;     /* real time, µs */
   gint64 started;  /* monotonic, µs */
   gint64 deadline; /* monotonic, µs */
-  GList link;      /* in the bus's pending queue, sorted by deadline */
+  guint timeout_ms;
+  GList link; /* in the bus's pending queue, sorted by deadline */
   guint in_pending : 1;
 };
 
@@ -70,7 +71,7 @@ void _cx_event_init_static (CxEventReal *event, const char *publisher, const cha
 /* cx-command.c */
 CxCommand *_cx_command_new (CxBus *bus, GTask *task, const char *commander, const char *name,
                             const char *ns, const char *short_name, JsonNode *data,
-                            gint64 deadline);
+                            guint timeout_ms);
 void _cx_command_set_data (CxCommand *self, JsonNode *data);
 
 /* cx-plugin.c */

@@ -175,10 +175,9 @@ timer_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
     {
       g_autoptr (CxCommand) command = g_object_ref (head->data);
 
-      cx_command_reject (command,
-                         g_error_new (CX_BUS_ERROR, CX_BUS_ERROR_TIMED_OUT,
-                                      _ ("%s was not answered within %u ms"), command->name,
-                                      (guint) ((command->deadline - command->started) / 1000)));
+      cx_command_reject (command, g_error_new (CX_BUS_ERROR, CX_BUS_ERROR_TIMED_OUT,
+                                               _ ("%s was not answered within %u ms"),
+                                               command->name, command->timeout_ms));
     }
 
   head = g_queue_peek_head_link (&self->pending);
@@ -411,7 +410,6 @@ cx_bus_command_async (CxBus *self, CxPlugin *commander, const char *command, Jso
   const CommandName *name;
   const char *commander_name;
   CxPlugin *plugin;
-  gint64 deadline;
 
   g_return_if_fail (CX_IS_BUS (self));
   g_return_if_fail (commander == NULL || CX_IS_PLUGIN (commander));
@@ -442,10 +440,8 @@ cx_bus_command_async (CxBus *self, CxPlugin *commander, const char *command, Jso
         }
     }
 
-  deadline = g_get_monotonic_time () +
-             (gint64) (timeout_ms ? timeout_ms : self->default_timeout) * G_TIME_SPAN_MILLISECOND;
   call = _cx_command_new (self, task, commander_name, name->full, name->ns, name->short_name, data,
-                          deadline);
+                          timeout_ms ? timeout_ms : self->default_timeout);
 
   if (!cx_plugin_is_ready (plugin))
     {

@@ -58,7 +58,7 @@ cancelled_cb (GCancellable *cancellable, CxCommand *self)
 
 CxCommand *
 _cx_command_new (CxBus *bus, GTask *task, const char *commander, const char *name, const char *ns,
-                 const char *short_name, JsonNode *data, gint64 deadline)
+                 const char *short_name, JsonNode *data, guint timeout_ms)
 {
   CxCommand *self = g_object_new (CX_TYPE_COMMAND, NULL);
   GCancellable *cancellable = g_task_get_cancellable (task);
@@ -72,7 +72,8 @@ _cx_command_new (CxBus *bus, GTask *task, const char *commander, const char *nam
   self->data = data ? json_node_ref (data) : NULL;
   self->time = g_get_real_time ();
   self->started = g_get_monotonic_time ();
-  self->deadline = deadline;
+  self->timeout_ms = timeout_ms;
+  self->deadline = self->started + (gint64) timeout_ms * G_TIME_SPAN_MILLISECOND;
 
   if (cancellable != NULL)
     {
