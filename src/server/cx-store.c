@@ -1,0 +1,455 @@
+/* cx-store.c: the CxStore interface (each call checks its arguments and goes to the
+ * implementation), its error domain, and the plain structs it hands out. */
+#define G_LOG_DOMAIN "cx-store"
+
+#include "config.h"
+
+#include "server/cx-store.h"
+
+G_DEFINE_QUARK (cx - store - error - quark, cx_store_error)
+
+G_DEFINE_INTERFACE (CxStore, cx_store, G_TYPE_OBJECT)
+
+static void
+cx_store_default_init (CxStoreInterface *iface)
+{
+}
+
+void
+cx_chat_free (CxChat *chat)
+{
+  if (chat == NULL)
+    return;
+
+  g_free (chat->id);
+  g_free (chat->service);
+  g_free (chat->queue);
+  g_free (chat->secure_key);
+  g_free (chat->alias);
+  g_free (chat->user_id);
+  g_free (chat->nickname);
+  g_free (chat->first_name);
+  g_free (chat->last_name);
+  g_free (chat->email);
+  g_free (chat->subject);
+  g_clear_pointer (&chat->user_data, json_node_unref);
+  g_free (chat->agent);
+  g_free (chat);
+}
+
+CxChat *
+cx_chat_copy (const CxChat *chat)
+{
+  CxChat *copy;
+
+  g_return_val_if_fail (chat != NULL, NULL);
+
+  copy = g_new0 (CxChat, 1);
+  copy->id = g_strdup (chat->id);
+  copy->service = g_strdup (chat->service);
+  copy->queue = g_strdup (chat->queue);
+  copy->secure_key = g_strdup (chat->secure_key);
+  copy->alias = g_strdup (chat->alias);
+  copy->user_id = g_strdup (chat->user_id);
+  copy->nickname = g_strdup (chat->nickname);
+  copy->first_name = g_strdup (chat->first_name);
+  copy->last_name = g_strdup (chat->last_name);
+  copy->email = g_strdup (chat->email);
+  copy->subject = g_strdup (chat->subject);
+  copy->user_data = chat->user_data ? json_node_copy (chat->user_data) : NULL;
+  copy->state = chat->state;
+  copy->agent = g_strdup (chat->agent);
+  copy->created_at = chat->created_at;
+  copy->queued_at = chat->queued_at;
+  copy->accepted_at = chat->accepted_at;
+  copy->ended_at = chat->ended_at;
+  copy->next_index = chat->next_index;
+
+  return copy;
+}
+
+void
+cx_agent_free (CxAgent *agent)
+{
+  if (agent == NULL)
+    return;
+
+  g_free (agent->username);
+  g_free (agent->display_name);
+  g_free (agent->password_hash);
+  g_strfreev (agent->queues);
+  g_free (agent->reason);
+  g_free (agent);
+}
+
+void
+cx_invitation_free (CxInvitation *invitation)
+{
+  if (invitation == NULL)
+    return;
+
+  g_free (invitation->chat_id);
+  g_free (invitation->agent);
+  g_free (invitation);
+}
+
+void
+cx_file_free (CxFile *file)
+{
+  if (file == NULL)
+    return;
+
+  g_free (file->id);
+  g_free (file->chat_id);
+  g_free (file->name);
+  g_free (file->content_type);
+  g_clear_pointer (&file->data, g_bytes_unref);
+  g_free (file);
+}
+
+void
+cx_callback_free (CxCallback *callback)
+{
+  if (callback == NULL)
+    return;
+
+  g_free (callback->id);
+  g_free (callback->service);
+  g_free (callback->customer_number);
+  g_free (callback->state);
+  g_clear_pointer (&callback->properties, json_node_unref);
+  g_free (callback);
+}
+
+CxCallback *
+cx_callback_copy (const CxCallback *callback)
+{
+  CxCallback *copy;
+
+  g_return_val_if_fail (callback != NULL, NULL);
+
+  copy = g_new0 (CxCallback, 1);
+  copy->id = g_strdup (callback->id);
+  copy->service = g_strdup (callback->service);
+  copy->customer_number = g_strdup (callback->customer_number);
+  copy->state = g_strdup (callback->state);
+  copy->desired_time = callback->desired_time;
+  copy->expiration_time = callback->expiration_time;
+  copy->created_at = callback->created_at;
+  copy->properties = callback->properties ? json_node_copy (callback->properties) : NULL;
+
+  return copy;
+}
+
+/* Chats */
+
+gboolean
+cx_store_create_chat (CxStore *self, const CxChat *chat, GError **error)
+{
+  g_return_val_if_fail (CX_IS_STORE (self), FALSE);
+  g_return_val_if_fail (chat != NULL, FALSE);
+  g_return_val_if_fail (chat->id != NULL, FALSE);
+  g_return_val_if_fail (chat->service != NULL, FALSE);
+  g_return_val_if_fail (chat->queue != NULL, FALSE);
+  g_return_val_if_fail (chat->secure_key != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return CX_STORE_GET_IFACE (self)->create_chat (self, chat, error);
+}
+
+CxChat *
+cx_store_get_chat (CxStore *self, const char *chat_id, GError **error)
+{
+  g_return_val_if_fail (CX_IS_STORE (self), NULL);
+  g_return_val_if_fail (chat_id != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return CX_STORE_GET_IFACE (self)->get_chat (self, chat_id, error);
+}
+
+gboolean
+cx_store_append (CxStore *self, const char *chat_id, GPtrArray *messages, const CxChat *update,
+                 GError **error)
+{
+  g_return_val_if_fail (CX_IS_STORE (self), FALSE);
+  g_return_val_if_fail (chat_id != NULL, FALSE);
+  g_return_val_if_fail (update == NULL || update->queue != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return CX_STORE_GET_IFACE (self)->append (self, chat_id, messages, update, error);
+}
+
+GPtrArray *
+cx_store_get_messages (CxStore *self, const char *chat_id, guint from, guint limit, GError **error)
+{
+  g_return_val_if_fail (CX_IS_STORE (self), NULL);
+  g_return_val_if_fail (chat_id != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return CX_STORE_GET_IFACE (self)->get_messages (self, chat_id, from, limit, error);
+}
+
+GPtrArray *
+cx_store_list_open_chats (CxStore *self, const char *queue, const char *agent, GError **error)
+{
+  g_return_val_if_fail (CX_IS_STORE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return CX_STORE_GET_IFACE (self)->list_open_chats (self, queue, agent, error);
+}
+
+gboolean
+cx_store_queue_position (CxStore *self, const char *chat_id, guint *position, GError **error)
+{
+  g_return_val_if_fail (CX_IS_STORE (self), FALSE);
+  g_return_val_if_fail (chat_id != NULL, FALSE);
+  g_return_val_if_fail (position != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return CX_STORE_GET_IFACE (self)->queue_position (self, chat_id, position, error);
+}
+
+gboolean
+cx_store_queue_stats (CxStore *self, const char *queue, gint64 since, guint *waiting,
+                      gint64 *mean_handle_ms, GError **error)
+{
+  g_return_val_if_fail (CX_IS_STORE (self), FALSE);
+  g_return_val_if_fail (queue != NULL, FALSE);
+  g_return_val_if_fail (waiting != NULL, FALSE);
+  g_return_val_if_fail (mean_handle_ms != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return CX_STORE_GET_IFACE (self)->queue_stats (self, queue, since, waiting, mean_handle_ms,
+                                                 error);
+}
+
+/* Files */
+
+gboolean
+cx_store_add_file (CxStore *self, const CxFile *file, GError **error)
+{
+  g_return_val_if_fail (CX_IS_STORE (self), FALSE);
+  g_return_val_if_fail (file != NULL, FALSE);
+  g_return_val_if_fail (file->id != NULL, FALSE);
+  g_return_val_if_fail (file->chat_id != NULL, FALSE);
+  g_return_val_if_fail (file->name != NULL, FALSE);
+  g_return_val_if_fail (file->content_type != NULL, FALSE);
+  g_return_val_if_fail (file->data != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return CX_STORE_GET_IFACE (self)->add_file (self, file, error);
+}
+
+CxFile *
+cx_store_get_file (CxStore *self, const char *chat_id, const char *file_id, GError **error)
+{
+  g_return_val_if_fail (CX_IS_STORE (self), NULL);
+  g_return_val_if_fail (chat_id != NULL, NULL);
+  g_return_val_if_fail (file_id != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return CX_STORE_GET_IFACE (self)->get_file (self, chat_id, file_id, error);
+}
+
+gboolean
+cx_store_file_usage (CxStore *self, const char *chat_id, guint *count, guint64 *total_size,
+                     GError **error)
+{
+  g_return_val_if_fail (CX_IS_STORE (self), FALSE);
+  g_return_val_if_fail (chat_id != NULL, FALSE);
+  g_return_val_if_fail (count != NULL, FALSE);
+  g_return_val_if_fail (total_size != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return CX_STORE_GET_IFACE (self)->file_usage (self, chat_id, count, total_size, error);
+}
+
+/* Agents and sessions */
+
+gboolean
+cx_store_put_agent (CxStore *self, const CxAgent *agent, GError **error)
+{
+  g_return_val_if_fail (CX_IS_STORE (self), FALSE);
+  g_return_val_if_fail (agent != NULL, FALSE);
+  g_return_val_if_fail (agent->username != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return CX_STORE_GET_IFACE (self)->put_agent (self, agent, error);
+}
+
+CxAgent *
+cx_store_get_agent (CxStore *self, const char *username, GError **error)
+{
+  g_return_val_if_fail (CX_IS_STORE (self), NULL);
+  g_return_val_if_fail (username != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return CX_STORE_GET_IFACE (self)->get_agent (self, username, error);
+}
+
+GPtrArray *
+cx_store_list_agents (CxStore *self, GError **error)
+{
+  g_return_val_if_fail (CX_IS_STORE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return CX_STORE_GET_IFACE (self)->list_agents (self, error);
+}
+
+gboolean
+cx_store_set_agent_state (CxStore *self, const char *username, CxAgentState state,
+                          const char *reason, gint64 now, GError **error)
+{
+  g_return_val_if_fail (CX_IS_STORE (self), FALSE);
+  g_return_val_if_fail (username != NULL, FALSE);
+  g_return_val_if_fail (state <= CX_AGENT_READY, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return CX_STORE_GET_IFACE (self)->set_agent_state (self, username, state, reason, now, error);
+}
+
+gboolean
+cx_store_create_session (CxStore *self, const char *token_hash, const char *username,
+                         gint64 expires_at, GError **error)
+{
+  g_return_val_if_fail (CX_IS_STORE (self), FALSE);
+  g_return_val_if_fail (token_hash != NULL, FALSE);
+  g_return_val_if_fail (username != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return CX_STORE_GET_IFACE (self)->create_session (self, token_hash, username, expires_at, error);
+}
+
+char *
+cx_store_lookup_session (CxStore *self, const char *token_hash, gint64 now, GError **error)
+{
+  g_return_val_if_fail (CX_IS_STORE (self), NULL);
+  g_return_val_if_fail (token_hash != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return CX_STORE_GET_IFACE (self)->lookup_session (self, token_hash, now, error);
+}
+
+gboolean
+cx_store_delete_session (CxStore *self, const char *token_hash, GError **error)
+{
+  g_return_val_if_fail (CX_IS_STORE (self), FALSE);
+  g_return_val_if_fail (token_hash != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return CX_STORE_GET_IFACE (self)->delete_session (self, token_hash, error);
+}
+
+/* Routing */
+
+CxInvitation *
+cx_store_offer_chat (CxStore *self, const char *chat_id, gint64 now, gint64 expires_at,
+                     gint64 skip_since, GError **error)
+{
+  g_return_val_if_fail (CX_IS_STORE (self), NULL);
+  g_return_val_if_fail (chat_id != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return CX_STORE_GET_IFACE (self)->offer_chat (self, chat_id, now, expires_at, skip_since, error);
+}
+
+CxInvitation *
+cx_store_invite_agent (CxStore *self, const char *chat_id, const char *agent, gint64 now,
+                       gint64 expires_at, GError **error)
+{
+  g_return_val_if_fail (CX_IS_STORE (self), NULL);
+  g_return_val_if_fail (chat_id != NULL, NULL);
+  g_return_val_if_fail (agent != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return CX_STORE_GET_IFACE (self)->invite_agent (self, chat_id, agent, now, expires_at, error);
+}
+
+gboolean
+cx_store_answer_invitation (CxStore *self, const char *chat_id, const char *agent,
+                            CxInvitationState state, gint64 now, GError **error)
+{
+  g_return_val_if_fail (CX_IS_STORE (self), FALSE);
+  g_return_val_if_fail (chat_id != NULL, FALSE);
+  g_return_val_if_fail (agent != NULL, FALSE);
+  g_return_val_if_fail (state > CX_INVITATION_PENDING && state <= CX_INVITATION_WITHDRAWN, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return CX_STORE_GET_IFACE (self)->answer_invitation (self, chat_id, agent, state, now, error);
+}
+
+GPtrArray *
+cx_store_list_invitations (CxStore *self, const char *agent, GError **error)
+{
+  g_return_val_if_fail (CX_IS_STORE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return CX_STORE_GET_IFACE (self)->list_invitations (self, agent, error);
+}
+
+/* Callbacks */
+
+gboolean
+cx_store_create_callback (CxStore *self, const CxCallback *callback, gint64 slot_start,
+                          gint64 slot_end, guint capacity, GError **error)
+{
+  g_return_val_if_fail (CX_IS_STORE (self), FALSE);
+  g_return_val_if_fail (callback != NULL, FALSE);
+  g_return_val_if_fail (callback->id != NULL, FALSE);
+  g_return_val_if_fail (callback->service != NULL, FALSE);
+  g_return_val_if_fail (callback->state != NULL, FALSE);
+  g_return_val_if_fail (
+      callback->properties == NULL || JSON_NODE_HOLDS_OBJECT (callback->properties), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return CX_STORE_GET_IFACE (self)->create_callback (self, callback, slot_start, slot_end, capacity,
+                                                     error);
+}
+
+CxCallback *
+cx_store_get_callback (CxStore *self, const char *id, GError **error)
+{
+  g_return_val_if_fail (CX_IS_STORE (self), NULL);
+  g_return_val_if_fail (id != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return CX_STORE_GET_IFACE (self)->get_callback (self, id, error);
+}
+
+gboolean
+cx_store_update_callback (CxStore *self, const CxCallback *callback, gint64 slot_start,
+                          gint64 slot_end, guint capacity, GError **error)
+{
+  g_return_val_if_fail (CX_IS_STORE (self), FALSE);
+  g_return_val_if_fail (callback != NULL, FALSE);
+  g_return_val_if_fail (callback->id != NULL, FALSE);
+  g_return_val_if_fail (callback->state != NULL, FALSE);
+  g_return_val_if_fail (
+      callback->properties == NULL || JSON_NODE_HOLDS_OBJECT (callback->properties), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return CX_STORE_GET_IFACE (self)->update_callback (self, callback, slot_start, slot_end, capacity,
+                                                     error);
+}
+
+GPtrArray *
+cx_store_find_callbacks (CxStore *self, const char *service, const char *key, const char *value,
+                         GError **error)
+{
+  g_return_val_if_fail (CX_IS_STORE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return CX_STORE_GET_IFACE (self)->find_callbacks (self, service, key, value, error);
+}
+
+gboolean
+cx_store_count_callbacks (CxStore *self, const char *service, gint64 start, gint64 end,
+                          guint *count, GError **error)
+{
+  g_return_val_if_fail (CX_IS_STORE (self), FALSE);
+  g_return_val_if_fail (service != NULL, FALSE);
+  g_return_val_if_fail (count != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return CX_STORE_GET_IFACE (self)->count_callbacks (self, service, start, end, count, error);
+}

@@ -1,0 +1,209 @@
+/* bench-store.c: durable appends through CxStoreSqlite, one message per transaction to 100 chats
+ * in turn, against the anchor measured in the same run: a bare INSERT + COMMIT loop on a plain
+ * sqlite3 connection with the same pragmas, on the same disk. */
+#include "config.h"
+
+#include <sqlite3.h>
+#include <time.h>
+
+#include <glib/gstdio.h>
+
+#include "server/cx-store-sqlite.h"
+
+#define CHATS 100
+#define SECONDS 2
+#define TEXT                                                                                       \
+  "Hello, I ordered a blue kettle last week and the box arrived empty. Can you help me with it?"
+
+typedef struct
+{
+  guint64 count;
+  double per_second;
+  double p50_us;
+  double p99_us;
+} Result;
+
+static gint64
+now_ns (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (gint64) ts.tv_sec * G_GINT64_CONSTANT (1000000000) + ts.tv_nsec;
+}
+
+static int
+compare_gint64 (gconstpointer a, gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a;
+  gint64 y = *(const gint64 *) b;
+
+  return (x > y) - (x < y);
+}
+
+static Result
+summarize (GArray *latencies, gint64 elapsed_ns)
+{
+  Result result = { 0 };
+
+  g_array_sort (latencies, compare_gint64);
+  result.count = latencies->len;
+  result.per_second = latencies->len / (elapsed_ns / 1e9);
+  result.p50_us = g_array_index (latencies, gint64, latencies->len / 2) / 1e3;
+  result.p99_us = g_array_index (latencies, gint64, latencies->len * 99 / 100) / 1e3;
+  return result;
+}
+
+static Result
+bench_store (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) latencies = g_array_sized_new (FALSE, FALSE, sizeof (gint64), 1 << 16);
+  CxStore *store = cx_store_sqlite_open (path, &error);
+  gint64 start, end;
+
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < CHATS; i++)
+    {
+      CxChat chat = {
+        .service = (char *) "support",
+        .queue = (char *) "support",
+        .secure_key = (char *) "key",
+        .state = CX_CHAT_ACTIVE,
+      };
+      g_autofree char *id = g_strdup_printf ("chat-%03u", i);
+
+      chat.id = id;
+      if (!cx_store_create_chat (store, &chat, &error))
+        g_error ("%s", error->message);
+    }
+
+  start = now_ns ();
+  end = start + SECONDS * G_GINT64_CONSTANT (1000000000);
+  for (guint i = 0;; i++)
+    {
+      g_autoptr (GPtrArray) messages = g_ptr_array_new_full (1, (GDestroyNotify) cx_message_unref);
+      char id[16];
+      gint64 before, after, took;
+
+      g_snprintf (id, sizeof id, "chat-%03u", i % CHATS);
+      g_ptr_array_add (messages, cx_message_new (CX_MESSAGE_TEXT, CX_PARTY_CLIENT, "Ann",
+                                                 "client-1", TEXT, 1700000000000 + i, NULL));
+
+      before = now_ns ();
+      if (!cx_store_append (store, id, messages, NULL, &error))
+        g_error ("%s", error->message);
+      after = now_ns ();
+
+      took = after - before;
+      g_array_append_val (latencies, took);
+      if (after >= end)
+        break;
+    }
+
+  g_assert_finalize_object (store);
+  return summarize (latencies, now_ns () - start);
+}
+
+static void
+check (sqlite3 *db, int rc, int expected)
+{
+  if (rc != expected)
+    g_error ("SQLite: %s", sqlite3_errmsg (db));
+}
+
+static Result
+bench_raw (const char *path)
+{
+  g_autoptr (GArray) latencies = g_array_sized_new (FALSE, FALSE, sizeof (gint64), 1 << 16);
+  sqlite3 *db = NULL;
+  sqlite3_stmt *begin, *insert, *commit;
+  gint64 start, end;
+
+  check (db, sqlite3_open (path, &db), SQLITE_OK);
+  sqlite3_busy_timeout (db, 5000);
+  check (db,
+         sqlite3_exec (db,
+                       "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+                       "PRAGMA foreign_keys = ON; CREATE TABLE t (a INTEGER, b TEXT)",
+                       NULL, NULL, NULL),
+         SQLITE_OK);
+  check (db, sqlite3_prepare_v2 (db, "BEGIN IMMEDIATE", -1, &begin, NULL), SQLITE_OK);
+  check (db, sqlite3_prepare_v2 (db, "INSERT INTO t VALUES (?, ?)", -1, &insert, NULL), SQLITE_OK);
+  check (db, sqlite3_prepare_v2 (db, "COMMIT", -1, &commit, NULL), SQLITE_OK);
+
+  start = now_ns ();
+  end = start + SECONDS * G_GINT64_CONSTANT (1000000000);
+  for (guint i = 0;; i++)
+    {
+      gint64 before = now_ns ();
+      gint64 after, took;
+
+      check (db, sqlite3_step (begin), SQLITE_DONE);
+      sqlite3_reset (begin);
+      sqlite3_bind_int64 (insert, 1, i);
+      sqlite3_bind_text (insert, 2, TEXT, -1, SQLITE_STATIC);
+      check (db, sqlite3_step (insert), SQLITE_DONE);
+      sqlite3_reset (insert);
+      check (db, sqlite3_step (commit), SQLITE_DONE);
+      sqlite3_reset (commit);
+      after = now_ns ();
+
+      took = after - before;
+      g_array_append_val (latencies, took);
+      if (after >= end)
+        break;
+    }
+
+  sqlite3_finalize (begin);
+  sqlite3_finalize (insert);
+  sqlite3_finalize (commit);
+  sqlite3_close (db);
+  return summarize (latencies, now_ns () - start);
+}
+
+static void
+remove_dir (const char *path)
+{
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      g_remove (child);
+    }
+  g_rmdir (path);
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("cxdesk-bench-store-XXXXXX", &error);
+  g_autofree char *raw_path = NULL;
+  g_autofree char *store_path = NULL;
+  Result raw, store;
+
+  g_assert_no_error (error);
+  raw_path = g_build_filename (dir, "anchor.db", NULL);
+  store_path = g_build_filename (dir, "store.db", NULL);
+
+  raw = bench_raw (raw_path);
+  store = bench_store (store_path);
+  remove_dir (dir);
+
+  g_print ("SQLite %s, WAL, synchronous=NORMAL, one transaction per row, %d s each, in %s\n",
+           sqlite3_libversion (), SECONDS, g_get_tmp_dir ());
+  g_print ("anchor  INSERT INTO t + COMMIT   %9.0f rows/s      p50 %6.1f us  p99 %6.1f us  "
+           "(%" G_GUINT64_FORMAT ")\n",
+           raw.per_second, raw.p50_us, raw.p99_us, raw.count);
+  g_print ("store   cx_store_append, %d chats %9.0f messages/s  p50 %6.1f us  p99 %6.1f us  "
+           "(%" G_GUINT64_FORMAT ")\n",
+           CHATS, store.per_second, store.p50_us, store.p99_us, store.count);
+  g_print ("ratio   store / anchor             %9.2f\n", store.per_second / raw.per_second);
+
+  return 0;
+}
