@@ -1,0 +1,62 @@
+/* cx-server-config.h: cxdesk-server's configuration, read from JSON and validated. */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include "server/cx-store.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  char *name;
+  char *display_name;
+} CxServiceConfig;
+
+typedef struct
+{
+  char *id;
+  char *title;
+  char *text;
+} CxCannedResponse;
+
+typedef struct
+{
+  GPtrArray *services; /* CxServiceConfig */
+  GPtrArray *agents;   /* CxAgent: username, display_name, password_hash, capacity, queues */
+  GPtrArray *canned;   /* CxCannedResponse */
+
+  /* Callbacks */
+  char **callback_services;
+  GTimeZone *callback_timezone;
+  int open_minute;  /* minutes after midnight, local to the timezone */
+  int close_minute; /* exclusive */
+  guint open_days;  /* bit n set = day n open, 1 = Monday … 7 = Sunday (ISO 8601) */
+  guint slot_minutes;
+  guint slot_capacity;
+
+  /* Files */
+  guint max_files;
+  guint64 max_file_size;
+  guint64 max_total_size;
+  char **file_types;
+
+  /* Limits */
+  gsize max_body_bytes;
+  guint max_message_length;
+  guint messages_per_minute;
+  guint invitation_timeout_s;
+} CxServerConfig;
+
+CxServerConfig *cx_server_config_load (const char *path, GError **error);
+CxServerConfig *cx_server_config_parse (const char *json, gssize length, GError **error);
+CxServerConfig *cx_server_config_new_default (void);
+void cx_server_config_free (CxServerConfig *config);
+const CxServiceConfig *cx_server_config_find_service (const CxServerConfig *config,
+                                                      const char *name);
+gboolean cx_server_config_is_callback_service (const CxServerConfig *config, const char *name);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CxServerConfig, cx_server_config_free)
+
+G_END_DECLS

@@ -1,0 +1,100 @@
+/* cx-server-private.h: what the parts of cxdesk-server share (cx-server.c, cx-server-gms.c,
+ * cx-server-agent.c, cx-server-routing.c, cx-server-callback.c). */
+#pragma once
+
+#include "server/cx-server.h"
+
+G_BEGIN_DECLS
+
+/* The customer chat and agent sessions: the cookie, how long a session lives. */
+#define CX_AGENT_COOKIE "cxdesk_agent"
+#define CX_SESSION_LIFETIME_MS (12 * 3600 * G_GINT64_CONSTANT (1000))
+/* The participant every system notice comes from. */
+#define CX_SYSTEM_NICKNAME "System"
+#define CX_SYSTEM_PARTICIPANT "system"
+
+typedef struct
+{
+  double tokens;
+  gint64 last; /* monotonic µs */
+} CxRateBucket;
+
+struct _CxServer
+{
+  GObject parent_instance;
+
+  CxServerConfig *config;
+  CxStore *store;
+  SoupServer *soup;
+  guint port;
+
+  /* Sockets: these are local to this process by nature (DESIGN.md). */
+  GHashTable *agent_sockets;            /* username -> GPtrArray of SoupWebsocketConnection */
+  GHashTable *customer_sockets;         /* chat id -> GPtrArray of CustomerSocket */
+  GHashTable *pending_customer_sockets; /* SoupWebsocketConnection -> CustomerSocket, before
+                                         * its first frame */
+
+  /* Timers and caches derived from the store, rebuilt from it at start. */
+  GHashTable *invitation_timers;  /* chat id -> GSource id */
+  GHashTable *notified_positions; /* chat id -> GUINT position last told to the customer */
+  GHashTable *queues_to_renumber; /* queue names whose positions may have changed */
+  guint renumber_id;
+  guint sweep_id;
+  GHashTable *rate_buckets; /* chat id -> CxRateBucket */
+};
+
+gint64 _cx_server_now (void);
+char *_cx_server_random_token (gsize bytes);
+char *_cx_server_hash_token (const char *token);
+gboolean _cx_server_equal_secret (const char *a, const char *b);
+
+/* Replies */
+void _cx_server_reply_json (SoupServerMessage *msg, guint status, JsonNode *node);
+void _cx_server_reply_error (SoupServerMessage *msg, guint status, const char *format, ...)
+    G_GNUC_PRINTF (3, 4);
+void _cx_server_reply_internal (SoupServerMessage *msg, const GError *error);
+JsonNode *_cx_server_read_json_body (SoupServerMessage *msg, GError **error);
+
+/* Chats: every message goes through here, so that it is committed before it is pushed. */
+gboolean _cx_server_append (CxServer *self, const CxChat *chat, GPtrArray *messages,
+                            const CxChat *update, GError **error);
+gboolean _cx_server_append_one (CxServer *self, const CxChat *chat, CxMessage *message,
+                                const CxChat *update, GError **error);
+JsonNode *_cx_server_chat_to_json (CxServer *self, const CxChat *chat, gboolean with_messages);
+CxMessage *_cx_server_system_notice (const char *text, JsonNode *user_data);
+CxMessage *_cx_server_agent_message (CxServer *self, const char *username, CxMessageType type,
+                                     const char *text);
+
+/* Agents (cx-server-agent.c) */
+void _cx_server_agent_init (CxServer *self);
+void _cx_server_send_to_agent (CxServer *self, const char *username, JsonNode *frame);
+void _cx_server_send_to_all_agents (CxServer *self, JsonNode *frame);
+JsonNode *_cx_server_agent_to_json (const CxAgent *agent);
+const char *_cx_agent_state_to_string (CxAgentState state);
+
+/* Customers (cx-server-gms.c) */
+void _cx_server_gms_init (CxServer *self);
+void _cx_server_push_to_customers (CxServer *self, const CxChat *chat, GPtrArray *messages);
+void _cx_server_close_customer_sockets (CxServer *self, const char *chat_id);
+void _cx_server_customer_socket_free (gpointer data);
+
+/* Callbacks (cx-server-callback.c) */
+void _cx_server_callback_init (CxServer *self);
+JsonNode *_cx_server_callback_to_json (const CxCallback *callback);
+gboolean _cx_server_callback_slot (CxServer *self, gint64 time, gint64 *slot_start,
+                                   gint64 *slot_end, GError **error);
+
+/* Routing (cx-server-routing.c) */
+void _cx_server_routing_init (CxServer *self);
+void _cx_server_routing_shutdown (CxServer *self);
+void _cx_server_route (CxServer *self, const char *chat_id);
+void _cx_server_route_queue (CxServer *self, const char *queue);
+void _cx_server_route_all (CxServer *self);
+void _cx_server_queue_changed (CxServer *self, const char *queue);
+void _cx_server_arm_invitation (CxServer *self, const CxInvitation *invitation);
+void _cx_server_send_invitation (CxServer *self, const CxInvitation *invitation);
+void _cx_server_cancel_invitation_timer (CxServer *self, const char *chat_id);
+void _cx_server_withdraw_invitation (CxServer *self, const char *chat_id, const char *reason);
+gint64 _cx_server_ewt (CxServer *self, const char *queue);
+
+G_END_DECLS

@@ -1,0 +1,521 @@
+/* cx-server.c: CxServer: the SoupServer, request limits, shared reply helpers, and the one path
+ * every chat message takes: committed to the store first, pushed to sockets after. */
+#define G_LOG_DOMAIN "cx-server"
+
+#include "config.h"
+
+#include <errno.h>
+#include <sys/random.h>
+
+#include <glib/gi18n-lib.h>
+
+#include "protocol/cx-agent-protocol.h"
+#include "protocol/cx-gms-callback.h"
+#include "protocol/cx-gms-chat.h"
+#include "protocol/cx-protocol.h"
+#include "server/cx-server-private.h"
+
+G_DEFINE_FINAL_TYPE (CxServer, cx_server, G_TYPE_OBJECT)
+
+gint64
+_cx_server_now (void)
+{
+  return g_get_real_time () / 1000;
+}
+
+/* Keys and tokens guard chats and sessions: they come from the kernel's CSPRNG, never from
+ * GLib's g_random (a Mersenne Twister). */
+char *
+_cx_server_random_token (gsize bytes)
+{
+  g_autofree guint8 *buffer = g_malloc (bytes);
+  GString *hex = g_string_sized_new (bytes * 2);
+  gsize got = 0;
+
+  while (got < bytes)
+    {
+      ssize_t n = getrandom (buffer + got, bytes - got, 0);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        g_error ("getrandom failed: %s", g_strerror (errno));
+      got += n;
+    }
+
+  for (gsize i = 0; i < bytes; i++)
+    g_string_append_printf (hex, "%02x", buffer[i]);
+  return g_string_free (hex, FALSE);
+}
+
+char *
+_cx_server_hash_token (const char *token)
+{
+  return g_compute_checksum_for_string (G_CHECKSUM_SHA256, token, -1);
+}
+
+/* Compares two secrets in time that depends on their lengths only, not on where they differ. */
+gboolean
+_cx_server_equal_secret (const char *a, const char *b)
+{
+  gsize la, lb;
+  guint8 diff;
+
+  if (a == NULL || b == NULL)
+    return FALSE;
+
+  la = strlen (a);
+  lb = strlen (b);
+  diff = la != lb;
+  for (gsize i = 0; i < la; i++)
+    diff |= (guint8) a[i] ^ (guint8) b[i % (lb ? lb : 1)];
+  return diff == 0;
+}
+
+void
+_cx_server_reply_json (SoupServerMessage *msg, guint status, JsonNode *node)
+{
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  gsize length;
+  char *text;
+
+  json_generator_set_root (generator, node);
+  text = json_generator_to_data (generator, &length);
+  soup_server_message_set_status (msg, status, NULL);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Cache-Control",
+                                "no-store");
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, text, length);
+}
+
+/* The /cx/1 error shape, {"error": "…"}. */
+void
+_cx_server_reply_error (SoupServerMessage *msg, guint status, const char *format, ...)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) node = NULL;
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "error");
+  json_builder_add_string_value (builder, message);
+  json_builder_end_object (builder);
+  node = json_builder_get_root (builder);
+  _cx_server_reply_json (msg, status, node);
+}
+
+void
+_cx_server_reply_internal (SoupServerMessage *msg, const GError *error)
+{
+  g_warning ("%s %s: %s", soup_server_message_get_method (msg),
+             g_uri_get_path (soup_server_message_get_uri (msg)), error->message);
+  _cx_server_reply_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR,
+                          _ ("The server could not complete the request"));
+}
+
+/* A JSON object from the request body, through the protocol layer's parser, which refuses
+ * invalid UTF-8 and nesting deep enough to exhaust json-glib's recursion. */
+JsonNode *
+_cx_server_read_json_body (SoupServerMessage *msg, GError **error)
+{
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+  JsonNode *root;
+
+  if (body->length == 0)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                           _ ("The request needs a JSON body"));
+      return NULL;
+    }
+
+  root = cx_json_parse (body->data, body->length, body->length, error);
+  if (root != NULL && !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_clear_pointer (&root, json_node_unref);
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                           _ ("The request body must be a JSON object"));
+    }
+  return root;
+}
+
+static void
+push_to_agent (CxServer *self, const CxChat *chat, GPtrArray *messages)
+{
+  g_autoptr (JsonNode) frame = NULL;
+
+  if (chat->agent == NULL)
+    return;
+
+  frame = cx_agent_event_build_messages (
+      chat->id, messages,
+      ((CxMessage *) g_ptr_array_index (messages, messages->len - 1))->index + 1);
+  _cx_server_send_to_agent (self, chat->agent, frame);
+}
+
+/**
+ * _cx_server_append:
+ * @chat: the chat as it was before this change
+ * @update: (nullable): the chat after it, written in the same transaction
+ *
+ * Commits @messages (and @update), then pushes them to the customer's sockets and to the
+ * agent who had the chat and the one who has it now. Nothing is pushed that is not durable.
+ */
+gboolean
+_cx_server_append (CxServer *self, const CxChat *chat, GPtrArray *messages, const CxChat *update,
+                   GError **error)
+{
+  const CxChat *now = update ? update : chat;
+
+  if (!cx_store_append (self->store, chat->id, messages, update, error))
+    return FALSE;
+
+  if (messages->len > 0)
+    {
+      _cx_server_push_to_customers (self, now, messages);
+      push_to_agent (self, now, messages);
+      if (chat->agent != NULL && g_strcmp0 (chat->agent, now->agent) != 0)
+        push_to_agent (self, chat, messages);
+    }
+
+  /* However it ended, the agent who had it hears it ended. */
+  if (chat->state != CX_CHAT_ENDED && now->state == CX_CHAT_ENDED && chat->agent != NULL)
+    {
+      g_autoptr (JsonNode) frame = cx_agent_event_build_chat_ended (chat->id);
+
+      _cx_server_send_to_agent (self, chat->agent, frame);
+    }
+
+  return TRUE;
+}
+
+gboolean
+_cx_server_append_one (CxServer *self, const CxChat *chat, CxMessage *message, const CxChat *update,
+                       GError **error)
+{
+  g_autoptr (GPtrArray) messages = g_ptr_array_new ();
+
+  g_ptr_array_add (messages, message);
+  return _cx_server_append (self, chat, messages, update, error);
+}
+
+CxMessage *
+_cx_server_system_notice (const char *text, JsonNode *user_data)
+{
+  return cx_message_new (CX_MESSAGE_NOTICE, CX_PARTY_EXTERNAL, CX_SYSTEM_NICKNAME,
+                         CX_SYSTEM_PARTICIPANT, text, _cx_server_now (), user_data);
+}
+
+CxMessage *
+_cx_server_agent_message (CxServer *self, const char *username, CxMessageType type,
+                          const char *text)
+{
+  g_autoptr (CxAgent) agent = cx_store_get_agent (self->store, username, NULL);
+  g_autofree char *participant = g_strconcat ("agent:", username, NULL);
+
+  return cx_message_new (type, CX_PARTY_AGENT, agent ? agent->display_name : username, participant,
+                         text, _cx_server_now (), NULL);
+}
+
+static const char *
+chat_state_to_string (CxChatState state)
+{
+  switch (state)
+    {
+      case CX_CHAT_WAITING:
+        return "waiting";
+      case CX_CHAT_ACTIVE:
+        return "active";
+      case CX_CHAT_ENDED:
+      default:
+        return "ended";
+    }
+}
+
+/* The agent's view of a chat (API.md "A chat"). */
+JsonNode *
+_cx_server_chat_to_json (CxServer *self, const CxChat *chat, gboolean with_messages)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "chatId");
+  json_builder_add_string_value (builder, chat->id);
+  json_builder_set_member_name (builder, "service");
+  json_builder_add_string_value (builder, chat->service);
+  json_builder_set_member_name (builder, "queue");
+  json_builder_add_string_value (builder, chat->queue);
+  json_builder_set_member_name (builder, "state");
+  json_builder_add_string_value (builder, chat_state_to_string (chat->state));
+  json_builder_set_member_name (builder, "customer");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "nickname");
+  json_builder_add_string_value (builder, chat->nickname);
+  json_builder_set_member_name (builder, "firstName");
+  json_builder_add_string_value (builder, chat->first_name);
+  json_builder_set_member_name (builder, "lastName");
+  json_builder_add_string_value (builder, chat->last_name);
+  json_builder_set_member_name (builder, "email");
+  json_builder_add_string_value (builder, chat->email);
+  json_builder_set_member_name (builder, "subject");
+  json_builder_add_string_value (builder, chat->subject);
+  json_builder_end_object (builder);
+  json_builder_set_member_name (builder, "userData");
+  json_builder_add_value (builder, json_node_copy (chat->user_data));
+  json_builder_set_member_name (builder, "createdAt");
+  json_builder_add_int_value (builder, chat->created_at);
+  json_builder_set_member_name (builder, "acceptedAt");
+  json_builder_add_int_value (builder, chat->accepted_at);
+  json_builder_set_member_name (builder, "nextPosition");
+  json_builder_add_int_value (builder, chat->next_index);
+
+  if (with_messages)
+    {
+      g_autoptr (GPtrArray) messages = cx_store_get_messages (self->store, chat->id, 1, 0, NULL);
+
+      json_builder_set_member_name (builder, "messages");
+      json_builder_begin_array (builder);
+      for (guint i = 0; messages && i < messages->len; i++)
+        json_builder_add_value (builder, cx_message_to_json (g_ptr_array_index (messages, i)));
+      json_builder_end_array (builder);
+    }
+  json_builder_end_object (builder);
+
+  return json_builder_get_root (builder);
+}
+
+/* Limits */
+
+/* A 413 in the error shape of the API the path belongs to. */
+static void
+refuse_too_large (CxServer *self, SoupServerMessage *msg)
+{
+  const char *path = g_uri_get_path (soup_server_message_get_uri (msg));
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) node = NULL;
+
+  soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
+  soup_message_body_truncate (soup_server_message_get_request_body (msg));
+
+  if (path != NULL && g_str_has_prefix (path, "/genesys/2/chat"))
+    {
+      error = g_error_new (CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_TOO_LARGE,
+                           _ ("The request body is over the %" G_GSIZE_FORMAT "-byte limit"),
+                           self->config->max_body_bytes);
+      node = cx_gms_error_to_json (error);
+    }
+  else if (path != NULL && g_str_has_prefix (path, "/genesys/1/service/callback"))
+    {
+      error = g_error_new (CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_INVALID,
+                           _ ("The request body is over the %" G_GSIZE_FORMAT "-byte limit"),
+                           self->config->max_body_bytes);
+      node = cx_callback_error_to_json (error);
+    }
+
+  if (node != NULL)
+    _cx_server_reply_json (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, node);
+  else
+    _cx_server_reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+                            _ ("The request body is over the %" G_GSIZE_FORMAT "-byte limit"),
+                            self->config->max_body_bytes);
+}
+
+static void
+got_chunk_cb (SoupServerMessage *msg, GBytes *chunk, gpointer user_data)
+{
+  CxServer *self = user_data;
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+
+  if (soup_server_message_get_status (msg) != 0)
+    return;
+
+  /* Stop keeping the body; the rest is read and dropped, and the handler never runs. */
+  if ((gsize) body->length > self->config->max_body_bytes)
+    refuse_too_large (self, msg);
+}
+
+static void
+got_headers_cb (SoupServerMessage *msg, gpointer user_data)
+{
+  CxServer *self = user_data;
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  goffset length = soup_message_headers_get_content_length (headers);
+
+  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
+      (guint64) length > self->config->max_body_bytes)
+    /* Refused before the body is read; a client that sent Expect: 100-continue never sends
+     * it at all. */
+    refuse_too_large (self, msg);
+}
+
+/* Every request, whichever handler serves its path: early handlers only run for their own
+ * path, so the limits hang off the message itself. */
+static void
+request_started_cb (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+  g_signal_connect_object (msg, "got-headers", G_CALLBACK (got_headers_cb), user_data, 0);
+  g_signal_connect_object (msg, "got-chunk", G_CALLBACK (got_chunk_cb), user_data, 0);
+}
+
+static void
+health_cb (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+           gpointer user_data)
+{
+  g_autoptr (JsonNode) node = json_from_string ("{\"status\":\"ok\"}", NULL);
+
+  _cx_server_reply_json (msg, SOUP_STATUS_OK, node);
+}
+
+static void
+not_found_cb (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+              gpointer user_data)
+{
+  _cx_server_reply_error (msg, SOUP_STATUS_NOT_FOUND, _ ("There is nothing at %s"), path);
+}
+
+/* GObject */
+
+static void
+cx_server_dispose (GObject *object)
+{
+  CxServer *self = CX_SERVER (object);
+
+  cx_server_shutdown (self);
+  g_clear_object (&self->soup);
+  g_clear_object (&self->store);
+
+  G_OBJECT_CLASS (cx_server_parent_class)->dispose (object);
+}
+
+static void
+cx_server_finalize (GObject *object)
+{
+  CxServer *self = CX_SERVER (object);
+
+  g_hash_table_unref (self->agent_sockets);
+  g_hash_table_unref (self->customer_sockets);
+  g_hash_table_unref (self->pending_customer_sockets);
+  g_hash_table_unref (self->invitation_timers);
+  g_hash_table_unref (self->notified_positions);
+  g_hash_table_unref (self->queues_to_renumber);
+  g_hash_table_unref (self->rate_buckets);
+  cx_server_config_free (self->config);
+
+  G_OBJECT_CLASS (cx_server_parent_class)->finalize (object);
+}
+
+static void
+cx_server_class_init (CxServerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = cx_server_dispose;
+  object_class->finalize = cx_server_finalize;
+}
+
+static void
+cx_server_init (CxServer *self)
+{
+  self->agent_sockets =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_ptr_array_unref);
+  self->customer_sockets =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_ptr_array_unref);
+  self->pending_customer_sockets =
+      g_hash_table_new_full (NULL, NULL, NULL, _cx_server_customer_socket_free);
+  self->invitation_timers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->notified_positions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->queues_to_renumber = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->rate_buckets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+}
+
+/**
+ * cx_server_new:
+ * @config: (transfer full): the configuration
+ * @store: the store; agents of the configuration are written to it
+ */
+CxServer *
+cx_server_new (CxServerConfig *config, CxStore *store, GError **error)
+{
+  g_autoptr (CxServer) self = g_object_new (CX_TYPE_SERVER, NULL);
+
+  self->config = config;
+  self->store = g_object_ref (store);
+
+  for (guint i = 0; i < config->agents->len; i++)
+    if (!cx_store_put_agent (store, g_ptr_array_index (config->agents, i), error))
+      return NULL;
+
+  self->soup = soup_server_new ("server-header", "cxdesk-server/" PACKAGE_VERSION " ", NULL);
+  g_signal_connect_object (self->soup, "request-started", G_CALLBACK (request_started_cb), self, 0);
+  soup_server_add_handler (self->soup, NULL, not_found_cb, self, NULL);
+  soup_server_add_handler (self->soup, "/cx/1/health", health_cb, self, NULL);
+
+  _cx_server_gms_init (self);
+  _cx_server_callback_init (self);
+  _cx_server_agent_init (self);
+  _cx_server_routing_init (self);
+
+  return g_steal_pointer (&self);
+}
+
+gboolean
+cx_server_listen (CxServer *self, const char *address, guint port, GError **error)
+{
+  g_autoptr (GInetAddress) inet = NULL;
+  g_autoptr (GSocketAddress) socket_address = NULL;
+  GSList *listeners;
+
+  g_return_val_if_fail (CX_IS_SERVER (self), FALSE);
+
+  inet = g_inet_address_new_from_string (address ? address : "127.0.0.1");
+  if (inet == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _ ("“%s” is not an IP address"),
+                   address);
+      return FALSE;
+    }
+  socket_address = g_inet_socket_address_new (inet, port);
+  if (!soup_server_listen (self->soup, socket_address, 0, error))
+    return FALSE;
+
+  listeners = soup_server_get_listeners (self->soup);
+  if (listeners != NULL)
+    {
+      g_autoptr (GSocketAddress) local = g_socket_get_local_address (listeners->data, NULL);
+
+      if (local != NULL)
+        self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+    }
+  g_slist_free (listeners);
+
+  return TRUE;
+}
+
+guint
+cx_server_get_port (CxServer *self)
+{
+  g_return_val_if_fail (CX_IS_SERVER (self), 0);
+  return self->port;
+}
+
+/**
+ * cx_server_shutdown:
+ *
+ * Stops listening, closes every socket and timer. The store stays consistent whenever this is
+ * (or is not) called: everything acknowledged is already committed.
+ */
+void
+cx_server_shutdown (CxServer *self)
+{
+  g_return_if_fail (CX_IS_SERVER (self));
+
+  _cx_server_routing_shutdown (self);
+  if (self->soup != NULL)
+    soup_server_disconnect (self->soup);
+  g_hash_table_remove_all (self->agent_sockets);
+  g_hash_table_remove_all (self->customer_sockets);
+  g_hash_table_remove_all (self->pending_customer_sockets);
+}

@@ -1,0 +1,218 @@
+/* cx-test-server.h: the integration-test harness. Runs the real cxdesk-server as a child process
+ * on a free loopback port, with its own database and configuration, and talks to it like the
+ * real clients do: GMS form posts for customers, JSON with a session cookie for agents, and
+ * WebSockets for the agent event stream and the customer push socket.
+ *
+ * Every wait iterates the default main context until a condition holds; there are no wall-clock
+ * deadlines here, meson's per-test timeout catches a hang.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+G_BEGIN_DECLS
+
+/* Configuration */
+
+typedef struct
+{
+  guint invitation_timeout_seconds; /* 0: long enough that nothing times out in a test */
+  gboolean office_closed_now;       /* callback office hours that exclude the current day */
+  guint slot_capacity;              /* 0: 2 */
+  guint max_file_size;              /* 0: 64 KiB */
+} CxTestConfigOptions;
+
+#define CX_TEST_ADA_PASSWORD "ada-correct-horse"
+#define CX_TEST_BOB_PASSWORD "bob-battery-staple"
+#define CX_TEST_MAX_FILE_SIZE (64 * 1024)
+
+char *cx_test_password_hash (const char *password);
+char *cx_test_config_new (const CxTestConfigOptions *options);
+
+/* The server process */
+
+typedef struct _CxTestServer CxTestServer;
+
+CxTestServer *cx_test_server_new (const char *config_json);
+const char *cx_test_server_get_url (CxTestServer *self);
+char *cx_test_server_url (CxTestServer *self, const char *path_format, ...) G_GNUC_PRINTF (2, 3);
+gboolean cx_test_server_is_running (CxTestServer *self);
+void cx_test_server_kill9 (CxTestServer *self);
+void cx_test_server_restart (CxTestServer *self);
+void cx_test_server_stop (CxTestServer *self);
+void cx_test_server_free (CxTestServer *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CxTestServer, cx_test_server_free)
+
+/* Test cases: each runs in its own process (g_test_trap_subprocess) with its own server, so a
+ * failure reports that case and the program goes on with the next. */
+
+typedef struct
+{
+  CxTestServer *server;
+  SoupSession *session; /* a plain session, no cookie jar */
+} CxTestFixture;
+
+typedef void (*CxTestFunc) (CxTestFixture *f, gconstpointer data);
+
+void cx_test_add (const char *path, const CxTestConfigOptions *options, gconstpointer data,
+                  CxTestFunc func);
+
+/* Waiting */
+
+typedef gboolean (*CxTestCondition) (gpointer data);
+
+void cx_test_wait (CxTestCondition done, gpointer data);
+void cx_test_pause (guint ms);
+
+/* HTTP */
+
+typedef struct
+{
+  guint status; /* 0: transport error, see error */
+  GError *error;
+  GBytes *body;
+  JsonNode *json; /* NULL unless the body parses as JSON */
+  SoupMessageHeaders *headers;
+} CxTestReply;
+
+void cx_test_reply_free (CxTestReply *reply);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CxTestReply, cx_test_reply_free)
+
+SoupSession *cx_test_session_new (gboolean with_cookie_jar);
+
+CxTestReply *cx_test_send (SoupSession *session, SoupMessage *msg);
+CxTestReply *cx_test_request (SoupSession *session, const char *method, const char *url,
+                              const char *content_type, GBytes *body);
+CxTestReply *cx_test_get (SoupSession *session, const char *url);
+CxTestReply *cx_test_post_form (SoupSession *session, const char *url, ...) G_GNUC_NULL_TERMINATED;
+CxTestReply *cx_test_post_formv (SoupSession *session, const char *url, const char *const *fields);
+CxTestReply *cx_test_json (SoupSession *session, const char *method, const char *url,
+                           const char *json_body);
+char *cx_test_form_encode (const char *const *fields);
+
+JsonObject *cx_test_reply_object (CxTestReply *reply);
+JsonArray *cx_test_reply_array (CxTestReply *reply);
+const char *cx_test_reply_text (CxTestReply *reply);
+
+void cx_test_assert_gms_error (CxTestReply *reply, guint status);
+void cx_test_assert_cx_error (CxTestReply *reply, guint status);
+void cx_test_assert_healthy (CxTestServer *server);
+
+/* JSON reading, strict about presence, loose about string/number where the spec is silent */
+
+const char *cx_test_object_string (JsonObject *object, const char *member);
+gint64 cx_test_object_int (JsonObject *object, const char *member);
+gint64 cx_test_object_loose_int (JsonObject *object, const char *member);
+char *cx_test_object_loose_string (JsonObject *object, const char *member);
+const char *cx_test_message_text (JsonObject *message);
+const char *cx_test_message_from_type (JsonObject *message);
+char *cx_test_message_summary (JsonObject *message);
+
+/* WebSockets */
+
+typedef struct
+{
+  SoupMessage *msg;
+  SoupWebsocketConnection *conn;
+  GError *error;
+  gboolean connect_done;
+  GQueue frames;         /* JsonObject: every frame received and not yet taken */
+  GPtrArray *all_frames; /* JsonObject: every frame received, for transcripts */
+  gboolean closed;
+  gushort close_code;
+} CxTestSocket;
+
+CxTestSocket *cx_test_socket_connect (SoupSession *session, const char *url);
+void cx_test_socket_send (CxTestSocket *self, const char *text);
+JsonObject *cx_test_socket_take (CxTestSocket *self, const char *type, const char *chat_id);
+JsonObject *cx_test_socket_peek (CxTestSocket *self, const char *type, const char *chat_id);
+JsonObject *cx_test_socket_wait (CxTestSocket *self, const char *type, const char *chat_id);
+void cx_test_socket_wait_closed (CxTestSocket *self);
+void cx_test_socket_free (CxTestSocket *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CxTestSocket, cx_test_socket_free)
+
+/* Customers (GMS Chat API v2) */
+
+typedef struct
+{
+  CxTestServer *server;
+  SoupSession *session;
+  char *service;
+  char *chat_id;
+  char *user_id;
+  char *secure_key;
+  char *alias;
+  JsonNode *user_id_node; /* as the server sent them, for the push socket's first frame */
+  JsonNode *alias_node;
+  gint64 next_position;
+  GPtrArray *transcript; /* JsonObject, index order, from refresh */
+  gboolean ended;
+} CxTestCustomer;
+
+CxTestCustomer *cx_test_customer_start (CxTestServer *server, const char *service,
+                                        const char *nickname);
+CxTestCustomer *cx_test_customer_copy_keys (CxTestCustomer *other);
+CxTestReply *cx_test_customer_call (CxTestCustomer *self, const char *op,
+                                    ...) G_GNUC_NULL_TERMINATED;
+CxTestReply *cx_test_customer_callv (CxTestCustomer *self, const char *op,
+                                     const char *const *fields);
+void cx_test_customer_send (CxTestCustomer *self, const char *text);
+void cx_test_customer_poll (CxTestCustomer *self);
+JsonObject *cx_test_customer_find (CxTestCustomer *self, gint64 from_index, const char *type,
+                                   const char *from_type, const char *text);
+JsonObject *cx_test_customer_poll_until (CxTestCustomer *self, gint64 from_index, const char *type,
+                                         const char *from_type, const char *text);
+void cx_test_customer_poll_until_ended (CxTestCustomer *self);
+gint64 cx_test_customer_queue_position (JsonObject *notice);
+CxTestSocket *cx_test_customer_push_socket (CxTestCustomer *self, gint64 position);
+GPtrArray *cx_test_push_transcript (CxTestSocket *socket);
+GPtrArray *cx_test_transcript_summaries (GPtrArray *messages);
+void cx_test_assert_contiguous (GPtrArray *messages, gint64 first_index);
+void cx_test_customer_free (CxTestCustomer *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CxTestCustomer, cx_test_customer_free)
+
+/* Agents (/cx/1) */
+
+typedef struct
+{
+  CxTestServer *server;
+  SoupSession *session; /* with its own cookie jar, as the agent app has */
+  char *username;
+  CxTestSocket *events;
+} CxTestAgent;
+
+CxTestAgent *cx_test_agent_new (CxTestServer *server, const char *username);
+CxTestAgent *cx_test_agent_sign_in (CxTestServer *server, const char *username,
+                                    const char *password);
+CxTestReply *cx_test_agent_call (CxTestAgent *self, const char *method, const char *path,
+                                 const char *json_body);
+void cx_test_agent_connect_events (CxTestAgent *self);
+void cx_test_agent_set_state (CxTestAgent *self, const char *state);
+JsonObject *cx_test_agent_wait_invitation (CxTestAgent *self, const char *chat_id);
+JsonObject *cx_test_agent_accept (CxTestAgent *self, const char *chat_id);
+gint64 cx_test_agent_send (CxTestAgent *self, const char *chat_id, const char *text);
+char *cx_test_agent_cookie (CxTestAgent *self);
+void cx_test_agent_barrier (CxTestAgent *self);
+void cx_test_agent_free (CxTestAgent *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CxTestAgent, cx_test_agent_free)
+
+/* A message in an agent `messages` frame */
+JsonObject *cx_test_frames_find_message (CxTestSocket *socket, const char *chat_id,
+                                         const char *type, const char *text);
+JsonObject *cx_test_agent_wait_message (CxTestAgent *self, const char *chat_id, const char *type,
+                                        const char *text);
+
+/* Time */
+char *cx_test_iso8601 (GDateTime *time);
+GDateTime *cx_test_tomorrow_at (int hour, int minute);
+
+G_END_DECLS

@@ -1,0 +1,366 @@
+/* test-server-durability.c: SIGKILL loses nothing that was acknowledged; the agent's session,
+ * the chat and the customer's push position survive a restart; SIGTERM exits 0.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "test-server-durability"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "cx-test-server.h"
+
+#define BURST 24
+#define KILL_AFTER 6
+
+typedef CxTestFixture Fixture;
+
+typedef struct
+{
+  SoupMessage *msg;
+  char *text;
+  gboolean done;
+  gboolean acked;
+} Pending;
+
+static void
+burst_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Pending *pending = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) body =
+      soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+
+  if (body != NULL && soup_message_get_status (pending->msg) == 200)
+    {
+      g_autoptr (JsonParser) parser = json_parser_new ();
+      JsonNode *root;
+
+      /* Acknowledged: a complete 200 reply with statusCode 0. */
+      if (json_parser_load_from_data (parser, g_bytes_get_data (body, NULL),
+                                      g_bytes_get_size (body), NULL) &&
+          (root = json_parser_get_root (parser)) != NULL && JSON_NODE_HOLDS_OBJECT (root) &&
+          json_object_get_int_member_with_default (json_node_get_object (root), "statusCode", -1) ==
+              0)
+        pending->acked = TRUE;
+    }
+  pending->done = TRUE;
+}
+
+typedef struct
+{
+  Pending *pending;
+  guint count;
+  guint wanted;
+} BurstWait;
+
+static gboolean
+enough_done (gpointer data)
+{
+  BurstWait *wait = data;
+  guint done = 0;
+
+  for (guint i = 0; i < wait->count; i++)
+    done += wait->pending[i].done ? 1 : 0;
+  return done >= wait->wanted;
+}
+
+static gboolean
+push_caught_up (gpointer data)
+{
+  CxTestSocket *socket = ((gpointer *) data)[0];
+  gint64 wanted = *(gint64 *) ((gpointer *) data)[1];
+  g_autoptr (GPtrArray) pushed = cx_test_push_transcript (socket);
+
+  g_assert_false (socket->closed);
+  return (gint64) pushed->len >= wanted - 1;
+}
+
+static gint64
+push_next_position (CxTestSocket *socket)
+{
+  gint64 next = -1;
+
+  for (guint i = 0; i < socket->all_frames->len; i++)
+    {
+      JsonObject *frame = g_ptr_array_index (socket->all_frames, i);
+
+      if (g_str_equal (cx_test_object_string (frame, "type"), "messages"))
+        next = cx_test_object_int (frame, "nextPosition");
+    }
+  g_assert_cmpint (next, >, 0);
+  return next;
+}
+
+static gboolean
+agent_lists_active_chat (CxTestAgent *agent, const char *chat_id)
+{
+  g_autoptr (CxTestReply) reply = cx_test_agent_call (agent, "GET", "/cx/1/agent/chats", NULL);
+  JsonArray *chats;
+
+  g_assert_cmpuint (reply->status, ==, 200);
+  chats = json_object_get_array_member (cx_test_reply_object (reply), "chats");
+  g_assert_nonnull (chats);
+  for (guint i = 0; i < json_array_get_length (chats); i++)
+    {
+      JsonObject *chat = json_array_get_object_element (chats, i);
+      g_autofree char *id = cx_test_object_loose_string (chat, "chatId");
+
+      if (g_str_equal (id, chat_id))
+        return g_str_equal (cx_test_object_string (chat, "state"), "active");
+    }
+  return FALSE;
+}
+
+/* Start a chat, exchange messages, SIGKILL in the middle of a burst of sends, restart on the
+ * same database: everything acknowledged is there at the same index, the agent's cookie and
+ * the chat still work, the push socket resumes from its nextPosition. */
+static void
+test_kill9 (Fixture *f, gconstpointer data)
+{
+  g_autoptr (CxTestCustomer) customer =
+      cx_test_customer_start (f->server, "customer-support", "Nell");
+  g_autoptr (CxTestCustomer) before = cx_test_customer_copy_keys (customer);
+  g_autoptr (CxTestCustomer) after = NULL;
+  g_autoptr (CxTestAgent) ada = cx_test_agent_sign_in (f->server, "ada", CX_TEST_ADA_PASSWORD);
+  g_autoptr (CxTestSocket) push = NULL;
+  g_autoptr (CxTestSocket) resumed = NULL;
+  g_autoptr (JsonObject) invitation = NULL;
+  g_autoptr (JsonObject) chat = NULL;
+  g_autoptr (GPtrArray) before_summaries = NULL;
+  g_autoptr (GPtrArray) after_summaries = NULL;
+  g_autoptr (GPtrArray) resumed_messages = NULL;
+  g_autoptr (CxTestReply) reply = NULL;
+  g_autoptr (SoupSession) burst_session = cx_test_session_new (FALSE);
+  g_autofree char *burst_url = NULL;
+  g_autofree char *cookie = NULL;
+  g_autofree char *cookie_after = NULL;
+  Pending pending[BURST] = { { 0 } };
+  BurstWait wait = { pending, BURST, KILL_AFTER };
+  BurstWait all = { pending, BURST, BURST };
+  gint64 agent_indices[4];
+  gint64 push_next;
+  gint64 late_index;
+  guint acked = 0;
+  gpointer catch_up[2];
+
+  cx_test_agent_connect_events (ada);
+  cx_test_agent_set_state (ada, "ready");
+  invitation = cx_test_agent_wait_invitation (ada, customer->chat_id);
+  chat = cx_test_agent_accept (ada, customer->chat_id);
+  push = cx_test_customer_push_socket (customer, 1);
+  cookie = cx_test_agent_cookie (ada);
+
+  for (int i = 0; i < 4; i++)
+    {
+      g_autofree char *from_customer = g_strdup_printf ("before the crash, customer %d", i);
+      g_autofree char *from_agent = g_strdup_printf ("before the crash, agent %d", i);
+
+      cx_test_customer_send (customer, from_customer);
+      agent_indices[i] = cx_test_agent_send (ada, customer->chat_id, from_agent);
+    }
+  cx_test_customer_poll (before);
+  for (int i = 0; i < 4; i++)
+    {
+      g_autofree char *from_agent = g_strdup_printf ("before the crash, agent %d", i);
+      JsonObject *message = cx_test_customer_find (before, 1, "Message", "Agent", from_agent);
+
+      g_assert_nonnull (message);
+      g_assert_cmpint (cx_test_object_int (message, "index"), ==, agent_indices[i]);
+    }
+  before_summaries = cx_test_transcript_summaries (before->transcript);
+
+  /* Let the push socket catch up with what refresh returned, and remember where it stands. */
+  catch_up[0] = push;
+  catch_up[1] = &before->next_position;
+  cx_test_wait (push_caught_up, catch_up);
+  push_next = push_next_position (push);
+
+  /* A burst of sends, and SIGKILL while some are still in flight. */
+  burst_url = cx_test_server_url (f->server, "/genesys/2/chat/%s/%s/send", customer->service,
+                                  customer->chat_id);
+  for (int i = 0; i < BURST; i++)
+    {
+      g_autofree char *form = NULL;
+      g_autoptr (GBytes) body = NULL;
+
+      pending[i].text = g_strdup_printf ("burst %02d", i);
+      {
+        const char *const fields[] = {
+          "userId",  customer->user_id, "secureKey", customer->secure_key, "alias", customer->alias,
+          "message", pending[i].text,   NULL
+        };
+
+        form = cx_test_form_encode (fields);
+      }
+      body = g_bytes_new (form, strlen (form));
+      pending[i].msg = soup_message_new ("POST", burst_url);
+      soup_message_set_request_body_from_bytes (pending[i].msg, "application/x-www-form-urlencoded",
+                                                body);
+      soup_session_send_and_read_async (burst_session, pending[i].msg, G_PRIORITY_DEFAULT, NULL,
+                                        burst_cb, &pending[i]);
+    }
+  cx_test_wait (enough_done, &wait);
+  cx_test_server_kill9 (f->server);
+  cx_test_wait (enough_done, &all);
+  for (int i = 0; i < BURST; i++)
+    acked += pending[i].acked ? 1 : 0;
+  g_printerr ("note: %u of %d burst sends were acknowledged before SIGKILL\n", acked, BURST);
+  g_assert_cmpuint (acked, >=, 1);
+
+  cx_test_socket_wait_closed (push);
+  cx_test_socket_wait_closed (ada->events);
+
+  /* Restart on the same database; the port may change. */
+  cx_test_server_restart (f->server);
+  cx_test_assert_healthy (f->server);
+
+  after = cx_test_customer_copy_keys (customer);
+  cx_test_customer_poll (after);
+  g_assert_false (after->ended);
+  cx_test_assert_contiguous (after->transcript, 1);
+  after_summaries = cx_test_transcript_summaries (after->transcript);
+  g_assert_cmpuint (after_summaries->len, >=, before_summaries->len);
+  for (guint i = 0; i < before_summaries->len; i++)
+    g_assert_cmpstr (g_ptr_array_index (after_summaries, i), ==,
+                     g_ptr_array_index (before_summaries, i));
+  for (int i = 0; i < BURST; i++)
+    {
+      guint copies = 0;
+
+      for (guint j = 0; j < after->transcript->len; j++)
+        {
+          JsonObject *message = g_ptr_array_index (after->transcript, j);
+
+          if (g_str_equal (cx_test_object_string (message, "type"), "Message") &&
+              g_str_equal (cx_test_message_text (message), pending[i].text))
+            copies++;
+        }
+      if (pending[i].acked && copies != 1)
+        g_error ("“%s” was acknowledged but is in the transcript %u times after SIGKILL",
+                 pending[i].text, copies);
+      g_assert_cmpuint (copies, <=, 1);
+    }
+
+  /* The agent's cookie still works, and the chat is still hers and active. */
+  cookie_after = cx_test_agent_cookie (ada);
+  g_assert_cmpstr (cookie_after, ==, cookie);
+  reply = cx_test_agent_call (ada, "GET", "/cx/1/agent/me", NULL);
+  g_assert_cmpuint (reply->status, ==, 200);
+  g_assert_cmpstr (cx_test_object_string (cx_test_reply_object (reply), "username"), ==, "ada");
+  g_assert_true (agent_lists_active_chat (ada, customer->chat_id));
+  g_clear_pointer (&ada->events, cx_test_socket_free);
+  cx_test_agent_connect_events (ada);
+
+  /* The push socket comes back from where it was. */
+  resumed = cx_test_customer_push_socket (customer, push_next);
+  late_index = cx_test_agent_send (ada, customer->chat_id, "after the restart, agent");
+  cx_test_socket_wait (resumed, "messages", customer->chat_id);
+  for (;;)
+    {
+      g_clear_pointer (&resumed_messages, g_ptr_array_unref);
+      resumed_messages = cx_test_push_transcript (resumed);
+      if (resumed_messages->len > 0 &&
+          cx_test_object_int (g_ptr_array_index (resumed_messages, resumed_messages->len - 1),
+                              "index") >= late_index)
+        break;
+      g_assert_false (resumed->closed);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  cx_test_assert_contiguous (resumed_messages, push_next);
+  g_assert_cmpstr (
+      cx_test_message_text (g_ptr_array_index (resumed_messages, late_index - push_next)), ==,
+      "after the restart, agent");
+
+  /* And both sides can still talk. */
+  cx_test_customer_send (customer, "after the restart, customer");
+  cx_test_agent_wait_message (ada, customer->chat_id, "Message", "after the restart, customer");
+
+  for (int i = 0; i < BURST; i++)
+    {
+      g_clear_object (&pending[i].msg);
+      g_free (pending[i].text);
+    }
+}
+
+/* SIGTERM with sockets open exits 0, and a clean restart has everything. */
+static void
+test_sigterm (Fixture *f, gconstpointer data)
+{
+  g_autoptr (CxTestCustomer) customer = cx_test_customer_start (f->server, "sales", "Otto");
+  g_autoptr (CxTestCustomer) after = NULL;
+  g_autoptr (CxTestAgent) bob = cx_test_agent_sign_in (f->server, "bob", CX_TEST_BOB_PASSWORD);
+  g_autoptr (CxTestSocket) push = cx_test_customer_push_socket (customer, 1);
+  g_autoptr (JsonObject) invitation = NULL;
+  g_autoptr (JsonObject) chat = NULL;
+  g_autoptr (CxTestReply) reply = NULL;
+  gint64 index;
+
+  cx_test_agent_connect_events (bob);
+  cx_test_agent_set_state (bob, "ready");
+  invitation = cx_test_agent_wait_invitation (bob, customer->chat_id);
+  chat = cx_test_agent_accept (bob, customer->chat_id);
+  cx_test_customer_send (customer, "before SIGTERM");
+  index = cx_test_agent_send (bob, customer->chat_id, "also before SIGTERM");
+
+  cx_test_server_stop (f->server); /* asserts exit status 0 */
+  cx_test_socket_wait_closed (push);
+  cx_test_socket_wait_closed (bob->events);
+
+  cx_test_server_restart (f->server);
+  after = cx_test_customer_copy_keys (customer);
+  cx_test_customer_poll (after);
+  g_assert_nonnull (cx_test_customer_find (after, 1, "Message", "Client", "before SIGTERM"));
+  g_assert_cmpint (
+      cx_test_object_int (
+          cx_test_customer_find (after, 1, "Message", "Agent", "also before SIGTERM"), "index"),
+      ==, index);
+  reply = cx_test_agent_call (bob, "GET", "/cx/1/agent/me", NULL);
+  g_assert_cmpuint (reply->status, ==, 200);
+}
+
+/* An acknowledged callback survives SIGKILL. */
+static void
+test_callback_survives (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SoupSession) session = cx_test_session_new (FALSE);
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr (GDateTime) tomorrow = g_date_time_add_days (now, 1);
+  g_autoptr (GDateTime) slot =
+      g_date_time_new_utc (g_date_time_get_year (tomorrow), g_date_time_get_month (tomorrow),
+                           g_date_time_get_day_of_month (tomorrow), 12, 0, 0);
+  g_autofree char *time = cx_test_iso8601 (slot);
+  g_autofree char *url =
+      cx_test_server_url (f->server, "/genesys/1/service/callback/customer-support");
+  g_autoptr (CxTestReply) created = cx_test_post_form (session, url, "_customer_number",
+                                                       "+15557777", "_desired_time", time, NULL);
+  g_autoptr (CxTestReply) got = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *got_url = NULL;
+
+  g_assert_cmpuint (created->status, ==, 200);
+  id = cx_test_object_loose_string (cx_test_reply_object (created), "_id");
+
+  cx_test_server_kill9 (f->server);
+  cx_test_server_restart (f->server);
+
+  got_url = cx_test_server_url (f->server, "/genesys/1/service/callback/customer-support/%s", id);
+  got = cx_test_get (session, got_url);
+  g_assert_cmpuint (got->status, ==, 200);
+  g_assert_cmpstr (cx_test_object_string (cx_test_reply_object (got), "_customer_number"), ==,
+                   "+15557777");
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  cx_test_add ("/server/durability/kill9", NULL, NULL, test_kill9);
+  cx_test_add ("/server/durability/sigterm", NULL, NULL, test_sigterm);
+  cx_test_add ("/server/durability/callback-survives", NULL, NULL, test_callback_survives);
+
+  return g_test_run ();
+}
