@@ -42,7 +42,7 @@ invitation_expired_cb (gpointer user_data)
   g_autoptr (GError) error = NULL;
 
   /* The timer is done either way; the source goes when this returns. */
-  g_hash_table_steal (self->invitation_timers, expiry->chat_id);
+  g_hash_table_remove (self->invitation_timers, expiry->chat_id);
 
   if (cx_store_answer_invitation (self->store, expiry->chat_id, expiry->agent,
                                   CX_INVITATION_EXPIRED, _cx_server_now (), &error))
@@ -66,8 +66,11 @@ _cx_server_cancel_invitation_timer (CxServer *self, const char *chat_id)
 {
   gpointer id;
 
-  if (g_hash_table_steal_extended (self->invitation_timers, chat_id, NULL, &id))
-    g_source_remove (GPOINTER_TO_UINT (id));
+  if (g_hash_table_lookup_extended (self->invitation_timers, chat_id, NULL, &id))
+    {
+      g_source_remove (GPOINTER_TO_UINT (id));
+      g_hash_table_remove (self->invitation_timers, chat_id);
+    }
 }
 
 /* Starts the invitation's timer and tells the agent. */

@@ -147,6 +147,11 @@ test_whole_chat (Fixture *f, gconstpointer data)
   /* GMS sends utcTime as milliseconds since the epoch; API.md does not fix the type. */
   g_assert_true (json_object_has_member (message, "utcTime"));
 
+  /* Bob (sales only) is ready from now on: idle longer than Ada will be after the transfer. */
+  bob = cx_test_agent_sign_in (f->server, "bob", CX_TEST_BOB_PASSWORD);
+  cx_test_agent_connect_events (bob);
+  cx_test_agent_set_state (bob, "ready");
+
   /* Ada signs in, goes ready and is invited. */
   ada = cx_test_agent_sign_in (f->server, "ada", CX_TEST_ADA_PASSWORD);
   cx_test_agent_connect_events (ada);
@@ -171,6 +176,12 @@ test_whole_chat (Fixture *f, gconstpointer data)
 
   message = cx_test_customer_poll_until (customer, 1, "ParticipantJoined", "Agent", NULL);
   ada_joined = cx_test_object_int (message, "index");
+
+  /* Bob, ready all along, was never offered this customer-support chat. (The barrier makes him
+   * not_ready; he is ready again well before the transfer below, which must reach him.) */
+  cx_test_agent_barrier (bob);
+  g_assert_null (cx_test_socket_peek (bob->events, "invitation", customer->chat_id));
+  cx_test_agent_set_state (bob, "ready");
 
   /* Messages both ways. */
   cx_test_customer_send (customer, "Hello, my order #1234 is late");
@@ -267,11 +278,7 @@ test_whole_chat (Fixture *f, gconstpointer data)
   cx_test_assert_gms_error (reply, reply->status);
 
   /* Transfer to the sales queue: Bob (ready, serving sales only) is invited, Ada leaves. */
-  bob = cx_test_agent_sign_in (f->server, "bob", CX_TEST_BOB_PASSWORD);
-  cx_test_agent_connect_events (bob);
-  cx_test_agent_set_state (bob, "ready");
   g_assert_null (cx_test_socket_peek (bob->events, "invitation", customer->chat_id));
-
   g_clear_pointer (&reply, cx_test_reply_free);
   {
     g_autofree char *path = g_strdup_printf ("/cx/1/agent/chats/%s/transfer", customer->chat_id);
