@@ -120,6 +120,32 @@ notify_agents (CxServer *self)
   _cx_server_send_to_all_agents (self, frame);
 }
 
+/* After a store call that wrote @callback: agents told and the callback sent back, or the
+ * store's refusal as the API's error. */
+static void
+reply_stored (CxServer *self, SoupServerMessage *msg, const CxCallback *callback, gboolean stored,
+              const GError *error)
+{
+  g_autoptr (JsonNode) reply = NULL;
+
+  if (!stored && g_error_matches (error, CX_STORE_ERROR, CX_STORE_ERROR_FULL))
+    {
+      g_autoptr (GError) full = g_error_new_literal (CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_SLOT_FULL,
+                                                     _ ("That time slot is fully booked"));
+      reply_callback_error (msg, full);
+      return;
+    }
+  if (!stored)
+    {
+      reply_callback_internal (msg, error);
+      return;
+    }
+
+  notify_agents (self);
+  reply = _cx_server_callback_to_json (callback);
+  _cx_server_reply_json (msg, SOUP_STATUS_OK, reply);
+}
+
 static GHashTable *
 read_fields (SoupServerMessage *msg, GError **error)
 {
@@ -168,10 +194,10 @@ create_callback (CxServer *self, SoupServerMessage *msg, const char *service)
   g_autoptr (GError) error = NULL;
   g_autoptr (GHashTable) fields = read_fields (msg, &error);
   g_autoptr (CxCallbackRequest) request = NULL;
-  g_autoptr (JsonNode) reply = NULL;
   g_autofree char *id = NULL;
   gint64 now = _cx_server_now (), slot_start, slot_end;
   CxCallback callback = { 0 };
+  gboolean stored;
 
   if (fields != NULL)
     request = cx_callback_request_parse (fields, &error);
@@ -200,23 +226,9 @@ create_callback (CxServer *self, SoupServerMessage *msg, const char *service)
   callback.created_at = now;
   callback.properties = request->properties;
 
-  if (!cx_store_create_callback (self->store, &callback, slot_start, slot_end,
-                                 self->config->slot_capacity, &error))
-    {
-      if (g_error_matches (error, CX_STORE_ERROR, CX_STORE_ERROR_FULL))
-        {
-          g_autoptr (GError) full = g_error_new_literal (
-              CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_SLOT_FULL, _ ("That time slot is fully booked"));
-          reply_callback_error (msg, full);
-        }
-      else
-        reply_callback_internal (msg, error);
-      return;
-    }
-
-  notify_agents (self);
-  reply = _cx_server_callback_to_json (&callback);
-  _cx_server_reply_json (msg, SOUP_STATUS_OK, reply);
+  stored = cx_store_create_callback (self->store, &callback, slot_start, slot_end,
+                                     self->config->slot_capacity, &error);
+  reply_stored (self, msg, &callback, stored, error);
 }
 
 static CxCallback *
@@ -245,8 +257,8 @@ reschedule_callback (CxServer *self, SoupServerMessage *msg, CxCallback *callbac
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GHashTable) fields = read_fields (msg, &error);
-  g_autoptr (JsonNode) reply = NULL;
   gint64 time, slot_start, slot_end;
+  gboolean stored;
 
   if (fields == NULL || !cx_callback_reschedule_parse (fields, &time, &error))
     {
@@ -273,42 +285,21 @@ reschedule_callback (CxServer *self, SoupServerMessage *msg, CxCallback *callbac
   callback->expiration_time = time + EXPIRATION_MS;
   g_free (callback->state);
   callback->state = g_strdup ("SCHEDULED");
-  if (!cx_store_update_callback (self->store, callback, slot_start, slot_end,
-                                 self->config->slot_capacity, &error))
-    {
-      if (g_error_matches (error, CX_STORE_ERROR, CX_STORE_ERROR_FULL))
-        {
-          g_autoptr (GError) full = g_error_new_literal (
-              CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_SLOT_FULL, _ ("That time slot is fully booked"));
-          reply_callback_error (msg, full);
-        }
-      else
-        reply_callback_internal (msg, error);
-      return;
-    }
-
-  notify_agents (self);
-  reply = _cx_server_callback_to_json (callback);
-  _cx_server_reply_json (msg, SOUP_STATUS_OK, reply);
+  stored = cx_store_update_callback (self->store, callback, slot_start, slot_end,
+                                     self->config->slot_capacity, &error);
+  reply_stored (self, msg, callback, stored, error);
 }
 
 static void
 cancel_callback (CxServer *self, SoupServerMessage *msg, CxCallback *callback)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) reply = NULL;
+  gboolean stored;
 
   g_free (callback->state);
   callback->state = g_strdup ("CANCELLED");
-  if (!cx_store_update_callback (self->store, callback, 0, 0, 0, &error))
-    {
-      reply_callback_internal (msg, error);
-      return;
-    }
-
-  notify_agents (self);
-  reply = _cx_server_callback_to_json (callback);
-  _cx_server_reply_json (msg, SOUP_STATUS_OK, reply);
+  stored = cx_store_update_callback (self->store, callback, 0, 0, 0, &error);
+  reply_stored (self, msg, callback, stored, error);
 }
 
 static void
