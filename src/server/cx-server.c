@@ -461,12 +461,17 @@ cx_server_new (CxServerConfig *config, CxStore *store, GError **error)
   return g_steal_pointer (&self);
 }
 
+/* GLib's default listen backlog is 10: a burst of new customers would have their connections
+ * refused and retried by TCP a second later. */
+#define LISTEN_BACKLOG 1024
+
 gboolean
 cx_server_listen (CxServer *self, const char *address, guint port, GError **error)
 {
   g_autoptr (GInetAddress) inet = NULL;
   g_autoptr (GSocketAddress) socket_address = NULL;
-  GSList *listeners;
+  g_autoptr (GSocketAddress) local = NULL;
+  g_autoptr (GSocket) socket = NULL;
 
   g_return_val_if_fail (CX_IS_SERVER (self), FALSE);
 
@@ -478,18 +483,20 @@ cx_server_listen (CxServer *self, const char *address, guint port, GError **erro
       return FALSE;
     }
   socket_address = g_inet_socket_address_new (inet, port);
-  if (!soup_server_listen (self->soup, socket_address, 0, error))
+
+  socket = g_socket_new (g_inet_address_get_family (inet), G_SOCKET_TYPE_STREAM,
+                         G_SOCKET_PROTOCOL_TCP, error);
+  if (socket == NULL)
+    return FALSE;
+  g_socket_set_listen_backlog (socket, LISTEN_BACKLOG);
+  if (!g_socket_bind (socket, socket_address, TRUE, error) || !g_socket_listen (socket, error) ||
+      !soup_server_listen_socket (self->soup, socket, 0, error))
     return FALSE;
 
-  listeners = soup_server_get_listeners (self->soup);
-  if (listeners != NULL)
-    {
-      g_autoptr (GSocketAddress) local = g_socket_get_local_address (listeners->data, NULL);
-
-      if (local != NULL)
-        self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
-    }
-  g_slist_free (listeners);
+  local = g_socket_get_local_address (socket, error);
+  if (local == NULL)
+    return FALSE;
+  self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
 
   return TRUE;
 }

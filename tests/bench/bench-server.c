@@ -70,6 +70,7 @@ typedef struct
 typedef struct
 {
   GSubprocess *process;
+  GCancellable *cancellable; /* cancelled when it stops: the struct is reused */
   GDataInputStream *out;
   char *base; /* http://127.0.0.1:PORT */
   char *line;
@@ -92,10 +93,6 @@ typedef struct
   SoupSession *session;
   SoupWebsocketConnection *ws;
   JsonParser *parser;
-  gboolean signed_in;
-  gboolean ready;
-  guint invitations;
-  guint accepted;
 } Agent;
 
 typedef SoupMessage *(*LoadMakeFunc) (Load *load, guint64 seq);
@@ -104,6 +101,7 @@ typedef gboolean (*LoadCheckFunc) (Load *load, guint64 seq, GBytes *body);
 
 struct _Load
 {
+  gatomicrefcount ref_count; /* each request in flight holds one */
   Bench *bench;
   SoupSession *session;
   LoadMakeFunc make;
@@ -133,6 +131,7 @@ struct _Load
   GArray *round_trip; /* gint64 µs, measured successful requests */
   GByteArray *flags;  /* per seq: FLAG_ACKED, FLAG_DELIVERED */
   GArray *delivery;   /* gint64 µs from the send call to the agent's socket, measured */
+  GArray *per_second; /* guint64 answers in each second of the measurement */
   guint64 duplicates;
   guint pacer_id;
   CpuMark cpu; /* from the start of the measurement */
@@ -157,6 +156,7 @@ struct _Bench
   int n_agents;
   int capacity;
   int in_flight;
+  int latency_in_flight;
   int seconds;
   int latency_seconds;
   double rate;
@@ -185,7 +185,6 @@ struct _Bench
   Load *current; /* whose messages the agents are receiving */
   guint64 stray_deliveries;
   guint chats_ended;
-  guint sockets_closed;
   double anchor_rate;
   double anchor_p99;
   gboolean measuring;
@@ -224,8 +223,7 @@ percentile_ms (GArray *values, double q)
   return g_array_index (values, gint64, rank - 1) / 1000.0;
 }
 
-static void
-bench_fail (Bench *b, const char *format, ...) G_GNUC_PRINTF (2, 3);
+static void bench_fail (Bench *b, const char *format, ...) G_GNUC_PRINTF (2, 3);
 
 static void
 bench_fail (Bench *b, const char *format, ...)
@@ -254,8 +252,7 @@ error_log_clear (ErrorLog *log)
 }
 
 static void
-error_log_add (ErrorLog *log, SoupMessage *msg, GBytes *body, const GError *error,
-               const char *what)
+error_log_add (ErrorLog *log, SoupMessage *msg, GBytes *body, const GError *error, const char *what)
 {
   g_autofree char *uri = NULL;
   g_autofree char *text = NULL;
@@ -281,8 +278,8 @@ error_log_print (const char *name, ErrorLog *log)
 {
   if (log->failed == 0)
     return;
-  g_print ("  %s: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " failed; first failures:\n",
-           name, log->failed, log->requests);
+  g_print ("  %s: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " failed; first failures:\n", name,
+           log->failed, log->requests);
   for (guint i = 0; i < log->samples->len; i++)
     g_print ("    %s\n", (const char *) log->samples->pdata[i]);
 }
@@ -293,6 +290,19 @@ error_log_too_many (ErrorLog *log)
   return log->failed > MAX_ERROR_RATIO * MAX (log->requests, 1);
 }
 
+/* The member if it is a string, else @fallback. */
+static const char *
+member_string (JsonObject *object, const char *name, const char *fallback)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_STRING)
+    return fallback;
+  return json_node_get_string (node);
+}
+
+/* The member if it is a string or an integer, as a string; else NULL. */
 static char *
 member_dup_string (JsonObject *object, const char *name)
 {
@@ -390,10 +400,13 @@ static void
 server_line_cb (GObject *source, GAsyncResult *result, gpointer data)
 {
   Server *server = data;
+  g_autoptr (GError) error = NULL;
   g_autofree char *line = NULL;
 
   line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result, NULL,
-                                                    NULL);
+                                                    &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
   if (line == NULL)
     {
       server->line_done = TRUE;
@@ -405,17 +418,20 @@ server_line_cb (GObject *source, GAsyncResult *result, gpointer data)
       server->line_done = TRUE;
     }
   /* Keep draining stdout so that the server never blocks on it. */
-  g_data_input_stream_read_line_async (server->out, G_PRIORITY_DEFAULT, NULL, server_line_cb,
-                                       server);
+  g_data_input_stream_read_line_async (server->out, G_PRIORITY_DEFAULT, server->cancellable,
+                                       server_line_cb, server);
 }
 
 static void
 server_wait_cb (GObject *source, GAsyncResult *result, gpointer data)
 {
-  gboolean *exited = data;
+  Server *server = data;
+  g_autoptr (GError) error = NULL;
 
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  *exited = TRUE;
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  server->exited = TRUE;
 }
 
 static Server *waiting_server;
@@ -455,6 +471,7 @@ server_start (Bench *b, Server *server, const char *const *argv, const char *log
 
   memset (server, 0, sizeof *server);
   server->log_path = g_strdup (log_path);
+  server->cancellable = g_cancellable_new ();
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_subprocess_launcher_set_stderr_file_path (launcher, log_path);
   g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
@@ -464,10 +481,10 @@ server_start (Bench *b, Server *server, const char *const *argv, const char *log
       bench_fail (b, "cannot run %s: %s", argv[0], error->message);
       return FALSE;
     }
-  g_subprocess_wait_async (server->process, NULL, server_wait_cb, &server->exited);
+  g_subprocess_wait_async (server->process, server->cancellable, server_wait_cb, server);
   server->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->process));
-  g_data_input_stream_read_line_async (server->out, G_PRIORITY_DEFAULT, NULL, server_line_cb,
-                                       server);
+  g_data_input_stream_read_line_async (server->out, G_PRIORITY_DEFAULT, server->cancellable,
+                                       server_line_cb, server);
 
   waiting_server = server;
   if (!run_until (b, server_announced, SPAWN_TIMEOUT_S))
@@ -483,7 +500,8 @@ server_start (Bench *b, Server *server, const char *const *argv, const char *log
   if (uri == NULL || g_uri_get_port (uri) <= 0)
     {
       g_autofree char *log = read_log_tail (log_path);
-      bench_fail (b, "%s did not print \"listening on http://127.0.0.1:PORT/\" (got \"%s\"); its "
+      bench_fail (b,
+                  "%s did not print \"listening on http://127.0.0.1:PORT/\" (got \"%s\"); its "
                   "stderr:\n%s",
                   argv[0], server->line != NULL ? server->line : "nothing", log);
       return FALSE;
@@ -513,6 +531,8 @@ server_stop (Bench *b, Server *server)
     result = g_strdup_printf ("exited %d", g_subprocess_get_exit_status (server->process));
   else
     result = g_strdup_printf ("killed by signal %d", g_subprocess_get_term_sig (server->process));
+  g_cancellable_cancel (server->cancellable);
+  g_clear_object (&server->cancellable);
   g_clear_object (&server->out);
   g_clear_object (&server->process);
   g_clear_pointer (&server->base, g_free);
@@ -521,10 +541,13 @@ server_stop (Bench *b, Server *server)
   return result;
 }
 
+/* "" once it is gone: /proc then has nothing to say. */
 static const char *
 server_pid (Server *server)
 {
-  return g_subprocess_get_identifier (server->process);
+  const char *pid = server->process != NULL ? g_subprocess_get_identifier (server->process) : NULL;
+
+  return pid != NULL ? pid : "";
 }
 
 /* kB from /proc/<pid>/status, or -1. */
@@ -664,6 +687,7 @@ load_new (Bench *b, SoupSession *session, LoadMakeFunc make, LoadCheckFunc check
 {
   Load *load = g_new0 (Load, 1);
 
+  g_atomic_ref_count_init (&load->ref_count);
   load->bench = b;
   load->session = g_object_ref (session);
   load->make = make;
@@ -674,12 +698,22 @@ load_new (Bench *b, SoupSession *session, LoadMakeFunc make, LoadCheckFunc check
   load->round_trip = g_array_new (FALSE, FALSE, sizeof (gint64));
   load->flags = g_byte_array_new ();
   load->delivery = g_array_new (FALSE, FALSE, sizeof (gint64));
+  load->per_second = g_array_new (FALSE, TRUE, sizeof (guint64));
+  return load;
+}
+
+static Load *
+load_ref (Load *load)
+{
+  g_atomic_ref_count_inc (&load->ref_count);
   return load;
 }
 
 static void
-load_free (Load *load)
+load_unref (Load *load)
 {
+  if (!g_atomic_ref_count_dec (&load->ref_count))
+    return;
   g_clear_handle_id (&load->pacer_id, g_source_remove);
   g_clear_object (&load->session);
   error_log_clear (&load->errors);
@@ -687,10 +721,11 @@ load_free (Load *load)
   g_array_unref (load->round_trip);
   g_byte_array_unref (load->flags);
   g_array_unref (load->delivery);
+  g_array_unref (load->per_second);
   g_free (load);
 }
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Load, load_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Load, load_unref)
 
 static gboolean
 load_may_issue (Load *load, gint64 now)
@@ -727,8 +762,13 @@ load_done_cb (GObject *source, GAsyncResult *result, gpointer data)
       load->flags->data[request->seq] |= FLAG_ACKED;
       if (now >= load->measure_start)
         {
+          guint second = (now - load->measure_start) / G_USEC_PER_SEC;
+
           load->measured_ok++;
           load->last_done = now;
+          if (second >= load->per_second->len)
+            g_array_set_size (load->per_second, second + 1);
+          g_array_index (load->per_second, guint64, second)++;
         }
       if (request->seq >= load->first_measured)
         g_array_append_val (load->round_trip, round_trip);
@@ -740,6 +780,7 @@ load_done_cb (GObject *source, GAsyncResult *result, gpointer data)
   g_free (request);
   if (load->rate == 0)
     load_fill (load);
+  load_unref (load);
 }
 
 static void
@@ -758,7 +799,7 @@ load_issue (Load *load, gint64 now)
   LoadRequest *request = g_new0 (LoadRequest, 1);
   guint8 flags = 0;
 
-  request->load = load;
+  request->load = load_ref (load);
   request->seq = load->issued++;
   request->msg = load->make (load, request->seq);
   /* libsoup opens a new connection for every request whose method is not idempotent (POST)
@@ -841,8 +882,7 @@ static Load *running_load;
 static gboolean
 load_finished (Bench *b)
 {
-  return running_load->in_flight == 0 &&
-         !load_may_issue (running_load, g_get_monotonic_time ());
+  return running_load->in_flight == 0 && !load_may_issue (running_load, g_get_monotonic_time ());
 }
 
 /* Runs @load to its end; FALSE (and the bench failed) if it does not drain in time. */
@@ -866,6 +906,7 @@ load_run (Bench *b, Load *load, const char *name, double timeout_s)
   running_load = load;
   if (!run_until (b, load_finished, timeout_s))
     {
+      g_clear_handle_id (&load->pacer_id, g_source_remove);
       bench_fail (b, "%s: %" G_GUINT64_FORMAT " requests still unanswered after %.0f s", name,
                   load->in_flight, timeout_s);
       return FALSE;
@@ -937,13 +978,14 @@ static SoupMessage *
 make_anchor (Load *load, guint64 seq)
 {
   Bench *b = load->bench;
-  g_autofree char *uri = g_strdup_printf ("%s/genesys/2/chat/" SERVICE "/anchor/send", b->server.base);
+  g_autofree char *uri =
+      g_strdup_printf ("%s/genesys/2/chat/" SERVICE "/anchor/send", b->server.base);
 
   return soup_message_new_from_encoded_form (
-    "POST", uri,
-    g_strdup_printf ("userId=0123456789abcdef&secureKey=0123456789abcdef0123456789abcdef"
-                     "&alias=117&message=c-0-%" G_GUINT64_FORMAT,
-                     seq));
+      "POST", uri,
+      g_strdup_printf ("userId=0123456789abcdef&secureKey=0123456789abcdef0123456789abcdef"
+                       "&alias=117&message=c-0-%" G_GUINT64_FORMAT,
+                       seq));
 }
 
 static void
@@ -981,25 +1023,68 @@ bench_anchor (Bench *b)
 
 /* 2. Chats answered by agents */
 
+static GAsyncResult *hash_result;
+
+static void
+hash_done_cb (GObject *source, GAsyncResult *result, gpointer data)
+{
+  hash_result = g_object_ref (result);
+}
+
+static gboolean
+hash_done (Bench *b)
+{
+  return hash_result != NULL;
+}
+
 static gboolean
 hash_password (Bench *b)
 {
   const char *argv[] = { b->server_path, "--hash-password", NULL };
   g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   g_autoptr (GError) error = NULL;
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
+  gboolean communicated;
 
   process = g_subprocess_newv (argv,
                                G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                 G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                                   G_SUBPROCESS_FLAGS_STDERR_PIPE,
                                &error);
-  if (process == NULL ||
-      !g_subprocess_communicate_utf8 (process, PASSWORD "\n", NULL, &out, &err, &error))
+  if (process == NULL)
     {
       bench_fail (b, "%s --hash-password: %s", b->server_path, error->message);
       return FALSE;
     }
+  g_subprocess_communicate_utf8_async (process, PASSWORD "\n", cancellable, hash_done_cb, NULL);
+  if (!run_until (b, hash_done, SPAWN_TIMEOUT_S))
+    {
+      g_cancellable_cancel (cancellable);
+      g_subprocess_force_exit (process);
+      run_until (b, hash_done, SPAWN_TIMEOUT_S);
+    }
+  communicated = hash_result != NULL &&
+                 g_subprocess_communicate_utf8_finish (process, hash_result, &out, &err, &error);
+  g_clear_object (&hash_result);
+  if (!communicated)
+    {
+      bench_fail (b, "%s --hash-password: %s", b->server_path,
+                  error != NULL ? error->message : "no answer");
+      return FALSE;
+    }
+  /* Its output has ended, so it is exiting: a bounded wait for its status. */
+  g_subprocess_wait_async (process, cancellable, hash_done_cb, NULL);
+  if (!run_until (b, hash_done, SPAWN_TIMEOUT_S))
+    {
+      g_cancellable_cancel (cancellable);
+      g_subprocess_force_exit (process);
+      run_until (b, hash_done, SPAWN_TIMEOUT_S);
+      g_clear_object (&hash_result);
+      bench_fail (b, "%s --hash-password did not exit", b->server_path);
+      return FALSE;
+    }
+  g_clear_object (&hash_result);
   g_strstrip (out);
   if (!g_subprocess_get_successful (process) || !g_str_has_prefix (out, "$"))
     {
@@ -1011,7 +1096,7 @@ hash_password (Bench *b)
   return TRUE;
 }
 
-static char *
+static gboolean
 write_config (Bench *b)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
@@ -1069,9 +1154,9 @@ write_config (Bench *b)
   if (!g_file_set_contents (path, json, -1, &error))
     {
       bench_fail (b, "cannot write %s: %s", path, error->message);
-      return NULL;
+      return FALSE;
     }
-  return g_steal_pointer (&path);
+  return TRUE;
 }
 
 static gboolean
@@ -1092,8 +1177,7 @@ static void agent_settled (Bench *b);
 static void agent_answer (Agent *agent, const char *chat_id, guint64 seq);
 
 static void
-bench_delivered (Bench *b, guint phase, guint64 seq, gint64 now, Agent *agent,
-                 const char *chat_id)
+bench_delivered (Bench *b, guint phase, guint64 seq, gint64 now, Agent *agent, const char *chat_id)
 {
   Load *load = b->current;
   gint64 latency;
@@ -1121,12 +1205,11 @@ static void
 agent_frame (Agent *agent, JsonObject *frame, gint64 now)
 {
   Bench *b = agent->bench;
-  const char *type = json_object_get_string_member_with_default (frame, "type", "");
+  const char *type = member_string (frame, "type", "");
   g_autofree char *chat_id = member_dup_string (frame, "chatId");
 
   if (strcmp (type, "invitation") == 0 && chat_id != NULL)
     {
-      agent->invitations++;
       agent_accept (agent, chat_id);
     }
   else if (strcmp (type, "messages") == 0 && chat_id != NULL)
@@ -1146,8 +1229,7 @@ agent_frame (Agent *agent, JsonObject *frame, gint64 now)
 
           if (!JSON_NODE_HOLDS_OBJECT (node))
             continue;
-          text = json_object_get_string_member_with_default (json_node_get_object (node), "text",
-                                                             "");
+          text = member_string (json_node_get_object (node), "text", "");
           /* Customer texts are c-PHASE-SEQ; the agents' own come back as a-…. */
           if (sscanf (text, "c-%u-%" G_GUINT64_FORMAT, &phase, &seq) == 2)
             bench_delivered (b, phase, seq, now, agent, chat_id);
@@ -1185,7 +1267,6 @@ agent_ws_closed_cb (SoupWebsocketConnection *ws, gpointer data)
 {
   Agent *agent = data;
 
-  agent->bench->sockets_closed++;
   if (agent->bench->measuring)
     bench_fail (agent->bench, "the event socket of %s closed (code %u) during the benchmark",
                 agent->username, soup_websocket_connection_get_close_code (ws));
@@ -1222,8 +1303,8 @@ static void
 agent_send (AgentRequest *request, GAsyncReadyCallback callback)
 {
   soup_message_add_flags (request->msg, SOUP_MESSAGE_IDEMPOTENT); /* keep-alive: see load_issue */
-  soup_session_send_and_read_async (request->agent->session, request->msg, G_PRIORITY_DEFAULT,
-                                    NULL, callback, request);
+  soup_session_send_and_read_async (request->agent->session, request->msg, G_PRIORITY_DEFAULT, NULL,
+                                    callback, request);
 }
 
 /* The reply body if the status is @expected; else NULL, and the failure logged. */
@@ -1253,10 +1334,7 @@ agent_accept_cb (GObject *source, GAsyncResult *result, gpointer data)
   if (body != NULL)
     {
       if (g_hash_table_add (b->accepted_ids, g_strdup (request->chat_id)))
-        {
-          agent->accepted++;
-          b->accepted++;
-        }
+        b->accepted++;
       else
         bench_fail (b, "chat %s was accepted twice", request->chat_id);
     }
@@ -1267,11 +1345,10 @@ static void
 agent_accept (Agent *agent, const char *chat_id)
 {
   g_autofree char *escaped = g_uri_escape_string (chat_id, NULL, FALSE);
-  g_autofree char *uri = g_strdup_printf ("%s/cx/1/agent/invitations/%s/accept",
-                                          agent->bench->server.base, escaped);
+  g_autofree char *uri =
+      g_strdup_printf ("%s/cx/1/agent/invitations/%s/accept", agent->bench->server.base, escaped);
 
-  agent_send (agent_request_new (agent, soup_message_new ("POST", uri), chat_id),
-              agent_accept_cb);
+  agent_send (agent_request_new (agent, soup_message_new ("POST", uri), chat_id), agent_accept_cb);
 }
 
 static void
@@ -1317,10 +1394,7 @@ agent_ready_cb (GObject *source, GAsyncResult *result, gpointer data)
   g_autoptr (GBytes) body = agent_finish (request, result, SOUP_STATUS_OK);
 
   if (body != NULL)
-    {
-      agent->ready = TRUE;
-      agent->bench->agents_ready++;
-    }
+    agent->bench->agents_ready++;
   else
     agent->bench->agents_failed++;
   agent_request_free (request);
@@ -1351,9 +1425,9 @@ agent_ws_cb (GObject *source, GAsyncResult *result, gpointer data)
   g_signal_connect (agent->ws, "closed", G_CALLBACK (agent_ws_closed_cb), agent);
 
   uri = g_strdup_printf ("%s/cx/1/agent/state", b->server.base);
-  agent_send (agent_request_new (agent, json_message_new ("PUT", uri, "{\"state\":\"ready\"}"),
-                                 NULL),
-              agent_ready_cb);
+  agent_send (
+      agent_request_new (agent, json_message_new ("PUT", uri, "{\"state\":\"ready\"}"), NULL),
+      agent_ready_cb);
 }
 
 static void
@@ -1373,7 +1447,6 @@ agent_sign_in_cb (GObject *source, GAsyncResult *result, gpointer data)
       agent_settled (b);
       return;
     }
-  agent->signed_in = TRUE;
   b->agents_signed_in++;
   uri = g_strdup_printf ("%s/cx/1/agent/events", b->server.base);
   msg = soup_message_new ("GET", uri);
@@ -1387,8 +1460,8 @@ agent_sign_in (Agent *agent)
 {
   Bench *b = agent->bench;
   g_autofree char *uri = g_strdup_printf ("%s/cx/1/agent/session", b->server.base);
-  g_autofree char *json = g_strdup_printf (
-    "{\"username\":\"%s\",\"password\":\"" PASSWORD "\"}", agent->username);
+  g_autofree char *json =
+      g_strdup_printf ("{\"username\":\"%s\",\"password\":\"" PASSWORD "\"}", agent->username);
 
   agent_send (agent_request_new (agent, json_message_new ("POST", uri, json), NULL),
               agent_sign_in_cb);
@@ -1417,9 +1490,9 @@ make_start (Load *load, guint64 seq)
   g_autofree char *nickname = g_strdup_printf ("customer%" G_GUINT64_FORMAT, seq);
 
   return soup_message_new_from_encoded_form (
-    "POST", uri,
-    soup_form_encode ("nickname", nickname, "subject", "Benchmark", "emailAddress",
-                      "customer@example.com", "userData[source]", "bench-server", NULL));
+      "POST", uri,
+      soup_form_encode ("nickname", nickname, "subject", "Benchmark", "emailAddress",
+                        "customer@example.com", "userData[source]", "bench-server", NULL));
 }
 
 static gboolean
@@ -1472,8 +1545,8 @@ make_send (Load *load, guint64 seq)
 {
   Bench *b = load->bench;
   Chat *chat = &b->chats[seq % b->n_chats];
-  g_autofree char *form = g_strdup_printf ("%sc-%u-%" G_GUINT64_FORMAT, chat->form_prefix,
-                                           load->phase, seq);
+  g_autofree char *form =
+      g_strdup_printf ("%sc-%u-%" G_GUINT64_FORMAT, chat->form_prefix, load->phase, seq);
   g_autoptr (GBytes) body = g_bytes_new_take (form, strlen (form));
   SoupMessage *msg = soup_message_new_from_uri ("POST", chat->send_uri);
 
@@ -1511,7 +1584,7 @@ message_load_finish (Bench *b, Load *load)
 }
 
 static void
-bench_chats (Bench *b)
+bench_chats_run (Bench *b)
 {
   g_autoptr (SoupSession) customers = NULL;
   g_autoptr (Load) starts = NULL;
@@ -1519,10 +1592,11 @@ bench_chats (Bench *b)
   g_autoptr (Load) paced = NULL;
   g_autofree char *stopped = NULL;
   gint64 start;
-  double rate, p99;
+  double rate, p99, sent_rate;
+  gboolean sustained;
   guint n_started;
 
-  if (!hash_password (b) || write_config (b) == NULL || !start_cxdesk_server (b, "chats"))
+  if (!hash_password (b) || !write_config (b) || !start_cxdesk_server (b, "chats"))
     return;
 
   /* Agents: sign in, open the event socket, go ready. */
@@ -1540,7 +1614,7 @@ bench_chats (Bench *b)
            seconds_since (start));
 
   /* Chats: start them all; the agents accept each invitation as it comes. */
-  customers = session_new (b->in_flight);
+  customers = session_new (MAX (b->in_flight, b->latency_in_flight));
   starts = load_new (b, customers, make_start, check_start, START_IN_FLIGHT);
   starts->max_requests = b->n_chats;
   starts->ramp = RAMP_S * G_USEC_PER_SEC;
@@ -1584,9 +1658,8 @@ bench_chats (Bench *b)
     return;
   rate = load_rate (closed);
   message_load_finish (b, closed);
-  g_print ("messages: closed loop, %d in flight over %u chats and %" G_GUINT64_FORMAT
-           " connections, %.1f s after %d s of warm-up:\n",
-           b->in_flight, b->n_chats, closed->connections, load_measured_s (closed), WARMUP_S);
+  g_print ("messages: closed loop, %d in flight over %u chats, %.1f s after %d s of warm-up:\n",
+           b->in_flight, b->n_chats, load_measured_s (closed), WARMUP_S);
   g_print ("  durable messages/s  %8.0f   target >= %.0f   anchor %.0f requests/s (%.0f%%)   %s\n",
            rate, TARGET_MESSAGES_PER_S, b->anchor_rate,
            b->anchor_rate > 0 ? 100 * rate / b->anchor_rate : 0,
@@ -1596,6 +1669,10 @@ bench_chats (Bench *b)
            percentile_ms (closed->round_trip, 0.5), percentile_ms (closed->round_trip, 0.99),
            percentile_ms (closed->delivery, 0.5), percentile_ms (closed->delivery, 0.99),
            rate > 0 ? 1000.0 * b->in_flight / rate : 0);
+  g_print ("  per second:");
+  for (guint i = 0; i < MIN (closed->per_second->len, (guint) b->seconds); i++)
+    g_print (" %" G_GUINT64_FORMAT, g_array_index (closed->per_second, guint64, i));
+  g_print ("\n");
   g_print ("  agents answered %" G_GUINT64_FORMAT " messages (every %dth; %" G_GUINT64_FORMAT
            " skipped at %d in flight)\n",
            b->answers_ok, AGENT_ANSWER_EVERY, b->answers_skipped, AGENT_ANSWERS_IN_FLIGHT);
@@ -1603,12 +1680,12 @@ bench_chats (Bench *b)
   if (!load_check_errors (b, closed, "messages"))
     return;
   if (rate < TARGET_MESSAGES_PER_S)
-    g_ptr_array_add (b->missed, g_strdup_printf ("durable messages/s %.0f < %.0f", rate,
-                                                 TARGET_MESSAGES_PER_S));
+    g_ptr_array_add (
+        b->missed, g_strdup_printf ("durable messages/s %.0f < %.0f", rate, TARGET_MESSAGES_PER_S));
 
   /* Latency: an open loop at the target rate, so that the figure is the server's and not the
    * queue that a closed loop builds in front of it. */
-  paced = load_new (b, customers, make_send, NULL, b->in_flight);
+  paced = load_new (b, customers, make_send, NULL, b->latency_in_flight);
   paced->phase = 2;
   paced->rate = b->rate;
   paced->warmup = WARMUP_S * G_USEC_PER_SEC;
@@ -1618,16 +1695,23 @@ bench_chats (Bench *b)
     return;
   message_load_finish (b, paced);
   p99 = percentile_ms (paced->delivery, 0.99);
+  sent_rate = (paced->issued - MIN (paced->first_measured, paced->issued)) /
+              (paced->duration / (double) G_USEC_PER_SEC);
   g_print ("latency: open loop at %.0f messages/s offered, %.1f s after %d s of warm-up "
            "(%.0f sent/s; held back by the %d in-flight cap %" G_GUINT64_FORMAT " times):\n",
-           b->rate, load_measured_s (paced), WARMUP_S,
-           (paced->issued - MIN (paced->first_measured, paced->issued)) /
-             (paced->duration / (double) G_USEC_PER_SEC),
-           b->in_flight, paced->capped);
+           b->rate, load_measured_s (paced), WARMUP_S, sent_rate, b->latency_in_flight,
+           paced->capped);
   g_print ("  customer->agent p50 %6.2f ms\n", percentile_ms (paced->delivery, 0.5));
+  /* Held back, the sends start late and their latency looks better than it is: a p99 counts
+   * only when the server took (nearly) the whole offered rate. */
+  sustained = sent_rate >= 0.95 * b->rate;
   g_print ("  customer->agent p99 %6.2f ms   target < %.0f ms   anchor round trip p99 %.2f ms   "
            "%s\n",
-           p99, TARGET_P99_MS, b->anchor_p99, p99 >= 0 && p99 < TARGET_P99_MS ? "PASS" : "MISS");
+           p99, TARGET_P99_MS, b->anchor_p99,
+           p99 >= 0 && p99 < TARGET_P99_MS && sustained ? "PASS" : "MISS");
+  if (!sustained)
+    g_print ("  the offered rate was not sustained: the latency at %.0f messages/s is unknown\n",
+             b->rate);
   g_print ("  send round trip p50 %.2f ms, p99 %.2f ms\n", percentile_ms (paced->round_trip, 0.5),
            percentile_ms (paced->round_trip, 0.99));
   cpu_print (b, &paced->cpu, "cxdesk-server");
@@ -1635,8 +1719,12 @@ bench_chats (Bench *b)
   if (!load_check_errors (b, paced, "latency"))
     return;
   if (p99 < 0 || p99 >= TARGET_P99_MS)
-    g_ptr_array_add (b->missed, g_strdup_printf ("customer->agent p99 %.2f ms >= %.0f ms", p99,
-                                                 TARGET_P99_MS));
+    g_ptr_array_add (
+        b->missed, g_strdup_printf ("customer->agent p99 %.2f ms >= %.0f ms", p99, TARGET_P99_MS));
+  else if (!sustained)
+    g_ptr_array_add (b->missed, g_strdup_printf ("%.0f messages/s offered, only %.0f/s sent "
+                                                 "within %d in flight",
+                                                 b->rate, sent_rate, b->latency_in_flight));
   error_log_print ("agent requests", &b->agent_errors);
   if (error_log_too_many (&b->agent_errors))
     bench_fail (b, "agent requests: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " failed",
@@ -1649,6 +1737,15 @@ bench_chats (Bench *b)
            proc_status_kb (server_pid (&b->server), "VmRSS") / 1024.0);
   stopped = server_stop (b, &b->server);
   g_print ("cxdesk-server on SIGTERM: %s\n", stopped);
+}
+
+static void
+bench_chats (Bench *b)
+{
+  bench_chats_run (b);
+  /* Its loads are gone: frames that still come find none. */
+  b->current = NULL;
+  b->measuring = FALSE;
 }
 
 /* 3. Memory with many open chats */
@@ -1678,8 +1775,8 @@ bench_rss (Bench *b)
   open_kb = proc_status_kb (server_pid (&b->server), "VmRSS");
   peak_kb = proc_status_kb (server_pid (&b->server), "VmHWM");
   open_mb = open_kb / 1024.0;
-  g_print ("rss: %d chats waiting in the queue (started at %.0f/s at %d in flight over %"
-           G_GUINT64_FORMAT " connections; p50 %.2f ms, p99 %.2f ms):\n",
+  g_print ("rss: %d chats waiting in the queue (started at %.0f/s at %d in flight over "
+           "%" G_GUINT64_FORMAT " connections; p50 %.2f ms, p99 %.2f ms):\n",
            b->rss_chats, load_rate (starts), START_IN_FLIGHT, starts->connections,
            percentile_ms (starts->round_trip, 0.5), percentile_ms (starts->round_trip, 0.99));
   cpu_print (b, &starts->cpu, "cxdesk-server");
@@ -1688,9 +1785,8 @@ bench_rss (Bench *b)
            open_mb, TARGET_RSS_MB, idle_kb / 1024.0, (open_kb - idle_kb) / (double) b->rss_chats,
            peak_kb / 1024.0, open_mb < TARGET_RSS_MB ? "PASS" : "MISS");
   if (open_mb >= TARGET_RSS_MB)
-    g_ptr_array_add (b->missed,
-                     g_strdup_printf ("VmRSS with %d chats %.1f MB >= %.0f MB", b->rss_chats,
-                                      open_mb, TARGET_RSS_MB));
+    g_ptr_array_add (b->missed, g_strdup_printf ("VmRSS with %d chats %.1f MB >= %.0f MB",
+                                                 b->rss_chats, open_mb, TARGET_RSS_MB));
   stopped = server_stop (b, &b->server);
   g_print ("cxdesk-server on SIGTERM: %s\n", stopped);
 }
@@ -1728,7 +1824,8 @@ main (int argc, char **argv)
   Bench bench = {
     .n_agents = 100,
     .capacity = 10,
-    .in_flight = 256,
+    .in_flight = 32,
+    .latency_in_flight = 64,
     .seconds = 10,
     .latency_seconds = 5,
     .rate = TARGET_MESSAGES_PER_S,
@@ -1740,16 +1837,20 @@ main (int argc, char **argv)
       "Run the anchor server", NULL },
     { "agents", 0, 0, G_OPTION_ARG_INT, &bench.n_agents, "Agents (100)", "N" },
     { "capacity", 0, 0, G_OPTION_ARG_INT, &bench.capacity, "Chats per agent (10)", "N" },
-    { "in-flight", 0, 0, G_OPTION_ARG_INT, &bench.in_flight, "Requests in flight (256)", "N" },
+    { "in-flight", 0, 0, G_OPTION_ARG_INT, &bench.in_flight,
+      "Requests in flight in the closed loops (32)", "N" },
+    { "latency-in-flight", 0, 0, G_OPTION_ARG_INT, &bench.latency_in_flight,
+      "Bound on requests in flight in the open loop (64)", "N" },
     { "seconds", 0, 0, G_OPTION_ARG_INT, &bench.seconds, "Closed-loop seconds (10)", "S" },
-    { "latency-seconds", 0, 0, G_OPTION_ARG_INT, &bench.latency_seconds,
-      "Open-loop seconds (5)", "S" },
+    { "latency-seconds", 0, 0, G_OPTION_ARG_INT, &bench.latency_seconds, "Open-loop seconds (5)",
+      "S" },
     { "rate", 0, 0, G_OPTION_ARG_DOUBLE, &bench.rate, "Open-loop messages/s (5000)", "R" },
     { "rss-chats", 0, 0, G_OPTION_ARG_INT, &bench.rss_chats, "Chats for the RSS (10000)", "N" },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("- cxdesk-server load benchmark");
   g_autoptr (GError) error = NULL;
+  gint64 start = g_get_monotonic_time ();
   int status;
 
   g_option_context_add_main_entries (context, entries, NULL);
@@ -1760,8 +1861,12 @@ main (int argc, char **argv)
     }
   if (bare_server)
     return run_bare_server ();
-  if (bench.n_agents < 1 || bench.capacity < 1 || bench.capacity > 100 || bench.in_flight < 1 ||
-      bench.seconds < 1 || bench.latency_seconds < 1 || bench.rate <= 0 || bench.rss_chats < 1)
+  /* Bounded in count and time: the whole run stays within RUN_TIMEOUT_S. */
+  if (bench.n_agents < 1 || bench.n_agents > 1000 || bench.capacity < 1 || bench.capacity > 100 ||
+      bench.in_flight < 1 || bench.in_flight > 1024 || bench.latency_in_flight < 1 ||
+      bench.latency_in_flight > 1024 || bench.seconds < 1 || bench.seconds > 60 ||
+      bench.latency_seconds < 1 || bench.latency_seconds > 60 || bench.rate <= 0 ||
+      bench.rate > 100000 || bench.rss_chats < 1 || bench.rss_chats > 100000)
     {
       g_printerr ("bench-server: out-of-range option\n");
       return 2;
@@ -1790,7 +1895,7 @@ main (int argc, char **argv)
 
       agent->bench = b;
       agent->username = g_strdup_printf ("agent%03d", i);
-      agent->session = session_new (2);
+      agent->session = session_new (1);
       agent->parser = json_parser_new_immutable ();
       soup_session_add_feature (agent->session, SOUP_SESSION_FEATURE (jar));
     }
@@ -1821,14 +1926,14 @@ main (int argc, char **argv)
     }
   else if (b->missed->len > 0)
     {
-      g_print ("bench-server: targets missed:\n");
+      g_print ("bench-server: targets missed (%.0f s):\n", seconds_since (start));
       for (guint i = 0; i < b->missed->len; i++)
         g_print ("  %s\n", (const char *) b->missed->pdata[i]);
       status = 1;
     }
   else
     {
-      g_print ("bench-server: every target met\n");
+      g_print ("bench-server: every target met (%.0f s)\n", seconds_since (start));
       status = 0;
     }
   if (status != 2)
