@@ -207,6 +207,7 @@ end_by_customer (CxServer *self, SoupServerMessage *msg, CxChat *chat, guint fro
         }
       _cx_server_close_customer_sockets (self, chat->id);
       g_hash_table_remove (self->rate_buckets, chat->id);
+      g_hash_table_remove (self->typing_previews, chat->id);
       g_hash_table_remove (self->notified_positions, chat->id);
       _cx_server_queue_changed (self, chat->queue);
       _cx_server_route_all (self);
@@ -420,6 +421,24 @@ chat_operation (CxServer *self, SoupServerMessage *msg, const char *service, con
   switch (op)
     {
       case CX_GMS_OP_REFRESH:
+        /* A GMS client may carry what its customer is typing on each refresh: the agent sees
+         * it as TypingStarted with the text, once per change, not once per poll. */
+        if (request->message != NULL && *request->message != '\0' && chat->state != CX_CHAT_ENDED &&
+            g_strcmp0 (g_hash_table_lookup (self->typing_previews, chat->id), request->message) !=
+                0)
+          {
+            g_autoptr (CxMessage) preview =
+                client_message (chat, CX_MESSAGE_TYPING_STARTED, request->message, NULL);
+
+            if (!_cx_server_append_one (self, chat, preview, NULL, &error))
+              {
+                reply_gms_internal (msg, error);
+                return;
+              }
+            chat->next_index = preview->index + 1;
+            g_hash_table_replace (self->typing_previews, g_strdup (chat->id),
+                                  g_strdup (request->message));
+          }
         reply_chat (self, msg, chat, NULL, from, NULL);
         return;
       case CX_GMS_OP_FILE_LIMITS:

@@ -40,7 +40,8 @@ struct _CxServer
   GHashTable *queues_to_renumber; /* queue names whose positions may have changed */
   guint renumber_id;
   guint sweep_id;
-  GHashTable *rate_buckets; /* chat id -> CxRateBucket */
+  GHashTable *rate_buckets;    /* chat id -> CxRateBucket */
+  GHashTable *typing_previews; /* chat id -> the customer's last typing preview */
 };
 
 gint64 _cx_server_now (void);

@@ -402,6 +402,7 @@ cx_server_finalize (GObject *object)
   g_hash_table_unref (self->notified_positions);
   g_hash_table_unref (self->queues_to_renumber);
   g_hash_table_unref (self->rate_buckets);
+  g_hash_table_unref (self->typing_previews);
   cx_server_config_free (self->config);
 
   G_OBJECT_CLASS (cx_server_parent_class)->finalize (object);
@@ -429,6 +430,7 @@ cx_server_init (CxServer *self)
   self->notified_positions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->queues_to_renumber = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->rate_buckets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->typing_previews = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }
 
 /**

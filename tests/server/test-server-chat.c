@@ -557,6 +557,38 @@ test_push_no_first_frame (Fixture *f, gconstpointer data)
   g_assert_null (cx_test_socket_peek (socket, "messages", NULL));
 }
 
+/* A plain GMS client carries the typing preview on refresh: the agent sees TypingStarted with
+ * the text once per change, not once per poll. */
+static void
+test_refresh_typing_preview (Fixture *f, gconstpointer data)
+{
+  g_autoptr (CxTestCustomer) customer = cx_test_customer_start (f->server, "sales", "Iris");
+  const char *previews[] = { "Hel", "Hel", "Hello", "Hello" };
+  guint typing = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (previews); i++)
+    {
+      g_autoptr (CxTestReply) reply =
+          cx_test_customer_call (customer, "refresh", "message", previews[i], NULL);
+
+      g_assert_cmpuint (reply->status, ==, 200);
+    }
+
+  cx_test_customer_poll (customer);
+  for (guint i = 0; i < customer->transcript->len; i++)
+    {
+      JsonObject *message = g_ptr_array_index (customer->transcript, i);
+
+      if (g_strcmp0 (cx_test_object_string (message, "type"), "TypingStarted") != 0)
+        continue;
+      g_assert_cmpstr (cx_test_message_from_type (message), ==, "Client");
+      g_assert_cmpstr (cx_test_message_text (message), ==, typing == 0 ? "Hel" : "Hello");
+      typing++;
+    }
+  g_assert_cmpuint (typing, ==, 2);
+  cx_test_assert_contiguous (customer->transcript, 1);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -568,6 +600,7 @@ main (int argc, char *argv[])
   cx_test_add ("/server/chat/push-and-poll-agree", NULL, NULL, test_push_and_poll_agree);
   cx_test_add ("/server/chat/push-wrong-key", NULL, NULL, test_push_wrong_key);
   cx_test_add ("/server/chat/push-no-first-frame", NULL, NULL, test_push_no_first_frame);
+  cx_test_add ("/server/chat/refresh-typing-preview", NULL, NULL, test_refresh_typing_preview);
 
   return g_test_run ();
 }
