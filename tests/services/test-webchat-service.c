@@ -1,0 +1,1316 @@
+/* test-webchat-service.c: CxWebChatService against the real cxdesk-server, driven through its
+ * bus as the chat panel will drive it: a conversation over the push socket and over polling,
+ * windows sharing one chat through the cookie jar, restore and its timeout, the start lock, the
+ * server dying and coming back, and the private poll command.
+ *
+ * Every wait iterates the main context until a condition holds: no sleeps, no wall-clock
+ * deadlines (meson's timeout catches a hang).
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "test-webchat-service"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "bus/cx-bus.h"
+#include "cx-test-server.h"
+#include "services/cx-http.h"
+#include "services/cx-webchat-service.h"
+
+#define SERVICE "customer-support"
+#define SITE "http://www.example.com/"
+#define COMMAND_TIMEOUT_MS (10 * 60 * 1000)
+
+typedef CxTestFixture Fixture;
+
+/* Waiting */
+
+static gboolean
+pointer_is_set (gpointer data)
+{
+  return *(gpointer *) data != NULL;
+}
+
+static gboolean
+flag_is_set (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+static gboolean
+set_flag_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the main loop until a real timer of @ms has fired (for restoreTimeout). */
+static void
+wait_timer (guint ms)
+{
+  gboolean fired = FALSE;
+
+  g_timeout_add (ms, set_flag_cb, &fired);
+  cx_test_wait (flag_is_set, &fired);
+}
+
+static gboolean
+only_one_ref (gpointer data)
+{
+  return G_OBJECT (data)->ref_count == 1;
+}
+
+/* Requests cancelled by the services still hold the CxHttp until they have unwound. */
+static void
+finalize_http (CxHttp *http)
+{
+  cx_test_wait (only_one_ref, http);
+  g_assert_finalize_object (http);
+}
+
+/* Configuration */
+
+static JsonObject *
+make_config (const char *base_url, const char *transport)
+{
+  JsonObject *config = json_object_new ();
+  g_autofree char *data_url = g_strconcat (base_url, "genesys/2/chat/" SERVICE, NULL);
+
+  json_object_set_string_member (config, "dataURL", data_url);
+  json_object_set_string_member (config, "transport", transport);
+  json_object_set_int_member (config, "pollRate", 1000);
+  /* Generous: a sanitizer build must not look like a dead server. */
+  json_object_set_int_member (config, "ajaxTimeout", 10000);
+  return config;
+}
+
+/* Windows: a bus, the service on it, and everything the service published */
+
+typedef struct
+{
+  CxBus *bus;
+  CxWebChatService *service;
+  GPtrArray *events; /* CxEvent */
+  gboolean push;     /* transport "auto" against cxdesk-server */
+} Window;
+
+static void
+record_cb (CxBus *bus, const CxEvent *event, gpointer user_data)
+{
+  Window *window = user_data;
+
+  if (g_strcmp0 (event->publisher, CX_WEBCHAT_SERVICE_NAME) == 0)
+    g_ptr_array_add (window->events, cx_event_ref (event));
+}
+
+static Window *
+window_new (CxHttp *http, const char *site, JsonObject *config)
+{
+  Window *window = g_new0 (Window, 1);
+  g_autoptr (GError) error = NULL;
+
+  window->bus = cx_bus_new ();
+  window->events = g_ptr_array_new_with_free_func ((GDestroyNotify) cx_event_unref);
+  window->push =
+      g_strcmp0 (json_object_get_string_member_with_default (config, "transport", "auto"),
+                 "auto") == 0;
+  /* Before the service exists, as a page script may. */
+  cx_bus_subscribe (window->bus, NULL, record_cb, window, NULL);
+  window->service = cx_webchat_service_new (window->bus, http, site, config, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (window->service);
+  return window;
+}
+
+static gboolean
+push_is_open (gpointer data)
+{
+  Window *window = data;
+
+  return cx_webchat_service_get_chat_id (window->service) == NULL ||
+         cx_webchat_service_get_uses_push (window->service);
+}
+
+/* The window closes its service (the chat must go on). A push socket still opening is let
+ * open first: cxdesk-server warns when a client hangs up in the middle of the WebSocket
+ * upgrade, and with G_DEBUG=fatal-warnings (inherited from this test) it aborts on it. */
+static void
+window_close_service (Window *window)
+{
+  if (window->push)
+    cx_test_wait (push_is_open, window);
+  g_assert_finalize_object (g_steal_pointer (&window->service));
+}
+
+static void
+window_free (Window *window)
+{
+  if (window->service != NULL)
+    window_close_service (window);
+  g_assert_finalize_object (window->bus);
+  g_ptr_array_unref (window->events);
+  g_free (window);
+}
+
+static guint
+count_events (Window *window, const char *name)
+{
+  g_autofree char *full = g_strconcat (CX_WEBCHAT_SERVICE_NAME ".", name, NULL);
+  guint count = 0;
+
+  for (guint i = 0; i < window->events->len; i++)
+    if (g_str_equal (((CxEvent *) g_ptr_array_index (window->events, i))->event, full))
+      count++;
+  return count;
+}
+
+static CxEvent *
+nth_event (Window *window, const char *name, guint nth)
+{
+  g_autofree char *full = g_strconcat (CX_WEBCHAT_SERVICE_NAME ".", name, NULL);
+
+  for (guint i = 0; i < window->events->len; i++)
+    {
+      CxEvent *event = g_ptr_array_index (window->events, i);
+
+      if (g_str_equal (event->event, full) && nth-- == 1)
+        return event;
+    }
+  return NULL;
+}
+
+typedef struct
+{
+  Window *window;
+  const char *name;
+  guint count;
+} EventWait;
+
+static gboolean
+events_reached (gpointer data)
+{
+  EventWait *wait = data;
+
+  return count_events (wait->window, wait->name) >= wait->count;
+}
+
+/* Waits for the @nth (from 1) "WebChatService.@name" of @window. */
+static CxEvent *
+wait_event (Window *window, const char *name, guint nth)
+{
+  EventWait wait = { window, name, nth };
+
+  cx_test_wait (events_reached, &wait);
+  return nth_event (window, name, nth);
+}
+
+static JsonObject *
+event_object (CxEvent *event)
+{
+  g_assert_nonnull (event);
+  g_assert_nonnull (event->data);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (event->data));
+  return json_node_get_object (event->data);
+}
+
+/* Every transcript entry @window was given by messageReceived (and, with @with_restored, by
+ * restored), in the order it was given. */
+static GPtrArray *
+delivered (Window *window, gboolean with_restored)
+{
+  GPtrArray *messages = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+
+  for (guint i = 0; i < window->events->len; i++)
+    {
+      CxEvent *event = g_ptr_array_index (window->events, i);
+      JsonArray *array;
+
+      if (!g_str_equal (event->event, CX_WEBCHAT_SERVICE_NAME ".messageReceived") &&
+          !(with_restored && g_str_equal (event->event, CX_WEBCHAT_SERVICE_NAME ".restored")))
+        continue;
+      array = json_object_get_array_member (event_object (event), "messages");
+      g_assert_nonnull (array);
+      for (guint j = 0; j < json_array_get_length (array); j++)
+        g_ptr_array_add (messages, json_object_ref (json_array_get_object_element (array, j)));
+    }
+  return messages;
+}
+
+static JsonObject *
+find_delivered (Window *window, const char *type, const char *from_type, const char *text)
+{
+  g_autoptr (GPtrArray) messages = delivered (window, TRUE);
+
+  for (guint i = 0; i < messages->len; i++)
+    {
+      JsonObject *message = g_ptr_array_index (messages, i);
+
+      if (g_strcmp0 (cx_test_object_string (message, "type"), type) == 0 &&
+          g_strcmp0 (cx_test_message_from_type (message), from_type) == 0 &&
+          (text == NULL || g_strcmp0 (cx_test_message_text (message), text) == 0))
+        return message;
+    }
+  return NULL;
+}
+
+typedef struct
+{
+  Window *window;
+  const char *type;
+  const char *from_type;
+  const char *text;
+} DeliveredWait;
+
+static gboolean
+message_delivered (gpointer data)
+{
+  DeliveredWait *wait = data;
+
+  return find_delivered (wait->window, wait->type, wait->from_type, wait->text) != NULL;
+}
+
+static void
+wait_delivered (Window *window, const char *type, const char *from_type, const char *text)
+{
+  DeliveredWait wait = { window, type, from_type, text };
+
+  cx_test_wait (message_delivered, &wait);
+}
+
+static guint
+count_delivered_text (Window *window, const char *text)
+{
+  g_autoptr (GPtrArray) messages = delivered (window, TRUE);
+  guint count = 0;
+
+  for (guint i = 0; i < messages->len; i++)
+    if (g_strcmp0 (cx_test_message_text (g_ptr_array_index (messages, i)), text) == 0)
+      count++;
+  return count;
+}
+
+/* Commands, as the application ("App") or another plugin makes them */
+
+static void
+command_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static void
+command_start (Window *window, CxPlugin *commander, const char *name, const char *json,
+               GAsyncResult **slot)
+{
+  g_autofree char *full = g_strconcat (CX_WEBCHAT_SERVICE_NAME ".", name, NULL);
+  g_autoptr (JsonNode) data = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (json != NULL)
+    {
+      data = json_from_string (json, &error);
+      g_assert_no_error (error);
+    }
+  *slot = NULL;
+  cx_bus_command_async (window->bus, commander, full, data, COMMAND_TIMEOUT_MS, NULL, command_cb,
+                        slot);
+}
+
+static JsonNode *
+command_finish (Window *window, GAsyncResult **slot, GError **error)
+{
+  JsonNode *result;
+
+  cx_test_wait (pointer_is_set, slot);
+  result = cx_bus_command_finish (window->bus, *slot, error);
+  g_clear_object (slot);
+  return result;
+}
+
+/* Runs a command that must succeed; returns its result. */
+static JsonNode *
+command (Window *window, const char *name, const char *json)
+{
+  g_autoptr (GAsyncResult) slot = NULL;
+  g_autoptr (GError) error = NULL;
+  JsonNode *result;
+
+  command_start (window, NULL, name, json, &slot);
+  result = command_finish (window, &slot, &error);
+  if (error != NULL)
+    g_error ("%s failed: %s", name, error->message);
+  return result;
+}
+
+static char *
+result_string (JsonNode *result, const char *member)
+{
+  g_assert_nonnull (result);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (result));
+  return g_strdup (cx_test_object_string (json_node_get_object (result), member));
+}
+
+static gint64
+result_int (JsonNode *result, const char *member)
+{
+  g_assert_nonnull (result);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (result));
+  return cx_test_object_int (json_node_get_object (result), member);
+}
+
+static char *
+start_chat (Window *window)
+{
+  g_autoptr (JsonNode) result =
+      command (window, "startChat",
+               "{\"nickname\":\"Grace\",\"email\":\"grace@example.com\",\"subject\":\"Help\","
+               "\"userData\":{\"order\":\"A-42\",\"vip\":true}}");
+
+  return result_string (result, "chatId");
+}
+
+static gint64
+send_message (Window *window, const char *text)
+{
+  g_autoptr (JsonObject) object = json_object_new ();
+  g_autoptr (JsonNode) node = NULL;
+  g_autoptr (JsonNode) result = NULL;
+  g_autofree char *json = NULL;
+
+  json_object_set_string_member (object, "message", text);
+  node = json_node_init_object (json_node_alloc (), object);
+  json = json_to_string (node, FALSE);
+  result = command (window, "sendMessage", json);
+  return result_int (result, "index");
+}
+
+/* Agents and the server's view */
+
+static CxTestAgent *
+ready_agent (Fixture *f)
+{
+  CxTestAgent *agent = cx_test_agent_sign_in (f->server, "ada", CX_TEST_ADA_PASSWORD);
+
+  cx_test_agent_connect_events (agent);
+  cx_test_agent_set_state (agent, "ready");
+  return agent;
+}
+
+static void
+agent_accept (CxTestAgent *agent, const char *chat_id)
+{
+  g_autoptr (JsonObject) chat = NULL;
+
+  cx_test_agent_wait_invitation (agent, chat_id);
+  chat = cx_test_agent_accept (agent, chat_id);
+}
+
+static void
+agent_typing (CxTestAgent *agent, const char *chat_id, gboolean typing)
+{
+  g_autofree char *path = g_strdup_printf ("/cx/1/agent/chats/%s/typing", chat_id);
+  g_autoptr (CxTestReply) reply =
+      cx_test_agent_call (agent, "POST", path, typing ? "{\"typing\":true}" : "{\"typing\":false}");
+
+  g_assert_cmpuint (reply->status, ==, 204);
+}
+
+/* A plain GMS client with the keys the service keeps in the site's cookies: the server's own
+ * account of the transcript. */
+static CxTestCustomer *
+customer_from_cookies (Fixture *f, CxHttp *http, const char *site)
+{
+  g_autofree char *chat_id =
+      cx_http_get_site_cookie (http, site, CX_WEBCHAT_COOKIE_PREFIX "session");
+  g_autofree char *keys = cx_http_get_site_cookie (http, site, CX_WEBCHAT_COOKIE_PREFIX "keys");
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (GError) error = NULL;
+  CxTestCustomer *customer;
+  JsonObject *object;
+
+  g_assert_nonnull (chat_id);
+  g_assert_nonnull (keys);
+  root = json_from_string (keys, &error);
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (root));
+  object = json_node_get_object (root);
+
+  customer = g_new0 (CxTestCustomer, 1);
+  customer->server = f->server;
+  customer->session = cx_test_session_new (FALSE);
+  customer->service = g_strdup (SERVICE);
+  customer->chat_id = g_strdup (chat_id);
+  customer->user_id = g_strdup (cx_test_object_string (object, "userId"));
+  customer->secure_key = g_strdup (cx_test_object_string (object, "secureKey"));
+  customer->alias = g_strdup (cx_test_object_string (object, "alias"));
+  customer->user_id_node = json_node_copy (json_object_get_member (object, "userId"));
+  customer->alias_node = json_node_copy (json_object_get_member (object, "alias"));
+  customer->next_position = 1;
+  customer->transcript = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  return customer;
+}
+
+typedef struct
+{
+  Window *window;
+  gint64 count;
+} CaughtUpWait;
+
+static gboolean
+caught_up (gpointer data)
+{
+  CaughtUpWait *wait = data;
+  g_autoptr (GPtrArray) messages = delivered (wait->window, TRUE);
+
+  return messages->len >= wait->count;
+}
+
+/* Every entry the server has was given to @window exactly once, in index order, with the
+ * server's text, untouched. */
+static void
+assert_transcript_matches_server (Window *window, CxTestCustomer *customer)
+{
+  g_autoptr (GPtrArray) messages = NULL;
+  g_autoptr (GPtrArray) got = NULL;
+  g_autoptr (GPtrArray) expected = NULL;
+  CaughtUpWait wait = { window, 0 };
+
+  cx_test_customer_poll (customer);
+  wait.count = customer->transcript->len;
+  cx_test_wait (caught_up, &wait);
+
+  messages = delivered (window, TRUE);
+  cx_test_assert_contiguous (messages, 1);
+  got = cx_test_transcript_summaries (messages);
+  expected = cx_test_transcript_summaries (customer->transcript);
+  g_assert_cmpuint (got->len, >=, expected->len);
+  for (guint i = 0; i < expected->len; i++)
+    g_assert_cmpstr (g_ptr_array_index (got, i), ==, g_ptr_array_index (expected, i));
+}
+
+/* Tests */
+
+static void
+test_conversation (Fixture *f, gconstpointer data)
+{
+  const char *transport = data;
+  CxHttp *http = cx_http_new (NULL);
+  g_autoptr (JsonObject) config = make_config (cx_test_server_get_url (f->server), transport);
+  g_autoptr (CxTestAgent) agent = ready_agent (f);
+  g_autoptr (CxTestCustomer) customer = NULL;
+  g_autoptr (JsonNode) session = NULL;
+  g_autoptr (JsonNode) typing = NULL;
+  g_autoptr (JsonNode) limits = NULL;
+  g_autofree char *chat_id = NULL;
+  g_autofree char *started_id = NULL;
+  GAsyncResult *burst[3] = { NULL, NULL, NULL };
+  const char *burst_text[3] = { "one", "two", "three" };
+  gint64 previous = 0;
+  JsonObject *seen;
+  Window *window;
+  gint64 index;
+
+  window = window_new (http, SITE, config);
+  chat_id = start_chat (window);
+  started_id =
+      g_strdup (cx_test_object_string (event_object (wait_event (window, "started", 1)), "chatId"));
+  g_assert_cmpstr (started_id, ==, chat_id);
+  g_assert_cmpstr (cx_webchat_service_get_chat_id (window->service), ==, chat_id);
+
+  agent_accept (agent, chat_id);
+  seen = event_object (wait_event (window, "agentConnected", 1));
+  g_assert_cmpstr (cx_test_object_string (seen, "nickname"), ==, "Ada Lovelace");
+  g_assert_cmpint (cx_webchat_service_get_uses_push (window->service), ==,
+                   g_str_equal (transport, "auto"));
+
+  /* Customer to agent, text untouched. */
+  index = send_message (window, "Hello <b>there</b> & 👋");
+  seen = cx_test_agent_wait_message (agent, chat_id, "Message", "Hello <b>there</b> & 👋");
+  g_assert_cmpint (cx_test_object_int (seen, "index"), ==, index);
+
+  /* Agent to customer. */
+  cx_test_agent_send (agent, chat_id, "Hi! <i>not markup</i>");
+  wait_delivered (window, "Message", "Agent", "Hi! <i>not markup</i>");
+
+  /* Agent typing, then a message ends it. */
+  agent_typing (agent, chat_id, TRUE);
+  wait_event (window, "agentTypingStarted", 1);
+  cx_test_agent_send (agent, chat_id, "What is the order number?");
+  wait_event (window, "agentTypingStopped", 1);
+
+  /* Customer typing, with its preview. */
+  typing = command (window, "sendTyping", "{\"message\":\"It is A-4\"}");
+  cx_test_agent_wait_message (agent, chat_id, "TypingStarted", "It is A-4");
+
+  /* A burst keeps its order, each acknowledged with its own index. */
+  for (guint i = 0; i < G_N_ELEMENTS (burst); i++)
+    {
+      g_autofree char *json = g_strdup_printf ("{\"message\":\"%s\"}", burst_text[i]);
+
+      command_start (window, NULL, "sendMessage", json, &burst[i]);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (burst); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (JsonNode) result = command_finish (window, &burst[i], &error);
+
+      g_assert_no_error (error);
+      index = result_int (result, "index");
+      g_assert_cmpint (index, >, previous);
+      previous = index;
+      seen = cx_test_agent_wait_message (agent, chat_id, "Message", burst_text[i]);
+      g_assert_cmpint (cx_test_object_int (seen, "index"), ==, index);
+    }
+
+  /* messageReceived gave every entry exactly once, in order, as the server has it. */
+  customer = customer_from_cookies (f, http, SITE);
+  g_assert_cmpstr (customer->chat_id, ==, chat_id);
+  assert_transcript_matches_server (window, customer);
+  g_assert_cmpuint (count_events (window, "started"), ==, 1);
+  g_assert_cmpuint (count_events (window, "agentConnected"), ==, 1);
+  g_assert_cmpuint (count_events (window, "error"), ==, 0);
+
+  /* The file limits are the server's. */
+  limits = command (window, "getFileLimits", NULL);
+  g_assert_cmpint (cx_test_object_loose_int (json_node_get_object (limits), "upload-max-file-size"),
+                   ==, CX_TEST_MAX_FILE_SIZE);
+
+  /* The session data never carries the secure key. */
+  session = command (window, "getSessionData", NULL);
+  g_assert_cmpstr (cx_test_object_string (json_node_get_object (session), "chatId"), ==, chat_id);
+  g_assert_false (json_object_has_member (json_node_get_object (session), "secureKey"));
+
+  window_free (window);
+  finalize_http (http);
+}
+
+static char *
+cookie (CxHttp *http, const char *site, const char *name)
+{
+  g_autofree char *full = g_strconcat (CX_WEBCHAT_COOKIE_PREFIX, name, NULL);
+
+  return cx_http_get_site_cookie (http, site, full);
+}
+
+/* Two windows of one site share the chat: what one sends the other receives, and ending it in
+ * one ends it in both. */
+static void
+test_two_windows (Fixture *f, gconstpointer data)
+{
+  const char *transport = data;
+  CxHttp *http = cx_http_new (NULL);
+  g_autoptr (JsonObject) config = make_config (cx_test_server_get_url (f->server), transport);
+  g_autoptr (CxTestAgent) agent = ready_agent (f);
+  g_autoptr (CxTestCustomer) customer = NULL;
+  g_autoptr (JsonNode) ended = NULL;
+  g_autofree char *chat_id = NULL;
+  g_autofree char *session = NULL;
+  JsonObject *restored;
+  Window *a;
+  Window *b;
+
+  a = window_new (http, SITE, config);
+  chat_id = start_chat (a);
+  agent_accept (agent, chat_id);
+  send_message (a, "Sent from window A");
+  cx_test_agent_send (agent, chat_id, "Answer from the agent");
+  wait_delivered (a, "Message", "Agent", "Answer from the agent");
+
+  /* A window opened later restores the chat with its whole transcript. */
+  b = window_new (http, "http://www.example.com/account/orders?id=7", config);
+  restored = event_object (wait_event (b, "restored", 1));
+  g_assert_cmpstr (cx_test_object_string (restored, "chatId"), ==, chat_id);
+  g_assert_nonnull (find_delivered (b, "Message", "Client", "Sent from window A"));
+  g_assert_nonnull (find_delivered (b, "Message", "Agent", "Answer from the agent"));
+  g_assert_cmpuint (count_events (b, "started"), ==, 0);
+  g_assert_cmpstr (cx_webchat_service_get_chat_id (b->service), ==, chat_id);
+
+  /* What B sends, A receives, and both receive the agent. */
+  send_message (b, "Sent from window B");
+  cx_test_agent_wait_message (agent, chat_id, "Message", "Sent from window B");
+  wait_delivered (a, "Message", "Client", "Sent from window B");
+  cx_test_agent_send (agent, chat_id, "Seen both");
+  wait_delivered (a, "Message", "Agent", "Seen both");
+  wait_delivered (b, "Message", "Agent", "Seen both");
+
+  customer = customer_from_cookies (f, http, SITE);
+  assert_transcript_matches_server (a, customer);
+  assert_transcript_matches_server (b, customer);
+
+  /* Ending it in B ends it in A; the cookies go. */
+  ended = command (b, "endChat", NULL);
+  wait_event (b, "ended", 1);
+  wait_event (a, "ended", 1);
+  g_assert_null (cx_webchat_service_get_chat_id (a->service));
+  g_assert_null (cx_webchat_service_get_chat_id (b->service));
+  session = cookie (http, SITE, "session");
+  g_assert_null (session);
+  cx_test_agent_wait_message (agent, chat_id, "ParticipantLeft", NULL);
+  cx_test_customer_poll_until_ended (customer);
+  g_assert_cmpuint (count_events (a, "ended"), ==, 1);
+  g_assert_cmpuint (count_events (b, "ended"), ==, 1);
+
+  window_free (a);
+  window_free (b);
+  finalize_http (http);
+}
+
+/* Subdomains of the site restore the chat; another domain does not see it. */
+static void
+test_subdomain (Fixture *f, gconstpointer data)
+{
+  CxHttp *http = cx_http_new (NULL);
+  g_autoptr (JsonObject) config = make_config (cx_test_server_get_url (f->server), "auto");
+  g_autoptr (GAsyncResult) slot = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) result = NULL;
+  g_autofree char *chat_id = NULL;
+  g_autofree char *foreign = NULL;
+  JsonObject *restored;
+  Window *www;
+  Window *shop;
+  Window *other;
+
+  www = window_new (http, "https://www.example.com/", config);
+  chat_id = start_chat (www);
+
+  shop = window_new (http, "https://shop.example.com/cart", config);
+  restored = event_object (wait_event (shop, "restored", 1));
+  g_assert_cmpstr (cx_test_object_string (restored, "chatId"), ==, chat_id);
+
+  other = window_new (http, "https://www.example.org/", config);
+  foreign = cookie (http, "https://www.example.org/", "session");
+  g_assert_null (foreign);
+  command_start (other, NULL, "restore", NULL, &slot);
+  result = command_finish (other, &slot, &error);
+  g_assert_error (error, CX_BUS_ERROR, CX_BUS_ERROR_REJECTED);
+  g_assert_null (result);
+  g_assert_null (cx_webchat_service_get_chat_id (other->service));
+  g_assert_cmpuint (count_events (other, "restored"), ==, 0);
+  g_assert_cmpuint (count_events (other, "restoreTimeout"), ==, 0);
+
+  window_free (www);
+  window_free (shop);
+  window_free (other);
+  finalize_http (http);
+}
+
+/* A chat nobody pinged for restoreTimeout is not restored: restoreTimeout, and the cookies go. */
+static void
+test_restore_timeout (Fixture *f, gconstpointer data)
+{
+  CxHttp *http = cx_http_new (NULL);
+  g_autoptr (JsonObject) config = make_config (cx_test_server_get_url (f->server), "auto");
+  g_autofree char *chat_id = NULL;
+  g_autofree char *new_chat_id = NULL;
+  g_autofree char *session = NULL;
+  g_autofree char *keys = NULL;
+  Window *a;
+  Window *b;
+
+  json_object_set_int_member (config, "restoreTimeout", 1000);
+  a = window_new (http, SITE, config);
+  chat_id = start_chat (a);
+  window_close_service (a);
+
+  /* Longer than restoreTimeout since the last ping, which came before the close. */
+  wait_timer (1200);
+
+  b = window_new (http, SITE, config);
+  wait_event (b, "restoreTimeout", 1);
+  g_assert_cmpuint (count_events (b, "restored"), ==, 0);
+  g_assert_null (cx_webchat_service_get_chat_id (b->service));
+  session = cookie (http, SITE, "session");
+  keys = cookie (http, SITE, "keys");
+  g_assert_null (session);
+  g_assert_null (keys);
+
+  /* And the window can start afresh. */
+  new_chat_id = start_chat (b);
+  g_assert_cmpstr (new_chat_id, !=, chat_id);
+
+  window_free (a);
+  window_free (b);
+  finalize_http (http);
+}
+
+static guint
+count_frames (CxTestSocket *socket, const char *type)
+{
+  guint count = 0;
+
+  for (guint i = 0; i < socket->all_frames->len; i++)
+    if (g_strcmp0 (cx_test_object_string (g_ptr_array_index (socket->all_frames, i), "type"),
+                   type) == 0)
+      count++;
+  return count;
+}
+
+/* Two windows that start a chat at the same moment get one chat. */
+static void
+test_start_race (Fixture *f, gconstpointer data)
+{
+  CxHttp *http = cx_http_new (NULL);
+  g_autoptr (JsonObject) config = make_config (cx_test_server_get_url (f->server), "auto");
+  g_autoptr (CxTestAgent) agent = ready_agent (f);
+  g_autoptr (GAsyncResult) slot_a = NULL;
+  g_autoptr (GAsyncResult) slot_b = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) result_a = NULL;
+  g_autoptr (JsonNode) result_b = NULL;
+  g_autofree char *id_a = NULL;
+  g_autofree char *id_b = NULL;
+  const char *form = "{\"firstname\":\"Ada\",\"lastname\":\"Byron\"}";
+  Window *a;
+  Window *b;
+
+  a = window_new (http, SITE, config);
+  b = window_new (http, SITE, config);
+  command_start (a, NULL, "startChat", form, &slot_a);
+  command_start (b, NULL, "startChat", form, &slot_b);
+  result_a = command_finish (a, &slot_a, &error);
+  g_assert_no_error (error);
+  result_b = command_finish (b, &slot_b, &error);
+  g_assert_no_error (error);
+  id_a = result_string (result_a, "chatId");
+  id_b = result_string (result_b, "chatId");
+  g_assert_cmpstr (id_a, ==, id_b);
+  g_assert_cmpuint (count_events (a, "started") + count_events (b, "started"), ==, 1);
+  g_assert_cmpuint (count_events (a, "restored") + count_events (b, "restored"), ==, 1);
+
+  /* The server routed exactly one chat. */
+  cx_test_agent_wait_invitation (agent, id_a);
+  cx_test_agent_barrier (agent);
+  g_assert_cmpuint (count_frames (agent->events, "invitation"), ==, 1);
+
+  window_free (a);
+  window_free (b);
+  finalize_http (http);
+}
+
+static void
+count_start_posts_cb (SoupSession *session, SoupMessage *msg, gpointer user_data)
+{
+  guint *count = user_data;
+
+  if (g_str_equal (soup_message_get_method (msg), SOUP_METHOD_POST) &&
+      g_str_equal (g_uri_get_path (soup_message_get_uri (msg)), "/genesys/2/chat/" SERVICE))
+    (*count)++;
+}
+
+/* Calling startChat twice in one window sends one start request. */
+static void
+test_double_start (Fixture *f, gconstpointer data)
+{
+  CxHttp *http = cx_http_new (NULL);
+  g_autoptr (JsonObject) config = make_config (cx_test_server_get_url (f->server), "auto");
+  g_autoptr (GAsyncResult) first = NULL;
+  g_autoptr (GAsyncResult) second = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) result_first = NULL;
+  g_autoptr (JsonNode) result_second = NULL;
+  g_autoptr (JsonNode) result_third = NULL;
+  g_autofree char *id_first = NULL;
+  g_autofree char *id_second = NULL;
+  g_autofree char *id_third = NULL;
+  guint posts = 0;
+  gulong handler;
+  Window *window;
+
+  handler = g_signal_connect (cx_http_get_session (http), "request-queued",
+                              G_CALLBACK (count_start_posts_cb), &posts);
+  window = window_new (http, SITE, config);
+  command_start (window, NULL, "startChat", "{\"nickname\":\"Grace\"}", &first);
+  command_start (window, NULL, "startChat", "{\"nickname\":\"Grace\"}", &second);
+  result_first = command_finish (window, &first, &error);
+  g_assert_no_error (error);
+  result_second = command_finish (window, &second, &error);
+  g_assert_no_error (error);
+  id_first = result_string (result_first, "chatId");
+  id_second = result_string (result_second, "chatId");
+  g_assert_cmpstr (id_first, ==, id_second);
+
+  /* Once started, another call answers with the chat at hand. */
+  result_third = command (window, "startChat", "{\"nickname\":\"Grace\"}");
+  id_third = result_string (result_third, "chatId");
+  g_assert_cmpstr (id_third, ==, id_first);
+  g_assert_cmpuint (posts, ==, 1);
+  g_assert_cmpuint (count_events (window, "started"), ==, 1);
+
+  g_signal_handler_disconnect (cx_http_get_session (http), handler);
+  window_free (window);
+  finalize_http (http);
+}
+
+/* Closing the only window leaves the chat running; the next window restores it. */
+static void
+test_dispose_keeps_chat (Fixture *f, gconstpointer data)
+{
+  CxHttp *http = cx_http_new (NULL);
+  g_autoptr (JsonObject) config = make_config (cx_test_server_get_url (f->server), "auto");
+  g_autoptr (CxTestAgent) agent = ready_agent (f);
+  g_autoptr (CxTestCustomer) customer = NULL;
+  g_autofree char *chat_id = NULL;
+  Window *a;
+  Window *b;
+
+  a = window_new (http, SITE, config);
+  chat_id = start_chat (a);
+  agent_accept (agent, chat_id);
+  send_message (a, "Closing this window now");
+  customer = customer_from_cookies (f, http, SITE);
+  window_close_service (a);
+
+  /* The agent can still write: the chat did not end. */
+  cx_test_agent_send (agent, chat_id, "Still there?");
+  cx_test_customer_poll (customer);
+  g_assert_false (customer->ended);
+  g_assert_null (cx_test_customer_find (customer, 1, "ParticipantLeft", "Client", NULL));
+
+  b = window_new (http, SITE, config);
+  wait_event (b, "restored", 1);
+  g_assert_nonnull (find_delivered (b, "Message", "Agent", "Still there?"));
+  assert_transcript_matches_server (b, customer);
+  g_assert_cmpuint (count_events (a, "ended"), ==, 0);
+
+  window_free (a);
+  window_free (b);
+  finalize_http (http);
+}
+
+/* poll is the service's own: anyone else is refused. */
+static void
+test_private_poll (Fixture *f, gconstpointer data)
+{
+  CxHttp *http = cx_http_new (NULL);
+  g_autoptr (JsonObject) config = make_config (cx_test_server_get_url (f->server), "poll");
+  g_autoptr (GAsyncResult) slot = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) result = NULL;
+  g_autofree char *chat_id = NULL;
+  CxPlugin *intruder;
+  Window *window;
+
+  window = window_new (http, SITE, config);
+  chat_id = start_chat (window);
+
+  command_start (window, NULL, "poll", NULL, &slot);
+  result = command_finish (window, &slot, &error);
+  g_assert_error (error, CX_BUS_ERROR, CX_BUS_ERROR_ACCESS_DENIED);
+  g_assert_cmpstr (error->message, ==, "Access Denied to private command");
+  g_assert_null (result);
+  g_clear_error (&error);
+
+  intruder = cx_bus_register_plugin (window->bus, "Intruder", &error);
+  g_assert_no_error (error);
+  command_start (window, intruder, "poll", NULL, &slot);
+  result = command_finish (window, &slot, &error);
+  g_assert_error (error, CX_BUS_ERROR, CX_BUS_ERROR_ACCESS_DENIED);
+  g_assert_null (result);
+  g_clear_error (&error);
+
+  /* The service itself may. */
+  command_start (window, cx_webchat_service_get_plugin (window->service), "poll", NULL, &slot);
+  result = command_finish (window, &slot, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (result);
+
+  window_free (window);
+  finalize_http (http);
+}
+
+/* A forwarder on a fixed loopback port in front of the server, as a load balancer would be:
+ * dataURL stays valid when the server restarts on another port, and a dead server looks to the
+ * service exactly as it would (connections cut, new ones closed at once). It can also swallow
+ * the reply to the next "send" request, so that the server stores a message without the client
+ * hearing of it. */
+
+typedef struct
+{
+  GSocketService *listener;
+  CxTestServer *server;
+  char *url; /* http://127.0.0.1:PORT/ */
+  gboolean swallow_next_send;
+  guint swallowed;
+  guint links;
+} Proxy;
+
+typedef struct
+{
+  Proxy *proxy;
+  GSocketConnection *client;
+  GSocketConnection *backend;
+  GCancellable *cancellable;
+  gboolean swallow_reply;
+  guint pending; /* operations under way; the link goes with the last */
+  guint8 up[16384];
+  guint8 down[16384];
+} Link;
+
+static void
+link_unref (Link *link)
+{
+  if (--link->pending > 0)
+    return;
+
+  link->proxy->links--;
+  g_clear_object (&link->client);
+  g_clear_object (&link->backend);
+  g_clear_object (&link->cancellable);
+  g_free (link);
+}
+
+/* Either side is done: so is the other. */
+static void
+link_close (Link *link)
+{
+  g_cancellable_cancel (link->cancellable);
+  if (link->client != NULL)
+    g_io_stream_close (G_IO_STREAM (link->client), NULL, NULL);
+  if (link->backend != NULL)
+    g_io_stream_close (G_IO_STREAM (link->backend), NULL, NULL);
+}
+
+static void pump_up (Link *link);
+static void pump_down (Link *link);
+
+static void
+wrote_up_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Link *link = user_data;
+
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, NULL))
+    link_close (link);
+  else
+    pump_up (link);
+  link_unref (link);
+}
+
+static void
+read_up_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Link *link = user_data;
+  gssize size = g_input_stream_read_finish (G_INPUT_STREAM (source), result, NULL);
+  GOutputStream *backend;
+
+  if (size <= 0)
+    {
+      link_close (link);
+      link_unref (link);
+      return;
+    }
+
+  /* libsoup does not pipeline: a request starts a read. */
+  if (link->proxy->swallow_next_send && size > 5 && memcmp (link->up, "POST ", 5) == 0)
+    {
+      g_autofree char *head = g_strndup ((const char *) link->up, size);
+      char *line_end = strstr (head, "\r\n");
+
+      if (line_end != NULL)
+        *line_end = '\0';
+      if (g_str_has_suffix (head, "/send HTTP/1.1"))
+        {
+          link->proxy->swallow_next_send = FALSE;
+          link->swallow_reply = TRUE;
+        }
+    }
+
+  backend = g_io_stream_get_output_stream (G_IO_STREAM (link->backend));
+  g_output_stream_write_all_async (backend, link->up, size, G_PRIORITY_DEFAULT, link->cancellable,
+                                   wrote_up_cb, link);
+}
+
+static void
+pump_up (Link *link)
+{
+  GInputStream *client = g_io_stream_get_input_stream (G_IO_STREAM (link->client));
+
+  link->pending++;
+  g_input_stream_read_async (client, link->up, sizeof link->up, G_PRIORITY_DEFAULT,
+                             link->cancellable, read_up_cb, link);
+}
+
+static void
+wrote_down_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Link *link = user_data;
+
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, NULL))
+    link_close (link);
+  else
+    pump_down (link);
+  link_unref (link);
+}
+
+static void
+read_down_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Link *link = user_data;
+  gssize size = g_input_stream_read_finish (G_INPUT_STREAM (source), result, NULL);
+  GOutputStream *client;
+
+  if (size <= 0)
+    {
+      link_close (link);
+      link_unref (link);
+      return;
+    }
+
+  if (link->swallow_reply)
+    {
+      /* The server has answered; the client waits until its own timeout. */
+      link->proxy->swallowed++;
+      pump_down (link);
+      link_unref (link);
+      return;
+    }
+
+  client = g_io_stream_get_output_stream (G_IO_STREAM (link->client));
+  g_output_stream_write_all_async (client, link->down, size, G_PRIORITY_DEFAULT, link->cancellable,
+                                   wrote_down_cb, link);
+}
+
+static void
+pump_down (Link *link)
+{
+  GInputStream *backend = g_io_stream_get_input_stream (G_IO_STREAM (link->backend));
+
+  link->pending++;
+  g_input_stream_read_async (backend, link->down, sizeof link->down, G_PRIORITY_DEFAULT,
+                             link->cancellable, read_down_cb, link);
+}
+
+static void
+backend_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Link *link = user_data;
+
+  link->backend = g_socket_client_connect_finish (G_SOCKET_CLIENT (source), result, NULL);
+  if (link->backend == NULL)
+    {
+      /* The server is down: hang up, as a balancer with no backend does. */
+      link_close (link);
+      link_unref (link);
+      return;
+    }
+
+  pump_up (link);
+  pump_down (link);
+  link_unref (link);
+}
+
+static gboolean
+proxy_incoming_cb (GSocketService *listener, GSocketConnection *connection, GObject *source,
+                   gpointer user_data)
+{
+  Proxy *proxy = user_data;
+  g_autoptr (GSocketClient) connector = g_socket_client_new ();
+  g_autoptr (GUri) uri = NULL;
+  Link *link = g_new0 (Link, 1);
+
+  link->proxy = proxy;
+  link->client = g_object_ref (connection);
+  link->cancellable = g_cancellable_new ();
+  link->pending = 1;
+  proxy->links++;
+
+  /* The server's current address: it moves when the server restarts. */
+  uri = g_uri_parse (cx_test_server_get_url (proxy->server), G_URI_FLAGS_NONE, NULL);
+  g_assert_nonnull (uri);
+  g_socket_client_connect_to_host_async (connector, "127.0.0.1", g_uri_get_port (uri),
+                                         link->cancellable, backend_connected_cb, link);
+  return TRUE;
+}
+
+static Proxy *
+proxy_new (CxTestServer *server)
+{
+  Proxy *proxy = g_new0 (Proxy, 1);
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr (GSocketAddress) effective = NULL;
+  g_autoptr (GError) error = NULL;
+
+  proxy->server = server;
+  proxy->listener = g_socket_service_new ();
+  g_socket_listener_add_address (G_SOCKET_LISTENER (proxy->listener), address, G_SOCKET_TYPE_STREAM,
+                                 G_SOCKET_PROTOCOL_TCP, NULL, &effective, &error);
+  g_assert_no_error (error);
+  proxy->url = g_strdup_printf ("http://127.0.0.1:%u/",
+                                g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective)));
+  g_signal_connect (proxy->listener, "incoming", G_CALLBACK (proxy_incoming_cb), proxy);
+  g_socket_service_start (proxy->listener);
+  return proxy;
+}
+
+static gboolean
+proxy_idle (gpointer data)
+{
+  return ((Proxy *) data)->links == 0;
+}
+
+static void
+proxy_free (Proxy *proxy)
+{
+  g_socket_service_stop (proxy->listener);
+  g_socket_listener_close (G_SOCKET_LISTENER (proxy->listener));
+  g_signal_handlers_disconnect_by_data (proxy->listener, proxy);
+  /* Its cancelled accept holds it until the main loop has run it. */
+  cx_test_wait (only_one_ref, proxy->listener);
+  g_assert_finalize_object (proxy->listener);
+  /* Every connection was closed by its client by now: wait for the links to unwind. */
+  cx_test_wait (proxy_idle, proxy);
+  g_free (proxy->url);
+  g_free (proxy);
+}
+
+static gboolean
+result_is_pending (GAsyncResult *const *slot)
+{
+  return *slot == NULL;
+}
+
+/* The server dies mid-chat: offline; messages sent meanwhile wait, in order; the server comes
+ * back on the same database: each is sent once, in order, then back online. */
+static void
+test_server_restart (Fixture *f, gconstpointer data)
+{
+  const char *transport = data;
+  CxHttp *http = cx_http_new (NULL);
+  Proxy *proxy = proxy_new (f->server);
+  g_autoptr (JsonObject) config = make_config (proxy->url, transport);
+  g_autoptr (CxTestAgent) agent = ready_agent (f);
+  g_autoptr (CxTestCustomer) customer = NULL;
+  g_autoptr (GAsyncResult) first = NULL;
+  g_autoptr (GAsyncResult) second = NULL;
+  g_autoptr (JsonNode) result_first = NULL;
+  g_autoptr (JsonNode) result_second = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *chat_id = NULL;
+  JsonObject *stored_first;
+  JsonObject *stored_second;
+  Window *window;
+
+  json_object_set_int_member (config, "pollExceptionLimit", 2);
+  window = window_new (http, SITE, config);
+  chat_id = start_chat (window);
+  agent_accept (agent, chat_id);
+  send_message (window, "Before the crash");
+  wait_delivered (window, "Message", "Client", "Before the crash");
+  customer = customer_from_cookies (f, http, SITE);
+
+  cx_test_server_kill9 (f->server);
+  wait_event (window, "chatServerWentOffline", 1);
+
+  command_start (window, NULL, "sendMessage", "{\"message\":\"Queued first\"}", &first);
+  command_start (window, NULL, "sendMessage", "{\"message\":\"Queued second\"}", &second);
+  /* Nothing can take them while the server is down. */
+  g_assert_true (result_is_pending (&first));
+  g_assert_true (result_is_pending (&second));
+
+  cx_test_server_restart (f->server);
+  result_first = command_finish (window, &first, &error);
+  g_assert_no_error (error);
+  result_second = command_finish (window, &second, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (result_int (result_first, "index"), <, result_int (result_second, "index"));
+  wait_event (window, "chatServerBackOnline", 1);
+  g_assert_cmpuint (count_events (window, "chatServerWentOffline"), ==, 1);
+  g_assert_cmpuint (count_events (window, "chatServerBackOnline"), ==, 1);
+
+  /* The server has each exactly once, in order, at the indices the commands gave. */
+  cx_test_customer_poll (customer);
+  stored_first = cx_test_customer_find (customer, 1, "Message", "Client", "Queued first");
+  stored_second = cx_test_customer_find (customer, 1, "Message", "Client", "Queued second");
+  g_assert_nonnull (stored_first);
+  g_assert_nonnull (stored_second);
+  g_assert_cmpint (cx_test_object_int (stored_first, "index"), ==,
+                   result_int (result_first, "index"));
+  g_assert_cmpint (cx_test_object_int (stored_second, "index"), ==,
+                   result_int (result_second, "index"));
+  g_assert_null (cx_test_customer_find (customer, cx_test_object_int (stored_first, "index") + 1,
+                                        "Message", "Client", "Queued first"));
+  g_assert_null (cx_test_customer_find (customer, cx_test_object_int (stored_second, "index") + 1,
+                                        "Message", "Client", "Queued second"));
+
+  /* And the window saw the whole transcript once, in order; the chat goes on. */
+  assert_transcript_matches_server (window, customer);
+  g_assert_cmpuint (count_delivered_text (window, "Queued first"), ==, 1);
+  g_assert_cmpuint (count_delivered_text (window, "Queued second"), ==, 1);
+  send_message (window, "After the restart");
+  wait_delivered (window, "Message", "Client", "After the restart");
+
+  window_free (window);
+  finalize_http (http);
+  proxy_free (proxy);
+}
+
+/* The server stores a message but its reply is lost: the message is not sent again. */
+static void
+test_uncertain_send (Fixture *f, gconstpointer data)
+{
+  CxHttp *http = cx_http_new (NULL);
+  Proxy *proxy = proxy_new (f->server);
+  g_autoptr (JsonObject) config = make_config (proxy->url, "auto");
+  g_autoptr (CxTestAgent) agent = ready_agent (f);
+  g_autoptr (CxTestCustomer) customer = NULL;
+  g_autofree char *chat_id = NULL;
+  JsonObject *stored;
+  Window *window;
+  gint64 index;
+
+  json_object_set_int_member (config, "ajaxTimeout", 1500);
+  window = window_new (http, SITE, config);
+  chat_id = start_chat (window);
+  agent_accept (agent, chat_id);
+  send_message (window, "Did this arrive?");
+
+  /* The same text again, and this time the reply never comes back. */
+  proxy->swallow_next_send = TRUE;
+  index = send_message (window, "Did this arrive?");
+  g_assert_cmpuint (proxy->swallowed, >, 0);
+
+  customer = customer_from_cookies (f, http, SITE);
+  cx_test_customer_poll (customer);
+  stored = cx_test_customer_find (customer, 1, "Message", "Client", "Did this arrive?");
+  g_assert_nonnull (stored);
+  stored = cx_test_customer_find (customer, cx_test_object_int (stored, "index") + 1, "Message",
+                                  "Client", "Did this arrive?");
+  g_assert_nonnull (stored);
+  g_assert_cmpint (cx_test_object_int (stored, "index"), ==, index);
+  g_assert_null (
+      cx_test_customer_find (customer, index + 1, "Message", "Client", "Did this arrive?"));
+
+  send_message (window, "And this?");
+  assert_transcript_matches_server (window, customer);
+  g_assert_cmpuint (count_delivered_text (window, "Did this arrive?"), ==, 2);
+  g_assert_cmpuint (count_events (window, "chatServerWentOffline"), ==, 0);
+
+  window_free (window);
+  finalize_http (http);
+  proxy_free (proxy);
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  cx_test_add ("/webchat-service/conversation/push", NULL, "auto", test_conversation);
+  cx_test_add ("/webchat-service/conversation/poll", NULL, "poll", test_conversation);
+  cx_test_add ("/webchat-service/windows/push", NULL, "auto", test_two_windows);
+  cx_test_add ("/webchat-service/windows/poll", NULL, "poll", test_two_windows);
+  cx_test_add ("/webchat-service/windows/subdomain", NULL, NULL, test_subdomain);
+  cx_test_add ("/webchat-service/windows/restore-timeout", NULL, NULL, test_restore_timeout);
+  cx_test_add ("/webchat-service/windows/start-race", NULL, NULL, test_start_race);
+  cx_test_add ("/webchat-service/windows/double-start", NULL, NULL, test_double_start);
+  cx_test_add ("/webchat-service/windows/close-keeps-chat", NULL, NULL, test_dispose_keeps_chat);
+  cx_test_add ("/webchat-service/private-poll", NULL, NULL, test_private_poll);
+  cx_test_add ("/webchat-service/server-restart/push", NULL, "auto", test_server_restart);
+  cx_test_add ("/webchat-service/server-restart/poll", NULL, "poll", test_server_restart);
+  cx_test_add ("/webchat-service/uncertain-send", NULL, NULL, test_uncertain_send);
+
+  return g_test_run ();
+}
