@@ -660,3 +660,391 @@ cx_callback_error_to_http_status (const GError *error)
   error_to_callback (error, &code, &message, &status);
   return status;
 }
+
+/* Client side: replies */
+
+#define MESSAGE_MAX_CHARS 1024
+#define CAPACITY_MAX G_MAXINT32
+
+static gboolean
+reply_time (JsonObject *object, const char *member, gint64 *out_ms, GError **error)
+{
+  const char *text;
+
+  *out_ms = -1;
+  if (!cx_json_member_string (object, member, FALSE, CX_TEXT_SINGLE_LINE, &text, error))
+    return FALSE;
+  if (text == NULL)
+    return TRUE;
+
+  if (iso8601_parse (text, out_ms) != TIME_OK)
+    {
+      *out_ms = -1;
+      g_set_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID,
+                   _ ("“%s” is not an ISO-8601 date and time with a time zone"), member);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+reply_id (JsonObject *object, const char *member, gboolean required, char **out, GError **error)
+{
+  const char *text;
+
+  if (!cx_json_member_string (object, member, required, CX_TEXT_SINGLE_LINE, &text, error))
+    return FALSE;
+  if (text == NULL)
+    return TRUE;
+  if (!cx_id_validate (member, text, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, error))
+    return FALSE;
+
+  *out = g_strdup (text);
+  return TRUE;
+}
+
+/* A property of a callback: a short name, and a string, number or boolean. */
+static gboolean
+reply_property (JsonObject *properties, const char *name, JsonNode *value, GError **error)
+{
+  GType type;
+
+  if (cx_text_check (name, CX_TEXT_SINGLE_LINE, PROPERTY_KEY_MAX_CHARS) != CX_TEXT_OK)
+    {
+      g_set_error_literal (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID,
+                           _ ("The callback has a malformed property name"));
+      return FALSE;
+    }
+
+  if (JSON_NODE_HOLDS_NULL (value))
+    return TRUE;
+
+  type = JSON_NODE_HOLDS_VALUE (value) ? json_node_get_value_type (value) : G_TYPE_INVALID;
+  if (type == G_TYPE_STRING)
+    {
+      /* The name was checked: it can name the field in the message. */
+      if (!cx_text_validate (name, json_node_get_string (value),
+                             CX_TEXT_MULTI_LINE | CX_TEXT_ALLOW_EMPTY, PROPERTY_VALUE_MAX_CHARS,
+                             CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID,
+                             CX_PROTOCOL_ERROR_INVALID, error))
+        return FALSE;
+    }
+  else if (type != G_TYPE_INT64 && type != G_TYPE_DOUBLE && type != G_TYPE_BOOLEAN)
+    {
+      g_set_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID,
+                   _ ("The callback property “%s” is not a string, number or boolean"), name);
+      return FALSE;
+    }
+
+  json_object_set_member (properties, name, json_node_copy (value));
+  return TRUE;
+}
+
+/**
+ * cx_callback_parse_object:
+ * @node: (nullable): a callback as a GMS server returns it (see cx_callback_build_object())
+ * @out: (out) (transfer full): the callback
+ * @error: return location for a %CX_PROTOCOL_ERROR
+ *
+ * Reads a callback off the network. "_id" is required (1 to 256 bytes, one line);
+ * "_service_name" is an id too; "_callback_state" an upper-case word; the times ISO-8601 with
+ * a zone; "_customer_number" a phone number as cx_callback_request_parse() takes it (it is
+ * normalized). Every other member is a property: a name of up to 64 characters and a string
+ * of up to 1024 characters, a number or a boolean (a null is skipped), at most 64 of them.
+ *
+ * Returns: %TRUE with @out set
+ */
+gboolean
+cx_callback_parse_object (JsonNode *node, CxCallbackInfo **out, GError **error)
+{
+  g_autoptr (CxCallbackInfo) info = NULL;
+  g_autoptr (JsonObject) properties = NULL;
+  JsonObjectIter iter;
+  JsonObject *object;
+  const char *name;
+  const char *text;
+  JsonNode *value;
+  guint count = 0;
+
+  g_return_val_if_fail (out != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  object = cx_json_root_object (node, "callback", error);
+  if (object == NULL)
+    return FALSE;
+
+  info = g_new0 (CxCallbackInfo, 1);
+  info->desired_time = -1;
+  info->expiration_time = -1;
+
+  if (!reply_id (object, "_id", TRUE, &info->id, error) ||
+      !reply_id (object, "_service_name", FALSE, &info->service, error) ||
+      !reply_time (object, "_desired_time", &info->desired_time, error) ||
+      !reply_time (object, "_expiration_time", &info->expiration_time, error) ||
+      !cx_json_member_string (object, "_callback_state", FALSE, CX_TEXT_SINGLE_LINE, &text, error))
+    return FALSE;
+
+  if (text != NULL)
+    {
+      if (!valid_state (text))
+        {
+          g_set_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, _ ("“%s” is malformed"),
+                       "_callback_state");
+          return FALSE;
+        }
+      info->state = g_strdup (text);
+    }
+
+  if (!cx_json_member_string (object, "_customer_number", FALSE, CX_TEXT_SINGLE_LINE, &text, error))
+    return FALSE;
+  if (text != NULL)
+    {
+      info->customer_number = normalize_number (text);
+      if (info->customer_number == NULL)
+        {
+          g_set_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID,
+                       _ ("“%s” is not a phone number of %u to %u digits"), "_customer_number",
+                       NUMBER_MIN_DIGITS, NUMBER_MAX_DIGITS);
+          return FALSE;
+        }
+    }
+
+  properties = json_object_new ();
+  json_object_iter_init_ordered (&iter, object);
+  while (json_object_iter_next_ordered (&iter, &name, &value))
+    {
+      if (is_reserved (name))
+        continue;
+
+      if (++count > PROPERTIES_MAX)
+        {
+          g_set_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_TOO_LARGE,
+                       _ ("The callback has more than %u properties"), PROPERTIES_MAX);
+          return FALSE;
+        }
+
+      if (!reply_property (properties, name, value, error))
+        return FALSE;
+    }
+
+  info->properties = json_node_new (JSON_NODE_OBJECT);
+  json_node_set_object (info->properties, properties);
+
+  *out = g_steal_pointer (&info);
+  return TRUE;
+}
+
+/**
+ * cx_callback_info_free:
+ * @info: (nullable) (transfer full): a callback
+ */
+void
+cx_callback_info_free (CxCallbackInfo *info)
+{
+  if (info == NULL)
+    return;
+
+  g_free (info->id);
+  g_free (info->service);
+  g_free (info->state);
+  g_free (info->customer_number);
+  g_clear_pointer (&info->properties, json_node_unref);
+  g_free (info);
+}
+
+static int
+compare_slots (gconstpointer a, gconstpointer b)
+{
+  const CxCallbackSlot *first = a;
+  const CxCallbackSlot *second = b;
+
+  return first->start < second->start ? -1 : first->start > second->start;
+}
+
+/**
+ * cx_callback_parse_availability:
+ * @node: (nullable): an availability reply, `{"2026-11-25T09:00:00.000Z": 2, ...}`
+ * @slots: (out) (transfer full) (element-type CxCallbackSlot): the slots, by start time
+ * @error: return location for a %CX_PROTOCOL_ERROR
+ *
+ * Reads GMS's availability reply: each member an ISO-8601 slot start with a zone, mapped to the
+ * callbacks the slot can still take (an integer from 0). Two members for the same instant, or
+ * more than %CX_CALLBACK_MAX_SLOTS of them, are refused.
+ *
+ * Returns: %TRUE with @slots set
+ */
+gboolean
+cx_callback_parse_availability (JsonNode *node, GArray **slots, GError **error)
+{
+  g_autoptr (GArray) result = NULL;
+  JsonObjectIter iter;
+  JsonObject *object;
+  const char *name;
+  JsonNode *value;
+
+  g_return_val_if_fail (slots != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  object = cx_json_root_object (node, "availability", error);
+  if (object == NULL)
+    return FALSE;
+
+  if (json_object_get_size (object) > CX_CALLBACK_MAX_SLOTS)
+    {
+      g_set_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_TOO_LARGE,
+                   _ ("The availability has more than %u time slots"), CX_CALLBACK_MAX_SLOTS);
+      return FALSE;
+    }
+
+  result = g_array_sized_new (FALSE, FALSE, sizeof (CxCallbackSlot), json_object_get_size (object));
+  json_object_iter_init (&iter, object);
+  while (json_object_iter_next (&iter, &name, &value))
+    {
+      CxCallbackSlot slot;
+      gint64 capacity;
+
+      if (!g_utf8_validate (name, -1, NULL) || iso8601_parse (name, &slot.start) != TIME_OK)
+        {
+          g_set_error_literal (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID,
+                               _ ("A time slot is not an ISO-8601 date and time with a time zone"));
+          return FALSE;
+        }
+
+      if (!JSON_NODE_HOLDS_VALUE (value) || json_node_get_value_type (value) != G_TYPE_INT64 ||
+          (capacity = json_node_get_int (value)) < 0 || capacity > CAPACITY_MAX)
+        {
+          g_set_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID,
+                       _ ("The capacity of the time slot %s is not an integer from 0 to %d"), name,
+                       CAPACITY_MAX);
+          return FALSE;
+        }
+
+      slot.capacity = (guint) capacity;
+      g_array_append_val (result, slot);
+    }
+
+  g_array_sort (result, compare_slots);
+  for (guint i = 1; i < result->len; i++)
+    {
+      if (g_array_index (result, CxCallbackSlot, i).start ==
+          g_array_index (result, CxCallbackSlot, i - 1).start)
+        {
+          g_set_error_literal (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID,
+                               _ ("The availability lists a time slot twice"));
+          return FALSE;
+        }
+    }
+
+  *slots = g_steal_pointer (&result);
+  return TRUE;
+}
+
+static gboolean
+is_known_code (gint64 code)
+{
+  switch (code)
+    {
+      case CX_CALLBACK_ERROR_INVALID:
+      case CX_CALLBACK_ERROR_NOT_FOUND:
+      case CX_CALLBACK_ERROR_SLOT_FULL:
+      case CX_CALLBACK_ERROR_INTERNAL:
+      case CX_CALLBACK_ERROR_UNAVAILABLE:
+      case CX_CALLBACK_ERROR_OFFICE_CLOSED:
+        return TRUE;
+      default:
+        return FALSE;
+    }
+}
+
+static CxCallbackError
+code_for_status (guint http_status)
+{
+  switch (http_status)
+    {
+      case 404:
+        return CX_CALLBACK_ERROR_NOT_FOUND;
+      case 409:
+        return CX_CALLBACK_ERROR_SLOT_FULL;
+      case 429:
+      case 503:
+        return CX_CALLBACK_ERROR_UNAVAILABLE;
+      default:
+        return http_status >= 400 && http_status < 500 ? CX_CALLBACK_ERROR_INVALID
+                                                       : CX_CALLBACK_ERROR_INTERNAL;
+    }
+}
+
+/**
+ * cx_callback_parse_error:
+ * @node: (nullable): the body of an error reply, `{"code": N, "message": "..."}`, if it was JSON
+ * @http_status: the reply's HTTP status
+ * @error: return location for the %CX_CALLBACK_ERROR the reply describes
+ *
+ * Turns an error reply of the callback API into a %CX_CALLBACK_ERROR. A "code" this library
+ * knows (400, 404, 409, 500, 503, 7042) is kept; otherwise (absent, malformed, or a code of
+ * another GMS version) the code follows @http_status: 404, 409, 503 (and 429) as they are,
+ * any other 4xx 400, anything else 500. The server's "message" is kept when it is one line of
+ * valid text of up to 1024 characters; otherwise a generic message for the code is used.
+ *
+ * Returns: %FALSE, always, with @error set: the reply is an error whatever its shape
+ */
+gboolean
+cx_callback_parse_error (JsonNode *node, guint http_status, GError **error)
+{
+  CxCallbackError code = code_for_status (http_status);
+  const char *message = NULL;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (node != NULL && JSON_NODE_HOLDS_OBJECT (node))
+    {
+      JsonObject *object = json_node_get_object (node);
+      gint64 number = -1;
+      const char *text = NULL;
+
+      if (cx_json_member_int (object, "code", FALSE, 0, G_MAXINT32, &number, NULL) &&
+          is_known_code (number))
+        code = (CxCallbackError) number;
+
+      if (cx_json_member_string (object, "message", FALSE, CX_TEXT_SINGLE_LINE, &text, NULL) &&
+          text != NULL &&
+          cx_text_check (text, CX_TEXT_SINGLE_LINE, MESSAGE_MAX_CHARS) == CX_TEXT_OK)
+        message = text;
+    }
+
+  if (message != NULL)
+    {
+      g_set_error_literal (error, CX_CALLBACK_ERROR, code, message);
+      return FALSE;
+    }
+
+  switch (code)
+    {
+      case CX_CALLBACK_ERROR_NOT_FOUND:
+        g_set_error_literal (error, CX_CALLBACK_ERROR, code, _ ("There is no such callback"));
+        break;
+      case CX_CALLBACK_ERROR_SLOT_FULL:
+        g_set_error_literal (error, CX_CALLBACK_ERROR, code, _ ("That time slot is fully booked"));
+        break;
+      case CX_CALLBACK_ERROR_OFFICE_CLOSED:
+        g_set_error_literal (error, CX_CALLBACK_ERROR, code,
+                             _ ("The office is closed at that time"));
+        break;
+      case CX_CALLBACK_ERROR_UNAVAILABLE:
+        g_set_error_literal (error, CX_CALLBACK_ERROR, code,
+                             _ ("The callback service is not available"));
+        break;
+      case CX_CALLBACK_ERROR_INVALID:
+        g_set_error (error, CX_CALLBACK_ERROR, code,
+                     _ ("The callback server refused the request (HTTP %u)"), http_status);
+        break;
+      case CX_CALLBACK_ERROR_INTERNAL:
+      default:
+        g_set_error (error, CX_CALLBACK_ERROR, code, _ ("The callback server failed (HTTP %u)"),
+                     http_status);
+        break;
+    }
+
+  return FALSE;
+}

@@ -102,4 +102,41 @@ guint cx_callback_error_to_http_status (const GError *error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CxCallbackRequest, cx_callback_request_free)
 
+/* Client side: reading what a GMS callback server answers. */
+
+/* The largest reply body a client reads: 30 days of 5-minute slots fit well within it. */
+#define CX_CALLBACK_MAX_REPLY_SIZE (1024 * 1024)
+/* An availability reply with more slots than this is refused. */
+#define CX_CALLBACK_MAX_SLOTS 10000
+
+/**
+ * CxCallbackInfo:
+ * @id: "_id", never %NULL
+ * @service: (nullable): "_service_name"
+ * @state: (nullable): "_callback_state" (SCHEDULED, QUEUED, PROCESSING, COMPLETED, CANCELLED, ...)
+ * @desired_time: "_desired_time", milliseconds since the epoch, or -1 if absent
+ * @expiration_time: "_expiration_time", milliseconds since the epoch, or -1 if absent
+ * @customer_number: (nullable): "_customer_number", normalized ("+" and digits)
+ * @properties: a JSON object of every other member (strings, numbers, booleans), never %NULL
+ *
+ * A callback as a client reads it from cx_callback_parse_object().
+ */
+typedef struct
+{
+  char *id;
+  char *service;
+  char *state;
+  gint64 desired_time;
+  gint64 expiration_time;
+  char *customer_number;
+  JsonNode *properties;
+} CxCallbackInfo;
+
+gboolean cx_callback_parse_object (JsonNode *node, CxCallbackInfo **out, GError **error);
+void cx_callback_info_free (CxCallbackInfo *info);
+gboolean cx_callback_parse_availability (JsonNode *node, GArray **slots, GError **error);
+gboolean cx_callback_parse_error (JsonNode *node, guint http_status, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CxCallbackInfo, cx_callback_info_free)
+
 G_END_DECLS

@@ -1,0 +1,736 @@
+/* test-stats-service.c: CxStatsService against the real cxdesk-server, driven through its bus as
+ * the ChannelSelector will drive it: getStats with and without an agent, polling that publishes
+ * only changes, an outage that is reported once and ends when the server is back. Also the
+ * ChannelSelector's availability rule, which needs no server (/stats-service/availability, run
+ * on its own in the unit suite).
+ *
+ * The server restarts on another port: the service talks to it through a forwarder on a fixed
+ * loopback port, as it would through a load balancer, so that its dataURL stays the same and a
+ * dead server looks as it would in production (connections cut, new ones closed at once).
+ * Making dataURL changeable would have tested a reconfiguration instead, which is not what an
+ * outage is.
+ *
+ * Every wait iterates the main context until a condition holds: no sleeps, no wall-clock
+ * deadlines (meson's timeout catches a hang).
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "test-stats-service"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "bus/cx-bus.h"
+#include "cx-test-server.h"
+#include "services/cx-http.h"
+#include "services/cx-stats-service.h"
+
+#define COMMAND_TIMEOUT_MS (10 * 60 * 1000)
+
+typedef CxTestFixture Fixture;
+
+/* The availability rule */
+
+static void
+test_availability (void)
+{
+  static const struct
+  {
+    gint64 ewt;
+    guint min;
+    guint max;
+    CxChannelAvailability expected;
+    guint minutes;
+  } cases[] = {
+    /* The ChannelSelector's defaults, 300 s and 480 s. */
+    { -1, 300, 480, CX_CHANNEL_UNAVAILABLE, 0 },
+    { -5, 300, 480, CX_CHANNEL_UNAVAILABLE, 0 },
+    { G_MININT64, 300, 480, CX_CHANNEL_UNAVAILABLE, 0 },
+    { 0, 300, 480, CX_CHANNEL_AVAILABLE, 0 },
+    { 1, 300, 480, CX_CHANNEL_AVAILABLE, 0 },
+    { 300, 300, 480, CX_CHANNEL_AVAILABLE, 0 },
+    { 301, 300, 480, CX_CHANNEL_BUSY, 6 },
+    { 359, 300, 480, CX_CHANNEL_BUSY, 6 },
+    { 360, 300, 480, CX_CHANNEL_BUSY, 6 },
+    { 361, 300, 480, CX_CHANNEL_BUSY, 7 },
+    { 480, 300, 480, CX_CHANNEL_BUSY, 8 },
+    { 481, 300, 480, CX_CHANNEL_UNAVAILABLE, 0 },
+    { 3600, 300, 480, CX_CHANNEL_UNAVAILABLE, 0 },
+    { G_MAXINT64, 300, 480, CX_CHANNEL_UNAVAILABLE, 0 },
+    /* Other thresholds: minutes round up, from the first second. */
+    { 0, 0, 60, CX_CHANNEL_AVAILABLE, 0 },
+    { 1, 0, 60, CX_CHANNEL_BUSY, 1 },
+    { 60, 0, 60, CX_CHANNEL_BUSY, 1 },
+    { 61, 0, 60, CX_CHANNEL_UNAVAILABLE, 0 },
+    { G_MAXUINT, 0, G_MAXUINT, CX_CHANNEL_BUSY, (G_MAXUINT / 60) + 1 },
+    /* An upper threshold at or below the lower one: never busy. */
+    { 300, 300, 300, CX_CHANNEL_AVAILABLE, 0 },
+    { 301, 300, 300, CX_CHANNEL_UNAVAILABLE, 0 },
+    { 200, 300, 100, CX_CHANNEL_AVAILABLE, 0 },
+    { 301, 300, 100, CX_CHANNEL_UNAVAILABLE, 0 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      guint minutes = 12345;
+      CxChannelAvailability got =
+          cx_stats_availability (cases[i].ewt, cases[i].min, cases[i].max, &minutes);
+
+      if (got != cases[i].expected || minutes != cases[i].minutes)
+        g_error ("ewt %" G_GINT64_FORMAT " (%u, %u): expected %d / %u min, got %d / %u min",
+                 cases[i].ewt, cases[i].min, cases[i].max, cases[i].expected, cases[i].minutes, got,
+                 minutes);
+      /* minutes_out is optional. */
+      g_assert_cmpint (cx_stats_availability (cases[i].ewt, cases[i].min, cases[i].max, NULL), ==,
+                       cases[i].expected);
+    }
+
+  g_assert_cmpint (cx_stats_availability (420, CX_STATS_THRESHOLD_MIN_DEFAULT,
+                                          CX_STATS_THRESHOLD_MAX_DEFAULT, NULL),
+                   ==, CX_CHANNEL_BUSY);
+}
+
+/* Waiting */
+
+static gboolean
+pointer_is_set (gpointer data)
+{
+  return *(gpointer *) data != NULL;
+}
+
+static gboolean
+only_one_ref (gpointer data)
+{
+  return G_OBJECT (data)->ref_count == 1;
+}
+
+static void
+finalize_http (CxHttp *http)
+{
+  cx_test_wait (only_one_ref, http);
+  g_assert_finalize_object (http);
+}
+
+/* A window: a bus, the service on it, what it published, and the requests that went out */
+
+typedef struct
+{
+  CxHttp *http;
+  CxBus *bus;
+  CxStatsService *service;
+  GPtrArray *events; /* CxEvent */
+  guint requests;
+  gulong queued_id;
+} Window;
+
+static void
+record_cb (CxBus *bus, const CxEvent *event, gpointer user_data)
+{
+  Window *window = user_data;
+
+  if (g_strcmp0 (event->publisher, CX_STATS_SERVICE_NAME) == 0)
+    g_ptr_array_add (window->events, cx_event_ref (event));
+}
+
+static void
+request_queued_cb (SoupSession *session, SoupMessage *msg, gpointer user_data)
+{
+  Window *window = user_data;
+
+  window->requests++;
+}
+
+static Window *
+window_new (const char *base_url)
+{
+  Window *window = g_new0 (Window, 1);
+  g_autoptr (JsonObject) config = json_object_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *data_url = g_strconcat (base_url, "cx/1/ewt", NULL);
+
+  json_object_set_string_member (config, "dataURL", data_url);
+  /* The shortest the service takes: clamped up from 10. */
+  json_object_set_int_member (config, "pollInterval", 10);
+  /* Generous: a sanitizer build must not look like a dead server. */
+  json_object_set_int_member (config, "ajaxTimeout", 10000);
+
+  window->http = cx_http_new (NULL);
+  window->bus = cx_bus_new ();
+  window->events = g_ptr_array_new_with_free_func ((GDestroyNotify) cx_event_unref);
+  cx_bus_subscribe (window->bus, NULL, record_cb, window, NULL);
+  window->queued_id = g_signal_connect (cx_http_get_session (window->http), "request-queued",
+                                        G_CALLBACK (request_queued_cb), window);
+  window->service = cx_stats_service_new (window->bus, window->http, config, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (window->service);
+  g_assert_cmpuint (cx_stats_service_get_poll_interval (window->service), ==, 1000);
+  return window;
+}
+
+static void
+window_free (Window *window)
+{
+  g_assert_finalize_object (g_steal_pointer (&window->service));
+  g_assert_finalize_object (window->bus);
+  g_signal_handler_disconnect (cx_http_get_session (window->http), window->queued_id);
+  finalize_http (window->http);
+  g_ptr_array_unref (window->events);
+  g_free (window);
+}
+
+static guint
+count_events (Window *window, const char *name)
+{
+  g_autofree char *full = g_strconcat (CX_STATS_SERVICE_NAME ".", name, NULL);
+  guint count = 0;
+
+  for (guint i = 0; i < window->events->len; i++)
+    if (g_str_equal (((CxEvent *) g_ptr_array_index (window->events, i))->event, full))
+      count++;
+  return count;
+}
+
+static JsonObject *
+nth_event (Window *window, const char *name, guint nth)
+{
+  g_autofree char *full = g_strconcat (CX_STATS_SERVICE_NAME ".", name, NULL);
+
+  for (guint i = 0; i < window->events->len; i++)
+    {
+      CxEvent *event = g_ptr_array_index (window->events, i);
+
+      if (g_str_equal (event->event, full) && nth-- == 1)
+        {
+          g_assert_nonnull (event->data);
+          g_assert_true (JSON_NODE_HOLDS_OBJECT (event->data));
+          return json_node_get_object (event->data);
+        }
+    }
+  return NULL;
+}
+
+typedef struct
+{
+  Window *window;
+  const char *name;
+  guint count;
+} EventWait;
+
+static gboolean
+events_reached (gpointer data)
+{
+  EventWait *wait = data;
+
+  return count_events (wait->window, wait->name) >= wait->count;
+}
+
+/* Waits for the @nth (from 1) "StatsService.@name"; returns its data. */
+static JsonObject *
+wait_event (Window *window, const char *name, guint nth)
+{
+  EventWait wait = { window, name, nth };
+
+  cx_test_wait (events_reached, &wait);
+  return nth_event (window, name, nth);
+}
+
+typedef struct
+{
+  Window *window;
+  guint count;
+} RequestWait;
+
+static gboolean
+requests_reached (gpointer data)
+{
+  RequestWait *wait = data;
+
+  return wait->window->requests >= wait->count;
+}
+
+/* Waits until @more requests have gone out, and the last of them has been answered: the one
+ * after it has started. */
+static void
+wait_polls (Window *window, guint more)
+{
+  RequestWait wait = { window, window->requests + more + 1 };
+
+  cx_test_wait (requests_reached, &wait);
+}
+
+/* The estimate of @queue in an {ewt: {…}} object. */
+static gint64
+ewt_of (JsonObject *object, const char *queue)
+{
+  JsonObject *ewt = json_object_get_object_member (object, "ewt");
+
+  g_assert_nonnull (ewt);
+  return cx_test_object_int (ewt, queue);
+}
+
+typedef struct
+{
+  Window *window;
+  const char *queue;
+  gboolean (*predicate) (gint64 ewt);
+} UpdateWait;
+
+static gboolean
+latest_update_matches (gpointer data)
+{
+  UpdateWait *wait = data;
+  guint count = count_events (wait->window, "updated");
+
+  return count > 0 &&
+         wait->predicate (ewt_of (nth_event (wait->window, "updated", count), wait->queue));
+}
+
+static void
+wait_update (Window *window, const char *queue, gboolean (*predicate) (gint64 ewt))
+{
+  UpdateWait wait = { window, queue, predicate };
+
+  cx_test_wait (latest_update_matches, &wait);
+}
+
+static gboolean
+is_zero (gint64 ewt)
+{
+  return ewt == 0;
+}
+
+static gboolean
+is_positive (gint64 ewt)
+{
+  return ewt > 0;
+}
+
+/* No two "updated" in a row say the same. */
+static void
+assert_updates_differ (Window *window)
+{
+  guint count = count_events (window, "updated");
+
+  for (guint i = 2; i <= count; i++)
+    {
+      g_autoptr (JsonNode) previous =
+          json_node_init_object (json_node_alloc (), nth_event (window, "updated", i - 1));
+      g_autoptr (JsonNode) current =
+          json_node_init_object (json_node_alloc (), nth_event (window, "updated", i));
+
+      g_assert_false (json_node_equal (previous, current));
+    }
+}
+
+/* Commands */
+
+static void
+command_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static JsonNode *
+command_try (Window *window, const char *name, const char *json, GError **error)
+{
+  g_autofree char *full = g_strconcat (CX_STATS_SERVICE_NAME ".", name, NULL);
+  g_autoptr (GAsyncResult) slot = NULL;
+  g_autoptr (JsonNode) data = NULL;
+  JsonNode *result;
+
+  if (json != NULL)
+    {
+      g_autoptr (GError) parse_error = NULL;
+
+      data = json_from_string (json, &parse_error);
+      g_assert_no_error (parse_error);
+    }
+  cx_bus_command_async (window->bus, NULL, full, data, COMMAND_TIMEOUT_MS, NULL, command_cb, &slot);
+  cx_test_wait (pointer_is_set, &slot);
+  result = cx_bus_command_finish (window->bus, slot, error);
+  return result;
+}
+
+static JsonNode *
+command (Window *window, const char *name, const char *json)
+{
+  g_autoptr (GError) error = NULL;
+  JsonNode *result = command_try (window, name, json, &error);
+
+  if (error != NULL)
+    g_error ("%s %s failed: %s", name, json ? json : "", error->message);
+  return result;
+}
+
+static void
+command_fails (Window *window, const char *name, const char *json, GQuark domain, int code)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) result = command_try (window, name, json, &error);
+
+  g_assert_null (result);
+  if (!g_error_matches (error, domain, code))
+    g_error ("%s %s: expected %s %d, got %s", name, json ? json : "", g_quark_to_string (domain),
+             code, error ? error->message : "success");
+}
+
+static JsonObject *
+get_stats (Window *window, const char *json)
+{
+  g_autoptr (JsonNode) result = command (window, "getStats", json);
+
+  g_assert_nonnull (result);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (result));
+  return json_object_ref (json_node_get_object (result));
+}
+
+/* Tests */
+
+static void
+test_get_stats (Fixture *f, gconstpointer data)
+{
+  Window *window = window_new (cx_test_server_get_url (f->server));
+  g_autoptr (JsonObject) nobody = NULL;
+  g_autoptr (JsonObject) away = NULL;
+  g_autoptr (JsonObject) ready = NULL;
+  g_autoptr (JsonObject) sales = NULL;
+  g_autoptr (CxTestAgent) agent = NULL;
+  guint requests;
+
+  /* Nobody who serves the queue is signed in: unknown. */
+  nobody = get_stats (window, "{\"group\":\"EWT\",\"vqName\":\"customer-support\"}");
+  g_assert_cmpint (ewt_of (nobody, "customer-support"), ==, -1);
+  g_assert_cmpuint (json_object_get_size (json_object_get_object_member (nobody, "ewt")), ==, 1);
+
+  /* Signed in, not ready: a wait. Ready with room: none. */
+  agent = cx_test_agent_sign_in (f->server, "ada", CX_TEST_ADA_PASSWORD);
+  cx_test_agent_set_state (agent, "not_ready");
+  away = get_stats (window, "{\"vqName\":[\"customer-support\"]}");
+  g_assert_cmpint (ewt_of (away, "customer-support"), >, 0);
+  cx_test_agent_set_state (agent, "ready");
+  ready = get_stats (window, "{\"group\":\"EWT\",\"vqName\":[\"customer-support\",\"sales\","
+                             "\"customer-support\"]}");
+  g_assert_cmpint (ewt_of (ready, "customer-support"), >=, 0);
+  g_assert_cmpint (ewt_of (ready, "customer-support"), ==, 0);
+  g_assert_cmpint (ewt_of (ready, "sales"), ==, 0);
+  g_assert_cmpuint (json_object_get_size (json_object_get_object_member (ready, "ewt")), ==, 2);
+
+  /* Bad input is refused before any request; a queue the server does not have, by it. */
+  requests = window->requests;
+  command_fails (window, "getStats", NULL, CX_BUS_ERROR, CX_BUS_ERROR_REJECTED);
+  command_fails (window, "getStats", "{\"group\":\"AGENTS\",\"vqName\":\"sales\"}", CX_BUS_ERROR,
+                 CX_BUS_ERROR_REJECTED);
+  command_fails (window, "getStats", "{\"group\":\"EWT\"}", CX_BUS_ERROR, CX_BUS_ERROR_REJECTED);
+  command_fails (window, "getStats", "{\"vqName\":[]}", CX_BUS_ERROR, CX_BUS_ERROR_REJECTED);
+  command_fails (window, "getStats", "{\"vqName\":[\"sales\",7]}", CX_BUS_ERROR,
+                 CX_BUS_ERROR_REJECTED);
+  command_fails (window, "getStats", "{\"vqName\":\"\"}", CX_BUS_ERROR, CX_BUS_ERROR_REJECTED);
+  command_fails (window, "getStats", "{\"vqName\":\"a\\nb\"}", CX_BUS_ERROR, CX_BUS_ERROR_REJECTED);
+  command_fails (window, "startPolling", "{\"queues\":{}}", CX_BUS_ERROR, CX_BUS_ERROR_REJECTED);
+  g_assert_cmpuint (window->requests, ==, requests);
+  command_fails (window, "getStats", "{\"vqName\":\"no-such-queue\"}", CX_HTTP_ERROR,
+                 CX_HTTP_ERROR_STATUS);
+  g_assert_cmpuint (window->requests, ==, requests + 1);
+
+  /* Escaped as it should be. */
+  sales = get_stats (window, "{\"vqName\":\"sales\"}");
+  g_assert_cmpint (ewt_of (sales, "sales"), ==, 0);
+
+  /* getStats alone publishes nothing. */
+  g_assert_cmpuint (count_events (window, "updated"), ==, 0);
+  g_assert_cmpuint (count_events (window, "error"), ==, 0);
+
+  window_free (window);
+}
+
+static void
+test_polling (Fixture *f, gconstpointer data)
+{
+  Window *window = window_new (cx_test_server_get_url (f->server));
+  g_autoptr (CxTestAgent) agent = NULL;
+  g_autoptr (JsonNode) started = NULL;
+  g_autoptr (JsonNode) stopped = NULL;
+  JsonObject *first;
+  guint updates;
+
+  started = command (window, "startPolling", "{\"queues\":[\"customer-support\"]}");
+  g_assert_true (cx_stats_service_get_polling (window->service));
+  first = wait_event (window, "updated", 1);
+  g_assert_cmpint (ewt_of (first, "customer-support"), ==, -1);
+
+  /* Polls that find nothing new publish nothing. */
+  wait_polls (window, 2);
+  g_assert_cmpuint (count_events (window, "updated"), ==, 1);
+
+  /* The agent comes in and gets ready; then steps away. */
+  agent = cx_test_agent_sign_in (f->server, "ada", CX_TEST_ADA_PASSWORD);
+  cx_test_agent_set_state (agent, "ready");
+  wait_update (window, "customer-support", is_zero);
+  cx_test_agent_set_state (agent, "not_ready");
+  wait_update (window, "customer-support", is_positive);
+  cx_test_agent_set_state (agent, "ready");
+  wait_update (window, "customer-support", is_zero);
+  updates = count_events (window, "updated");
+  g_assert_cmpuint (updates, >=, 4);
+  wait_polls (window, 2);
+  g_assert_cmpuint (count_events (window, "updated"), ==, updates);
+  assert_updates_differ (window);
+  g_assert_cmpuint (count_events (window, "error"), ==, 0);
+
+  /* Polling something else starts afresh: its first poll publishes. */
+  g_clear_pointer (&started, json_node_unref);
+  started = command (window, "startPolling", "{\"queues\":[\"sales\",\"customer-support\"]}");
+  first = wait_event (window, "updated", updates + 1);
+  g_assert_cmpint (ewt_of (first, "sales"), ==, 0);
+  g_assert_cmpint (ewt_of (first, "customer-support"), ==, 0);
+
+  stopped = command (window, "stopPolling", NULL);
+  g_assert_false (cx_stats_service_get_polling (window->service));
+
+  window_free (window);
+}
+
+/* A forwarder on a fixed loopback port in front of the server (see the top of the file). */
+
+typedef struct
+{
+  GSocketService *listener;
+  CxTestServer *server;
+  char *url; /* http://127.0.0.1:PORT/ */
+  guint links;
+} Proxy;
+
+typedef struct
+{
+  Proxy *proxy;
+  GSocketConnection *client;
+  GSocketConnection *backend;
+  GCancellable *cancellable;
+  guint pending; /* operations under way; the link goes with the last */
+  guint8 up[16384];
+  guint8 down[16384];
+} Link;
+
+static void
+link_unref (Link *link)
+{
+  if (--link->pending > 0)
+    return;
+
+  link->proxy->links--;
+  g_clear_object (&link->client);
+  g_clear_object (&link->backend);
+  g_clear_object (&link->cancellable);
+  g_free (link);
+}
+
+/* Either side is done: so is the other. */
+static void
+link_close (Link *link)
+{
+  g_cancellable_cancel (link->cancellable);
+  if (link->client != NULL)
+    g_io_stream_close (G_IO_STREAM (link->client), NULL, NULL);
+  if (link->backend != NULL)
+    g_io_stream_close (G_IO_STREAM (link->backend), NULL, NULL);
+}
+
+static void pump (Link *link, gboolean up);
+
+static void
+wrote_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Link *link = user_data;
+  gboolean up =
+      g_io_stream_get_output_stream (G_IO_STREAM (link->backend)) == G_OUTPUT_STREAM (source);
+
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, NULL))
+    link_close (link);
+  else
+    pump (link, up);
+  link_unref (link);
+}
+
+static void
+read_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Link *link = user_data;
+  gboolean up =
+      g_io_stream_get_input_stream (G_IO_STREAM (link->client)) == G_INPUT_STREAM (source);
+  gssize size = g_input_stream_read_finish (G_INPUT_STREAM (source), result, NULL);
+  GOutputStream *out;
+
+  if (size <= 0)
+    {
+      link_close (link);
+      link_unref (link);
+      return;
+    }
+
+  out = g_io_stream_get_output_stream (G_IO_STREAM (up ? link->backend : link->client));
+  g_output_stream_write_all_async (out, up ? link->up : link->down, size, G_PRIORITY_DEFAULT,
+                                   link->cancellable, wrote_cb, link);
+}
+
+static void
+pump (Link *link, gboolean up)
+{
+  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (up ? link->client : link->backend));
+
+  link->pending++;
+  g_input_stream_read_async (in, up ? link->up : link->down, sizeof link->up, G_PRIORITY_DEFAULT,
+                             link->cancellable, read_cb, link);
+}
+
+static void
+backend_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Link *link = user_data;
+
+  link->backend = g_socket_client_connect_finish (G_SOCKET_CLIENT (source), result, NULL);
+  if (link->backend == NULL)
+    {
+      /* The server is down: hang up, as a balancer with no backend does. */
+      link_close (link);
+      link_unref (link);
+      return;
+    }
+
+  pump (link, TRUE);
+  pump (link, FALSE);
+  link_unref (link);
+}
+
+static gboolean
+proxy_incoming_cb (GSocketService *listener, GSocketConnection *connection, GObject *source,
+                   gpointer user_data)
+{
+  Proxy *proxy = user_data;
+  g_autoptr (GSocketClient) connector = g_socket_client_new ();
+  g_autoptr (GUri) uri = NULL;
+  Link *link = g_new0 (Link, 1);
+
+  link->proxy = proxy;
+  link->client = g_object_ref (connection);
+  link->cancellable = g_cancellable_new ();
+  link->pending = 1;
+  proxy->links++;
+
+  /* The server's current address: it moves when the server restarts. */
+  uri = g_uri_parse (cx_test_server_get_url (proxy->server), G_URI_FLAGS_NONE, NULL);
+  g_assert_nonnull (uri);
+  g_socket_client_connect_to_host_async (connector, "127.0.0.1", g_uri_get_port (uri),
+                                         link->cancellable, backend_connected_cb, link);
+  return TRUE;
+}
+
+static Proxy *
+proxy_new (CxTestServer *server)
+{
+  Proxy *proxy = g_new0 (Proxy, 1);
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr (GSocketAddress) effective = NULL;
+  g_autoptr (GError) error = NULL;
+
+  proxy->server = server;
+  proxy->listener = g_socket_service_new ();
+  g_socket_listener_add_address (G_SOCKET_LISTENER (proxy->listener), address, G_SOCKET_TYPE_STREAM,
+                                 G_SOCKET_PROTOCOL_TCP, NULL, &effective, &error);
+  g_assert_no_error (error);
+  proxy->url = g_strdup_printf ("http://127.0.0.1:%u/",
+                                g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective)));
+  g_signal_connect (proxy->listener, "incoming", G_CALLBACK (proxy_incoming_cb), proxy);
+  g_socket_service_start (proxy->listener);
+  return proxy;
+}
+
+static gboolean
+proxy_idle (gpointer data)
+{
+  return ((Proxy *) data)->links == 0;
+}
+
+static void
+proxy_free (Proxy *proxy)
+{
+  g_socket_service_stop (proxy->listener);
+  g_socket_listener_close (G_SOCKET_LISTENER (proxy->listener));
+  g_signal_handlers_disconnect_by_data (proxy->listener, proxy);
+  /* Its cancelled accept holds it until the main loop has run it. */
+  cx_test_wait (only_one_ref, proxy->listener);
+  g_assert_finalize_object (proxy->listener);
+  /* Every connection was closed by its client by now: wait for the links to unwind. */
+  cx_test_wait (proxy_idle, proxy);
+  g_free (proxy->url);
+  g_free (proxy);
+}
+
+/* The server dies: "error" once, however many polls fail; it comes back: "updated" again. */
+static void
+test_outage (Fixture *f, gconstpointer data)
+{
+  Proxy *proxy = proxy_new (f->server);
+  Window *window = window_new (proxy->url);
+  g_autoptr (JsonNode) started = NULL;
+  JsonObject *error;
+  JsonObject *back;
+
+  started = command (window, "startPolling", "{\"queues\":[\"customer-support\",\"sales\"]}");
+  wait_event (window, "updated", 1);
+
+  cx_test_server_kill9 (f->server);
+  error = wait_event (window, "error", 1);
+  g_assert_cmpuint (strlen (cx_test_object_string (error, "message")), >, 0);
+  wait_polls (window, 3);
+  g_assert_cmpuint (count_events (window, "error"), ==, 1);
+  g_assert_cmpuint (count_events (window, "updated"), ==, 1);
+
+  /* Back on another port, behind the same address: the same estimates, said again. */
+  cx_test_server_restart (f->server);
+  back = wait_event (window, "updated", 2);
+  g_assert_cmpint (ewt_of (back, "customer-support"), ==, -1);
+  g_assert_cmpint (ewt_of (back, "sales"), ==, -1);
+  wait_polls (window, 2);
+  g_assert_cmpuint (count_events (window, "updated"), ==, 2);
+  g_assert_cmpuint (count_events (window, "error"), ==, 1);
+
+  /* A second outage is reported too. */
+  cx_test_server_kill9 (f->server);
+  wait_event (window, "error", 2);
+  cx_test_server_restart (f->server);
+  wait_event (window, "updated", 3);
+
+  window_free (window);
+  proxy_free (proxy);
+}
+
+/* The window closes while a poll runs (or waits): nothing is left behind. */
+static void
+test_dispose_polling (Fixture *f, gconstpointer data)
+{
+  Window *window = window_new (cx_test_server_get_url (f->server));
+  g_autoptr (JsonNode) started = NULL;
+  RequestWait wait = { window, 1 };
+
+  started = command (window, "startPolling", "{\"queues\":[\"customer-support\"]}");
+  cx_test_wait (requests_reached, &wait);
+
+  window_free (window);
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/stats-service/availability", test_availability);
+  cx_test_add ("/stats-service/get-stats", NULL, NULL, test_get_stats);
+  cx_test_add ("/stats-service/polling", NULL, NULL, test_polling);
+  cx_test_add ("/stats-service/outage", NULL, NULL, test_outage);
+  cx_test_add ("/stats-service/dispose-polling", NULL, NULL, test_dispose_polling);
+
+  return g_test_run ();
+}
