@@ -448,7 +448,7 @@ cx_agent_event_parse (const char *text, gsize len, CxAgentEvent **out, GError **
   if (!known)
     {
       g_set_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_UNKNOWN_TYPE,
-                   _ ("“%s” is not a known frame type"), "type");
+                   _ ("“%.64s” is not a known frame type"), type);
       return FALSE;
     }
 

@@ -115,14 +115,20 @@ agent_socket_closed_cb (SoupWebsocketConnection *conn, CxServer *self)
     g_ptr_array_remove (sockets, conn);
 }
 
-static void
-close_agent_sockets (CxServer *self, const char *username)
+/* Tells the sockets of one session (the windows of one app) that it signed out, and closes
+ * them. Returns whether the agent still has sockets of other sessions (another app signed in
+ * as the same agent). */
+static gboolean
+sign_out_sockets (CxServer *self, const char *username, const char *token_hash)
 {
   GPtrArray *sockets = g_hash_table_lookup (self->agent_sockets, username);
+  g_autoptr (JsonNode) frame = cx_agent_event_build_signed_out ();
   g_autoptr (GPtrArray) closing = NULL;
+  g_autofree char *text = json_to_string (frame, FALSE);
+  gboolean others = FALSE;
 
   if (sockets == NULL)
-    return;
+    return FALSE;
 
   closing = g_ptr_array_copy (sockets, (GCopyFunc) g_object_ref, NULL);
   g_ptr_array_set_free_func (closing, g_object_unref);
@@ -130,9 +136,19 @@ close_agent_sockets (CxServer *self, const char *username)
     {
       SoupWebsocketConnection *conn = g_ptr_array_index (closing, i);
 
+      if (g_strcmp0 (g_object_get_data (G_OBJECT (conn), "cx-session"), token_hash) != 0)
+        {
+          others =
+              others || soup_websocket_connection_get_state (conn) == SOUP_WEBSOCKET_STATE_OPEN;
+          continue;
+        }
       if (soup_websocket_connection_get_state (conn) == SOUP_WEBSOCKET_STATE_OPEN)
-        soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_NORMAL, "signed out");
+        {
+          soup_websocket_connection_send_text (conn, text);
+          soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_NORMAL, "signed out");
+        }
     }
+  return others;
 }
 
 /* Sessions */
@@ -305,19 +321,30 @@ push_agent_state (CxServer *self, const CxAgent *agent)
 static void
 sign_out (CxServer *self, SoupServerMessage *msg, CxAgent *agent, const char *token_hash)
 {
-  g_autoptr (JsonNode) frame = cx_agent_event_build_signed_out ();
   g_autoptr (GError) error = NULL;
 
-  if (!cx_store_delete_session (self->store, token_hash, &error) ||
-      !cx_store_set_agent_state (self->store, agent->username, CX_AGENT_OFFLINE, NULL,
-                                 _cx_server_now (), &error))
+  if (!cx_store_delete_session (self->store, token_hash, &error))
     {
       _cx_server_reply_internal (msg, error);
       return;
     }
 
-  _cx_server_send_to_agent (self, agent->username, frame);
-  close_agent_sockets (self, agent->username);
+  /* Only this session's windows sign out. The agent goes offline unless another app is still
+   * signed in as them (its sockets are open here). */
+  if (!sign_out_sockets (self, agent->username, token_hash))
+    {
+      g_autoptr (CxAgent) updated = NULL;
+
+      if (!cx_store_set_agent_state (self->store, agent->username, CX_AGENT_OFFLINE, NULL,
+                                     _cx_server_now (), &error))
+        {
+          _cx_server_reply_internal (msg, error);
+          return;
+        }
+      updated = cx_store_get_agent (self->store, agent->username, NULL);
+      if (updated != NULL)
+        push_agent_state (self, updated);
+    }
   set_session_cookie (msg, NULL, TRUE);
   soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
 }
@@ -462,6 +489,10 @@ answer_invitation (CxServer *self, SoupServerMessage *msg, CxAgent *agent, const
 
   if (!accept)
     {
+      g_autoptr (JsonNode) frame = cx_agent_event_build_invitation_withdrawn (chat_id, "declined");
+
+      /* Every window of the agent shows the invitation; all of them drop it. */
+      _cx_server_send_to_agent (self, agent->username, frame);
       _cx_server_route (self, chat_id);
       soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
       return;
@@ -1005,7 +1036,8 @@ agent_socket_cb (SoupServer *server, SoupServerMessage *msg, const char *path,
                  SoupWebsocketConnection *conn, gpointer user_data)
 {
   CxServer *self = user_data;
-  g_autoptr (CxAgent) agent = session_agent (self, msg, NULL);
+  g_autofree char *token_hash = NULL;
+  g_autoptr (CxAgent) agent = session_agent (self, msg, &token_hash);
   g_autoptr (GPtrArray) invitations = NULL;
   GPtrArray *sockets;
 
@@ -1024,6 +1056,7 @@ agent_socket_cb (SoupServer *server, SoupServerMessage *msg, const char *path,
     }
   g_ptr_array_add (sockets, g_object_ref (conn));
   g_object_set_data_full (G_OBJECT (conn), "cx-agent", g_strdup (agent->username), g_free);
+  g_object_set_data_full (G_OBJECT (conn), "cx-session", g_steal_pointer (&token_hash), g_free);
   g_signal_connect_object (conn, "closed", G_CALLBACK (agent_socket_closed_cb), self, 0);
   soup_websocket_connection_set_keepalive_interval (conn, 30);
 

@@ -220,7 +220,7 @@ json_object_get_string_or_null (JsonObject *object, const char *member)
 }
 
 /* The server's own explanation of an error: GMS puts it in errors[0].advice, many others in a
- * top-level "message". */
+ * top-level "message", cxdesk-server's /cx/1 API in "error". */
 static char *
 find_explanation (GBytes *body)
 {
@@ -260,6 +260,8 @@ find_explanation (GBytes *body)
 
   if (text == NULL)
     text = json_object_get_string_or_null (object, "message");
+  if (text == NULL)
+    text = json_object_get_string_or_null (object, "error");
 
   return sanitize_network_text (text);
 }

@@ -131,12 +131,16 @@ test_decline (Fixture *f, gconstpointer data)
   g_autoptr (CxTestCustomer) customer = cx_test_customer_start (f->server, "sales", "Ivy");
   g_autoptr (JsonObject) invitation = NULL;
   g_autoptr (JsonObject) rerouted = NULL;
+  g_autoptr (JsonObject) withdrawn = NULL;
   g_autoptr (JsonObject) chat = NULL;
   g_autoptr (CxTestReply) reply = NULL;
 
   invitation = cx_test_agent_wait_invitation (ada, customer->chat_id);
   reply = invitation_call (ada, customer->chat_id, "decline");
   g_assert_cmpuint (reply->status, ==, 204);
+  /* Every window of the decliner drops the invitation. */
+  withdrawn = cx_test_socket_wait (ada->events, "invitationWithdrawn", customer->chat_id);
+  g_assert_cmpstr (cx_test_object_string (withdrawn, "reason"), ==, "declined");
 
   rerouted = cx_test_agent_wait_invitation (bob, customer->chat_id);
   g_assert_false (has_pending_invitation (ada, customer->chat_id));
@@ -442,6 +446,41 @@ test_wrong_password (Fixture *f, gconstpointer data)
 }
 
 /* Signing out: 204, the event socket gets signedOut and closes, the cookie is dead. */
+/* Two apps signed in as the same agent are two sessions: signing out of one leaves the other
+ * signed in, its windows open, and the agent present. */
+static void
+test_sign_out_one_session (Fixture *f, gconstpointer data)
+{
+  g_autoptr (CxTestAgent) laptop = cx_test_agent_sign_in (f->server, "ada", CX_TEST_ADA_PASSWORD);
+  g_autoptr (CxTestAgent) desktop = cx_test_agent_sign_in (f->server, "ada", CX_TEST_ADA_PASSWORD);
+  g_autoptr (CxTestReply) reply = NULL;
+  g_autoptr (JsonObject) signed_out = NULL;
+  JsonObject *me;
+
+  cx_test_agent_connect_events (laptop);
+  cx_test_agent_connect_events (desktop);
+  cx_test_agent_set_state (desktop, "ready");
+
+  reply = cx_test_agent_call (laptop, "DELETE", "/cx/1/agent/session", NULL);
+  g_assert_cmpuint (reply->status, ==, 204);
+  signed_out = cx_test_socket_wait (laptop->events, "signedOut", NULL);
+  cx_test_socket_wait_closed (laptop->events);
+
+  /* Whatever the server sent the desktop before this barrier is in its queue by now. */
+  cx_test_agent_barrier (desktop);
+  g_assert_null (cx_test_socket_peek (desktop->events, "signedOut", NULL));
+
+  g_clear_pointer (&reply, cx_test_reply_free);
+  reply = cx_test_agent_call (desktop, "GET", "/cx/1/agent/me", NULL);
+  g_assert_cmpuint (reply->status, ==, 200);
+  me = cx_test_reply_object (reply);
+  g_assert_cmpstr (cx_test_object_string (me, "state"), !=, "offline");
+
+  g_clear_pointer (&reply, cx_test_reply_free);
+  reply = cx_test_agent_call (laptop, "GET", "/cx/1/agent/me", NULL);
+  cx_test_assert_cx_error (reply, 401);
+}
+
 static void
 test_sign_out (Fixture *f, gconstpointer data)
 {
@@ -657,6 +696,7 @@ main (int argc, char *argv[])
   cx_test_add ("/server/agent/views", NULL, NULL, test_agent_views);
   cx_test_add ("/server/agent/no-cookie", NULL, NULL, test_no_cookie);
   cx_test_add ("/server/agent/wrong-password", NULL, NULL, test_wrong_password);
+  cx_test_add ("/server/agent/sign-out-one-session", NULL, NULL, test_sign_out_one_session);
   cx_test_add ("/server/agent/sign-out", NULL, NULL, test_sign_out);
   cx_test_add ("/server/agent/me", NULL, NULL, test_me);
   cx_test_add ("/server/agent/state-pushed", NULL, NULL, test_state_pushed);
