@@ -1,0 +1,133 @@
+/* cx-agent-service.h: CxAgentService, the "AgentService" plugin of one agent window's bus: the
+ * agent side of cxdesk-server's /cx/1 API (sign-in, state, invitations, chats, callbacks, canned
+ * responses) and its event socket, plus a GListModel of the window's conversations for the UI.
+ *
+ * Every window of the agent app has its own service on its own bus; they share the app's one
+ * CxHttp, whose cookie jar holds the HttpOnly session cookie. Signing in in one window signs in
+ * every window that restores (and every signed-out window, which follows the jar); signing out
+ * in one, or the server ending the session, signs out all of them (DESIGN.md "Sessions, cookies
+ * and windows").
+ *
+ * Commands (JSON data → result):
+ *   signIn {username, password} → the agent {username, displayName, state, reason, capacity,
+ *     queues}; signOut → null; restore → the agent, with the session the app already has
+ *   setState {state: "ready" | "not_ready" | "offline", reason?} → the agent
+ *   accept {chatId} → the chat; decline {chatId} → null
+ *   send {chatId, text} → {index}; typing {chatId, typing} → null (a true is followed by a
+ *     false 5 s after the last true, automatically); end {chatId} → null;
+ *   transfer {chatId, queue | agent} → null
+ *   getChats → {chats}; getTranscript {chatId, from?} → {chatId, messages, nextPosition}
+ *   getCallbacks → {callbacks}; completeCallback {id} → the callback;
+ *   rescheduleCallback {id, desiredTime} → the callback; getCanned → {responses}
+ *   dismiss {chatId} → null: drops an ended or left conversation from this window's list
+ * Events: signedIn {agent}, signedOut {}, stateChanged {state, reason}, invitation {chatId,
+ *   queue, customer{nickname, firstName, lastName, email, subject}, userData, waitingSince,
+ *   expiresAt}, invitationWithdrawn {chatId, reason}, chatAccepted {chatId}, messageReceived
+ *   {chatId, messages} (each transcript entry once per chat, in index order),
+ *   customerTypingStarted {chatId, text}, customerTypingStopped {chatId}, chatLeft {chatId} (this
+ *   agent is no longer in the chat: transferred, or ended by the agent), chatEnded {chatId},
+ *   callbacksChanged {}, connectionLost {}, connectionRestored {}, error {message}.
+ * Text from the network is passed through untouched: it is never markup.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+#include "bus/cx-bus.h"
+#include "protocol/cx-message.h"
+#include "services/cx-http.h"
+
+G_BEGIN_DECLS
+
+/* The namespace the service registers on its bus. */
+#define CX_AGENT_SERVICE_NAME "AgentService"
+
+#define CX_AGENT_SERVICE_ERROR (cx_agent_service_error_quark ())
+
+/**
+ * CxAgentServiceError:
+ * @CX_AGENT_SERVICE_ERROR_NOT_SIGNED_IN: there is no session: never signed in, signed out (here
+ *   or in another window), or the server no longer knows the session
+ * @CX_AGENT_SERVICE_ERROR_WRONG_CREDENTIALS: signIn: the server refused the name or password
+ * @CX_AGENT_SERVICE_ERROR_INVALID: the command's data is missing something or malformed
+ * @CX_AGENT_SERVICE_ERROR_REFUSED: the server refused the request (a 4xx other than 401); the
+ *   message says why
+ * @CX_AGENT_SERVICE_ERROR_BAD_REPLY: the server's reply is not what the API documents
+ * @CX_AGENT_SERVICE_ERROR_BUSY: signing in or out is already under way
+ *
+ * Network failures and timeouts are reported as %CX_HTTP_ERROR, a closed window as
+ * %CX_BUS_ERROR_SHUT_DOWN.
+ */
+typedef enum
+{
+  CX_AGENT_SERVICE_ERROR_NOT_SIGNED_IN,
+  CX_AGENT_SERVICE_ERROR_WRONG_CREDENTIALS,
+  CX_AGENT_SERVICE_ERROR_INVALID,
+  CX_AGENT_SERVICE_ERROR_REFUSED,
+  CX_AGENT_SERVICE_ERROR_BAD_REPLY,
+  CX_AGENT_SERVICE_ERROR_BUSY,
+} CxAgentServiceError;
+
+GQuark cx_agent_service_error_quark (void);
+
+/**
+ * CxAgentConversationStatus:
+ * @CX_AGENT_CONVERSATION_INVITED: offered to the agent, not accepted yet
+ * @CX_AGENT_CONVERSATION_ACTIVE: the agent is in the chat
+ * @CX_AGENT_CONVERSATION_LEFT: the agent left a chat that goes on (a transfer)
+ * @CX_AGENT_CONVERSATION_ENDED: the chat is over
+ */
+typedef enum
+{
+  CX_AGENT_CONVERSATION_INVITED,
+  CX_AGENT_CONVERSATION_ACTIVE,
+  CX_AGENT_CONVERSATION_LEFT,
+  CX_AGENT_CONVERSATION_ENDED,
+} CxAgentConversationStatus;
+
+GType cx_agent_conversation_status_get_type (void) G_GNUC_CONST;
+#define CX_TYPE_AGENT_CONVERSATION_STATUS (cx_agent_conversation_status_get_type ())
+
+/* One chat as a window shows it: an item of cx_agent_service_get_conversations(). Read-only for
+ * the UI; the service updates it and notifies its properties. */
+#define CX_TYPE_AGENT_CONVERSATION (cx_agent_conversation_get_type ())
+
+G_DECLARE_FINAL_TYPE (CxAgentConversation, cx_agent_conversation, CX, AGENT_CONVERSATION, GObject)
+
+const char *cx_agent_conversation_get_chat_id (CxAgentConversation *self);
+const char *cx_agent_conversation_get_queue (CxAgentConversation *self);
+CxAgentConversationStatus cx_agent_conversation_get_status (CxAgentConversation *self);
+const char *cx_agent_conversation_get_nickname (CxAgentConversation *self);
+const char *cx_agent_conversation_get_subject (CxAgentConversation *self);
+JsonObject *cx_agent_conversation_get_customer (CxAgentConversation *self);
+JsonNode *cx_agent_conversation_get_user_data (CxAgentConversation *self);
+gint64 cx_agent_conversation_get_waiting_since (CxAgentConversation *self);
+gint64 cx_agent_conversation_get_expires_at (CxAgentConversation *self);
+gboolean cx_agent_conversation_get_customer_typing (CxAgentConversation *self);
+const char *cx_agent_conversation_get_customer_typing_text (CxAgentConversation *self);
+guint cx_agent_conversation_get_n_messages (CxAgentConversation *self);
+CxMessage *cx_agent_conversation_get_message (CxAgentConversation *self, guint position);
+
+/* The service */
+
+#define CX_TYPE_AGENT_SERVICE (cx_agent_service_get_type ())
+
+G_DECLARE_FINAL_TYPE (CxAgentService, cx_agent_service, CX, AGENT_SERVICE, GObject)
+
+CxAgentService *cx_agent_service_new (CxBus *bus, CxHttp *http, const char *server_url,
+                                      GError **error);
+
+CxPlugin *cx_agent_service_get_plugin (CxAgentService *self);
+const char *cx_agent_service_get_server_url (CxAgentService *self);
+gboolean cx_agent_service_get_signed_in (CxAgentService *self);
+const char *cx_agent_service_get_username (CxAgentService *self);
+const char *cx_agent_service_get_state (CxAgentService *self);
+gboolean cx_agent_service_get_connected (CxAgentService *self);
+GListModel *cx_agent_service_get_conversations (CxAgentService *self);
+guint cx_agent_service_get_malformed_frames (CxAgentService *self);
+
+G_END_DECLS
