@@ -1,0 +1,28 @@
+/* cx-agent-application.h: the agent workspace application.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "services/cx-http.h"
+
+G_BEGIN_DECLS
+
+#define CX_AGENT_APPLICATION_ID "io.github.cxdesk.CxDesk.Agent"
+#define CX_AGENT_DEFAULT_SERVER "http://127.0.0.1:8080"
+
+#define CX_TYPE_AGENT_APPLICATION (cx_agent_application_get_type ())
+
+G_DECLARE_FINAL_TYPE (CxAgentApplication, cx_agent_application, CX, AGENT_APPLICATION,
+                      GtkApplication)
+
+CxAgentApplication *cx_agent_application_new (const char *application_id, GApplicationFlags flags);
+CxHttp *cx_agent_application_get_http (CxAgentApplication *self);
+const char *cx_agent_application_get_server_url (CxAgentApplication *self);
+void cx_agent_application_set_server_url (CxAgentApplication *self, const char *server_url);
+GtkWindow *cx_agent_application_new_window (CxAgentApplication *self);
+
+G_END_DECLS

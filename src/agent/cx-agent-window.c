@@ -1,0 +1,1201 @@
+/* cx-agent-window.c: one agent workspace window.
+ *
+ * The window has its own CxBus with an AgentService on the application's CxHttp; it shows the
+ * sign-in page while the service is signed out and the workspace while it is signed in, and
+ * follows the service: a sign-in, a sign-out or a state change made in another window shows
+ * here too. Everything the window asks of the service goes through bus commands, as a page
+ * script's CXBus.command would. Text from the network is set with gtk_label_set_text: never
+ * markup.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "cx-agent-window"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "agent/cx-agent-transcript.h"
+#include "agent/cx-agent-window.h"
+
+#define COMMAND_PREFIX CX_AGENT_SERVICE_NAME "."
+#define TYPING_REPEAT_USEC (3 * G_USEC_PER_SEC)
+
+struct _CxAgentWindow
+{
+  GtkApplicationWindow parent_instance;
+
+  CxBus *bus;
+  CxAgentService *service;
+  gulong subscription;
+  GCancellable *cancellable;
+
+  GtkFilter *conversation_filter;
+  GtkSingleSelection *selection;
+  CxAgentConversation *selected;
+  GHashTable *seen; /* chat id → number of messages seen */
+  char *invitation_chat_id;
+  char *display_name;
+  char **queues;
+  gboolean updating_state;
+  gboolean at_bottom;
+  gint64 last_typing;
+
+  /* Template children */
+  GtkLabel *title_label;
+  GtkDropDown *state_dropdown;
+  GtkStack *stack;
+  GtkEntry *server_entry;
+  GtkEntry *username_entry;
+  GtkPasswordEntry *password_entry;
+  GtkLabel *sign_in_error;
+  GtkButton *sign_in_button;
+  GtkListView *conversation_list;
+  GtkRevealer *invitation_revealer;
+  GtkLabel *invitation_label;
+  GtkButton *accept_button;
+  GtkButton *decline_button;
+  GtkStack *conversation_stack;
+  GtkLabel *conversation_title;
+  GtkMenuButton *transfer_button;
+  GtkBox *transfer_box;
+  GtkButton *end_button;
+  GtkListView *transcript_list;
+  GtkLabel *typing_label;
+  GtkTextView *composer;
+  GtkButton *send_button;
+  GtkLabel *details_label;
+};
+
+G_DEFINE_FINAL_TYPE (CxAgentWindow, cx_agent_window, GTK_TYPE_APPLICATION_WINDOW)
+
+enum
+{
+  STATE_READY,
+  STATE_NOT_READY,
+  STATE_OFFLINE,
+};
+
+static const char *const state_names[] = { "ready", "not_ready", "offline" };
+
+static void sync_window (CxAgentWindow *self);
+static void show_conversation (CxAgentWindow *self, CxAgentConversation *conversation);
+
+/* Commands */
+
+typedef void (*CommandDone) (CxAgentWindow *self, JsonNode *result, const GError *error);
+
+typedef struct
+{
+  CxAgentWindow *self; /* a reference */
+  CommandDone done;
+} CommandData;
+
+static void
+command_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  CommandData *data = user_data;
+  CxAgentWindow *self = data->self;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) reply = cx_bus_command_finish (CX_BUS (source), result, &error);
+
+  /* A closed window drops its replies. */
+  if (self->service != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      if (data->done != NULL)
+        data->done (self, reply, error);
+      else if (error != NULL)
+        g_debug ("Command failed: %s", error->message);
+    }
+  g_object_unref (self);
+  g_free (data);
+}
+
+/* Takes @data. */
+static void
+run_command (CxAgentWindow *self, const char *name, JsonNode *data, CommandDone done)
+{
+  g_autoptr (JsonNode) owned = data;
+  g_autofree char *full = g_strconcat (COMMAND_PREFIX, name, NULL);
+  CommandData *command = g_new0 (CommandData, 1);
+
+  command->self = g_object_ref (self);
+  command->done = done;
+  cx_bus_command_async (self->bus, NULL, full, data, 0, self->cancellable, command_cb, command);
+}
+
+/* {"chatId": …} plus one more string or boolean member. */
+static JsonNode *
+chat_data (const char *chat_id, const char *member, const char *value)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "chatId");
+  json_builder_add_string_value (builder, chat_id);
+  if (member != NULL)
+    {
+      json_builder_set_member_name (builder, member);
+      json_builder_add_string_value (builder, value);
+    }
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}
+
+/* Reading JSON from events: every field is checked. */
+static const char *
+object_string (JsonObject *object, const char *member)
+{
+  JsonNode *node = object != NULL ? json_object_get_member (object, member) : NULL;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
+}
+
+/* Conversations */
+
+static CxAgentConversation *
+find_invitation (CxAgentWindow *self)
+{
+  GListModel *model = cx_agent_service_get_conversations (self->service);
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr (CxAgentConversation) conversation = g_list_model_get_item (model, i);
+
+      if (cx_agent_conversation_get_status (conversation) == CX_AGENT_CONVERSATION_INVITED)
+        return conversation; /* the model keeps it */
+    }
+  return NULL;
+}
+
+static const char *
+conversation_name (CxAgentConversation *conversation)
+{
+  const char *nickname = cx_agent_conversation_get_nickname (conversation);
+
+  return nickname != NULL && *nickname != '\0' ? nickname : _ ("Customer");
+}
+
+static guint
+conversation_unread (CxAgentWindow *self, CxAgentConversation *conversation)
+{
+  guint n = cx_agent_conversation_get_n_messages (conversation);
+  guint seen;
+  guint unread = 0;
+
+  if (conversation == self->selected)
+    g_hash_table_insert (self->seen, g_strdup (cx_agent_conversation_get_chat_id (conversation)),
+                         GUINT_TO_POINTER (n));
+  seen = GPOINTER_TO_UINT (
+      g_hash_table_lookup (self->seen, cx_agent_conversation_get_chat_id (conversation)));
+  for (guint i = seen; i < n; i++)
+    {
+      CxMessage *message = cx_agent_conversation_get_message (conversation, i);
+
+      if (message != NULL && message->type == CX_MESSAGE_TEXT &&
+          message->from_type == CX_PARTY_CLIENT)
+        unread++;
+    }
+  return unread;
+}
+
+static gboolean
+conversation_filter_func (gpointer item, gpointer user_data)
+{
+  return cx_agent_conversation_get_status (item) != CX_AGENT_CONVERSATION_INVITED;
+}
+
+/* Sidebar rows: name and unread count; queue, or what the chat is doing */
+
+static void
+update_conversation_row (GtkListItem *list_item)
+{
+  CxAgentWindow *self = g_object_get_data (G_OBJECT (list_item), "cx-window");
+  CxAgentConversation *conversation = gtk_list_item_get_item (list_item);
+  GtkWidget *row = gtk_list_item_get_child (list_item);
+  GtkLabel *name = g_object_get_data (G_OBJECT (row), "name");
+  GtkLabel *status = g_object_get_data (G_OBJECT (row), "status");
+  GtkLabel *badge = g_object_get_data (G_OBJECT (row), "badge");
+  g_autofree char *status_text = NULL;
+  g_autofree char *badge_text = NULL;
+  g_autofree char *accessible = NULL;
+  const char *queue;
+  guint unread;
+
+  if (conversation == NULL || self == NULL)
+    return;
+
+  queue = cx_agent_conversation_get_queue (conversation);
+  unread = conversation_unread (self, conversation);
+  switch (cx_agent_conversation_get_status (conversation))
+    {
+      case CX_AGENT_CONVERSATION_ENDED:
+        status_text = g_strdup (_ ("Ended"));
+        break;
+      case CX_AGENT_CONVERSATION_LEFT:
+        status_text = g_strdup (_ ("Transferred"));
+        break;
+      default:
+        /* Translators: the queue a chat came from, then "typing…" */
+        status_text = cx_agent_conversation_get_customer_typing (conversation)
+                          ? g_strdup_printf (_ ("%s · typing…"), queue != NULL ? queue : "")
+                          : g_strdup (queue != NULL ? queue : "");
+        break;
+    }
+
+  gtk_label_set_text (name, conversation_name (conversation));
+  gtk_label_set_text (status, status_text);
+  badge_text = g_strdup_printf ("%u", unread);
+  gtk_label_set_text (badge, badge_text);
+  gtk_widget_set_visible (GTK_WIDGET (badge), unread > 0);
+
+  accessible = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s, %s, %u unread message",
+                                             "%s, %s, %u unread messages", unread),
+                                conversation_name (conversation), status_text, unread);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL, accessible,
+                                  -1);
+}
+
+static void
+conversation_row_setup_cb (GtkSignalListItemFactory *factory, GtkListItem *list_item,
+                           CxAgentWindow *self)
+{
+  GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *column = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  GtkWidget *name = gtk_label_new (NULL);
+  GtkWidget *status = gtk_label_new (NULL);
+  GtkWidget *badge = gtk_label_new (NULL);
+
+  gtk_widget_add_css_class (row, "conversation-row");
+  gtk_widget_set_hexpand (column, TRUE);
+  gtk_label_set_xalign (GTK_LABEL (name), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (name), PANGO_ELLIPSIZE_END);
+  gtk_widget_add_css_class (name, "heading");
+  gtk_label_set_xalign (GTK_LABEL (status), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (status), PANGO_ELLIPSIZE_END);
+  gtk_widget_add_css_class (status, "dim-label");
+  gtk_widget_add_css_class (status, "caption");
+  gtk_widget_set_valign (badge, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (badge, "unread-badge");
+  gtk_box_append (GTK_BOX (column), name);
+  gtk_box_append (GTK_BOX (column), status);
+  gtk_box_append (GTK_BOX (row), column);
+  gtk_box_append (GTK_BOX (row), badge);
+  g_object_set_data (G_OBJECT (row), "name", name);
+  g_object_set_data (G_OBJECT (row), "status", status);
+  g_object_set_data (G_OBJECT (row), "badge", badge);
+  g_object_set_data (G_OBJECT (list_item), "cx-window", self);
+  gtk_list_item_set_child (list_item, row);
+}
+
+static void
+conversation_row_bind_cb (GtkSignalListItemFactory *factory, GtkListItem *list_item,
+                          CxAgentWindow *self)
+{
+  g_signal_connect_object (gtk_list_item_get_item (list_item), "notify",
+                           G_CALLBACK (update_conversation_row), list_item, G_CONNECT_SWAPPED);
+  update_conversation_row (list_item);
+}
+
+static void
+conversation_row_unbind_cb (GtkSignalListItemFactory *factory, GtkListItem *list_item,
+                            CxAgentWindow *self)
+{
+  g_signal_handlers_disconnect_by_data (gtk_list_item_get_item (list_item), list_item);
+}
+
+/* Transcript rows: sender, time, text */
+
+static gboolean
+transcript_filter_func (gpointer item, gpointer user_data)
+{
+  CxMessage *message = cx_agent_transcript_item_get_message (item);
+
+  return message->type != CX_MESSAGE_TYPING_STARTED && message->type != CX_MESSAGE_TYPING_STOPPED;
+}
+
+static void
+transcript_row_setup_cb (GtkSignalListItemFactory *factory, GtkListItem *list_item,
+                         CxAgentWindow *self)
+{
+  GtkWidget *row = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  GtkWidget *header = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *sender = gtk_label_new (NULL);
+  GtkWidget *time = gtk_label_new (NULL);
+  GtkWidget *text = gtk_label_new (NULL);
+
+  gtk_widget_add_css_class (row, "transcript-row");
+  gtk_widget_add_css_class (sender, "transcript-sender");
+  gtk_label_set_xalign (GTK_LABEL (sender), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (sender), PANGO_ELLIPSIZE_END);
+  gtk_widget_add_css_class (time, "dim-label");
+  gtk_widget_add_css_class (time, "caption");
+  gtk_label_set_xalign (GTK_LABEL (text), 0);
+  gtk_label_set_wrap (GTK_LABEL (text), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (text), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_selectable (GTK_LABEL (text), TRUE);
+  gtk_label_set_use_markup (GTK_LABEL (text), FALSE);
+  gtk_box_append (GTK_BOX (header), sender);
+  gtk_box_append (GTK_BOX (header), time);
+  gtk_box_append (GTK_BOX (row), header);
+  gtk_box_append (GTK_BOX (row), text);
+  g_object_set_data (G_OBJECT (row), "sender", sender);
+  g_object_set_data (G_OBJECT (row), "time", time);
+  g_object_set_data (G_OBJECT (row), "text", text);
+  gtk_list_item_set_child (list_item, row);
+  gtk_list_item_set_activatable (list_item, FALSE);
+}
+
+static void
+transcript_row_bind_cb (GtkSignalListItemFactory *factory, GtkListItem *list_item,
+                        CxAgentWindow *self)
+{
+  CxMessage *message = cx_agent_transcript_item_get_message (gtk_list_item_get_item (list_item));
+  GtkWidget *row = gtk_list_item_get_child (list_item);
+  GtkLabel *text = g_object_get_data (G_OBJECT (row), "text");
+  g_autoptr (GDateTime) time = g_date_time_new_from_unix_local (message->utc_time / 1000);
+  g_autofree char *time_text = time != NULL ? g_date_time_format (time, "%H:%M") : NULL;
+  g_autofree char *notice = NULL;
+  const char *sender = message->from_nickname;
+  gboolean is_notice = message->type != CX_MESSAGE_TEXT;
+
+  if (sender == NULL || *sender == '\0')
+    sender = message->from_type == CX_PARTY_CLIENT ? _ ("Customer") : _ ("Agent");
+
+  switch (message->type)
+    {
+      case CX_MESSAGE_PARTICIPANT_JOINED:
+        notice = g_strdup_printf (_ ("%s joined the chat"), sender);
+        break;
+      case CX_MESSAGE_PARTICIPANT_LEFT:
+        notice = g_strdup_printf (_ ("%s left the chat"), sender);
+        break;
+      default:
+        break;
+    }
+
+  /* A notice names its sender in its text already: only the time stands beside it. */
+  gtk_widget_set_visible (g_object_get_data (G_OBJECT (row), "sender"), !is_notice);
+  if (message->from_type == CX_PARTY_AGENT)
+    gtk_widget_add_css_class (g_object_get_data (G_OBJECT (row), "sender"), "transcript-agent");
+  else
+    gtk_widget_remove_css_class (g_object_get_data (G_OBJECT (row), "sender"), "transcript-agent");
+  gtk_label_set_text (g_object_get_data (G_OBJECT (row), "sender"), sender);
+  gtk_label_set_text (g_object_get_data (G_OBJECT (row), "time"),
+                      time_text != NULL ? time_text : "");
+  gtk_label_set_text (text, notice != NULL ? notice : (message->text != NULL ? message->text : ""));
+  if (is_notice)
+    gtk_widget_add_css_class (GTK_WIDGET (text), "transcript-notice");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (text), "transcript-notice");
+}
+
+/* The transcript follows new messages while it is scrolled to the end. */
+static void
+transcript_adjustment_value_cb (GtkAdjustment *adjustment, GParamSpec *pspec, CxAgentWindow *self)
+{
+  self->at_bottom =
+      gtk_adjustment_get_value (adjustment) >=
+      gtk_adjustment_get_upper (adjustment) - gtk_adjustment_get_page_size (adjustment) - 2;
+}
+
+static void
+transcript_adjustment_upper_cb (GtkAdjustment *adjustment, GParamSpec *pspec, CxAgentWindow *self)
+{
+  if (self->at_bottom)
+    gtk_adjustment_set_value (adjustment, gtk_adjustment_get_upper (adjustment) -
+                                              gtk_adjustment_get_page_size (adjustment));
+}
+
+/* The selected conversation */
+
+static void
+update_details (CxAgentWindow *self)
+{
+  CxAgentConversation *conversation = self->selected;
+  g_autoptr (GString) details = g_string_new (NULL);
+  JsonObject *customer;
+  JsonNode *user_data;
+  const char *email;
+  const char *subject;
+  gboolean active;
+
+  if (conversation == NULL)
+    return;
+
+  customer = cx_agent_conversation_get_customer (conversation);
+  email = object_string (customer, "emailAddress");
+  if (email == NULL)
+    email = object_string (customer, "email");
+  subject = cx_agent_conversation_get_subject (conversation);
+
+  g_string_append_printf (details, _ ("Name: %s"), conversation_name (conversation));
+  g_string_append_c (details, '\n');
+  g_string_append_printf (details, _ ("Email: %s"), email != NULL ? email : "—");
+  g_string_append_c (details, '\n');
+  g_string_append_printf (details, _ ("Subject: %s"), subject != NULL ? subject : "—");
+  g_string_append_c (details, '\n');
+  g_string_append_printf (details, _ ("Queue: %s"),
+                          cx_agent_conversation_get_queue (conversation) != NULL
+                              ? cx_agent_conversation_get_queue (conversation)
+                              : "—");
+  user_data = cx_agent_conversation_get_user_data (conversation);
+  if (user_data != NULL && JSON_NODE_HOLDS_OBJECT (user_data))
+    {
+      JsonObject *object = json_node_get_object (user_data);
+      g_autoptr (GList) members = json_object_get_members (object);
+
+      g_string_append_printf (details, "\n\n%s", _ ("Data from the site:"));
+      for (GList *l = members; l != NULL; l = l->next)
+        {
+          JsonNode *value = json_object_get_member (object, l->data);
+          g_autofree char *text =
+              JSON_NODE_HOLDS_VALUE (value) && json_node_get_value_type (value) == G_TYPE_STRING
+                  ? g_strdup (json_node_get_string (value))
+                  : json_to_string (value, FALSE);
+
+          g_string_append_printf (details, "\n%s: %s", (const char *) l->data, text);
+        }
+    }
+  gtk_label_set_text (self->details_label, details->str);
+  gtk_label_set_text (self->conversation_title, conversation_name (conversation));
+
+  if (cx_agent_conversation_get_customer_typing (conversation))
+    {
+      const char *preview = cx_agent_conversation_get_customer_typing_text (conversation);
+      g_autofree char *typing =
+          preview != NULL && *preview != '\0'
+              ? g_strdup_printf (_ ("%s is typing: %s"), conversation_name (conversation), preview)
+              : g_strdup_printf (_ ("%s is typing…"), conversation_name (conversation));
+
+      gtk_label_set_text (self->typing_label, typing);
+    }
+  else
+    gtk_label_set_text (self->typing_label, "");
+
+  active = cx_agent_conversation_get_status (conversation) == CX_AGENT_CONVERSATION_ACTIVE;
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.send", active);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.end-chat", active);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.transfer", active);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->transfer_button), active);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->composer), active);
+}
+
+static void
+show_conversation (CxAgentWindow *self, CxAgentConversation *conversation)
+{
+  g_autoptr (CxAgentTranscript) transcript = NULL;
+  GtkFilterListModel *filtered;
+  GtkNoSelection *selection;
+
+  if (self->selected == conversation)
+    return;
+
+  if (self->selected != NULL)
+    g_signal_handlers_disconnect_by_data (self->selected, self);
+  g_set_object (&self->selected, conversation);
+
+  if (conversation == NULL)
+    {
+      gtk_list_view_set_model (self->transcript_list, NULL);
+      gtk_stack_set_visible_child_name (self->conversation_stack, "empty");
+      gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.send", FALSE);
+      gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.end-chat", FALSE);
+      gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.transfer", FALSE);
+      return;
+    }
+
+  transcript = cx_agent_transcript_new (conversation);
+  filtered = gtk_filter_list_model_new (
+      G_LIST_MODEL (g_steal_pointer (&transcript)),
+      GTK_FILTER (gtk_custom_filter_new (transcript_filter_func, NULL, NULL)));
+  selection = gtk_no_selection_new (G_LIST_MODEL (filtered));
+  self->at_bottom = TRUE;
+  gtk_list_view_set_model (self->transcript_list, GTK_SELECTION_MODEL (selection));
+  g_object_unref (selection);
+
+  g_signal_connect_object (conversation, "notify", G_CALLBACK (update_details), self,
+                           G_CONNECT_SWAPPED);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->composer), "", -1);
+  update_details (self);
+  gtk_stack_set_visible_child_name (self->conversation_stack, "conversation");
+}
+
+static void
+selected_item_cb (GtkSingleSelection *selection, GParamSpec *pspec, CxAgentWindow *self)
+{
+  show_conversation (self, gtk_single_selection_get_selected_item (selection));
+}
+
+static void
+select_chat (CxAgentWindow *self, const char *chat_id)
+{
+  GListModel *model = G_LIST_MODEL (self->selection);
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr (CxAgentConversation) conversation = g_list_model_get_item (model, i);
+
+      if (g_strcmp0 (cx_agent_conversation_get_chat_id (conversation), chat_id) == 0)
+        {
+          gtk_single_selection_set_selected (self->selection, i);
+          return;
+        }
+    }
+}
+
+/* Following the service */
+
+static void
+rebuild_transfer_box (CxAgentWindow *self)
+{
+  GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->transfer_box));
+
+  /* The first child is the heading. */
+  child = child != NULL ? gtk_widget_get_next_sibling (child) : NULL;
+  while (child != NULL)
+    {
+      GtkWidget *next = gtk_widget_get_next_sibling (child);
+
+      gtk_box_remove (self->transfer_box, child);
+      child = next;
+    }
+
+  if (self->queues == NULL || self->queues[0] == NULL)
+    {
+      GtkWidget *label = gtk_label_new (_ ("No queues"));
+
+      gtk_widget_add_css_class (label, "dim-label");
+      gtk_box_append (self->transfer_box, label);
+      return;
+    }
+
+  for (guint i = 0; self->queues[i] != NULL; i++)
+    {
+      GtkWidget *button = gtk_button_new_with_label (self->queues[i]);
+
+      gtk_button_set_has_frame (GTK_BUTTON (button), FALSE);
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "win.transfer");
+      gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "s", self->queues[i]);
+      gtk_box_append (self->transfer_box, button);
+    }
+}
+
+static void
+read_agent (CxAgentWindow *self, JsonNode *agent)
+{
+  JsonObject *object;
+  JsonArray *queues;
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+
+  if (agent == NULL || !JSON_NODE_HOLDS_OBJECT (agent))
+    return;
+  object = json_node_get_object (agent);
+
+  g_free (self->display_name);
+  self->display_name = g_strdup (object_string (object, "displayName"));
+
+  if (json_object_has_member (object, "queues") &&
+      JSON_NODE_HOLDS_ARRAY (json_object_get_member (object, "queues")))
+    {
+      queues = json_object_get_array_member (object, "queues");
+      for (guint i = 0; i < json_array_get_length (queues); i++)
+        {
+          JsonNode *node = json_array_get_element (queues, i);
+
+          if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+            g_strv_builder_add (builder, json_node_get_string (node));
+        }
+    }
+  g_strfreev (self->queues);
+  self->queues = g_strv_builder_end (builder);
+  rebuild_transfer_box (self);
+}
+
+static void
+update_invitation (CxAgentWindow *self)
+{
+  CxAgentConversation *invitation =
+      cx_agent_service_get_signed_in (self->service) ? find_invitation (self) : NULL;
+
+  g_clear_pointer (&self->invitation_chat_id, g_free);
+  if (invitation != NULL)
+    {
+      const char *queue = cx_agent_conversation_get_queue (invitation);
+      const char *subject = cx_agent_conversation_get_subject (invitation);
+      g_autofree char *text =
+          g_strdup_printf (_ ("%s is waiting in %s"), conversation_name (invitation),
+                           queue != NULL ? queue : _ ("a queue"));
+
+      if (subject != NULL && *subject != '\0')
+        {
+          g_autofree char *with_subject = g_strdup_printf ("%s: %s", text, subject);
+
+          g_free (text);
+          text = g_steal_pointer (&with_subject);
+        }
+      self->invitation_chat_id = g_strdup (cx_agent_conversation_get_chat_id (invitation));
+      gtk_label_set_text (self->invitation_label, text);
+    }
+  gtk_revealer_set_reveal_child (self->invitation_revealer, invitation != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.accept", invitation != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.decline", invitation != NULL);
+}
+
+static void
+sync_window (CxAgentWindow *self)
+{
+  gboolean signed_in = cx_agent_service_get_signed_in (self->service);
+  const char *state = cx_agent_service_get_state (self->service);
+  guint selected = GTK_INVALID_LIST_POSITION;
+
+  gtk_stack_set_visible_child_name (self->stack, signed_in ? "workspace" : "sign-in");
+  gtk_widget_set_visible (GTK_WIDGET (self->state_dropdown), signed_in);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.sign-out", signed_in);
+
+  if (signed_in)
+    {
+      const char *name = self->display_name != NULL ? self->display_name
+                                                    : cx_agent_service_get_username (self->service);
+
+      gtk_label_set_text (self->title_label, name != NULL ? name : "");
+    }
+  else
+    gtk_label_set_text (self->title_label, _ ("CX Desk Agent"));
+
+  for (guint i = 0; i < G_N_ELEMENTS (state_names); i++)
+    if (g_strcmp0 (state, state_names[i]) == 0)
+      selected = i;
+  if (selected != GTK_INVALID_LIST_POSITION &&
+      gtk_drop_down_get_selected (self->state_dropdown) != selected)
+    {
+      self->updating_state = TRUE;
+      gtk_drop_down_set_selected (self->state_dropdown, selected);
+      self->updating_state = FALSE;
+    }
+
+  update_invitation (self);
+}
+
+static void
+service_event_cb (CxBus *bus, const CxEvent *event, gpointer user_data)
+{
+  CxAgentWindow *self = user_data;
+  const char *name;
+
+  if (g_strcmp0 (event->publisher, CX_AGENT_SERVICE_NAME) != 0)
+    return;
+  name = event->event + strlen (COMMAND_PREFIX);
+
+  if (g_str_equal (name, "signedIn"))
+    read_agent (self, event->data);
+  else if (g_str_equal (name, "signedOut"))
+    {
+      g_clear_pointer (&self->display_name, g_free);
+      gtk_widget_set_sensitive (GTK_WIDGET (self->sign_in_button), TRUE);
+    }
+
+  if (g_str_equal (name, "invitation") || g_str_equal (name, "invitationWithdrawn") ||
+      g_str_equal (name, "chatAccepted") || g_str_equal (name, "chatLeft") ||
+      g_str_equal (name, "chatEnded") || g_str_equal (name, "signedIn") ||
+      g_str_equal (name, "signedOut"))
+    gtk_filter_changed (self->conversation_filter, GTK_FILTER_CHANGE_DIFFERENT);
+
+  sync_window (self);
+}
+
+/* Actions */
+
+static void
+sign_in_done (CxAgentWindow *self, JsonNode *result, const GError *error)
+{
+  gtk_widget_set_sensitive (GTK_WIDGET (self->sign_in_button), TRUE);
+  if (error != NULL)
+    {
+      if (g_error_matches (error, CX_AGENT_SERVICE_ERROR, CX_AGENT_SERVICE_ERROR_WRONG_CREDENTIALS))
+        gtk_label_set_text (self->sign_in_error, _ ("Wrong user name or password."));
+      else
+        {
+          g_autofree char *text = g_strdup_printf (_ ("Cannot sign in: %s"), error->message);
+
+          gtk_label_set_text (self->sign_in_error, text);
+        }
+      gtk_widget_set_visible (GTK_WIDGET (self->sign_in_error), TRUE);
+      gtk_widget_grab_focus (GTK_WIDGET (self->password_entry));
+      return;
+    }
+
+  gtk_editable_set_text (GTK_EDITABLE (self->password_entry), "");
+  gtk_widget_set_visible (GTK_WIDGET (self->sign_in_error), FALSE);
+  read_agent (self, result);
+  sync_window (self);
+}
+
+static gboolean set_service (CxAgentWindow *self, const char *server_url, GError **error);
+
+static void
+sign_in_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  CxAgentWindow *self = CX_AGENT_WINDOW (widget);
+  const char *url = gtk_editable_get_text (GTK_EDITABLE (self->server_entry));
+  const char *username = gtk_editable_get_text (GTK_EDITABLE (self->username_entry));
+  const char *password = gtk_editable_get_text (GTK_EDITABLE (self->password_entry));
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) data = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (*username == '\0' || *password == '\0')
+    {
+      gtk_label_set_text (self->sign_in_error, _ ("Enter your user name and password."));
+      gtk_widget_set_visible (GTK_WIDGET (self->sign_in_error), TRUE);
+      return;
+    }
+
+  /* Another server: this window's service is made again, and new windows use it too. */
+  if (g_strcmp0 (url, cx_agent_service_get_server_url (self->service)) != 0)
+    {
+      if (!set_service (self, url, &error))
+        {
+          gtk_label_set_text (self->sign_in_error, error->message);
+          gtk_widget_set_visible (GTK_WIDGET (self->sign_in_error), TRUE);
+          return;
+        }
+      cx_agent_application_set_server_url (
+          CX_AGENT_APPLICATION (gtk_window_get_application (GTK_WINDOW (self))), url);
+    }
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "username");
+  json_builder_add_string_value (builder, username);
+  json_builder_set_member_name (builder, "password");
+  json_builder_add_string_value (builder, password);
+  json_builder_end_object (builder);
+  data = json_builder_get_root (builder);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->sign_in_error), FALSE);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->sign_in_button), FALSE);
+  run_command (self, "signIn", g_steal_pointer (&data), sign_in_done);
+}
+
+static void
+sign_out_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  run_command (CX_AGENT_WINDOW (widget), "signOut", NULL, NULL);
+}
+
+static void
+state_selected_cb (GtkDropDown *dropdown, GParamSpec *pspec, CxAgentWindow *self)
+{
+  guint selected = gtk_drop_down_get_selected (dropdown);
+  g_autoptr (JsonBuilder) builder = NULL;
+  g_autoptr (JsonNode) data = NULL;
+
+  if (self->updating_state || selected >= G_N_ELEMENTS (state_names) ||
+      !cx_agent_service_get_signed_in (self->service) ||
+      g_strcmp0 (cx_agent_service_get_state (self->service), state_names[selected]) == 0)
+    return;
+
+  builder = json_builder_new ();
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "state");
+  json_builder_add_string_value (builder, state_names[selected]);
+  json_builder_end_object (builder);
+  data = json_builder_get_root (builder);
+  run_command (self, "setState", g_steal_pointer (&data), NULL);
+}
+
+static void
+accept_done (CxAgentWindow *self, JsonNode *result, const GError *error)
+{
+  JsonObject *object;
+
+  if (error != NULL)
+    {
+      g_debug ("Accept failed: %s", error->message);
+      return;
+    }
+  gtk_filter_changed (self->conversation_filter, GTK_FILTER_CHANGE_DIFFERENT);
+  object = result != NULL && JSON_NODE_HOLDS_OBJECT (result) ? json_node_get_object (result) : NULL;
+  if (object_string (object, "chatId") != NULL)
+    select_chat (self, object_string (object, "chatId"));
+  gtk_widget_grab_focus (GTK_WIDGET (self->composer));
+}
+
+static void
+accept_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  CxAgentWindow *self = CX_AGENT_WINDOW (widget);
+
+  if (self->invitation_chat_id != NULL)
+    run_command (self, "accept", chat_data (self->invitation_chat_id, NULL, NULL), accept_done);
+}
+
+static void
+decline_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  CxAgentWindow *self = CX_AGENT_WINDOW (widget);
+
+  if (self->invitation_chat_id != NULL)
+    run_command (self, "decline", chat_data (self->invitation_chat_id, NULL, NULL), NULL);
+}
+
+static void
+send_done (CxAgentWindow *self, JsonNode *result, const GError *error)
+{
+  if (error != NULL)
+    {
+      g_autofree char *text = g_strdup_printf (_ ("Your message was not sent: %s"), error->message);
+
+      gtk_label_set_text (self->typing_label, text);
+    }
+}
+
+static void
+send_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  CxAgentWindow *self = CX_AGENT_WINDOW (widget);
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->composer);
+  GtkTextIter start, end;
+  g_autofree char *text = NULL;
+
+  if (self->selected == NULL)
+    return;
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+  g_strstrip (text);
+  if (*text == '\0')
+    return;
+
+  run_command (self, "send",
+               chat_data (cx_agent_conversation_get_chat_id (self->selected), "text", text),
+               send_done);
+  gtk_text_buffer_set_text (buffer, "", -1);
+  self->last_typing = 0;
+}
+
+static void
+end_response_cb (GtkDialog *dialog, int response, CxAgentWindow *self)
+{
+  const char *chat_id = g_object_get_data (G_OBJECT (dialog), "chat-id");
+
+  if (response == GTK_RESPONSE_ACCEPT && chat_id != NULL)
+    run_command (self, "end", chat_data (chat_id, NULL, NULL), NULL);
+  gtk_window_destroy (GTK_WINDOW (dialog));
+}
+
+static void
+end_chat_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  CxAgentWindow *self = CX_AGENT_WINDOW (widget);
+  GtkWidget *dialog;
+
+  if (self->selected == NULL)
+    return;
+
+  dialog =
+      gtk_message_dialog_new (GTK_WINDOW (self), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                              GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE, "%s", _ ("End the chat?"));
+  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog),
+                                            _ ("The conversation with %s will end for both of "
+                                               "you."),
+                                            conversation_name (self->selected));
+  gtk_dialog_add_buttons (GTK_DIALOG (dialog), _ ("_Cancel"), GTK_RESPONSE_CANCEL, _ ("_End Chat"),
+                          GTK_RESPONSE_ACCEPT, NULL);
+  gtk_widget_add_css_class (
+      gtk_dialog_get_widget_for_response (GTK_DIALOG (dialog), GTK_RESPONSE_ACCEPT),
+      "destructive-action");
+  g_object_set_data_full (G_OBJECT (dialog), "chat-id",
+                          g_strdup (cx_agent_conversation_get_chat_id (self->selected)), g_free);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (end_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+transfer_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  CxAgentWindow *self = CX_AGENT_WINDOW (widget);
+
+  gtk_menu_button_popdown (self->transfer_button);
+  if (self->selected != NULL)
+    run_command (self, "transfer",
+                 chat_data (cx_agent_conversation_get_chat_id (self->selected), "queue",
+                            g_variant_get_string (parameter, NULL)),
+                 NULL);
+}
+
+/* The composer: Enter sends, Shift+Enter starts a new line; typing is told to the customer. */
+static gboolean
+composer_key_cb (GtkEventControllerKey *controller, guint keyval, guint keycode,
+                 GdkModifierType state, CxAgentWindow *self)
+{
+  if ((keyval == GDK_KEY_Return || keyval == GDK_KEY_KP_Enter) &&
+      (state & (GDK_SHIFT_MASK | GDK_CONTROL_MASK)) == 0)
+    {
+      gtk_widget_activate_action (GTK_WIDGET (self), "win.send", NULL);
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+composer_changed_cb (GtkTextBuffer *buffer, CxAgentWindow *self)
+{
+  gint64 now = g_get_monotonic_time ();
+  g_autoptr (JsonBuilder) builder = NULL;
+
+  if (self->selected == NULL || gtk_text_buffer_get_char_count (buffer) == 0 ||
+      cx_agent_conversation_get_status (self->selected) != CX_AGENT_CONVERSATION_ACTIVE ||
+      now - self->last_typing < TYPING_REPEAT_USEC)
+    return;
+
+  self->last_typing = now;
+  builder = json_builder_new ();
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "chatId");
+  json_builder_add_string_value (builder, cx_agent_conversation_get_chat_id (self->selected));
+  json_builder_set_member_name (builder, "typing");
+  json_builder_add_boolean_value (builder, TRUE);
+  json_builder_end_object (builder);
+  run_command (self, "typing", json_builder_get_root (builder), NULL);
+}
+
+/* The service */
+
+static void
+restore_done (CxAgentWindow *self, JsonNode *result, const GError *error)
+{
+  /* Not signed in anywhere yet: the sign-in page stays. */
+  if (error == NULL)
+    read_agent (self, result);
+  sync_window (self);
+}
+
+static gboolean
+set_service (CxAgentWindow *self, const char *server_url, GError **error)
+{
+  CxAgentApplication *application =
+      CX_AGENT_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+  g_autoptr (CxBus) bus = cx_bus_new ();
+  g_autoptr (CxAgentService) service = NULL;
+  GtkFilterListModel *filtered;
+
+  service =
+      cx_agent_service_new (bus, cx_agent_application_get_http (application), server_url, error);
+  if (service == NULL)
+    return FALSE;
+
+  show_conversation (self, NULL);
+  if (self->selection != NULL)
+    gtk_list_view_set_model (self->conversation_list, NULL);
+  g_clear_object (&self->selection);
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  if (self->service != NULL)
+    g_signal_handlers_disconnect_by_data (self->service, self);
+  if (self->subscription != 0)
+    cx_bus_unsubscribe (self->bus, self->subscription);
+  g_clear_object (&self->service);
+  g_clear_object (&self->bus);
+
+  self->cancellable = g_cancellable_new ();
+  self->bus = g_steal_pointer (&bus);
+  self->service = g_steal_pointer (&service);
+  self->subscription = cx_bus_subscribe (self->bus, NULL, service_event_cb, self, NULL);
+  g_signal_connect_object (self->service, "notify::signed-in", G_CALLBACK (sync_window), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->service, "notify::state", G_CALLBACK (sync_window), self,
+                           G_CONNECT_SWAPPED);
+
+  filtered =
+      gtk_filter_list_model_new (g_object_ref (cx_agent_service_get_conversations (self->service)),
+                                 g_object_ref (self->conversation_filter));
+  self->selection = gtk_single_selection_new (G_LIST_MODEL (filtered));
+  gtk_single_selection_set_autoselect (self->selection, TRUE);
+  g_signal_connect_object (self->selection, "notify::selected-item", G_CALLBACK (selected_item_cb),
+                           self, 0);
+  gtk_list_view_set_model (self->conversation_list, GTK_SELECTION_MODEL (self->selection));
+
+  gtk_editable_set_text (GTK_EDITABLE (self->server_entry), server_url);
+  run_command (self, "restore", NULL, restore_done);
+  sync_window (self);
+  return TRUE;
+}
+
+/* GObject */
+
+static void
+cx_agent_window_dispose (GObject *object)
+{
+  CxAgentWindow *self = CX_AGENT_WINDOW (object);
+
+  g_cancellable_cancel (self->cancellable);
+  if (self->selected != NULL)
+    g_signal_handlers_disconnect_by_data (self->selected, self);
+  g_clear_object (&self->selected);
+  gtk_widget_dispose_template (GTK_WIDGET (self), CX_TYPE_AGENT_WINDOW);
+  g_clear_object (&self->selection);
+  if (self->subscription != 0 && self->bus != NULL)
+    cx_bus_unsubscribe (self->bus, self->subscription);
+  self->subscription = 0;
+  if (self->service != NULL)
+    g_signal_handlers_disconnect_by_data (self->service, self);
+  g_clear_object (&self->service);
+  g_clear_object (&self->bus);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->conversation_filter);
+
+  G_OBJECT_CLASS (cx_agent_window_parent_class)->dispose (object);
+}
+
+static void
+cx_agent_window_finalize (GObject *object)
+{
+  CxAgentWindow *self = CX_AGENT_WINDOW (object);
+
+  g_clear_pointer (&self->seen, g_hash_table_unref);
+  g_free (self->invitation_chat_id);
+  g_free (self->display_name);
+  g_strfreev (self->queues);
+
+  G_OBJECT_CLASS (cx_agent_window_parent_class)->finalize (object);
+}
+
+static void
+cx_agent_window_class_init (CxAgentWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = cx_agent_window_dispose;
+  object_class->finalize = cx_agent_window_finalize;
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/cxdesk/CxDesk/Agent/"
+                                                             "cx-agent-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, title_label);
+  gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, state_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, stack);
+  gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, server_entry);
+  gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, username_entry);
+  gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, password_entry);
+  gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, sign_in_error);
+  gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, sign_in_button);
+  gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, conversation_list);
+  gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, invitation_revealer);
+  gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, invitation_label);
+  gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, accept_button);
+  gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, decline_button);
+  gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, conversation_stack);
+  gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, conversation_title);
+  gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, transfer_button);
+  gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, transfer_box);
+  gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, end_button);
+  gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, transcript_list);
+  gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, typing_label);
+  gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, composer);
+  gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, send_button);
+  gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, details_label);
+
+  gtk_widget_class_install_action (widget_class, "win.sign-in", NULL, sign_in_action);
+  gtk_widget_class_install_action (widget_class, "win.sign-out", NULL, sign_out_action);
+  gtk_widget_class_install_action (widget_class, "win.accept", NULL, accept_action);
+  gtk_widget_class_install_action (widget_class, "win.decline", NULL, decline_action);
+  gtk_widget_class_install_action (widget_class, "win.send", NULL, send_action);
+  gtk_widget_class_install_action (widget_class, "win.end-chat", NULL, end_chat_action);
+  gtk_widget_class_install_action (widget_class, "win.transfer", "s", transfer_action);
+
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_a, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                       "win.accept", NULL);
+}
+
+static void
+cx_agent_window_init (CxAgentWindow *self)
+{
+  GtkListItemFactory *factory;
+  GtkEventController *keys;
+  GtkAdjustment *adjustment;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->conversation_filter =
+      GTK_FILTER (gtk_custom_filter_new (conversation_filter_func, NULL, NULL));
+
+  factory = gtk_signal_list_item_factory_new ();
+  g_signal_connect (factory, "setup", G_CALLBACK (conversation_row_setup_cb), self);
+  g_signal_connect (factory, "bind", G_CALLBACK (conversation_row_bind_cb), self);
+  g_signal_connect (factory, "unbind", G_CALLBACK (conversation_row_unbind_cb), self);
+  gtk_list_view_set_factory (self->conversation_list, factory);
+  g_object_unref (factory);
+
+  factory = gtk_signal_list_item_factory_new ();
+  g_signal_connect (factory, "setup", G_CALLBACK (transcript_row_setup_cb), self);
+  g_signal_connect (factory, "bind", G_CALLBACK (transcript_row_bind_cb), self);
+  gtk_list_view_set_factory (self->transcript_list, factory);
+  g_object_unref (factory);
+
+  adjustment = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (self->transcript_list));
+  g_signal_connect_object (adjustment, "notify::value", G_CALLBACK (transcript_adjustment_value_cb),
+                           self, 0);
+  g_signal_connect_object (adjustment, "notify::upper", G_CALLBACK (transcript_adjustment_upper_cb),
+                           self, 0);
+
+  keys = gtk_event_controller_key_new ();
+  gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
+  g_signal_connect (keys, "key-pressed", G_CALLBACK (composer_key_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->composer), keys);
+  g_signal_connect_object (gtk_text_view_get_buffer (self->composer), "changed",
+                           G_CALLBACK (composer_changed_cb), self, 0);
+
+  g_signal_connect_object (self->state_dropdown, "notify::selected", G_CALLBACK (state_selected_cb),
+                           self, 0);
+  gtk_window_set_default_widget (GTK_WINDOW (self), GTK_WIDGET (self->sign_in_button));
+  show_conversation (self, NULL);
+}
+
+CxAgentWindow *
+cx_agent_window_new (CxAgentApplication *application)
+{
+  CxAgentWindow *self;
+  g_autoptr (GError) error = NULL;
+
+  g_return_val_if_fail (CX_IS_AGENT_APPLICATION (application), NULL);
+
+  self = g_object_new (CX_TYPE_AGENT_WINDOW, "application", application, NULL);
+  if (!set_service (self, cx_agent_application_get_server_url (application), &error))
+    {
+      gtk_label_set_text (self->sign_in_error, error->message);
+      gtk_widget_set_visible (GTK_WIDGET (self->sign_in_error), TRUE);
+    }
+  return self;
+}
+
+/**
+ * cx_agent_window_get_service:
+ *
+ * Returns: (transfer none) (nullable): the window's AgentService
+ */
+CxAgentService *
+cx_agent_window_get_service (CxAgentWindow *self)
+{
+  g_return_val_if_fail (CX_IS_AGENT_WINDOW (self), NULL);
+
+  return self->service;
+}
+
+/**
+ * cx_agent_window_get_selected:
+ *
+ * Returns: (transfer none) (nullable): the conversation the window shows
+ */
+CxAgentConversation *
+cx_agent_window_get_selected (CxAgentWindow *self)
+{
+  g_return_val_if_fail (CX_IS_AGENT_WINDOW (self), NULL);
+
+  return self->selected;
+}

@@ -1,0 +1,24 @@
+/* cx-agent-window.h: one agent workspace window: its own bus and AgentService on the
+ * application's CxHttp.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "agent/cx-agent-application.h"
+#include "services/cx-agent-service.h"
+
+G_BEGIN_DECLS
+
+#define CX_TYPE_AGENT_WINDOW (cx_agent_window_get_type ())
+
+G_DECLARE_FINAL_TYPE (CxAgentWindow, cx_agent_window, CX, AGENT_WINDOW, GtkApplicationWindow)
+
+CxAgentWindow *cx_agent_window_new (CxAgentApplication *application);
+CxAgentService *cx_agent_window_get_service (CxAgentWindow *self);
+CxAgentConversation *cx_agent_window_get_selected (CxAgentWindow *self);
+
+G_END_DECLS
