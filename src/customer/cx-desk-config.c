@@ -1,0 +1,204 @@
+/* cx-desk-config.c: loading, checking and merging the widgets configuration.
+ *
+ * A file given with --config overrides the built-in default member by member, recursively for
+ * objects, so that a file that only sets webchat.dataURL keeps every other default. Only the
+ * shape is checked here (objects where objects belong); each widget checks its own section.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "cx-desk-config"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "customer/cx-desk-config.h"
+
+/* A configuration is a page script's object, not a data set. */
+#define MAX_CONFIG_SIZE (1024 * 1024)
+
+static const char *const object_sections[] = { "main", "webchat", NULL };
+
+/**
+ * cx_desk_config_parse:
+ * @data: the JSON text
+ * @length: its length, or -1 if nul-terminated
+ * @origin: where it came from, for messages (a file name)
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): the configuration, or %NULL with @error set (G_IO_ERROR_INVALID_DATA)
+ */
+JsonObject *
+cx_desk_config_parse (const char *data, gssize length, const char *origin, GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr (GError) local_error = NULL;
+  JsonNode *root;
+  JsonObject *object;
+
+  if (length < 0)
+    length = strlen (data);
+  if ((gsize) length > MAX_CONFIG_SIZE)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   _ ("The configuration %s is too large"), origin);
+      return NULL;
+    }
+
+  if (!json_parser_load_from_data (parser, data, length, &local_error))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   _ ("The configuration %s is not valid JSON: %s"), origin, local_error->message);
+      return NULL;
+    }
+
+  /* Empty input gives no root at all. */
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   _ ("The configuration %s is not a JSON object"), origin);
+      return NULL;
+    }
+
+  object = json_node_get_object (root);
+  for (guint i = 0; object_sections[i] != NULL; i++)
+    {
+      JsonNode *section = json_object_get_member (object, object_sections[i]);
+
+      if (section != NULL && !JSON_NODE_HOLDS_OBJECT (section) && !JSON_NODE_HOLDS_NULL (section))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                       _ ("In the configuration %s, “%s” must be an object"), origin,
+                       object_sections[i]);
+          return NULL;
+        }
+    }
+
+  return json_object_ref (object);
+}
+
+/**
+ * cx_desk_config_load_default:
+ *
+ * Returns: (transfer full): the built-in configuration, or %NULL with @error set (only if the
+ *   resource is missing: a build error)
+ */
+JsonObject *
+cx_desk_config_load_default (GError **error)
+{
+  g_autoptr (GBytes) bytes = NULL;
+  const char *data;
+  gsize size;
+
+  bytes = g_resources_lookup_data (CX_DESK_CONFIG_RESOURCE, G_RESOURCE_LOOKUP_FLAGS_NONE, error);
+  if (bytes == NULL)
+    return NULL;
+
+  data = g_bytes_get_data (bytes, &size);
+  return cx_desk_config_parse (data, size, CX_DESK_CONFIG_RESOURCE, error);
+}
+
+/**
+ * cx_desk_config_load_file:
+ *
+ * Returns: (transfer full): the configuration in @file (not merged), or %NULL with @error set
+ */
+JsonObject *
+cx_desk_config_load_file (GFile *file, GError **error)
+{
+  g_autofree char *contents = NULL;
+  g_autofree char *name = NULL;
+  gsize length = 0;
+
+  g_return_val_if_fail (G_IS_FILE (file), NULL);
+
+  name = g_file_get_parse_name (file);
+  if (!g_file_load_contents (file, NULL, &contents, &length, NULL, error))
+    return NULL;
+
+  return cx_desk_config_parse (contents, length, name, error);
+}
+
+static void
+merge_into (JsonObject *target, JsonObject *override)
+{
+  JsonObjectIter iter;
+  const char *member;
+  JsonNode *node;
+
+  json_object_iter_init (&iter, override);
+  while (json_object_iter_next (&iter, &member, &node))
+    {
+      JsonNode *existing = json_object_get_member (target, member);
+
+      if (existing != NULL && JSON_NODE_HOLDS_OBJECT (existing) && JSON_NODE_HOLDS_OBJECT (node))
+        {
+          /* A copy: the base may be shared (it is the application's default). */
+          JsonNode *copy = json_node_copy (existing);
+
+          merge_into (json_node_get_object (copy), json_node_get_object (node));
+          json_object_set_member (target, member, copy);
+        }
+      else
+        {
+          json_object_set_member (target, member, json_node_copy (node));
+        }
+    }
+}
+
+/**
+ * cx_desk_config_merge:
+ * @base: the configuration to start from
+ * @override: (nullable): what to change in it
+ *
+ * Returns: (transfer full): a new configuration: @base with every member of @override, objects
+ *   merged recursively, other values replaced
+ */
+JsonObject *
+cx_desk_config_merge (JsonObject *base, JsonObject *override)
+{
+  g_autoptr (JsonNode) base_node = json_node_init_object (json_node_alloc (), base);
+  g_autoptr (JsonNode) copy = json_node_copy (base_node);
+  JsonObject *merged = json_object_ref (json_node_get_object (copy));
+
+  if (override != NULL)
+    merge_into (merged, override);
+  return merged;
+}
+
+/**
+ * cx_desk_config_get_section:
+ *
+ * Returns: (transfer none) (nullable): the object @name of @config ("webchat"), or %NULL
+ */
+JsonObject *
+cx_desk_config_get_section (JsonObject *config, const char *name)
+{
+  JsonNode *node = config != NULL ? json_object_get_member (config, name) : NULL;
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return NULL;
+  return json_node_get_object (node);
+}
+
+/**
+ * cx_desk_config_get_cookie_domain:
+ *
+ * Returns: (transfer none) (nullable): main.cookieOptions.domain, or %NULL for the site's own
+ *   registrable domain
+ */
+const char *
+cx_desk_config_get_cookie_domain (JsonObject *config)
+{
+  JsonObject *main_section = cx_desk_config_get_section (config, "main");
+  JsonObject *options = cx_desk_config_get_section (main_section, "cookieOptions");
+  JsonNode *domain = options != NULL ? json_object_get_member (options, "domain") : NULL;
+
+  if (domain == NULL || json_node_get_value_type (domain) != G_TYPE_STRING ||
+      json_node_get_string (domain)[0] == '\0')
+    return NULL;
+  return json_node_get_string (domain);
+}

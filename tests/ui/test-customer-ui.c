@@ -1,0 +1,1379 @@
+/* test-customer-ui.c: the customer application's real windows against the real cxdesk-server.
+ *
+ * The application is built in this process (a per-test application id, so runs never meet),
+ * its windows are driven the way a customer drives them: actions activated, entry and composer
+ * text set, buttons activated; what they show is read back from the real widgets. An agent is
+ * played over HTTP by tests/server/cx-test-server.c.
+ *
+ * Every wait iterates the main context until a condition holds: no sleeps, no wall-clock
+ * deadlines (meson's timeout catches a hang). The one timer, in the restoreTimeout case, wakes
+ * the loop when the chat's last activity has become older than restoreTimeout: the condition
+ * itself is read from the site's cookie.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "test-customer-ui"
+
+#include "config.h"
+
+#include <gtk/gtk.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "customer/cx-desk-application.h"
+#include "customer/cx-desk-config.h"
+#include "customer/cx-desk-window.h"
+#include "cx-test-server.h"
+#include "services/cx-webchat-service.h"
+#include "widgets/cx-chat-message.h"
+#include "widgets/cx-chat-row.h"
+#include "widgets/cx-webchat.h"
+
+#define SERVICE "customer-support"
+#define SITE "https://www.example.com/"
+#define AGENT_NAME "Ada Lovelace"
+#define DEFAULT_WIDTH 1100
+#define COMMAND_TIMEOUT_MS (10 * 60 * 1000)
+
+typedef CxTestFixture Fixture;
+
+/* Waiting */
+
+static gboolean
+pointer_is_set (gpointer data)
+{
+  return *(gpointer *) data != NULL;
+}
+
+static gboolean
+pointer_is_null (gpointer data)
+{
+  return *(gpointer *) data == NULL;
+}
+
+static gboolean
+flag_is_set (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+static gboolean
+set_flag_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+only_one_ref (gpointer data)
+{
+  return G_OBJECT (data)->ref_count == 1;
+}
+
+/* The application */
+
+static JsonObject *
+test_config (Fixture *f, guint restore_timeout_ms)
+{
+  JsonObject *config = json_object_new ();
+  JsonObject *webchat = json_object_new ();
+  g_autofree char *data_url =
+      g_strconcat (cx_test_server_get_url (f->server), "genesys/2/chat/" SERVICE, NULL);
+
+  json_object_set_string_member (webchat, "dataURL", data_url);
+  json_object_set_string_member (webchat, "transport", "auto");
+  json_object_set_int_member (webchat, "pollRate", 1000);
+  /* Generous: a sanitizer build must not look like a dead server. */
+  json_object_set_int_member (webchat, "ajaxTimeout", 10000);
+  if (restore_timeout_ms > 0)
+    json_object_set_int_member (webchat, "restoreTimeout", restore_timeout_ms);
+  json_object_set_object_member (config, "webchat", webchat);
+  return config;
+}
+
+static char *
+unique_app_id (void)
+{
+  static guint counter;
+
+  return g_strdup_printf ("io.github.cxdesk.CxDesk.Test%u_%u", (guint) getpid (), counter++);
+}
+
+static void
+app_configure (CxDeskApplication *app, Fixture *f, guint restore_timeout_ms)
+{
+  g_autoptr (JsonObject) override = test_config (f, restore_timeout_ms);
+  g_autoptr (JsonObject) config =
+      cx_desk_config_merge (cx_desk_application_get_config (app), override);
+
+  cx_desk_application_set_config (app, config);
+}
+
+static GQuark
+baseline_quark (void)
+{
+  return g_quark_from_static_string ("test-baseline-refs");
+}
+
+/* A new application instance, as after starting the program (an empty cookie jar). */
+static CxDeskApplication *
+app_new (Fixture *f, guint restore_timeout_ms, GApplicationFlags flags)
+{
+  g_autofree char *id = unique_app_id ();
+  g_autoptr (GError) error = NULL;
+  CxDeskApplication *app = cx_desk_application_new (id, flags);
+
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (g_application_get_is_remote (G_APPLICATION (app)));
+  g_assert_nonnull (cx_desk_application_get_http (app));
+  app_configure (app, f, restore_timeout_ms);
+  g_object_set_qdata (G_OBJECT (app), baseline_quark (),
+                      GUINT_TO_POINTER (G_OBJECT (app)->ref_count));
+  return app;
+}
+
+static gboolean
+push_settled (gpointer data)
+{
+  CxDeskWindow *window = data;
+  CxWebChatService *service = cx_desk_window_get_service (window);
+
+  return service == NULL || cx_webchat_service_get_chat_id (service) == NULL ||
+         cx_webchat_service_get_uses_push (service) ||
+         cx_webchat_get_server_offline (cx_desk_window_get_webchat (window));
+}
+
+/* Closes a window as its close button does, and waits until it is gone. The push socket is
+ * let open first: cxdesk-server warns about a client that hangs up in the middle of the
+ * WebSocket upgrade, and G_DEBUG=fatal-warnings makes that fatal. */
+static void
+window_close (CxDeskWindow *window)
+{
+  gpointer weak = window;
+
+  cx_test_wait (push_settled, window);
+  g_object_add_weak_pointer (G_OBJECT (window), &weak);
+  gtk_window_destroy (GTK_WINDOW (window));
+  cx_test_wait (pointer_is_null, &weak);
+}
+
+/* GtkApplication keeps a reference to itself once registered (it is released at shutdown,
+ * which only g_application_run() reaches): what the application holds beyond that is counted
+ * when it is made, and must be all that is left once its windows are gone. */
+static void
+app_free (CxDeskApplication *app)
+{
+  guint baseline = GPOINTER_TO_UINT (g_object_get_qdata (G_OBJECT (app), baseline_quark ()));
+  GList *windows;
+  CxHttp *http;
+
+  while ((windows = gtk_application_get_windows (GTK_APPLICATION (app))) != NULL)
+    window_close (windows->data);
+
+  /* Requests cancelled by the services hold the CxHttp until they have unwound; then only
+   * the application holds it. */
+  http = cx_desk_application_get_http (app);
+  cx_test_wait (only_one_ref, http);
+  g_assert_cmpuint (G_OBJECT (app)->ref_count, ==, baseline);
+  g_object_unref (app);
+}
+
+static gboolean
+server_offline (gpointer data)
+{
+  return cx_webchat_get_server_offline (cx_desk_window_get_webchat (data));
+}
+
+static gboolean
+widget_is_mapped (gpointer data)
+{
+  return gtk_widget_get_mapped (GTK_WIDGET (data));
+}
+
+static CxDeskWindow *
+window_open (CxDeskApplication *app, const char *site)
+{
+  g_autoptr (GError) error = NULL;
+  CxDeskWindow *window = cx_desk_application_open_site (app, site, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (window);
+  g_assert_null (cx_desk_window_get_chat_error (window));
+  cx_test_wait (widget_is_mapped, window);
+  return window;
+}
+
+static CxWebChat *
+chat_of (CxDeskWindow *window)
+{
+  return cx_desk_window_get_webchat (window);
+}
+
+/* Widgets, found by their template ids */
+
+static GtkWidget *
+find_by_id (GtkWidget *root, const char *id)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found;
+
+      if (g_strcmp0 (gtk_buildable_get_buildable_id (GTK_BUILDABLE (child)), id) == 0)
+        return child;
+      found = find_by_id (child, id);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static GtkWidget *
+panel_widget (CxDeskWindow *window, const char *id)
+{
+  GtkWidget *widget = find_by_id (GTK_WIDGET (chat_of (window)), id);
+
+  if (widget == NULL)
+    g_error ("The chat panel has no widget “%s”", id);
+  return widget;
+}
+
+/* The panel's state */
+
+typedef struct
+{
+  CxDeskWindow *window;
+  CxWebChatPhase phase;
+} PhaseWait;
+
+static gboolean
+phase_reached (gpointer data)
+{
+  PhaseWait *wait = data;
+
+  return cx_webchat_get_phase (chat_of (wait->window)) == wait->phase;
+}
+
+static void
+wait_phase (CxDeskWindow *window, CxWebChatPhase phase)
+{
+  PhaseWait wait = { window, phase };
+
+  cx_test_wait (phase_reached, &wait);
+}
+
+static gboolean
+panel_is_open (gpointer data)
+{
+  return cx_webchat_get_open (chat_of (data));
+}
+
+static gboolean
+widget_is_visible (gpointer data)
+{
+  return gtk_widget_get_visible (GTK_WIDGET (data));
+}
+
+static void
+fill_form (CxDeskWindow *window, const char *first, const char *last, const char *email)
+{
+  gtk_editable_set_text (GTK_EDITABLE (panel_widget (window, "first_name_entry")), first);
+  gtk_editable_set_text (GTK_EDITABLE (panel_widget (window, "last_name_entry")), last);
+  gtk_editable_set_text (GTK_EDITABLE (panel_widget (window, "email_entry")), email);
+  gtk_editable_set_text (GTK_EDITABLE (panel_widget (window, "subject_entry")), "My order");
+}
+
+/* Enter in an entry (what its text emits when Enter is pressed in it). */
+static void
+activate_entry (GtkWidget *entry)
+{
+  g_signal_emit_by_name (entry, "activate");
+}
+
+static void
+open_panel (CxDeskWindow *window)
+{
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.open-chat", NULL));
+  cx_test_wait (panel_is_open, window);
+}
+
+/* Starts a chat as the customer does: the window's chat button, the form, Start Chat. */
+static char *
+ui_start_chat (CxDeskWindow *window)
+{
+  open_panel (window);
+  fill_form (window, "Grace", "Hopper", "grace@example.com");
+  g_assert_true (gtk_widget_activate (panel_widget (window, "start_button")));
+  wait_phase (window, CX_WEBCHAT_PHASE_CHAT);
+  g_assert_nonnull (cx_webchat_get_chat_id (chat_of (window)));
+  return g_strdup (cx_webchat_get_chat_id (chat_of (window)));
+}
+
+static void
+ui_send (CxDeskWindow *window, const char *text)
+{
+  GtkTextView *composer = GTK_TEXT_VIEW (panel_widget (window, "composer"));
+
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (composer), text, -1);
+  g_assert_true (gtk_widget_activate (panel_widget (window, "send_button")));
+}
+
+/* The transcript as shown */
+
+static CxChatMessage *
+find_message (CxDeskWindow *window, CxChatMessageKind kind, const char *text)
+{
+  GListModel *messages = cx_webchat_get_messages (chat_of (window));
+
+  for (guint i = 0; i < g_list_model_get_n_items (messages); i++)
+    {
+      g_autoptr (CxChatMessage) message = g_list_model_get_item (messages, i);
+
+      if (cx_chat_message_get_kind (message) == kind &&
+          g_strcmp0 (cx_chat_message_get_text (message), text) == 0)
+        return message; /* the model holds it */
+    }
+  return NULL;
+}
+
+static guint
+count_messages (CxDeskWindow *window, const char *text)
+{
+  GListModel *messages = cx_webchat_get_messages (chat_of (window));
+  guint count = 0;
+
+  for (guint i = 0; i < g_list_model_get_n_items (messages); i++)
+    {
+      g_autoptr (CxChatMessage) message = g_list_model_get_item (messages, i);
+
+      if (g_strcmp0 (cx_chat_message_get_text (message), text) == 0)
+        count++;
+    }
+  return count;
+}
+
+typedef struct
+{
+  CxDeskWindow *window;
+  CxChatMessageKind kind;
+  const char *text;
+  int status; /* -1: any */
+} MessageWait;
+
+static gboolean
+message_shown (gpointer data)
+{
+  MessageWait *wait = data;
+  CxChatMessage *message = find_message (wait->window, wait->kind, wait->text);
+
+  return message != NULL &&
+         (wait->status < 0 || cx_chat_message_get_status (message) == (guint) wait->status);
+}
+
+static CxChatMessage *
+wait_message (CxDeskWindow *window, CxChatMessageKind kind, const char *text, int status)
+{
+  MessageWait wait = { window, kind, text, status };
+
+  cx_test_wait (message_shown, &wait);
+  return find_message (window, kind, text);
+}
+
+/* "kind: text" for every row, in order. */
+static GPtrArray *
+transcript_summary (CxDeskWindow *window)
+{
+  GListModel *messages = cx_webchat_get_messages (chat_of (window));
+  GPtrArray *summary = g_ptr_array_new_with_free_func (g_free);
+  GEnumClass *kinds = g_type_class_ref (CX_TYPE_CHAT_MESSAGE_KIND);
+
+  for (guint i = 0; i < g_list_model_get_n_items (messages); i++)
+    {
+      g_autoptr (CxChatMessage) message = g_list_model_get_item (messages, i);
+
+      g_ptr_array_add (
+          summary,
+          g_strdup_printf ("%s: %s",
+                           g_enum_get_value (kinds, cx_chat_message_get_kind (message))->value_nick,
+                           cx_chat_message_get_text (message)));
+    }
+  g_type_class_unref (kinds);
+  return summary;
+}
+
+static void
+assert_same_transcript (CxDeskWindow *a, CxDeskWindow *b)
+{
+  g_autoptr (GPtrArray) first = transcript_summary (a);
+  g_autoptr (GPtrArray) second = transcript_summary (b);
+
+  g_assert_cmpuint (first->len, ==, second->len);
+  for (guint i = 0; i < first->len; i++)
+    g_assert_cmpstr (g_ptr_array_index (first, i), ==, g_ptr_array_index (second, i));
+}
+
+static CxChatRow *
+find_row (GtkWidget *root, CxChatMessage *message)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      CxChatRow *found;
+
+      if (CX_IS_CHAT_ROW (child) && cx_chat_row_get_message (CX_CHAT_ROW (child)) == message)
+        return CX_CHAT_ROW (child);
+      found = find_row (child, message);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+typedef struct
+{
+  CxDeskWindow *window;
+  CxChatMessage *message;
+} RowWait;
+
+static gboolean
+row_allocated (gpointer data)
+{
+  RowWait *wait = data;
+  CxChatRow *row = find_row (panel_widget (wait->window, "transcript_view"), wait->message);
+
+  return row != NULL && gtk_widget_get_mapped (GTK_WIDGET (row)) &&
+         gtk_widget_get_width (GTK_WIDGET (row)) > 0;
+}
+
+/* The row that shows @message, once it is on screen. */
+static CxChatRow *
+wait_row (CxDeskWindow *window, CxChatMessage *message)
+{
+  RowWait wait = { window, message };
+
+  cx_test_wait (row_allocated, &wait);
+  return find_row (panel_widget (window, "transcript_view"), message);
+}
+
+typedef struct
+{
+  CxDeskWindow *window;
+  const char *text;
+} TypingWait;
+
+static gboolean
+typing_shown (gpointer data)
+{
+  TypingWait *wait = data;
+  GtkWidget *label = panel_widget (wait->window, "typing_label");
+
+  return g_strcmp0 (cx_webchat_get_typing_text (chat_of (wait->window)), wait->text) == 0 &&
+         gtk_widget_get_visible (label) == (wait->text != NULL) &&
+         (wait->text == NULL ||
+          g_strcmp0 (gtk_label_get_text (GTK_LABEL (label)), wait->text) == 0);
+}
+
+static void
+wait_typing (CxDeskWindow *window, const char *text)
+{
+  TypingWait wait = { window, text };
+
+  cx_test_wait (typing_shown, &wait);
+}
+
+/* Agents and the server */
+
+static CxTestAgent *
+ready_agent (Fixture *f)
+{
+  CxTestAgent *agent = cx_test_agent_sign_in (f->server, "ada", CX_TEST_ADA_PASSWORD);
+
+  cx_test_agent_connect_events (agent);
+  cx_test_agent_set_state (agent, "ready");
+  return agent;
+}
+
+static void
+agent_accept (CxTestAgent *agent, const char *chat_id)
+{
+  g_autoptr (JsonObject) chat = NULL;
+
+  cx_test_agent_wait_invitation (agent, chat_id);
+  chat = cx_test_agent_accept (agent, chat_id);
+}
+
+static void
+agent_typing (CxTestAgent *agent, const char *chat_id, gboolean typing)
+{
+  g_autofree char *path = g_strdup_printf ("/cx/1/agent/chats/%s/typing", chat_id);
+  g_autoptr (CxTestReply) reply =
+      cx_test_agent_call (agent, "POST", path, typing ? "{\"typing\":true}" : "{\"typing\":false}");
+
+  g_assert_cmpuint (reply->status, ==, 204);
+}
+
+/* How many chats the server routed: the agent (ready, capacity 3) is invited to each, once.
+ * The barrier (a state change the agent's own socket reports back) makes sure every invitation
+ * sent before it has arrived. */
+static guint
+server_chat_count (CxTestAgent *agent)
+{
+  g_autoptr (GHashTable) chats = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  cx_test_agent_barrier (agent);
+  for (guint i = 0; i < agent->events->all_frames->len; i++)
+    {
+      JsonObject *frame = g_ptr_array_index (agent->events->all_frames, i);
+
+      if (g_strcmp0 (cx_test_object_string (frame, "type"), "invitation") == 0)
+        g_hash_table_add (chats, cx_test_object_loose_string (frame, "chatId"));
+    }
+  /* The barrier made the agent not ready: ready again for the next chat. */
+  cx_test_agent_set_state (agent, "ready");
+  return g_hash_table_size (chats);
+}
+
+/* Bus commands, as a page script ("App") makes them */
+
+static void
+command_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static JsonNode *
+bus_command (CxDeskWindow *window, const char *name, const char *json, GError **error)
+{
+  CxBus *bus = cx_desk_window_get_bus (window);
+  g_autoptr (JsonNode) data = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+
+  if (json != NULL)
+    {
+      data = json_from_string (json, error);
+      g_assert_nonnull (data);
+    }
+  cx_bus_command_async (bus, NULL, name, data, COMMAND_TIMEOUT_MS, NULL, command_cb, &result);
+  cx_test_wait (pointer_is_set, &result);
+  return cx_bus_command_finish (bus, result, error);
+}
+
+typedef struct
+{
+  GPtrArray *names;
+} EventLog;
+
+static void
+event_log_cb (CxBus *bus, const CxEvent *event, gpointer user_data)
+{
+  EventLog *log = user_data;
+
+  if (g_str_has_prefix (event->event, CX_WEBCHAT_NAME "."))
+    g_ptr_array_add (log->names, g_strdup (event->event));
+}
+
+static guint
+event_count (EventLog *log, const char *name)
+{
+  guint count = 0;
+
+  for (guint i = 0; i < log->names->len; i++)
+    if (g_str_equal (g_ptr_array_index (log->names, i), name))
+      count++;
+  return count;
+}
+
+/* Tests */
+
+/* The pre-chat form checks its fields beside them, and starts nothing until they are right. */
+static void
+test_form_validation (Fixture *f, gconstpointer data)
+{
+  CxDeskApplication *app = app_new (f, 0, G_APPLICATION_NON_UNIQUE);
+  g_autoptr (CxTestAgent) agent = ready_agent (f);
+  CxDeskWindow *window = window_open (app, SITE);
+  GtkWidget *first_error;
+  GtkWidget *email_error;
+  GtkWidget *email_entry;
+  g_autofree char *chat_id = NULL;
+
+  /* Closed at first: the window's chat button opens the panel on the form. */
+  g_assert_false (cx_webchat_get_open (chat_of (window)));
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (chat_of (window))));
+  open_panel (window);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (chat_of (window))));
+  g_assert_cmpint (cx_webchat_get_phase (chat_of (window)), ==, CX_WEBCHAT_PHASE_FORM);
+
+  first_error = panel_widget (window, "first_name_error");
+  email_error = panel_widget (window, "email_error");
+  email_entry = panel_widget (window, "email_entry");
+
+  /* Empty: an error under each required field, nothing sent. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (chat_of (window)), "webchat.start", NULL));
+  g_assert_true (gtk_widget_get_visible (first_error));
+  g_assert_true (gtk_widget_get_visible (panel_widget (window, "last_name_error")));
+  g_assert_true (gtk_widget_get_visible (email_error));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (first_error)), ==, "Enter your first name");
+  g_assert_true (gtk_widget_has_css_class (panel_widget (window, "first_name_entry"), "error"));
+  g_assert_cmpint (cx_webchat_get_phase (chat_of (window)), ==, CX_WEBCHAT_PHASE_FORM);
+
+  /* Typing in a field clears its error. */
+  gtk_editable_set_text (GTK_EDITABLE (panel_widget (window, "first_name_entry")), "Grace");
+  g_assert_false (gtk_widget_get_visible (first_error));
+
+  /* A bad address is named as such. */
+  fill_form (window, "Grace", "Hopper", "grace@");
+  activate_entry (email_entry);
+  g_assert_true (gtk_widget_get_visible (email_error));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (email_error)), ==,
+                   "Enter an email address like name@example.com");
+  g_assert_false (gtk_widget_get_visible (first_error));
+  g_assert_cmpint (cx_webchat_get_phase (chat_of (window)), ==, CX_WEBCHAT_PHASE_FORM);
+  g_assert_cmpuint (server_chat_count (agent), ==, 0);
+
+  /* Corrected, Enter in the field starts the chat. */
+  gtk_editable_set_text (GTK_EDITABLE (email_entry), "grace@example.com");
+  activate_entry (email_entry);
+  wait_phase (window, CX_WEBCHAT_PHASE_CHAT);
+  chat_id = g_strdup (cx_webchat_get_chat_id (chat_of (window)));
+  cx_test_agent_wait_invitation (agent, chat_id);
+  g_assert_cmpuint (server_chat_count (agent), ==, 1);
+
+  app_free (app);
+}
+
+/* (1) A chat started in window A is restored in window B opened later on the same site, with
+ * its whole transcript. */
+static void
+test_restore_in_new_window (Fixture *f, gconstpointer data)
+{
+  CxDeskApplication *app = app_new (f, 0, G_APPLICATION_NON_UNIQUE);
+  g_autoptr (CxTestAgent) agent = ready_agent (f);
+  CxDeskWindow *a = window_open (app, SITE);
+  CxDeskWindow *b;
+  g_autofree char *chat_id = ui_start_chat (a);
+
+  agent_accept (agent, chat_id);
+  wait_message (a, CX_CHAT_MESSAGE_EVENT, AGENT_NAME " joined the chat", -1);
+  ui_send (a, "Hello from window A");
+  wait_message (a, CX_CHAT_MESSAGE_OWN, "Hello from window A", CX_CHAT_MESSAGE_STATUS_SENT);
+  cx_test_agent_wait_message (agent, chat_id, "Message", "Hello from window A");
+  cx_test_agent_send (agent, chat_id, "Hello Grace, how can I help?");
+  wait_message (a, CX_CHAT_MESSAGE_AGENT, "Hello Grace, how can I help?", -1);
+
+  b = window_open (app, "https://www.example.com/orders/42");
+  wait_phase (b, CX_WEBCHAT_PHASE_CHAT);
+  g_assert_cmpstr (cx_webchat_get_chat_id (chat_of (b)), ==, chat_id);
+  /* The panel opens by itself, on the chat. */
+  g_assert_true (cx_webchat_get_open (chat_of (b)));
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (GTK_STACK (panel_widget (b, "stack"))), ==,
+                   "chat");
+  g_assert_nonnull (find_message (b, CX_CHAT_MESSAGE_OWN, "Hello from window A"));
+  g_assert_nonnull (find_message (b, CX_CHAT_MESSAGE_AGENT, "Hello Grace, how can I help?"));
+  assert_same_transcript (a, b);
+  /* Restored, not started: the server still has one chat. */
+  g_assert_cmpuint (server_chat_count (agent), ==, 1);
+
+  app_free (app);
+}
+
+/* (2) What either window sends shows in both, once; the agent's typing shows in both. */
+static void
+test_both_windows (Fixture *f, gconstpointer data)
+{
+  CxDeskApplication *app = app_new (f, 0, G_APPLICATION_NON_UNIQUE);
+  g_autoptr (CxTestAgent) agent = ready_agent (f);
+  CxDeskWindow *a = window_open (app, SITE);
+  CxDeskWindow *b;
+  g_autofree char *chat_id = ui_start_chat (a);
+  g_autofree char *typing = NULL;
+
+  agent_accept (agent, chat_id);
+  b = window_open (app, SITE);
+  wait_phase (b, CX_WEBCHAT_PHASE_CHAT);
+  g_assert_cmpstr (cx_webchat_get_chat_id (chat_of (b)), ==, chat_id);
+
+  ui_send (b, "Sent from B");
+  wait_message (b, CX_CHAT_MESSAGE_OWN, "Sent from B", CX_CHAT_MESSAGE_STATUS_SENT);
+  wait_message (a, CX_CHAT_MESSAGE_OWN, "Sent from B", CX_CHAT_MESSAGE_STATUS_SENT);
+  cx_test_agent_wait_message (agent, chat_id, "Message", "Sent from B");
+
+  ui_send (a, "Sent from A");
+  wait_message (a, CX_CHAT_MESSAGE_OWN, "Sent from A", CX_CHAT_MESSAGE_STATUS_SENT);
+  wait_message (b, CX_CHAT_MESSAGE_OWN, "Sent from A", CX_CHAT_MESSAGE_STATUS_SENT);
+  cx_test_agent_wait_message (agent, chat_id, "Message", "Sent from A");
+
+  /* The sender's own row and the server's copy are one row. */
+  g_assert_cmpuint (count_messages (a, "Sent from A"), ==, 1);
+  g_assert_cmpuint (count_messages (b, "Sent from A"), ==, 1);
+  g_assert_cmpuint (count_messages (a, "Sent from B"), ==, 1);
+  g_assert_cmpuint (count_messages (b, "Sent from B"), ==, 1);
+
+  typing = g_strdup_printf ("%s is typing…", AGENT_NAME);
+  agent_typing (agent, chat_id, TRUE);
+  wait_typing (a, typing);
+  wait_typing (b, typing);
+  cx_test_agent_send (agent, chat_id, "Here you go");
+  wait_message (a, CX_CHAT_MESSAGE_AGENT, "Here you go", -1);
+  wait_message (b, CX_CHAT_MESSAGE_AGENT, "Here you go", -1);
+  /* A message ends the typing that led to it. */
+  wait_typing (a, NULL);
+  wait_typing (b, NULL);
+  assert_same_transcript (a, b);
+
+  app_free (app);
+}
+
+/* (3) Closing window A does not end the chat: B carries on. */
+static void
+test_close_window_keeps_chat (Fixture *f, gconstpointer data)
+{
+  CxDeskApplication *app = app_new (f, 0, G_APPLICATION_NON_UNIQUE);
+  g_autoptr (CxTestAgent) agent = ready_agent (f);
+  CxDeskWindow *a = window_open (app, SITE);
+  CxDeskWindow *b;
+  g_autofree char *chat_id = ui_start_chat (a);
+
+  agent_accept (agent, chat_id);
+  b = window_open (app, SITE);
+  wait_phase (b, CX_WEBCHAT_PHASE_CHAT);
+
+  window_close (a);
+
+  cx_test_agent_send (agent, chat_id, "Are you still there?");
+  wait_message (b, CX_CHAT_MESSAGE_AGENT, "Are you still there?", -1);
+  ui_send (b, "Yes, in the other window");
+  wait_message (b, CX_CHAT_MESSAGE_OWN, "Yes, in the other window", CX_CHAT_MESSAGE_STATUS_SENT);
+  cx_test_agent_wait_message (agent, chat_id, "Message", "Yes, in the other window");
+  g_assert_null (cx_test_frames_find_message (agent->events, chat_id, "ParticipantLeft", NULL));
+  g_assert_cmpint (cx_webchat_get_phase (chat_of (b)), ==, CX_WEBCHAT_PHASE_CHAT);
+
+  app_free (app);
+}
+
+/* (4) Quitting and starting again: a new application instance has an empty cookie jar and
+ * restores nothing, while the chat is still open on the server. */
+static void
+test_new_instance_does_not_restore (Fixture *f, gconstpointer data)
+{
+  CxDeskApplication *first = app_new (f, 0, G_APPLICATION_NON_UNIQUE);
+  g_autoptr (CxTestAgent) agent = ready_agent (f);
+  CxDeskWindow *a = window_open (first, SITE);
+  g_autofree char *chat_id = ui_start_chat (a);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) result = NULL;
+  CxDeskApplication *second;
+  CxDeskWindow *b;
+
+  agent_accept (agent, chat_id);
+  app_free (first);
+
+  second = app_new (f, 0, G_APPLICATION_NON_UNIQUE);
+  b = window_open (second, SITE);
+  /* The service's answer settles it: there is nothing to restore. */
+  result = bus_command (b, "WebChatService.restore", NULL, &error);
+  g_assert_error (error, CX_BUS_ERROR, CX_BUS_ERROR_REJECTED);
+  g_assert_null (result);
+  g_assert_false (cx_webchat_get_open (chat_of (b)));
+  g_assert_cmpint (cx_webchat_get_phase (chat_of (b)), ==, CX_WEBCHAT_PHASE_FORM);
+  g_assert_cmpuint (g_list_model_get_n_items (cx_webchat_get_messages (chat_of (b))), ==, 0);
+
+  app_free (second);
+}
+
+/* (5) A window on a subdomain restores the chat; one on another domain does not. */
+static void
+test_subdomain (Fixture *f, gconstpointer data)
+{
+  CxDeskApplication *app = app_new (f, 0, G_APPLICATION_NON_UNIQUE);
+  g_autoptr (CxTestAgent) agent = ready_agent (f);
+  CxDeskWindow *www = window_open (app, "https://www.example.com/");
+  g_autofree char *chat_id = ui_start_chat (www);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) result = NULL;
+  CxDeskWindow *shop;
+  CxDeskWindow *other;
+
+  agent_accept (agent, chat_id);
+  ui_send (www, "Started on www");
+  wait_message (www, CX_CHAT_MESSAGE_OWN, "Started on www", CX_CHAT_MESSAGE_STATUS_SENT);
+
+  shop = window_open (app, "https://shop.example.com/cart");
+  wait_phase (shop, CX_WEBCHAT_PHASE_CHAT);
+  g_assert_cmpstr (cx_webchat_get_chat_id (chat_of (shop)), ==, chat_id);
+  g_assert_nonnull (find_message (shop, CX_CHAT_MESSAGE_OWN, "Started on www"));
+
+  other = window_open (app, "https://www.example.org/");
+  result = bus_command (other, "WebChatService.restore", NULL, &error);
+  g_assert_error (error, CX_BUS_ERROR, CX_BUS_ERROR_REJECTED);
+  g_assert_false (cx_webchat_get_open (chat_of (other)));
+  g_assert_cmpint (cx_webchat_get_phase (chat_of (other)), ==, CX_WEBCHAT_PHASE_FORM);
+  g_assert_null (cx_webchat_get_chat_id (chat_of (other)));
+
+  app_free (app);
+}
+
+/* (6) Start Chat activated twice (Enter twice, a double click) starts one chat. */
+static void
+test_double_start (Fixture *f, gconstpointer data)
+{
+  CxDeskApplication *app = app_new (f, 0, G_APPLICATION_NON_UNIQUE);
+  g_autoptr (CxTestAgent) agent = ready_agent (f);
+  CxDeskWindow *window = window_open (app, SITE);
+  GtkWidget *entry;
+  GtkWidget *button;
+
+  open_panel (window);
+  fill_form (window, "Grace", "Hopper", "grace@example.com");
+  entry = panel_widget (window, "subject_entry");
+  button = panel_widget (window, "start_button");
+
+  /* Enter twice in a field, then two clicks, all before the server answers. */
+  activate_entry (entry);
+  g_assert_cmpint (cx_webchat_get_phase (chat_of (window)), ==, CX_WEBCHAT_PHASE_STARTING);
+  g_assert_false (gtk_widget_is_sensitive (button));
+  g_assert_false (gtk_editable_get_editable (GTK_EDITABLE (entry)));
+  activate_entry (entry);
+  gtk_widget_activate (button);
+  gtk_widget_activate (button);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (chat_of (window)), "webchat.start", NULL));
+
+  wait_phase (window, CX_WEBCHAT_PHASE_CHAT);
+  cx_test_agent_wait_invitation (agent, cx_webchat_get_chat_id (chat_of (window)));
+  g_assert_cmpuint (server_chat_count (agent), ==, 1);
+
+  app_free (app);
+}
+
+/* (6) Two windows pressing Start at the same moment get one chat between them. */
+static void
+test_two_windows_start (Fixture *f, gconstpointer data)
+{
+  CxDeskApplication *app = app_new (f, 0, G_APPLICATION_NON_UNIQUE);
+  g_autoptr (CxTestAgent) agent = ready_agent (f);
+  CxDeskWindow *a = window_open (app, SITE);
+  CxDeskWindow *b = window_open (app, SITE);
+
+  open_panel (a);
+  open_panel (b);
+  fill_form (a, "Grace", "Hopper", "grace@example.com");
+  fill_form (b, "Grace", "Hopper", "grace@example.com");
+  /* In the same main-loop iteration: neither window has heard from the server. */
+  gtk_widget_activate_action (GTK_WIDGET (chat_of (a)), "webchat.start", NULL);
+  gtk_widget_activate_action (GTK_WIDGET (chat_of (b)), "webchat.start", NULL);
+  g_assert_cmpint (cx_webchat_get_phase (chat_of (a)), ==, CX_WEBCHAT_PHASE_STARTING);
+  g_assert_cmpint (cx_webchat_get_phase (chat_of (b)), ==, CX_WEBCHAT_PHASE_STARTING);
+
+  wait_phase (a, CX_WEBCHAT_PHASE_CHAT);
+  wait_phase (b, CX_WEBCHAT_PHASE_CHAT);
+  g_assert_cmpstr (cx_webchat_get_chat_id (chat_of (a)), ==, cx_webchat_get_chat_id (chat_of (b)));
+  cx_test_agent_wait_invitation (agent, cx_webchat_get_chat_id (chat_of (a)));
+  g_assert_cmpuint (server_chat_count (agent), ==, 1);
+
+  app_free (app);
+}
+
+/* (7) A window opened once restoreTimeout has passed since the chat's last activity does not
+ * restore it, says so, and offers a new chat. */
+static void
+test_restore_timeout (Fixture *f, gconstpointer data)
+{
+  const guint restore_timeout_ms = 1000;
+  CxDeskApplication *app = app_new (f, restore_timeout_ms, G_APPLICATION_NON_UNIQUE);
+  CxDeskWindow *a = window_open (app, SITE);
+  g_autofree char *chat_id = ui_start_chat (a);
+  g_autofree char *ping = NULL;
+  g_autofree char *new_chat_id = NULL;
+  gboolean expired = FALSE;
+  GtkWidget *notice;
+  gint64 last_activity;
+  gint64 wait_ms;
+  CxDeskWindow *b;
+
+  window_close (a);
+
+  /* The last activity, as every window sees it: the site's "ping" cookie. Wake up when it is
+   * older than restoreTimeout. */
+  ping = cx_http_get_site_cookie (cx_desk_application_get_http (app), SITE,
+                                  CX_WEBCHAT_COOKIE_PREFIX "ping");
+  g_assert_nonnull (ping);
+  g_assert_true (g_ascii_string_to_signed (ping, 10, 0, G_MAXINT64, &last_activity, NULL));
+  wait_ms = last_activity + restore_timeout_ms + 1 - g_get_real_time () / 1000;
+  g_timeout_add ((guint) MAX (wait_ms, 0), set_flag_cb, &expired);
+  cx_test_wait (flag_is_set, &expired);
+  g_assert_cmpint (g_get_real_time () / 1000 - last_activity, >, restore_timeout_ms);
+
+  b = window_open (app, SITE);
+  notice = panel_widget (b, "notice_label");
+  cx_test_wait (widget_is_visible, notice);
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (notice)), ==,
+                   "Your previous chat has expired. You can start a new one.");
+  g_assert_true (cx_webchat_get_open (chat_of (b)));
+  g_assert_cmpint (cx_webchat_get_phase (chat_of (b)), ==, CX_WEBCHAT_PHASE_FORM);
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (GTK_STACK (panel_widget (b, "stack"))), ==,
+                   "form");
+
+  /* And the new chat is a new one. */
+  fill_form (b, "Grace", "Hopper", "grace@example.com");
+  g_assert_true (gtk_widget_activate (panel_widget (b, "start_button")));
+  wait_phase (b, CX_WEBCHAT_PHASE_CHAT);
+  new_chat_id = g_strdup (cx_webchat_get_chat_id (chat_of (b)));
+  g_assert_cmpstr (new_chat_id, !=, chat_id);
+  g_assert_false (gtk_widget_get_visible (notice));
+
+  app_free (app);
+}
+
+static GtkWindow *
+find_dialog (GtkWindow *parent)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GtkWindow) window = g_list_model_get_item (toplevels, i);
+
+      if (GTK_IS_MESSAGE_DIALOG (window) && gtk_window_get_transient_for (window) == parent)
+        return window;
+    }
+  return NULL;
+}
+
+static gboolean
+dialog_shown (gpointer data)
+{
+  GtkWindow *dialog = find_dialog (data);
+
+  return dialog != NULL && gtk_widget_get_mapped (GTK_WIDGET (dialog));
+}
+
+/* (8) Ending the chat in one window ends it in all, after the customer confirms. */
+static void
+test_end_chat (Fixture *f, gconstpointer data)
+{
+  CxDeskApplication *app = app_new (f, 0, G_APPLICATION_NON_UNIQUE);
+  g_autoptr (CxTestAgent) agent = ready_agent (f);
+  CxDeskWindow *a = window_open (app, SITE);
+  CxDeskWindow *b;
+  g_autofree char *chat_id = ui_start_chat (a);
+  GtkWindow *dialog;
+
+  agent_accept (agent, chat_id);
+  b = window_open (app, SITE);
+  wait_phase (b, CX_WEBCHAT_PHASE_CHAT);
+
+  /* End Chat asks first; Cancel (what Escape does) changes nothing. */
+  g_assert_true (gtk_widget_get_visible (panel_widget (a, "end_button")));
+  g_assert_true (gtk_widget_activate (panel_widget (a, "end_button")));
+  cx_test_wait (dialog_shown, a);
+  dialog = find_dialog (GTK_WINDOW (a));
+  g_assert_true (gtk_window_get_modal (dialog));
+  gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
+  g_assert_null (find_dialog (GTK_WINDOW (a)));
+  g_assert_cmpint (cx_webchat_get_phase (chat_of (a)), ==, CX_WEBCHAT_PHASE_CHAT);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (chat_of (a)), "webchat.end-chat", NULL));
+  cx_test_wait (dialog_shown, a);
+  gtk_dialog_response (GTK_DIALOG (find_dialog (GTK_WINDOW (a))), GTK_RESPONSE_ACCEPT);
+
+  wait_phase (a, CX_WEBCHAT_PHASE_ENDED);
+  wait_phase (b, CX_WEBCHAT_PHASE_ENDED);
+  g_assert_true (gtk_widget_get_visible (panel_widget (a, "ended_box")));
+  g_assert_true (gtk_widget_get_visible (panel_widget (b, "ended_box")));
+  g_assert_false (gtk_widget_get_visible (panel_widget (b, "composer_box")));
+  cx_test_agent_wait_message (agent, chat_id, "ParticipantLeft", NULL);
+
+  /* Start a New Chat goes back to the form. */
+  g_assert_true (gtk_widget_activate (panel_widget (b, "new_chat_button")));
+  wait_phase (b, CX_WEBCHAT_PHASE_FORM);
+  g_assert_cmpuint (g_list_model_get_n_items (cx_webchat_get_messages (chat_of (b))), ==, 0);
+
+  app_free (app);
+}
+
+/* Text from the network is never markup: an agent's tags, entities and control characters,
+ * and the customer's own, show exactly as they were written. */
+static void
+test_markup_is_text (Fixture *f, gconstpointer data)
+{
+  static const char agent_text[] =
+      "<b>x</b> &amp; <span foreground=\"red\">y</span>\ttab\r\nline two \xc2\x85 \xc2\x9b "
+      "\xe2\x80\xae \xe2\x80\x8b %s %n _mnemonic";
+  static const char own_text[] = "<i>mine</i> &lt; &#60; <a href=\"x\">link</a>";
+  CxDeskApplication *app = app_new (f, 0, G_APPLICATION_NON_UNIQUE);
+  g_autoptr (CxTestAgent) agent = ready_agent (f);
+  CxDeskWindow *window = window_open (app, SITE);
+  g_autofree char *chat_id = ui_start_chat (window);
+  CxChatMessage *message;
+  GtkLabel *label;
+
+  agent_accept (agent, chat_id);
+  cx_test_agent_send (agent, chat_id, agent_text);
+  message = wait_message (window, CX_CHAT_MESSAGE_AGENT, agent_text, -1);
+  label = cx_chat_row_get_text_label (wait_row (window, message));
+  g_assert_false (gtk_label_get_use_markup (label));
+  g_assert_false (gtk_label_get_use_underline (label));
+  g_assert_cmpstr (gtk_label_get_text (label), ==, agent_text);
+  g_assert_cmpstr (gtk_label_get_label (label), ==, agent_text);
+
+  ui_send (window, own_text);
+  message = wait_message (window, CX_CHAT_MESSAGE_OWN, own_text, CX_CHAT_MESSAGE_STATUS_SENT);
+  label = cx_chat_row_get_text_label (wait_row (window, message));
+  g_assert_cmpstr (gtk_label_get_text (label), ==, own_text);
+  cx_test_agent_wait_message (agent, chat_id, "Message", own_text);
+
+  app_free (app);
+}
+
+/* A very long message wraps inside the panel: the window does not grow. */
+static void
+test_long_message_wraps (Fixture *f, gconstpointer data)
+{
+  CxDeskApplication *app = app_new (f, 0, G_APPLICATION_NON_UNIQUE);
+  g_autoptr (CxTestAgent) agent = ready_agent (f);
+  CxDeskWindow *window = window_open (app, SITE);
+  g_autofree char *chat_id = ui_start_chat (window);
+  g_autoptr (GString) words = g_string_new (NULL);
+  g_autofree char *unbroken = g_strnfill (3000, 'W');
+  GtkWidget *panel = panel_widget (window, "panel");
+  CxChatMessage *message;
+  GtkLabel *label;
+
+  /* Just under the server's 4096 characters. */
+  for (guint i = 0; i < 250; i++)
+    g_string_append (words, "wrapping words ");
+  g_strstrip (words->str);
+
+  agent_accept (agent, chat_id);
+  cx_test_agent_send (agent, chat_id, words->str);
+  cx_test_agent_send (agent, chat_id, unbroken);
+
+  message = wait_message (window, CX_CHAT_MESSAGE_AGENT, unbroken, -1);
+  label = cx_chat_row_get_text_label (wait_row (window, message));
+  g_assert_true (gtk_label_get_wrap (label));
+  g_assert_cmpint (gtk_label_get_wrap_mode (label), ==, PANGO_WRAP_WORD_CHAR);
+  g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (label)), <=, gtk_widget_get_width (panel));
+  /* 3000 characters in a 360-pixel panel: many lines. */
+  g_assert_cmpint (gtk_widget_get_height (GTK_WIDGET (label)), >,
+                   10 * gtk_widget_get_height (panel_widget (window, "typing_label")) / 2);
+  g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (window)), <=, DEFAULT_WIDTH);
+  g_assert_cmpint (gtk_widget_get_width (panel), <, DEFAULT_WIDTH / 2);
+
+  message = find_message (window, CX_CHAT_MESSAGE_AGENT, words->str);
+  g_assert_nonnull (message);
+  g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (window)), <=, DEFAULT_WIDTH);
+
+  app_free (app);
+}
+
+/* A message the server refuses is marked, and Retry sends it again. */
+static void
+test_send_failure_and_retry (Fixture *f, gconstpointer data)
+{
+  CxDeskApplication *app = app_new (f, 0, G_APPLICATION_NON_UNIQUE);
+  CxDeskWindow *window = window_open (app, SITE);
+  g_autofree char *chat_id = ui_start_chat (window);
+  /* Over the server's 4096 characters. */
+  g_autofree char *too_long = g_strnfill (5000, 'z');
+  CxChatMessage *message;
+  CxChatRow *row;
+  GtkWidget *retry;
+
+  ui_send (window, too_long);
+  message = wait_message (window, CX_CHAT_MESSAGE_OWN, too_long, CX_CHAT_MESSAGE_STATUS_FAILED);
+  g_assert_nonnull (cx_chat_message_get_error (message));
+  row = wait_row (window, message);
+  retry = find_by_id (GTK_WIDGET (row), "retry_button");
+  g_assert_nonnull (retry);
+  g_assert_true (gtk_widget_get_visible (retry));
+
+  /* The button names the action and this message; activated, it sends it again. */
+  g_assert_cmpstr (gtk_actionable_get_action_name (GTK_ACTIONABLE (retry)), ==, "webchat.retry");
+  g_assert_cmpuint (
+      g_variant_get_uint32 (gtk_actionable_get_action_target_value (GTK_ACTIONABLE (retry))), ==,
+      cx_chat_message_get_serial (message));
+  g_assert_true (gtk_widget_activate_action_variant (
+      retry, "webchat.retry", gtk_actionable_get_action_target_value (GTK_ACTIONABLE (retry))));
+  g_assert_cmpint (cx_chat_message_get_status (message), ==, CX_CHAT_MESSAGE_STATUS_SENDING);
+  wait_message (window, CX_CHAT_MESSAGE_OWN, too_long, CX_CHAT_MESSAGE_STATUS_FAILED);
+  g_assert_cmpuint (count_messages (window, too_long), ==, 1);
+
+  /* The chat goes on. */
+  ui_send (window, "A shorter one");
+  wait_message (window, CX_CHAT_MESSAGE_OWN, "A shorter one", CX_CHAT_MESSAGE_STATUS_SENT);
+
+  app_free (app);
+}
+
+/* The WebChat plugin's commands and events: open, "already opened", minimize with an unread
+ * badge, close. */
+static void
+test_webchat_commands (Fixture *f, gconstpointer data)
+{
+  CxDeskApplication *app = app_new (f, 0, G_APPLICATION_NON_UNIQUE);
+  g_autoptr (CxTestAgent) agent = ready_agent (f);
+  CxDeskWindow *window = window_open (app, SITE);
+  EventLog log = { g_ptr_array_new_with_free_func (g_free) };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) result = NULL;
+  GtkWidget *badge;
+  GtkWidget *minimized_button;
+  gulong subscription;
+
+  subscription = cx_bus_subscribe (cx_desk_window_get_bus (window), NULL, event_log_cb, &log, NULL);
+
+  result = bus_command (window, "WebChat.open",
+                        "{\"form\":{\"firstname\":\"Ada\",\"lastname\":\"Byron\","
+                        "\"email\":\"ada@example.com\",\"subject\":\"Engines\"},"
+                        "\"autoSubmit\":true}",
+                        &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&result, json_node_unref);
+  g_assert_cmpuint (event_count (&log, "WebChat.opened"), ==, 1);
+  g_assert_cmpuint (event_count (&log, "WebChat.submitted"), ==, 1);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (panel_widget (window, "subject_entry"))),
+                   ==, "Engines");
+  wait_phase (window, CX_WEBCHAT_PHASE_CHAT);
+  g_assert_cmpuint (event_count (&log, "WebChat.started"), ==, 1);
+
+  result = bus_command (window, "WebChat.open", NULL, &error);
+  g_assert_error (error, CX_BUS_ERROR, CX_BUS_ERROR_REJECTED);
+  g_assert_cmpstr (error->message, ==, "already opened");
+  g_clear_error (&error);
+
+  agent_accept (agent, cx_webchat_get_chat_id (chat_of (window)));
+  result = bus_command (window, "WebChat.minimize", NULL, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&result, json_node_unref);
+  g_assert_true (cx_webchat_get_minimized (chat_of (window)));
+  g_assert_cmpuint (event_count (&log, "WebChat.minimized"), ==, 1);
+  minimized_button = panel_widget (window, "minimized_button");
+  badge = panel_widget (window, "badge_label");
+  g_assert_true (gtk_widget_get_visible (minimized_button));
+  g_assert_false (gtk_widget_get_visible (panel_widget (window, "panel")));
+  g_assert_false (gtk_widget_get_visible (badge));
+
+  cx_test_agent_send (agent, cx_webchat_get_chat_id (chat_of (window)), "One");
+  cx_test_agent_send (agent, cx_webchat_get_chat_id (chat_of (window)), "Two");
+  wait_message (window, CX_CHAT_MESSAGE_AGENT, "Two", -1);
+  g_assert_cmpuint (cx_webchat_get_unread_count (chat_of (window)), ==, 2);
+  g_assert_true (gtk_widget_get_visible (badge));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (badge)), ==, "2");
+
+  /* The window's chat button brings it back, read. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.open-chat", NULL));
+  cx_test_wait (widget_is_visible, panel_widget (window, "panel"));
+  g_assert_false (cx_webchat_get_minimized (chat_of (window)));
+  g_assert_cmpuint (cx_webchat_get_unread_count (chat_of (window)), ==, 0);
+  g_assert_cmpuint (event_count (&log, "WebChat.unminimized"), ==, 1);
+
+  /* close hides the panel; the chat goes on, and open shows it again. */
+  result = bus_command (window, "WebChat.close", NULL, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&result, json_node_unref);
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (chat_of (window))));
+  g_assert_cmpuint (event_count (&log, "WebChat.closed"), ==, 1);
+  g_assert_cmpint (cx_webchat_get_phase (chat_of (window)), ==, CX_WEBCHAT_PHASE_CHAT);
+  open_panel (window);
+  g_assert_cmpint (cx_webchat_get_phase (chat_of (window)), ==, CX_WEBCHAT_PHASE_CHAT);
+
+  result = bus_command (window, "WebChat.endChat", NULL, &error);
+  g_assert_no_error (error);
+  wait_phase (window, CX_WEBCHAT_PHASE_ENDED);
+  g_assert_cmpuint (event_count (&log, "WebChat.ended"), ==, 1);
+
+  cx_bus_unsubscribe (cx_desk_window_get_bus (window), subscription);
+  g_ptr_array_unref (log.names);
+  app_free (app);
+}
+
+/* While the chat server is gone the panel says it is reconnecting, and what the customer sends
+ * waits ("sending"), it is not lost or failed. */
+static void
+test_reconnecting_banner (Fixture *f, gconstpointer data)
+{
+  CxDeskApplication *app = app_new (f, 0, G_APPLICATION_NON_UNIQUE);
+  CxDeskWindow *window = window_open (app, SITE);
+  g_autofree char *chat_id = ui_start_chat (window);
+  GtkWidget *revealer = panel_widget (window, "banner_revealer");
+  CxChatMessage *message;
+
+  cx_test_wait (push_settled, window);
+  g_assert_false (gtk_revealer_get_reveal_child (GTK_REVEALER (revealer)));
+
+  cx_test_server_kill9 (f->server);
+  cx_test_wait (server_offline, window);
+  g_assert_true (gtk_revealer_get_reveal_child (GTK_REVEALER (revealer)));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (panel_widget (window, "banner_label"))), ==,
+                   "Connection lost. Reconnecting…");
+
+  ui_send (window, "Are you there?");
+  message = wait_message (window, CX_CHAT_MESSAGE_OWN, "Are you there?", -1);
+  g_assert_cmpint (cx_chat_message_get_status (message), ==, CX_CHAT_MESSAGE_STATUS_SENDING);
+
+  /* The harness needs its server back (on another port: this window stays offline). */
+  cx_test_server_restart (f->server);
+  app_free (app);
+}
+
+/* Ctrl+N (app.new-window) opens another window on the active window's site. */
+static void
+test_new_window_action (Fixture *f, gconstpointer data)
+{
+  CxDeskApplication *app = app_new (f, 0, G_APPLICATION_NON_UNIQUE);
+  CxDeskWindow *window = window_open (app, "https://shop.example.com/basket");
+  GtkWindow *active;
+  GList *windows;
+
+  g_assert_true (gtk_application_get_active_window (GTK_APPLICATION (app)) == GTK_WINDOW (window));
+  g_action_group_activate_action (G_ACTION_GROUP (app), "new-window", NULL);
+  windows = gtk_application_get_windows (GTK_APPLICATION (app));
+  g_assert_cmpuint (g_list_length (windows), ==, 2);
+  active = gtk_application_get_active_window (GTK_APPLICATION (app));
+  g_assert_true (active != GTK_WINDOW (window));
+  g_assert_cmpstr (cx_desk_window_get_site_url (CX_DESK_WINDOW (active)), ==,
+                   "https://shop.example.com/basket");
+  g_assert_true (cx_desk_window_get_bus (CX_DESK_WINDOW (active)) !=
+                 cx_desk_window_get_bus (window));
+
+  app_free (app);
+}
+
+typedef struct
+{
+  GSubprocess *process;
+  gboolean done;
+} Run;
+
+static void
+run_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Run *run = user_data;
+
+  g_assert_true (g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL));
+  run->done = TRUE;
+}
+
+/* Runs the real `cxdesk` with @args while this process is the running instance. */
+static int
+run_cxdesk (const char *app_id, const char *const *args)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  Run run = { NULL, FALSE };
+  int status;
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("CXDESK"));
+  g_ptr_array_add (argv, (gpointer) "--gapplication-app-id");
+  g_ptr_array_add (argv, (gpointer) app_id);
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  g_assert_nonnull (g_getenv ("CXDESK"));
+  run.process = g_subprocess_newv ((const char *const *) argv->pdata,
+                                   G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error);
+  g_assert_no_error (error);
+  g_subprocess_wait_async (run.process, NULL, run_done_cb, &run);
+  /* This loop is the running instance: it answers the command line while it waits. */
+  cx_test_wait (flag_is_set, &run.done);
+  g_assert_true (g_subprocess_get_if_exited (run.process));
+  status = g_subprocess_get_exit_status (run.process);
+  g_clear_object (&run.process);
+  return status;
+}
+
+/* `cxdesk --site URL` while an instance runs opens a new window on that site in it. */
+static void
+test_command_line_remote (Fixture *f, gconstpointer data)
+{
+  g_autofree char *app_id = unique_app_id ();
+  CxDeskApplication *app = cx_desk_application_new (app_id, G_APPLICATION_DEFAULT_FLAGS);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GFile) bad_config = NULL;
+  g_autoptr (GFileIOStream) stream = NULL;
+  const char *const good[] = { "--site", "https://shop.example.com/", NULL };
+  const char *const positional[] = { "https://www.example.net/help", NULL };
+  const char *const bad_site[] = { "--site", "ftp://nowhere", NULL };
+  const char *bad_args[] = { "--config", NULL, NULL };
+  CxDeskWindow *window;
+  GList *windows;
+  int status;
+
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (g_application_get_is_remote (G_APPLICATION (app)));
+  app_configure (app, f, 0);
+  g_object_set_qdata (G_OBJECT (app), baseline_quark (),
+                      GUINT_TO_POINTER (G_OBJECT (app)->ref_count));
+  window_open (app, SITE);
+
+  status = run_cxdesk (app_id, good);
+  g_assert_cmpint (status, ==, 0);
+  windows = gtk_application_get_windows (GTK_APPLICATION (app));
+  g_assert_cmpuint (g_list_length (windows), ==, 2);
+  window = CX_DESK_WINDOW (windows->data);
+  g_assert_cmpstr (cx_desk_window_get_site_url (window), ==, "https://shop.example.com/");
+  /* In this instance: the same cookie jar, a bus of its own. */
+  g_assert_null (cx_desk_window_get_chat_error (window));
+
+  status = run_cxdesk (app_id, positional);
+  g_assert_cmpint (status, ==, 0);
+  windows = gtk_application_get_windows (GTK_APPLICATION (app));
+  g_assert_cmpuint (g_list_length (windows), ==, 3);
+  g_assert_cmpstr (cx_desk_window_get_site_url (CX_DESK_WINDOW (windows->data)), ==,
+                   "https://www.example.net/help");
+
+  /* Refused, and nothing opens. */
+  status = run_cxdesk (app_id, bad_site);
+  g_assert_cmpint (status, ==, 1);
+  bad_config = g_file_new_tmp ("cxdesk-config-XXXXXX.json", &stream, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_file_replace_contents (bad_config, "{\"webchat\": [", 13, NULL, FALSE,
+                                          G_FILE_CREATE_NONE, NULL, NULL, &error));
+  g_assert_no_error (error);
+  bad_args[1] = g_file_peek_path (bad_config);
+  status = run_cxdesk (app_id, bad_args);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_cmpuint (g_list_length (gtk_application_get_windows (GTK_APPLICATION (app))), ==, 3);
+  g_file_delete (bad_config, NULL, NULL);
+
+  app_free (app);
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  /* A real display is part of the test: without one this fails, it does not skip. */
+  if (!gtk_init_check ())
+    {
+      g_printerr ("Bail out! test-customer-ui needs a display (run it under xvfb-run)\n");
+      return 1;
+    }
+
+  cx_test_add ("/customer-ui/form/validation", NULL, NULL, test_form_validation);
+  cx_test_add ("/customer-ui/windows/restore-in-new-window", NULL, NULL,
+               test_restore_in_new_window);
+  cx_test_add ("/customer-ui/windows/both-windows", NULL, NULL, test_both_windows);
+  cx_test_add ("/customer-ui/windows/close-keeps-chat", NULL, NULL, test_close_window_keeps_chat);
+  cx_test_add ("/customer-ui/windows/new-instance-does-not-restore", NULL, NULL,
+               test_new_instance_does_not_restore);
+  cx_test_add ("/customer-ui/windows/subdomain", NULL, NULL, test_subdomain);
+  cx_test_add ("/customer-ui/start/double-activation", NULL, NULL, test_double_start);
+  cx_test_add ("/customer-ui/start/two-windows", NULL, NULL, test_two_windows_start);
+  cx_test_add ("/customer-ui/windows/restore-timeout", NULL, NULL, test_restore_timeout);
+  cx_test_add ("/customer-ui/windows/end-chat", NULL, NULL, test_end_chat);
+  cx_test_add ("/customer-ui/bad-input/markup", NULL, NULL, test_markup_is_text);
+  cx_test_add ("/customer-ui/bad-input/long-message", NULL, NULL, test_long_message_wraps);
+  cx_test_add ("/customer-ui/send/failure-and-retry", NULL, NULL, test_send_failure_and_retry);
+  cx_test_add ("/customer-ui/webchat/commands", NULL, NULL, test_webchat_commands);
+  cx_test_add ("/customer-ui/webchat/reconnecting", NULL, NULL, test_reconnecting_banner);
+  cx_test_add ("/customer-ui/app/new-window", NULL, NULL, test_new_window_action);
+  cx_test_add ("/customer-ui/app/command-line", NULL, NULL, test_command_line_remote);
+
+  return g_test_run ();
+}
