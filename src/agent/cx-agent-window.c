@@ -311,12 +311,23 @@ conversation_row_unbind_cb (GtkSignalListItemFactory *factory, GtkListItem *list
 
 /* Transcript rows: sender, time, text */
 
+/* A queue-position notice is addressed to the waiting customer; to the agent who has taken the
+ * chat it is noise. */
+static gboolean
+is_queue_notice (const CxMessage *message)
+{
+  return message->type == CX_MESSAGE_NOTICE && message->user_data != NULL &&
+         JSON_NODE_HOLDS_OBJECT (message->user_data) &&
+         json_object_has_member (json_node_get_object (message->user_data), "queuePosition");
+}
+
 static gboolean
 transcript_filter_func (gpointer item, gpointer user_data)
 {
   CxMessage *message = cx_agent_transcript_item_get_message (item);
 
-  return message->type != CX_MESSAGE_TYPING_STARTED && message->type != CX_MESSAGE_TYPING_STOPPED;
+  return message->type != CX_MESSAGE_TYPING_STARTED && message->type != CX_MESSAGE_TYPING_STOPPED &&
+         !is_queue_notice (message);
 }
 
 static void

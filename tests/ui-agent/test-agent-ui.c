@@ -301,6 +301,8 @@ test_workspace (Fixture *f, gconstpointer data)
   cx_test_customer_poll_until (customer, 1, "Message", "Agent", reply);
   wait_label (child (a, "transcript_list"), reply);
   wait_label (child (b, "transcript_list"), reply);
+  /* The customer's queue-position notice is not shown to the agent. */
+  g_assert_null (find_label (child (a, "transcript_list"), "You are number 1 in the queue."));
 
   /* Signing out in one window signs out both. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (b), "win.sign-out", NULL));
