@@ -1025,203 +1025,6 @@ test_session_refused (Fixture *f, gconstpointer data)
   finalize_http (http);
 }
 
-/* A forwarder on a fixed loopback port in front of the server, as a load balancer would be: the
- * service's address stays valid when the server restarts on another port, and a dead server
- * looks as it would (connections cut). While blocked it hangs up on every new connection. */
-
-typedef struct
-{
-  GSocketService *listener;
-  CxTestServer *server;
-  char *url; /* http://127.0.0.1:PORT/ */
-  gboolean blocked;
-  guint links;
-} Proxy;
-
-typedef struct
-{
-  Proxy *proxy;
-  GSocketConnection *client;
-  GSocketConnection *backend;
-  GCancellable *cancellable;
-  guint pending; /* operations under way; the link goes with the last */
-  guint8 up[16384];
-  guint8 down[16384];
-} Link;
-
-static void
-link_unref (Link *link)
-{
-  if (--link->pending > 0)
-    return;
-
-  link->proxy->links--;
-  g_clear_object (&link->client);
-  g_clear_object (&link->backend);
-  g_clear_object (&link->cancellable);
-  g_free (link);
-}
-
-/* Either side is done: so is the other. */
-static void
-link_close (Link *link)
-{
-  g_cancellable_cancel (link->cancellable);
-  if (link->client != NULL)
-    g_io_stream_close (G_IO_STREAM (link->client), NULL, NULL);
-  if (link->backend != NULL)
-    g_io_stream_close (G_IO_STREAM (link->backend), NULL, NULL);
-}
-
-static void pump (Link *link, gboolean up);
-
-typedef struct
-{
-  Link *link;
-  gboolean up;
-} Direction;
-
-static void
-wrote_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Direction *direction = user_data;
-  Link *link = direction->link;
-
-  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, NULL))
-    link_close (link);
-  else
-    pump (link, direction->up);
-  g_free (direction);
-  link_unref (link);
-}
-
-static void
-read_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Direction *direction = user_data;
-  Link *link = direction->link;
-  gssize size = g_input_stream_read_finish (G_INPUT_STREAM (source), result, NULL);
-  GIOStream *to = G_IO_STREAM (direction->up ? link->backend : link->client);
-
-  if (size <= 0)
-    {
-      link_close (link);
-      g_free (direction);
-      link_unref (link);
-      return;
-    }
-
-  g_output_stream_write_all_async (g_io_stream_get_output_stream (to),
-                                   direction->up ? link->up : link->down, size, G_PRIORITY_DEFAULT,
-                                   link->cancellable, wrote_cb, direction);
-}
-
-static void
-pump (Link *link, gboolean up)
-{
-  GIOStream *from = G_IO_STREAM (up ? link->client : link->backend);
-  Direction *direction = g_new0 (Direction, 1);
-
-  direction->link = link;
-  direction->up = up;
-  link->pending++;
-  g_input_stream_read_async (g_io_stream_get_input_stream (from), up ? link->up : link->down,
-                             sizeof link->up, G_PRIORITY_DEFAULT, link->cancellable, read_cb,
-                             direction);
-}
-
-static void
-backend_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Link *link = user_data;
-
-  link->backend = g_socket_client_connect_finish (G_SOCKET_CLIENT (source), result, NULL);
-  if (link->backend == NULL)
-    {
-      /* The server is down: hang up, as a balancer with no backend does. */
-      link_close (link);
-      link_unref (link);
-      return;
-    }
-
-  pump (link, TRUE);
-  pump (link, FALSE);
-  link_unref (link);
-}
-
-static gboolean
-proxy_incoming_cb (GSocketService *listener, GSocketConnection *connection, GObject *source,
-                   gpointer user_data)
-{
-  Proxy *proxy = user_data;
-  g_autoptr (GSocketClient) connector = NULL;
-  g_autoptr (GUri) uri = NULL;
-  Link *link;
-
-  if (proxy->blocked)
-    {
-      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
-      return TRUE;
-    }
-
-  link = g_new0 (Link, 1);
-  link->proxy = proxy;
-  link->client = g_object_ref (connection);
-  link->cancellable = g_cancellable_new ();
-  link->pending = 1;
-  proxy->links++;
-
-  /* The server's current address: it moves when the server restarts. */
-  connector = g_socket_client_new ();
-  uri = g_uri_parse (cx_test_server_get_url (proxy->server), G_URI_FLAGS_NONE, NULL);
-  g_assert_nonnull (uri);
-  g_socket_client_connect_to_host_async (connector, "127.0.0.1", g_uri_get_port (uri),
-                                         link->cancellable, backend_connected_cb, link);
-  return TRUE;
-}
-
-static Proxy *
-proxy_new (CxTestServer *server)
-{
-  Proxy *proxy = g_new0 (Proxy, 1);
-  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
-  g_autoptr (GSocketAddress) effective = NULL;
-  g_autoptr (GError) error = NULL;
-
-  proxy->server = server;
-  proxy->listener = g_socket_service_new ();
-  g_socket_listener_add_address (G_SOCKET_LISTENER (proxy->listener), address, G_SOCKET_TYPE_STREAM,
-                                 G_SOCKET_PROTOCOL_TCP, NULL, &effective, &error);
-  g_assert_no_error (error);
-  proxy->url = g_strdup_printf ("http://127.0.0.1:%u/",
-                                g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective)));
-  g_signal_connect (proxy->listener, "incoming", G_CALLBACK (proxy_incoming_cb), proxy);
-  g_socket_service_start (proxy->listener);
-  return proxy;
-}
-
-static gboolean
-proxy_idle (gpointer data)
-{
-  return ((Proxy *) data)->links == 0;
-}
-
-static void
-proxy_free (Proxy *proxy)
-{
-  g_socket_service_stop (proxy->listener);
-  g_socket_listener_close (G_SOCKET_LISTENER (proxy->listener));
-  g_signal_handlers_disconnect_by_data (proxy->listener, proxy);
-  /* Its cancelled accept holds it until the main loop has run it. */
-  cx_test_wait (only_one_ref, proxy->listener);
-  g_assert_finalize_object (proxy->listener);
-  /* Every connection was closed by its client by now: wait for the links to unwind. */
-  cx_test_wait (proxy_idle, proxy);
-  g_free (proxy->url);
-  g_free (proxy);
-}
-
 /* The server is killed mid-conversation and comes back on the same database: the windows lose
  * and regain the connection, the session is still good, and what the customer wrote while the
  * socket was down is delivered once, in order. */
@@ -1230,7 +1033,7 @@ test_server_restart (Fixture *f, gconstpointer data)
 {
   static const char *const while_down[] = { "While down 1", "While down 2 <&>", "While down 3" };
   CxHttp *http = cx_http_new (NULL);
-  Proxy *proxy = proxy_new (f->server);
+  CxTestForwarder *forwarder = cx_test_forwarder_new (f->server);
   g_autoptr (CxTestCustomer) customer = NULL;
   g_autoptr (JsonNode) chats = NULL;
   g_autoptr (GPtrArray) messages = NULL;
@@ -1239,9 +1042,9 @@ test_server_restart (Fixture *f, gconstpointer data)
   Window *a;
   Window *b;
 
-  a = window_new (http, proxy->url);
+  a = window_new (http, cx_test_forwarder_get_url (forwarder));
   sign_in (a, "ada", CX_TEST_ADA_PASSWORD);
-  b = window_new (http, proxy->url);
+  b = window_new (http, cx_test_forwarder_get_url (forwarder));
   wait_event (b, "signedIn", 1);
   wait_connected (a);
   wait_connected (b);
@@ -1260,13 +1063,13 @@ test_server_restart (Fixture *f, gconstpointer data)
   g_assert_false (cx_agent_service_get_connected (a->service));
 
   /* Back on another port; the windows cannot reach it until the forwarder lets them. */
-  proxy->blocked = TRUE;
+  cx_test_forwarder_set_blocked (forwarder, TRUE);
   cx_test_server_restart (f->server);
   for (guint i = 0; i < G_N_ELEMENTS (while_down); i++)
     cx_test_customer_send (customer, while_down[i]);
   customer_typing (customer, "still here");
   g_assert_cmpuint (count_events (a, "connectionRestored"), ==, 0);
-  proxy->blocked = FALSE;
+  cx_test_forwarder_set_blocked (forwarder, FALSE);
 
   wait_event (a, "connectionRestored", 1);
   wait_event (b, "connectionRestored", 1);
@@ -1309,7 +1112,7 @@ test_server_restart (Fixture *f, gconstpointer data)
   window_free (a);
   window_free (b);
   finalize_http (http);
-  proxy_free (proxy);
+  cx_test_forwarder_free (forwarder);
 }
 
 /* Bad command data is refused before anything is sent. */

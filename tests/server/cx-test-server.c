@@ -1637,3 +1637,220 @@ cx_test_tomorrow_at (int hour, int minute)
   return g_date_time_new_utc (g_date_time_get_year (tomorrow), g_date_time_get_month (tomorrow),
                               g_date_time_get_day_of_month (tomorrow), hour, minute, 0);
 }
+
+/* Forwarder: a fixed loopback port in front of the server, as a load balancer would be. A
+ * client's address stays valid when the server restarts on another port, and a dead server looks
+ * as it would (connections cut). While blocked it hangs up on every new connection. */
+
+struct _CxTestForwarder
+{
+  GSocketService *listener;
+  CxTestServer *server;
+  char *url; /* http://127.0.0.1:PORT/ */
+  gboolean blocked;
+  guint links;
+};
+
+typedef struct
+{
+  CxTestForwarder *forwarder;
+  GSocketConnection *client;
+  GSocketConnection *backend;
+  GCancellable *cancellable;
+  guint pending; /* operations under way; the link goes with the last */
+  guint8 up[16384];
+  guint8 down[16384];
+} ForwarderLink;
+
+static void
+forwarder_link_unref (ForwarderLink *link)
+{
+  if (--link->pending > 0)
+    return;
+
+  link->forwarder->links--;
+  g_clear_object (&link->client);
+  g_clear_object (&link->backend);
+  g_clear_object (&link->cancellable);
+  g_free (link);
+}
+
+/* Either side is done: so is the other. */
+static void
+forwarder_link_close (ForwarderLink *link)
+{
+  g_cancellable_cancel (link->cancellable);
+  if (link->client != NULL)
+    g_io_stream_close (G_IO_STREAM (link->client), NULL, NULL);
+  if (link->backend != NULL)
+    g_io_stream_close (G_IO_STREAM (link->backend), NULL, NULL);
+}
+
+static void forwarder_pump (ForwarderLink *link, gboolean up);
+
+typedef struct
+{
+  ForwarderLink *link;
+  gboolean up;
+} ForwarderDirection;
+
+static void
+forwarder_wrote_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ForwarderDirection *direction = user_data;
+  ForwarderLink *link = direction->link;
+
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, NULL))
+    forwarder_link_close (link);
+  else
+    forwarder_pump (link, direction->up);
+  g_free (direction);
+  forwarder_link_unref (link);
+}
+
+static void
+forwarder_read_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ForwarderDirection *direction = user_data;
+  ForwarderLink *link = direction->link;
+  gssize size = g_input_stream_read_finish (G_INPUT_STREAM (source), result, NULL);
+  GIOStream *to = G_IO_STREAM (direction->up ? link->backend : link->client);
+
+  if (size <= 0)
+    {
+      forwarder_link_close (link);
+      g_free (direction);
+      forwarder_link_unref (link);
+      return;
+    }
+
+  g_output_stream_write_all_async (g_io_stream_get_output_stream (to),
+                                   direction->up ? link->up : link->down, size, G_PRIORITY_DEFAULT,
+                                   link->cancellable, forwarder_wrote_cb, direction);
+}
+
+static void
+forwarder_pump (ForwarderLink *link, gboolean up)
+{
+  GIOStream *from = G_IO_STREAM (up ? link->client : link->backend);
+  ForwarderDirection *direction = g_new0 (ForwarderDirection, 1);
+
+  direction->link = link;
+  direction->up = up;
+  link->pending++;
+  g_input_stream_read_async (g_io_stream_get_input_stream (from), up ? link->up : link->down,
+                             sizeof link->up, G_PRIORITY_DEFAULT, link->cancellable,
+                             forwarder_read_cb, direction);
+}
+
+static void
+forwarder_backend_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ForwarderLink *link = user_data;
+
+  link->backend = g_socket_client_connect_finish (G_SOCKET_CLIENT (source), result, NULL);
+  if (link->backend == NULL)
+    {
+      /* The server is down: hang up, as a balancer with no backend does. */
+      forwarder_link_close (link);
+      forwarder_link_unref (link);
+      return;
+    }
+
+  forwarder_pump (link, TRUE);
+  forwarder_pump (link, FALSE);
+  forwarder_link_unref (link);
+}
+
+static gboolean
+forwarder_incoming_cb (GSocketService *listener, GSocketConnection *connection, GObject *source,
+                       gpointer user_data)
+{
+  CxTestForwarder *forwarder = user_data;
+  g_autoptr (GSocketClient) connector = NULL;
+  g_autoptr (GUri) uri = NULL;
+  ForwarderLink *link;
+
+  if (forwarder->blocked)
+    {
+      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+      return TRUE;
+    }
+
+  link = g_new0 (ForwarderLink, 1);
+  link->forwarder = forwarder;
+  link->client = g_object_ref (connection);
+  link->cancellable = g_cancellable_new ();
+  link->pending = 1;
+  forwarder->links++;
+
+  /* The server's current address: it moves when the server restarts. */
+  connector = g_socket_client_new ();
+  uri = g_uri_parse (cx_test_server_get_url (forwarder->server), G_URI_FLAGS_NONE, NULL);
+  g_assert_nonnull (uri);
+  g_socket_client_connect_to_host_async (connector, "127.0.0.1", g_uri_get_port (uri),
+                                         link->cancellable, forwarder_backend_connected_cb, link);
+  return TRUE;
+}
+
+CxTestForwarder *
+cx_test_forwarder_new (CxTestServer *server)
+{
+  CxTestForwarder *forwarder = g_new0 (CxTestForwarder, 1);
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr (GSocketAddress) effective = NULL;
+  g_autoptr (GError) error = NULL;
+
+  forwarder->server = server;
+  forwarder->listener = g_socket_service_new ();
+  g_socket_listener_add_address (G_SOCKET_LISTENER (forwarder->listener), address,
+                                 G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, &effective,
+                                 &error);
+  g_assert_no_error (error);
+  forwarder->url = g_strdup_printf (
+      "http://127.0.0.1:%u/", g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective)));
+  g_signal_connect (forwarder->listener, "incoming", G_CALLBACK (forwarder_incoming_cb), forwarder);
+  g_socket_service_start (forwarder->listener);
+  return forwarder;
+}
+
+static gboolean
+forwarder_idle (gpointer data)
+{
+  return ((CxTestForwarder *) data)->links == 0;
+}
+
+/* The listener's cancelled accept holds a reference until the main loop has run it. */
+static gboolean
+forwarder_listener_released (gpointer data)
+{
+  return G_OBJECT (data)->ref_count == 1;
+}
+
+void
+cx_test_forwarder_free (CxTestForwarder *forwarder)
+{
+  g_socket_service_stop (forwarder->listener);
+  g_socket_listener_close (G_SOCKET_LISTENER (forwarder->listener));
+  g_signal_handlers_disconnect_by_data (forwarder->listener, forwarder);
+  /* Its cancelled accept holds it until the main loop has run it. */
+  cx_test_wait (forwarder_listener_released, forwarder->listener);
+  g_assert_finalize_object (forwarder->listener);
+  /* Every connection was closed by its client by now: wait for the links to unwind. */
+  cx_test_wait (forwarder_idle, forwarder);
+  g_free (forwarder->url);
+  g_free (forwarder);
+}
+
+const char *
+cx_test_forwarder_get_url (CxTestForwarder *self)
+{
+  return self->url;
+}
+
+void
+cx_test_forwarder_set_blocked (CxTestForwarder *self, gboolean blocked)
+{
+  self->blocked = blocked;
+}

@@ -49,6 +49,15 @@ void cx_test_server_free (CxTestServer *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CxTestServer, cx_test_server_free)
 
+/* A forwarder on a fixed loopback port in front of @server: clients keep its address across
+ * cx_test_server_restart(); while blocked it hangs up on every new connection. */
+typedef struct _CxTestForwarder CxTestForwarder;
+
+CxTestForwarder *cx_test_forwarder_new (CxTestServer *server);
+const char *cx_test_forwarder_get_url (CxTestForwarder *self);
+void cx_test_forwarder_set_blocked (CxTestForwarder *self, gboolean blocked);
+void cx_test_forwarder_free (CxTestForwarder *self);
+
 /* Test cases: each runs in its own process (g_test_trap_subprocess) with its own server, so a
  * failure reports that case and the program goes on with the next. */
 

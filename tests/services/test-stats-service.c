@@ -492,188 +492,12 @@ test_polling (Fixture *f, gconstpointer data)
   window_free (window);
 }
 
-/* A forwarder on a fixed loopback port in front of the server (see the top of the file). */
-
-typedef struct
-{
-  GSocketService *listener;
-  CxTestServer *server;
-  char *url; /* http://127.0.0.1:PORT/ */
-  guint links;
-} Proxy;
-
-typedef struct
-{
-  Proxy *proxy;
-  GSocketConnection *client;
-  GSocketConnection *backend;
-  GCancellable *cancellable;
-  guint pending; /* operations under way; the link goes with the last */
-  guint8 up[16384];
-  guint8 down[16384];
-} Link;
-
-static void
-link_unref (Link *link)
-{
-  if (--link->pending > 0)
-    return;
-
-  link->proxy->links--;
-  g_clear_object (&link->client);
-  g_clear_object (&link->backend);
-  g_clear_object (&link->cancellable);
-  g_free (link);
-}
-
-/* Either side is done: so is the other. */
-static void
-link_close (Link *link)
-{
-  g_cancellable_cancel (link->cancellable);
-  if (link->client != NULL)
-    g_io_stream_close (G_IO_STREAM (link->client), NULL, NULL);
-  if (link->backend != NULL)
-    g_io_stream_close (G_IO_STREAM (link->backend), NULL, NULL);
-}
-
-static void pump (Link *link, gboolean up);
-
-static void
-wrote_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Link *link = user_data;
-  gboolean up =
-      g_io_stream_get_output_stream (G_IO_STREAM (link->backend)) == G_OUTPUT_STREAM (source);
-
-  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, NULL))
-    link_close (link);
-  else
-    pump (link, up);
-  link_unref (link);
-}
-
-static void
-read_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Link *link = user_data;
-  gboolean up =
-      g_io_stream_get_input_stream (G_IO_STREAM (link->client)) == G_INPUT_STREAM (source);
-  gssize size = g_input_stream_read_finish (G_INPUT_STREAM (source), result, NULL);
-  GOutputStream *out;
-
-  if (size <= 0)
-    {
-      link_close (link);
-      link_unref (link);
-      return;
-    }
-
-  out = g_io_stream_get_output_stream (G_IO_STREAM (up ? link->backend : link->client));
-  g_output_stream_write_all_async (out, up ? link->up : link->down, size, G_PRIORITY_DEFAULT,
-                                   link->cancellable, wrote_cb, link);
-}
-
-static void
-pump (Link *link, gboolean up)
-{
-  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (up ? link->client : link->backend));
-
-  link->pending++;
-  g_input_stream_read_async (in, up ? link->up : link->down, sizeof link->up, G_PRIORITY_DEFAULT,
-                             link->cancellable, read_cb, link);
-}
-
-static void
-backend_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Link *link = user_data;
-
-  link->backend = g_socket_client_connect_finish (G_SOCKET_CLIENT (source), result, NULL);
-  if (link->backend == NULL)
-    {
-      /* The server is down: hang up, as a balancer with no backend does. */
-      link_close (link);
-      link_unref (link);
-      return;
-    }
-
-  pump (link, TRUE);
-  pump (link, FALSE);
-  link_unref (link);
-}
-
-static gboolean
-proxy_incoming_cb (GSocketService *listener, GSocketConnection *connection, GObject *source,
-                   gpointer user_data)
-{
-  Proxy *proxy = user_data;
-  g_autoptr (GSocketClient) connector = g_socket_client_new ();
-  g_autoptr (GUri) uri = NULL;
-  Link *link = g_new0 (Link, 1);
-
-  link->proxy = proxy;
-  link->client = g_object_ref (connection);
-  link->cancellable = g_cancellable_new ();
-  link->pending = 1;
-  proxy->links++;
-
-  /* The server's current address: it moves when the server restarts. */
-  uri = g_uri_parse (cx_test_server_get_url (proxy->server), G_URI_FLAGS_NONE, NULL);
-  g_assert_nonnull (uri);
-  g_socket_client_connect_to_host_async (connector, "127.0.0.1", g_uri_get_port (uri),
-                                         link->cancellable, backend_connected_cb, link);
-  return TRUE;
-}
-
-static Proxy *
-proxy_new (CxTestServer *server)
-{
-  Proxy *proxy = g_new0 (Proxy, 1);
-  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
-  g_autoptr (GSocketAddress) effective = NULL;
-  g_autoptr (GError) error = NULL;
-
-  proxy->server = server;
-  proxy->listener = g_socket_service_new ();
-  g_socket_listener_add_address (G_SOCKET_LISTENER (proxy->listener), address, G_SOCKET_TYPE_STREAM,
-                                 G_SOCKET_PROTOCOL_TCP, NULL, &effective, &error);
-  g_assert_no_error (error);
-  proxy->url = g_strdup_printf ("http://127.0.0.1:%u/",
-                                g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective)));
-  g_signal_connect (proxy->listener, "incoming", G_CALLBACK (proxy_incoming_cb), proxy);
-  g_socket_service_start (proxy->listener);
-  return proxy;
-}
-
-static gboolean
-proxy_idle (gpointer data)
-{
-  return ((Proxy *) data)->links == 0;
-}
-
-static void
-proxy_free (Proxy *proxy)
-{
-  g_socket_service_stop (proxy->listener);
-  g_socket_listener_close (G_SOCKET_LISTENER (proxy->listener));
-  g_signal_handlers_disconnect_by_data (proxy->listener, proxy);
-  /* Its cancelled accept holds it until the main loop has run it. */
-  cx_test_wait (only_one_ref, proxy->listener);
-  g_assert_finalize_object (proxy->listener);
-  /* Every connection was closed by its client by now: wait for the links to unwind. */
-  cx_test_wait (proxy_idle, proxy);
-  g_free (proxy->url);
-  g_free (proxy);
-}
-
 /* The server dies: "error" once, however many polls fail; it comes back: "updated" again. */
 static void
 test_outage (Fixture *f, gconstpointer data)
 {
-  Proxy *proxy = proxy_new (f->server);
-  Window *window = window_new (proxy->url);
+  CxTestForwarder *forwarder = cx_test_forwarder_new (f->server);
+  Window *window = window_new (cx_test_forwarder_get_url (forwarder));
   g_autoptr (JsonNode) started = NULL;
   JsonObject *error;
   JsonObject *back;
@@ -704,7 +528,7 @@ test_outage (Fixture *f, gconstpointer data)
   wait_event (window, "updated", 3);
 
   window_free (window);
-  proxy_free (proxy);
+  cx_test_forwarder_free (forwarder);
 }
 
 /* The window closes while a poll runs (or waits): nothing is left behind. */
