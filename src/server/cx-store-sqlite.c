@@ -307,7 +307,11 @@ static const char *const statement_sql[N_STATEMENTS] = {
                     "AND NOT EXISTS (SELECT 1 FROM invitations s WHERE s.chat_id = ?2 "
                     "AND s.agent = a.username AND s.state IN ('declined', 'expired') "
                     "AND s.offered_at >= ?3) "
-                    "ORDER BY a.idle_since, a.username LIMIT 1",
+                    /* A chat transferred to a queue goes to someone who did not have it
+                     * already, when there is one. */
+                    "ORDER BY EXISTS (SELECT 1 FROM invitations h WHERE h.chat_id = ?2 "
+                    "AND h.agent = a.username AND h.state = 'accepted'), "
+                    "a.idle_since, a.username LIMIT 1",
   [ST_INVITATION_PENDING] = "SELECT agent FROM invitations WHERE chat_id = ?1 "
                             "AND state = 'pending'",
   [ST_INVITATION_INSERT] = "INSERT INTO invitations (chat_id, agent, state, offered_at, "

@@ -188,7 +188,8 @@ struct _CxStoreInterface
 
   /* Routing, each decision one transaction */
   /* Picks the ready agent serving @queue with load < capacity that has been idle longest,
-   * skipping agents that declined or missed this chat after @skip_since, and records a pending
+   * skipping agents that declined or missed this chat after @skip_since, and those who had it
+   * before (a transfer) while anyone else can take it, and records a pending
    * invitation expiring at @expires_at. Returns NULL, no error, when nobody can take it, or when
    * the chat already has a pending invitation, is not waiting, or does not exist. */
   CxInvitation *(*offer_chat) (CxStore *self, const char *chat_id, gint64 now, gint64 expires_at,

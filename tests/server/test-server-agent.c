@@ -245,6 +245,40 @@ test_transfer_to_agent (Fixture *f, gconstpointer data)
   cx_test_customer_poll_until (customer, joined + 1, "ParticipantJoined", "Agent", NULL);
 }
 
+/* Transfer to a queue: the chat goes to another agent, not back to the one who let it go,
+ * even when that agent has the longest idle time (it still has another chat, so its idle time
+ * did not move). */
+static void
+test_transfer_to_queue (Fixture *f, gconstpointer data)
+{
+  g_autoptr (CxTestAgent) ada = ready_agent (f, "ada");
+  g_autoptr (CxTestCustomer) first = cx_test_customer_start (f->server, "sales", "Kim");
+  g_autoptr (CxTestCustomer) second = NULL;
+  g_autoptr (CxTestAgent) bob = NULL;
+  g_autoptr (JsonObject) invitation_first = NULL;
+  g_autoptr (JsonObject) invitation_second = NULL;
+  g_autoptr (JsonObject) chat_first = NULL;
+  g_autoptr (JsonObject) chat_second = NULL;
+  g_autoptr (JsonObject) transferred = NULL;
+  g_autoptr (CxTestReply) reply = NULL;
+
+  invitation_first = cx_test_agent_wait_invitation (ada, first->chat_id);
+  chat_first = cx_test_agent_accept (ada, first->chat_id);
+  second = cx_test_customer_start (f->server, "sales", "Lou");
+  invitation_second = cx_test_agent_wait_invitation (ada, second->chat_id);
+  chat_second = cx_test_agent_accept (ada, second->chat_id);
+
+  /* Bob goes ready after Ada: without the rule, Ada's older idle time would win. */
+  bob = ready_agent (f, "bob");
+  reply = chat_call (ada, second->chat_id, "transfer", "{\"queue\":\"sales\"}");
+  g_assert_cmpuint (reply->status, ==, 204);
+  transferred = cx_test_agent_wait_invitation (bob, second->chat_id);
+
+  /* Everything the server sent Ada up to now is in: no second invitation among it. */
+  cx_test_agent_barrier (ada);
+  g_assert_null (cx_test_socket_peek (ada->events, "invitation", second->chat_id));
+}
+
 /* The agent's views: pending invitations, open chats with transcripts, messages?from=N. */
 static void
 test_agent_views (Fixture *f, gconstpointer data)
@@ -693,6 +727,7 @@ main (int argc, char *argv[])
                test_invitation_timeout);
   cx_test_add ("/server/routing/capacity", NULL, NULL, test_capacity);
   cx_test_add ("/server/routing/transfer-to-agent", NULL, NULL, test_transfer_to_agent);
+  cx_test_add ("/server/routing/transfer-to-queue", NULL, NULL, test_transfer_to_queue);
   cx_test_add ("/server/agent/views", NULL, NULL, test_agent_views);
   cx_test_add ("/server/agent/no-cookie", NULL, NULL, test_no_cookie);
   cx_test_add ("/server/agent/wrong-password", NULL, NULL, test_wrong_password);
