@@ -72,11 +72,16 @@
 #define FIRST_RETRY_MS 1000
 #define MAX_RETRY_MS 30000
 
+/* The largest file sendFile reads into memory, whatever the server's limits say. */
+#define MAX_UPLOAD_SIZE (32 * 1024 * 1024)
+
 #define COOKIE_SESSION CX_WEBCHAT_COOKIE_PREFIX "session"
 #define COOKIE_KEYS CX_WEBCHAT_COOKIE_PREFIX "keys"
 #define COOKIE_PING CX_WEBCHAT_COOKIE_PREFIX "ping"
 #define COOKIE_INDEX CX_WEBCHAT_COOKIE_PREFIX "index"
 #define COOKIE_LOCK CX_WEBCHAT_COOKIE_PREFIX "chatStartLock"
+#define COOKIE_OPEN CX_WEBCHAT_COOKIE_PREFIX "open"
+#define COOKIE_UNREAD CX_WEBCHAT_COOKIE_PREFIX "unreadMessages"
 
 /* The commander name that may use the private "poll" command. */
 #define PRIVATE_COMMANDER CX_WEBCHAT_SERVICE_NAME
@@ -185,6 +190,8 @@ struct _CxWebChatService
   /* Ending */
   GPtrArray *end_waiters;
   gboolean end_in_flight;
+  gboolean push_ended;           /* the push socket said the chat is over: read the rest */
+  gboolean refresh_predates_end; /* the refresh under way was asked before that */
 };
 
 G_DEFINE_FINAL_TYPE (CxWebChatService, cx_webchat_service, G_TYPE_OBJECT)
@@ -341,6 +348,8 @@ delete_session_cookies (CxWebChatService *self)
   cx_http_delete_site_cookie (self->http, self->site_url, COOKIE_KEYS);
   cx_http_delete_site_cookie (self->http, self->site_url, COOKIE_PING);
   cx_http_delete_site_cookie (self->http, self->site_url, COOKIE_INDEX);
+  cx_http_delete_site_cookie (self->http, self->site_url, COOKIE_OPEN);
+  cx_http_delete_site_cookie (self->http, self->site_url, COOKIE_UNREAD);
 }
 
 static void
@@ -642,22 +651,59 @@ gms_post_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_task_return_pointer (task, reply, (GDestroyNotify) cx_gms_reply_free);
 }
 
-/* POSTs @form to dataURL (@op NULL: start a chat) or, with the chat's keys added to @form, to
- * dataURL/{chatId}/{op}. @command, if any, comes back from gms_post_finish(). */
+/* A file to upload with a request: its name, type and bytes. */
+typedef struct
+{
+  const char *name;
+  const char *content_type;
+  GBytes *bytes;
+} Upload;
+
+/* The request body: @form url-encoded or, with @upload, as the fields of a multipart form
+ * beside the file. */
 static void
-gms_post_async (CxWebChatService *self, const char *op, GHashTable *form, CxCommand *command,
-                GAsyncReadyCallback callback)
+set_request_body (SoupMessage *msg, GHashTable *form, const Upload *upload)
+{
+  g_autoptr (GBytes) body = NULL;
+
+  if (upload == NULL)
+    {
+      char *encoded = soup_form_encode_hash (form);
+
+      body = g_bytes_new_take (encoded, strlen (encoded));
+      soup_message_set_request_body_from_bytes (msg, SOUP_FORM_MIME_TYPE_URLENCODED, body);
+    }
+  else
+    {
+      g_autoptr (SoupMultipart) multipart = soup_multipart_new (SOUP_FORM_MIME_TYPE_MULTIPART);
+      GHashTableIter iter;
+      gpointer name, value;
+
+      g_hash_table_iter_init (&iter, form);
+      while (g_hash_table_iter_next (&iter, &name, &value))
+        soup_multipart_append_form_string (multipart, name, value);
+      soup_multipart_append_form_file (multipart, "file", upload->name, upload->content_type,
+                                       upload->bytes);
+      soup_multipart_to_message (multipart, soup_message_get_request_headers (msg), &body);
+      soup_message_set_request_body_from_bytes (msg, NULL, body);
+    }
+}
+
+/* POSTs @form (with @upload, as a multipart form) to dataURL (@op NULL: start a chat) or, with
+ * the chat's keys added to @form, to dataURL/{chatId}/{op}. @command, if any, comes back from
+ * gms_post_finish(). */
+static void
+gms_post_full_async (CxWebChatService *self, const char *op, GHashTable *form, CxCommand *command,
+                     const Upload *upload, GAsyncReadyCallback callback)
 {
   g_autoptr (GTask) task = NULL;
-  g_autoptr (GBytes) body = NULL;
   g_autofree char *url = NULL;
   Request *request;
-  char *encoded;
 
   /* No source object: a request must not keep the service alive. A callback finds its task
    * cancelled once the service is disposed (or the chat ended), and then touches nothing. */
   task = g_task_new (NULL, self->cancellable, callback, self);
-  g_task_set_source_tag (task, gms_post_async);
+  g_task_set_source_tag (task, gms_post_full_async);
 
   if (op != NULL)
     {
@@ -686,14 +732,127 @@ gms_post_async (CxWebChatService *self, const char *op, GHashTable *form, CxComm
       return;
     }
 
-  encoded = soup_form_encode_hash (form);
-  body = g_bytes_new_take (encoded, strlen (encoded));
-  soup_message_set_request_body_from_bytes (request->msg, SOUP_FORM_MIME_TYPE_URLENCODED, body);
+  set_request_body (request->msg, form, upload);
   soup_message_headers_replace (soup_message_get_request_headers (request->msg), "Accept",
                                 "application/json");
 
   cx_http_send_async (self->http, request->msg, self->ajax_timeout_ms, self->cancellable,
                       gms_post_cb, g_steal_pointer (&task));
+}
+
+static void
+gms_post_async (CxWebChatService *self, const char *op, GHashTable *form, CxCommand *command,
+                GAsyncReadyCallback callback)
+{
+  gms_post_full_async (self, op, form, command, NULL, callback);
+}
+
+/* What a customer can read about a failed request. CxHttp's messages name the address and the
+ * HTTP status: they are for support staff, and go to the debug log. The domain and code stay,
+ * so that callers can still tell the cases apart. */
+static GError *
+human_error (const GError *error, guint status)
+{
+  const char *text = NULL;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return g_error_copy (error);
+
+  g_debug ("Request failed (HTTP status %u): %s", status, error->message);
+
+  if (error->domain == CX_HTTP_ERROR)
+    {
+      switch (error->code)
+        {
+          case CX_HTTP_ERROR_TIMED_OUT:
+            text = _ ("The chat server did not answer in time");
+            break;
+          case CX_HTTP_ERROR_NETWORK:
+            text = _ ("The chat server cannot be reached");
+            break;
+          case CX_HTTP_ERROR_INVALID_URI:
+            text = _ ("The chat is not set up correctly: its server address is not valid");
+            break;
+          case CX_HTTP_ERROR_TOO_LARGE:
+          case CX_HTTP_ERROR_NOT_JSON:
+            text = _ ("The chat server gave an answer that could not be understood");
+            break;
+          case CX_HTTP_ERROR_STATUS:
+          default:
+            break;
+        }
+    }
+  else if (error->domain == CX_GMS_ERROR)
+    {
+      switch (error->code)
+        {
+          case CX_GMS_ERROR_CHAT_NOT_FOUND:
+            text = _ ("This chat no longer exists on the chat server");
+            break;
+          case CX_GMS_ERROR_INVALID_KEY:
+            text = _ ("The chat server no longer accepts this chat");
+            break;
+          case CX_GMS_ERROR_TOO_LONG:
+            text = _ ("That is too long for the chat server");
+            break;
+          case CX_GMS_ERROR_FILE_LIMIT:
+            text = _ ("The chat server does not accept this file");
+            break;
+          case CX_GMS_ERROR_RATE_LIMITED:
+            text = _ ("Too much at once: wait a moment and try again");
+            break;
+          case CX_GMS_ERROR_UNAVAILABLE:
+            text = _ ("The chat service is not available now");
+            break;
+          case CX_GMS_ERROR_INVALID_OPERATION:
+            text = _ ("The chat server refused this now (the chat may have ended)");
+            break;
+          default:
+            text = _ ("The chat server refused the request");
+            break;
+        }
+    }
+  else if (error->domain == CX_PROTOCOL_ERROR || error->domain == JSON_PARSER_ERROR)
+    {
+      text = _ ("The chat server gave an answer that could not be understood");
+    }
+
+  if (text == NULL && status != 0)
+    {
+      if (status == SOUP_STATUS_NOT_FOUND)
+        text = _ ("This chat no longer exists on the chat server");
+      else if (status == SOUP_STATUS_FORBIDDEN || status == SOUP_STATUS_UNAUTHORIZED)
+        text = _ ("The chat server no longer accepts this chat");
+      else if (status == SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE)
+        text = _ ("That is too large for the chat server");
+      else if (status == 429)
+        text = _ ("Too much at once: wait a moment and try again");
+      else if (status == SOUP_STATUS_SERVICE_UNAVAILABLE)
+        text = _ ("The chat service is not available now");
+      else if (status >= 500)
+        text = _ ("The chat server has a problem: try again later");
+      else if (status == SOUP_STATUS_BAD_REQUEST)
+        text = _ ("The chat server refused it as not valid");
+    }
+
+  if (text == NULL)
+    text = _ ("The chat server refused the request");
+
+  return g_error_new_literal (error->domain, error->code, text);
+}
+
+/* How a request ended, from its error and the HTTP status it got. */
+static Outcome
+classify_failure (const GError *error, guint status)
+{
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return OUTCOME_CANCELLED;
+  if (error->domain == CX_GMS_ERROR)
+    return OUTCOME_REFUSED;
+  if (g_error_matches (error, CX_HTTP_ERROR, CX_HTTP_ERROR_STATUS) && status >= 400 &&
+      status < 500 && status != SOUP_STATUS_REQUEST_TIMEOUT)
+    return OUTCOME_REFUSED;
+  return OUTCOME_FAILED;
 }
 
 static CxGmsReply *
@@ -706,7 +865,7 @@ gms_post_finish (GAsyncResult *result, Outcome *outcome, CxCommand **command, GE
   guint status;
 
   *outcome = OUTCOME_FAILED;
-  g_return_val_if_fail (g_task_get_source_tag (task) == gms_post_async, NULL);
+  g_return_val_if_fail (g_task_get_source_tag (task) == gms_post_full_async, NULL);
 
   if (command != NULL)
     *command = request->command != NULL ? g_object_ref (request->command) : NULL;
@@ -719,17 +878,8 @@ gms_post_finish (GAsyncResult *result, Outcome *outcome, CxCommand **command, GE
     }
 
   status = request->msg != NULL ? soup_message_get_status (request->msg) : 0;
-  if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    *outcome = OUTCOME_CANCELLED;
-  else if (local_error->domain == CX_GMS_ERROR)
-    *outcome = OUTCOME_REFUSED;
-  else if (g_error_matches (local_error, CX_HTTP_ERROR, CX_HTTP_ERROR_STATUS) && status >= 400 &&
-           status < 500 && status != SOUP_STATUS_REQUEST_TIMEOUT)
-    *outcome = OUTCOME_REFUSED;
-  else
-    *outcome = OUTCOME_FAILED;
-
-  g_propagate_error (error, g_steal_pointer (&local_error));
+  *outcome = classify_failure (local_error, status);
+  g_propagate_error (error, human_error (local_error, status));
   return NULL;
 }
 
@@ -902,6 +1052,8 @@ stop_chat_activity (CxWebChatService *self)
   self->refresh_in_flight = FALSE;
   self->send_in_flight = FALSE;
   self->end_in_flight = FALSE;
+  self->push_ended = FALSE;
+  self->refresh_predates_end = FALSE;
   self->outbox_blocked = FALSE;
   self->refresh_predates_block = FALSE;
   self->offline = FALSE;
@@ -1108,6 +1260,7 @@ refresh_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) nothing = NULL;
   gboolean predates_block;
+  gboolean predates_end;
   Outcome outcome;
   guint generation;
 
@@ -1120,6 +1273,15 @@ refresh_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   self->refresh_in_flight = FALSE;
   predates_block = self->refresh_predates_block;
   self->refresh_predates_block = FALSE;
+  predates_end = self->refresh_predates_end;
+  self->refresh_predates_end = FALSE;
+
+  if (self->push_ended && outcome != OUTCOME_OK)
+    {
+      /* The server said the chat is over; its last entries are lost, not the ending. */
+      end_session (self, TRUE, NULL);
+      return;
+    }
 
   if (outcome == OUTCOME_REFUSED)
     {
@@ -1143,6 +1305,16 @@ refresh_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   handle_reply (self, reply);
   if (!still_in_chat (self, generation))
     return;
+
+  if (self->push_ended)
+    {
+      /* Read before the end: read once more, for the entries that came with it. */
+      if (predates_end)
+        poll_now (self);
+      else
+        end_session (self, TRUE, NULL);
+      return;
+    }
 
   nothing = json_node_new (JSON_NODE_NULL);
   resolve_all (self->poll_waiters, nothing);
@@ -1188,6 +1360,24 @@ poll_now (CxWebChatService *self)
   gms_post_async (self, "refresh", form, NULL, refresh_cb);
 }
 
+/* The push socket says the chat is over. The entries that ended it (the customer's or the
+ * agent's ParticipantLeft) may not have come over it: they are read before the chat ends here,
+ * from the reply to our own disconnect if one is under way, or else from a last refresh. */
+static void
+push_chat_ended (CxWebChatService *self)
+{
+  self->push_ended = TRUE;
+  close_socket (self);
+
+  if (self->end_in_flight)
+    return;
+
+  if (self->refresh_in_flight)
+    self->refresh_predates_end = TRUE;
+  else
+    poll_now (self);
+}
+
 static void
 push_message_cb (SoupWebsocketConnection *socket, int type, GBytes *message, gpointer user_data)
 {
@@ -1216,7 +1406,7 @@ push_message_cb (SoupWebsocketConnection *socket, int type, GBytes *message, gpo
   if (event->type == CX_AGENT_EVENT_MESSAGES)
     receive_messages (self, event->messages, TRUE);
   else if (event->type == CX_AGENT_EVENT_CHAT_ENDED)
-    end_session (self, TRUE, NULL);
+    push_chat_ended (self);
 }
 
 static void connect_push (CxWebChatService *self);
@@ -1625,7 +1815,7 @@ end_reply_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   generation = self->generation;
   self->end_in_flight = FALSE;
 
-  if (outcome == OUTCOME_FAILED)
+  if (outcome == OUTCOME_FAILED && !self->push_ended)
     {
       reject_all (self->end_waiters, error);
       exchange_failed (self, error);
@@ -1721,6 +1911,250 @@ get_file_limits_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
    * upload-max-total-size, upload-file-types, checked first. */
   form = new_form ();
   gms_post_async (self, "file/limits", form, command, file_limits_reply_cb);
+}
+
+/* sendFile: the file's size and name are checked against the server's limits before it is read,
+ * so a file the server would refuse is neither read nor sent. Each step finds the command's
+ * FileToSend on the command; a step that finds its work cancelled (the service disposed, or
+ * the chat ended) rejects the command and touches nothing else. */
+typedef struct
+{
+  CxWebChatService *self;
+  GFile *file;
+  char *name;
+  char *content_type;
+  guint64 size;
+  guint generation;
+} FileToSend;
+
+#define FILE_TO_SEND_KEY "cx-webchat-file-to-send"
+
+static void
+file_to_send_free (gpointer data)
+{
+  FileToSend *send = data;
+
+  g_clear_object (&send->file);
+  g_free (send->name);
+  g_free (send->content_type);
+  g_free (send);
+}
+
+static FileToSend *
+file_to_send (CxCommand *command)
+{
+  return g_object_get_data (G_OBJECT (command), FILE_TO_SEND_KEY);
+}
+
+/* A step of sendFile failed: the command says why; a failed exchange also counts against the
+ * connection, as it does for every other request. */
+static void
+send_file_failed (CxWebChatService *self, CxCommand *command, Outcome outcome, GError *error)
+{
+  g_autoptr (GError) rejection = NULL;
+
+  if (outcome == OUTCOME_FAILED)
+    exchange_failed (self, error);
+  rejection = g_error_new (CX_BUS_ERROR, CX_BUS_ERROR_REJECTED, _ ("The file was not sent: %s"),
+                           error->message);
+  cx_command_reject (command, g_steal_pointer (&rejection));
+}
+
+static void
+file_uploaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  CxWebChatService *self = user_data;
+  g_autoptr (CxGmsReply) reply = NULL;
+  g_autoptr (CxCommand) command = NULL;
+  g_autoptr (GError) error = NULL;
+  guint generation;
+  Outcome outcome;
+
+  reply = gms_post_finish (result, &outcome, &command, &error);
+  if (outcome == OUTCOME_CANCELLED)
+    {
+      cx_command_reject (command, g_steal_pointer (&error));
+      return;
+    }
+  if (outcome != OUTCOME_OK)
+    {
+      send_file_failed (self, command, outcome, error);
+      return;
+    }
+
+  exchange_succeeded (self);
+  /* {file-id, file-name, file-size, file-type}, as GMS gives them. */
+  cx_command_resolve (command, reply->user_data);
+
+  /* The FileUploaded entry comes over the push socket, or with the next refresh. */
+  generation = self->generation;
+  handle_reply (self, reply);
+  if (still_in_chat (self, generation) && self->push_state != PUSH_ACTIVE &&
+      !self->refresh_in_flight)
+    poll_now (self);
+}
+
+static void
+file_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (CxCommand) command = user_data;
+  FileToSend *send = file_to_send (command);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GHashTable) form = NULL;
+  char *contents = NULL;
+  gsize length = 0;
+  Upload upload;
+
+  if (!g_file_load_contents_finish (G_FILE (source), result, &contents, &length, NULL, &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        cx_command_reject (command, g_steal_pointer (&error));
+      else
+        cx_command_reject_message (command, _ ("“%s” cannot be read: %s"), send->name,
+                                   error->message);
+      return;
+    }
+  bytes = g_bytes_new_take (contents, length);
+
+  if (!still_in_chat (send->self, send->generation))
+    {
+      cx_command_reject_message (command, _ ("The chat has ended"));
+      return;
+    }
+
+  upload.name = send->name;
+  upload.content_type = send->content_type;
+  upload.bytes = bytes;
+  form = new_form ();
+  gms_post_full_async (send->self, "file", form, command, &upload, file_uploaded_cb);
+}
+
+static void
+send_file_limits_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  CxWebChatService *self = user_data;
+  g_autoptr (CxGmsReply) reply = NULL;
+  g_autoptr (CxCommand) command = NULL;
+  g_autoptr (GError) error = NULL;
+  g_auto (CxGmsFileLimits) limits = { 0 };
+  FileToSend *send;
+  Outcome outcome;
+
+  reply = gms_post_finish (result, &outcome, &command, &error);
+  if (outcome == OUTCOME_CANCELLED)
+    {
+      cx_command_reject (command, g_steal_pointer (&error));
+      return;
+    }
+  if (outcome != OUTCOME_OK)
+    {
+      send_file_failed (self, command, outcome, error);
+      return;
+    }
+  exchange_succeeded (self);
+
+  send = file_to_send (command);
+  if (reply->user_data == NULL)
+    error = g_error_new_literal (CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID,
+                                 _ ("The chat server did not give its file limits"));
+  else if (cx_gms_file_limits_parse (reply->user_data, &limits, &error))
+    /* The server counts the chat's earlier files; this checks the file itself. */
+    cx_gms_file_limits_check (&limits, send->name, send->size, 0, 0, &error);
+  if (error == NULL && send->size > MAX_UPLOAD_SIZE)
+    {
+      g_autofree char *largest = g_format_size (MAX_UPLOAD_SIZE);
+
+      error = g_error_new (CX_GMS_ERROR, CX_GMS_ERROR_FILE_LIMIT, _ ("The file is larger than %s"),
+                           largest);
+    }
+  if (error != NULL)
+    {
+      send_file_failed (self, command, OUTCOME_REFUSED, error);
+      return;
+    }
+
+  g_file_load_contents_async (send->file, self->cancellable, file_loaded_cb,
+                              g_object_ref (command));
+}
+
+static void
+file_info_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (CxCommand) command = user_data;
+  FileToSend *send = file_to_send (command);
+  g_autoptr (GFileInfo) info = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GHashTable) form = NULL;
+  const char *type;
+
+  info = g_file_query_info_finish (G_FILE (source), result, &error);
+  if (info == NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        cx_command_reject (command, g_steal_pointer (&error));
+      else
+        cx_command_reject_message (command, _ ("The file cannot be read: %s"), error->message);
+      return;
+    }
+  if (g_file_info_get_file_type (info) != G_FILE_TYPE_REGULAR)
+    {
+      cx_command_reject_message (command, _ ("“%s” is not a file"),
+                                 g_file_info_get_display_name (info));
+      return;
+    }
+  if (!still_in_chat (send->self, send->generation))
+    {
+      cx_command_reject_message (command, _ ("The chat has ended"));
+      return;
+    }
+
+  send->name = g_strdup (g_file_info_get_display_name (info));
+  send->size = g_file_info_get_size (info);
+  type = g_file_info_get_content_type (info);
+  send->content_type = type != NULL ? g_content_type_get_mime_type (type) : NULL;
+  if (send->content_type == NULL)
+    send->content_type = g_strdup ("application/octet-stream");
+
+  form = new_form ();
+  gms_post_async (send->self, "file/limits", form, command, send_file_limits_cb);
+}
+
+static void
+send_file_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
+{
+  CxWebChatService *self = user_data;
+  JsonNode *data = cx_command_get_data (command);
+  JsonNode *path = NULL;
+  FileToSend *send;
+
+  if (data != NULL && JSON_NODE_HOLDS_OBJECT (data))
+    path = json_object_get_member (json_node_get_object (data), "path");
+  if (path == NULL || json_node_get_value_type (path) != G_TYPE_STRING ||
+      *json_node_get_string (path) == '\0')
+    {
+      cx_command_reject_message (command, _ ("sendFile needs the “path” of a file"));
+      return;
+    }
+  if (self->state != STATE_ACTIVE)
+    {
+      cx_command_reject_message (command, _ ("There is no chat"));
+      return;
+    }
+
+  send = g_new0 (FileToSend, 1);
+  send->self = self;
+  send->file = g_file_new_for_path (json_node_get_string (path));
+  send->generation = self->generation;
+  g_object_set_data_full (G_OBJECT (command), FILE_TO_SEND_KEY, send, file_to_send_free);
+
+  g_file_query_info_async (send->file,
+                           G_FILE_ATTRIBUTE_STANDARD_TYPE
+                           "," G_FILE_ATTRIBUTE_STANDARD_SIZE
+                           "," G_FILE_ATTRIBUTE_STANDARD_DISPLAY_NAME
+                           "," G_FILE_ATTRIBUTE_STANDARD_CONTENT_TYPE,
+                           G_FILE_QUERY_INFO_NONE, G_PRIORITY_DEFAULT, self->cancellable,
+                           file_info_cb, g_object_ref (command));
 }
 
 static void
@@ -1882,6 +2316,70 @@ start_form_from_data (JsonNode *data, GError **error)
   return g_steal_pointer (&form);
 }
 
+/* The chat panel's state as the site's cookies keep it ("panel": {state, unreadMessages}), for
+ * a window that restores the chat to show it as the others do. */
+static void
+add_panel_state (CxWebChatService *self, JsonObject *object)
+{
+  g_autofree char *state = cx_http_get_site_cookie (self->http, self->site_url, COOKIE_OPEN);
+  JsonObject *panel;
+  gint64 unread = 0;
+
+  if (state == NULL || (!g_str_equal (state, "open") && !g_str_equal (state, "minimized") &&
+                        !g_str_equal (state, "closed")))
+    return;
+
+  panel = json_object_new ();
+  json_object_set_string_member (panel, "state", state);
+  if (get_cookie_int (self, COOKIE_UNREAD, &unread))
+    json_object_set_int_member (panel, "unreadMessages", MIN (unread, G_MAXINT32));
+  json_object_set_object_member (object, "panel", panel);
+}
+
+static void
+save_panel_state_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
+{
+  CxWebChatService *self = user_data;
+  JsonNode *data = cx_command_get_data (command);
+  JsonObject *object = NULL;
+  JsonNode *state = NULL;
+  JsonNode *unread = NULL;
+  const char *value;
+
+  if (data != NULL && JSON_NODE_HOLDS_OBJECT (data))
+    {
+      object = json_node_get_object (data);
+      state = json_object_get_member (object, "state");
+      unread = json_object_get_member (object, "unreadMessages");
+    }
+
+  value = state != NULL && json_node_get_value_type (state) == G_TYPE_STRING
+              ? json_node_get_string (state)
+              : NULL;
+  if (value == NULL ||
+      (!g_str_equal (value, "open") && !g_str_equal (value, "minimized") &&
+       !g_str_equal (value, "closed")) ||
+      (unread != NULL &&
+       (json_node_get_value_type (unread) != G_TYPE_INT64 || json_node_get_int (unread) < 0)))
+    {
+      cx_command_reject_message (
+          command, _ ("savePanelState needs a “state” (open, minimized or closed) and a "
+                      "whole “unreadMessages”"));
+      return;
+    }
+
+  /* Kept for the chat only: with no chat there is nothing for another window to restore. */
+  if (self->state != STATE_ACTIVE)
+    {
+      cx_command_reject_message (command, _ ("There is no chat"));
+      return;
+    }
+
+  set_cookie (self, COOKIE_OPEN, value);
+  set_cookie_int (self, COOKIE_UNREAD, unread != NULL ? json_node_get_int (unread) : 0);
+  cx_command_resolve (command, NULL);
+}
+
 static void
 restore_failed (CxWebChatService *self, gboolean forget, const GError *error)
 {
@@ -1960,6 +2458,7 @@ restore_reply_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   object = json_object_new ();
   json_object_set_string_member (object, "chatId", self->chat_id);
   json_object_set_array_member (object, "messages", messages_to_array (self->transcript, 0));
+  add_panel_state (self, object);
   data = node_from_object (object);
   result_node = chat_id_node (self->chat_id);
 
@@ -2164,13 +2663,30 @@ evaluate_start (CxWebChatService *self)
   gms_post_async (self, NULL, self->start_form, NULL, start_reply_cb);
 }
 
+/* No chat here, and another window of the site has started one: join it, as a window opened
+ * now would. */
+static void
+pick_up_chat (CxWebChatService *self)
+{
+  g_auto (CookieSession) session = { 0 };
+
+  if (self->state != STATE_IDLE || self->disposed)
+    return;
+
+  if (read_cookie_session (self, &session) && cookie_session_is_fresh (self, &session))
+    begin_restore (self, &session);
+}
+
 static gboolean
 cookie_check_cb (gpointer user_data)
 {
   CxWebChatService *self = user_data;
 
   self->cookie_check_id = 0;
-  evaluate_start (self);
+  if (self->state == STATE_IDLE)
+    pick_up_chat (self);
+  else
+    evaluate_start (self);
   return G_SOURCE_REMOVE;
 }
 
@@ -2181,8 +2697,20 @@ jar_changed_cb (SoupCookieJar *jar, SoupCookie *old_cookie, SoupCookie *new_cook
   CxWebChatService *self = user_data;
   SoupCookie *cookie = new_cookie != NULL ? new_cookie : old_cookie;
 
-  if (self->state != STATE_STARTING || self->start_in_flight || cookie == NULL ||
-      !g_str_has_prefix (soup_cookie_get_name (cookie), CX_WEBCHAT_COOKIE_PREFIX))
+  if (cookie == NULL || !g_str_has_prefix (soup_cookie_get_name (cookie), CX_WEBCHAT_COOKIE_PREFIX))
+    return;
+
+  /* Idle, only a session cookie being set (a chat starting in another window) matters; its
+   * domain is checked when the cookies are read for this site. */
+  if (self->state == STATE_IDLE)
+    {
+      if (new_cookie != NULL && g_str_equal (soup_cookie_get_name (new_cookie), COOKIE_SESSION) &&
+          self->cookie_check_id == 0)
+        self->cookie_check_id = g_idle_add (cookie_check_cb, self);
+      return;
+    }
+
+  if (self->state != STATE_STARTING || self->start_in_flight)
     return;
 
   /* Not from inside the jar's signal: once the other window has written all its cookies. */
@@ -2320,6 +2848,8 @@ static const CommandSpec command_specs[] = {
   { "sendTyping", send_typing_cb },
   { "endChat", end_chat_cb },
   { "getFileLimits", get_file_limits_cb },
+  { "sendFile", send_file_cb },
+  { "savePanelState", save_panel_state_cb },
   { "getSessionData", get_session_data_cb },
   { "getTranscript", get_transcript_cb },
   { "poll", poll_command_cb },

@@ -14,13 +14,19 @@
  *   endChat → null, after "ended"
  *   restore → {chatId}; getTranscript → {messages}; getSessionData → {chatId, userId, alias}
  *   getFileLimits → GMS's file limits (upload-max-files, upload-max-file-size, …)
+ *   sendFile {path} → {file-id, file-name, file-size, file-type} once the server has it; the
+ *     file is checked against those limits before it is read (the FileUploaded entry then
+ *     comes like any other)
+ *   savePanelState {state: open | minimized | closed, unreadMessages} → null: kept in the
+ *     site's cookies for the chat and given to the windows that restore it (restored's "panel")
  *   startPoll, stopPoll → null (the periodic refresh; the push socket is not affected)
  *   poll → null (private: any commander but WebChatService gets CX_BUS_ERROR_ACCESS_DENIED)
- * Events: ready, started {chatId}, restored {chatId, messages}, restoreTimeout, restoreFailed
- *   {message}, messageReceived {messages} (each transcript entry once, in index order),
- *   agentConnected / agentDisconnected {nickname}, agentTypingStarted {nickname, text},
- *   agentTypingStopped {nickname}, ended {chatId}, error {message}, chatServerWentOffline,
- *   chatServerBackOnline. Messages are GMS transcript entries; their text is never markup.
+ * Events: ready, started {chatId}, restored {chatId, messages, panel?}, restoreTimeout,
+ *   restoreFailed {message}, messageReceived {messages} (each transcript entry once, in
+ *   index order), agentConnected / agentDisconnected {nickname}, agentTypingStarted
+ *   {nickname, text}, agentTypingStopped {nickname}, ended {chatId}, error {message},
+ *   chatServerWentOffline, chatServerBackOnline. Messages are GMS transcript entries; their
+ *   text is never markup.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */

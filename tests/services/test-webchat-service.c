@@ -13,6 +13,7 @@
 
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "bus/cx-bus.h"
@@ -1293,6 +1294,328 @@ test_uncertain_send (Fixture *f, gconstpointer data)
   proxy_free (proxy);
 }
 
+/* Ending the chat while the push socket is open: the socket's "chatEnded" must not cut off the
+ * disconnect's reply, which brings the customer's own ParticipantLeft ("You left the chat"). */
+static void
+test_end_with_push (Fixture *f, gconstpointer data)
+{
+  CxHttp *http = cx_http_new (NULL);
+  g_autoptr (JsonObject) config = make_config (cx_test_server_get_url (f->server), "auto");
+  g_autoptr (CxTestAgent) agent = ready_agent (f);
+  g_autoptr (JsonNode) ended = NULL;
+  g_autoptr (GPtrArray) messages = NULL;
+  g_autofree char *chat_id = NULL;
+  JsonObject *last;
+  Window *window;
+
+  window = window_new (http, SITE, config);
+  chat_id = start_chat (window);
+  agent_accept (agent, chat_id);
+  wait_event (window, "agentConnected", 1);
+  cx_test_wait (push_is_open, window);
+  g_assert_true (cx_webchat_service_get_uses_push (window->service));
+
+  ended = command (window, "endChat", NULL);
+  wait_event (window, "ended", 1);
+  g_assert_nonnull (find_delivered (window, "ParticipantLeft", "Client", NULL));
+  /* It is the last entry, and it came before "ended". */
+  messages = delivered (window, TRUE);
+  last = g_ptr_array_index (messages, messages->len - 1);
+  g_assert_cmpstr (cx_test_object_string (last, "type"), ==, "ParticipantLeft");
+  g_assert_cmpstr (cx_test_message_from_type (last), ==, "Client");
+  g_assert_cmpuint (count_events (window, "ended"), ==, 1);
+  g_assert_cmpuint (count_events (window, "error"), ==, 0);
+
+  window_free (window);
+  finalize_http (http);
+}
+
+/* The agent ends the chat: the push socket says so, and the entries that came with the end are
+ * read before "ended" (a last refresh). */
+static void
+test_agent_ends_with_push (Fixture *f, gconstpointer data)
+{
+  CxHttp *http = cx_http_new (NULL);
+  g_autoptr (JsonObject) config = make_config (cx_test_server_get_url (f->server), "auto");
+  g_autoptr (CxTestAgent) agent = ready_agent (f);
+  g_autoptr (CxTestReply) reply = NULL;
+  g_autofree char *chat_id = NULL;
+  g_autofree char *path = NULL;
+  Window *window;
+
+  window = window_new (http, SITE, config);
+  chat_id = start_chat (window);
+  agent_accept (agent, chat_id);
+  wait_event (window, "agentConnected", 1);
+  cx_test_wait (push_is_open, window);
+
+  path = g_strdup_printf ("/cx/1/agent/chats/%s/end", chat_id);
+  reply = cx_test_agent_call (agent, "POST", path, "{}");
+  g_assert_cmpuint (reply->status, <, 300);
+  wait_event (window, "ended", 1);
+  g_assert_nonnull (find_delivered (window, "ParticipantLeft", "Agent", NULL));
+  g_assert_cmpuint (count_events (window, "agentDisconnected"), ==, 1);
+
+  window_free (window);
+  finalize_http (http);
+}
+
+/* A window with no chat joins one that another window of the site starts, at once, without
+ * being asked to. */
+static void
+test_pick_up_chat (Fixture *f, gconstpointer data)
+{
+  CxHttp *http = cx_http_new (NULL);
+  g_autoptr (JsonObject) config = make_config (cx_test_server_get_url (f->server), "auto");
+  g_autoptr (CxTestAgent) agent = ready_agent (f);
+  g_autofree char *chat_id = NULL;
+  JsonObject *restored;
+  Window *a;
+  Window *b;
+  Window *other;
+
+  a = window_new (http, SITE, config);
+  b = window_new (http, "http://shop.example.com/", config);
+  other = window_new (http, "http://www.example.org/", config);
+  g_assert_null (cx_webchat_service_get_chat_id (b->service));
+
+  chat_id = start_chat (a);
+  restored = event_object (wait_event (b, "restored", 1));
+  g_assert_cmpstr (cx_test_object_string (restored, "chatId"), ==, chat_id);
+  g_assert_cmpstr (cx_webchat_service_get_chat_id (b->service), ==, chat_id);
+  g_assert_cmpuint (count_events (b, "started"), ==, 0);
+
+  agent_accept (agent, chat_id);
+  cx_test_agent_send (agent, chat_id, "Both of you");
+  wait_delivered (a, "Message", "Agent", "Both of you");
+  wait_delivered (b, "Message", "Agent", "Both of you");
+  /* Another domain never sees it. */
+  g_assert_null (cx_webchat_service_get_chat_id (other->service));
+  g_assert_cmpuint (count_events (other, "restored"), ==, 0);
+
+  window_free (a);
+  window_free (b);
+  window_free (other);
+  finalize_http (http);
+}
+
+static void
+assert_human (const char *text)
+{
+  g_assert_nonnull (text);
+  g_assert_null (strstr (text, "http"));
+  g_assert_null (strstr (text, "127.0.0.1"));
+  g_assert_null (strstr (text, "genesys"));
+  g_assert_null (strstr (text, "/chat/"));
+}
+
+/* Errors on the bus are for customers: no addresses, no HTTP statuses. */
+static void
+test_error_texts (Fixture *f, gconstpointer data)
+{
+  CxHttp *http = cx_http_new (NULL);
+  g_autoptr (JsonObject) config = make_config (cx_test_server_get_url (f->server), "auto");
+  g_autoptr (JsonObject) dead_config = make_config ("http://127.0.0.1:1/", "auto");
+  g_autoptr (GAsyncResult) slot = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) result = NULL;
+  g_autofree char *too_long = g_strnfill (5000, 'z');
+  g_autofree char *json = NULL;
+  Window *dead;
+  Window *window;
+
+  /* Nobody listens there. */
+  dead = window_new (http, "http://www.example.net/", dead_config);
+  command_start (dead, NULL, "startChat", "{\"nickname\":\"Grace\"}", &slot);
+  result = command_finish (dead, &slot, &error);
+  g_assert_null (result);
+  g_assert_nonnull (error);
+  assert_human (error->message);
+  g_assert_cmpstr (error->message, ==, "The chat server cannot be reached");
+  assert_human (cx_test_object_string (event_object (wait_event (dead, "error", 1)), "message"));
+  g_clear_error (&error);
+
+  /* The server refuses: over its 4096 characters. */
+  window = window_new (http, SITE, config);
+  g_free (start_chat (window));
+  json = g_strdup_printf ("{\"message\":\"%s\"}", too_long);
+  command_start (window, NULL, "sendMessage", json, &slot);
+  result = command_finish (window, &slot, &error);
+  g_assert_null (result);
+  g_assert_nonnull (error);
+  assert_human (error->message);
+  g_assert_true (g_str_has_prefix (error->message, "The message was not sent: "));
+  g_clear_error (&error);
+
+  window_free (dead);
+  window_free (window);
+  finalize_http (http);
+}
+
+/* sendFile: the file reaches the server and the agent as a FileUploaded entry; one over the
+ * server's limits, or of a type it does not take, is refused before it is read, and nothing
+ * reaches the server. */
+static GAsyncResult *
+send_file_start (Window *window, const char *path)
+{
+  g_autoptr (JsonObject) object = json_object_new ();
+  g_autoptr (JsonNode) node = NULL;
+  g_autofree char *json = NULL;
+  GAsyncResult *slot = NULL;
+
+  if (path != NULL)
+    json_object_set_string_member (object, "path", path);
+  node = json_node_init_object (json_node_alloc (), object);
+  json = json_to_string (node, FALSE);
+  command_start (window, NULL, "sendFile", json, &slot);
+  cx_test_wait (pointer_is_set, &slot);
+  return slot;
+}
+
+static char *
+send_file_refused (Window *window, const char *path)
+{
+  g_autoptr (GAsyncResult) slot = send_file_start (window, path);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) result = cx_bus_command_finish (window->bus, slot, &error);
+
+  g_assert_null (result);
+  g_assert_nonnull (error);
+  assert_human (error->message);
+  return g_strdup (error->message);
+}
+
+static void
+test_send_file (Fixture *f, gconstpointer data)
+{
+  CxHttp *http = cx_http_new (NULL);
+  g_autoptr (JsonObject) config = make_config (cx_test_server_get_url (f->server), "auto");
+  g_autoptr (CxTestAgent) agent = ready_agent (f);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GAsyncResult) slot = NULL;
+  g_autoptr (JsonNode) result = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("cx-send-file-XXXXXX", &error);
+  g_autofree char *small = g_build_filename (dir, "notes.txt", NULL);
+  g_autofree char *large = g_build_filename (dir, "large.txt", NULL);
+  g_autofree char *wrong_type = g_build_filename (dir, "tool.exe", NULL);
+  g_autofree char *missing = g_build_filename (dir, "missing.txt", NULL);
+  g_autofree char *big = g_strnfill (CX_TEST_MAX_FILE_SIZE + 1, 'x');
+  g_autofree char *chat_id = NULL;
+  g_autofree char *message = NULL;
+  JsonObject *entry;
+  Window *window;
+
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents (small, "Order A-42\n", -1, NULL));
+  g_assert_true (g_file_set_contents (large, big, -1, NULL));
+  g_assert_true (g_file_set_contents (wrong_type, "MZ", -1, NULL));
+
+  window = window_new (http, SITE, config);
+  chat_id = start_chat (window);
+  agent_accept (agent, chat_id);
+
+  slot = send_file_start (window, small);
+  result = cx_bus_command_finish (window->bus, slot, &error);
+  g_clear_object (&slot); /* it holds the bus */
+  g_assert_no_error (error);
+  g_assert_nonnull (cx_test_object_string (json_node_get_object (result), "file-id"));
+  g_assert_cmpstr (cx_test_object_string (json_node_get_object (result), "file-name"), ==,
+                   "notes.txt");
+  g_assert_cmpint (result_int (result, "file-size"), ==, strlen ("Order A-42\n"));
+  wait_delivered (window, "FileUploaded", "Client", "notes.txt");
+  entry = cx_test_agent_wait_message (agent, chat_id, "FileUploaded", "notes.txt");
+  g_assert_nonnull (entry);
+
+  /* Refused here, with the server's own limits: nothing is sent. */
+  message = send_file_refused (window, large);
+  g_assert_true (g_str_has_prefix (message, "The file was not sent: "));
+  g_clear_pointer (&message, g_free);
+  message = send_file_refused (window, wrong_type);
+  g_assert_true (g_str_has_prefix (message, "The file was not sent: "));
+  g_clear_pointer (&message, g_free);
+  message = send_file_refused (window, missing);
+  g_clear_pointer (&message, g_free);
+  message = send_file_refused (window, dir);
+  g_clear_pointer (&message, g_free);
+  message = send_file_refused (window, NULL);
+  g_clear_pointer (&message, g_free);
+
+  /* One file in the chat, on both sides, after a message that went through since. */
+  send_message (window, "Did the file arrive?");
+  cx_test_agent_wait_message (agent, chat_id, "Message", "Did the file arrive?");
+  {
+    g_autoptr (GPtrArray) messages = delivered (window, TRUE);
+    guint files = 0;
+
+    for (guint i = 0; i < messages->len; i++)
+      if (g_strcmp0 (cx_test_object_string (g_ptr_array_index (messages, i), "type"),
+                     "FileUploaded") == 0)
+        files++;
+    g_assert_cmpuint (files, ==, 1);
+  }
+
+  g_unlink (small);
+  g_unlink (large);
+  g_unlink (wrong_type);
+  g_rmdir (dir);
+  window_free (window);
+  finalize_http (http);
+}
+
+/* The panel's state is kept in the site's cookies for the chat, and a window that restores the
+ * chat is told it; the cookies go with the chat. */
+static void
+test_panel_state (Fixture *f, gconstpointer data)
+{
+  CxHttp *http = cx_http_new (NULL);
+  g_autoptr (JsonObject) config = make_config (cx_test_server_get_url (f->server), "auto");
+  g_autoptr (GAsyncResult) slot = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) result = NULL;
+  g_autoptr (JsonNode) saved = NULL;
+  g_autoptr (JsonNode) ended = NULL;
+  g_autofree char *open = NULL;
+  g_autofree char *unread = NULL;
+  g_autofree char *after = NULL;
+  JsonObject *panel;
+  Window *a;
+  Window *b;
+
+  a = window_new (http, SITE, config);
+  /* No chat: nothing to keep. */
+  command_start (a, NULL, "savePanelState", "{\"state\":\"open\",\"unreadMessages\":0}", &slot);
+  result = command_finish (a, &slot, &error);
+  g_assert_error (error, CX_BUS_ERROR, CX_BUS_ERROR_REJECTED);
+  g_clear_error (&error);
+
+  g_free (start_chat (a));
+  command_start (a, NULL, "savePanelState", "{\"state\":\"sideways\"}", &slot);
+  result = command_finish (a, &slot, &error);
+  g_assert_error (error, CX_BUS_ERROR, CX_BUS_ERROR_REJECTED);
+  g_clear_error (&error);
+
+  saved = command (a, "savePanelState", "{\"state\":\"minimized\",\"unreadMessages\":3}");
+  open = cookie (http, SITE, "open");
+  unread = cookie (http, SITE, "unreadMessages");
+  g_assert_cmpstr (open, ==, "minimized");
+  g_assert_cmpstr (unread, ==, "3");
+
+  b = window_new (http, SITE, config);
+  panel = json_object_get_object_member (event_object (wait_event (b, "restored", 1)), "panel");
+  g_assert_nonnull (panel);
+  g_assert_cmpstr (cx_test_object_string (panel, "state"), ==, "minimized");
+  g_assert_cmpint (cx_test_object_int (panel, "unreadMessages"), ==, 3);
+
+  ended = command (a, "endChat", NULL);
+  wait_event (b, "ended", 1);
+  after = cookie (http, SITE, "open");
+  g_assert_null (after);
+
+  window_free (a);
+  window_free (b);
+  finalize_http (http);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1311,6 +1634,12 @@ main (int argc, char *argv[])
   cx_test_add ("/webchat-service/server-restart/push", NULL, "auto", test_server_restart);
   cx_test_add ("/webchat-service/server-restart/poll", NULL, "poll", test_server_restart);
   cx_test_add ("/webchat-service/uncertain-send", NULL, NULL, test_uncertain_send);
+  cx_test_add ("/webchat-service/end/customer-with-push", NULL, NULL, test_end_with_push);
+  cx_test_add ("/webchat-service/end/agent-with-push", NULL, NULL, test_agent_ends_with_push);
+  cx_test_add ("/webchat-service/windows/pick-up", NULL, NULL, test_pick_up_chat);
+  cx_test_add ("/webchat-service/errors/human", NULL, NULL, test_error_texts);
+  cx_test_add ("/webchat-service/windows/panel-state", NULL, NULL, test_panel_state);
+  cx_test_add ("/webchat-service/files/send", NULL, NULL, test_send_file);
 
   return g_test_run ();
 }
