@@ -65,6 +65,10 @@ struct _CxWebChat
   gint64 last_typing_ms;
   gboolean close_after_end;
   GtkWidget *end_dialog;
+  gboolean chat_button_visible;
+  gboolean restoring_panel; /* applying a restored panel state: not saved back */
+  GtkNativeDialog *file_dialog;
+  guint uploads;
 
   /* Template children */
   GtkWidget *minimized_button;
@@ -92,7 +96,9 @@ struct _CxWebChat
   GtkLabel *typing_label;
   GtkWidget *composer_box;
   GtkTextView *composer;
+  GtkWidget *attach_button;
   GtkWidget *send_button;
+  GtkWidget *save_button;
   GtkWidget *ended_box;
   GtkWidget *new_chat_button;
 };
@@ -115,13 +121,26 @@ enum
   PROP_UNREAD_COUNT,
   PROP_SERVER_OFFLINE,
   PROP_TYPING_TEXT,
+  PROP_CHAT_BUTTON_VISIBLE,
   N_PROPS
 };
 
 static GParamSpec *properties[N_PROPS];
 
 static const char *const event_names[] = {
-  "opened", "closed", "minimized", "unminimized", "submitted", "started", "ended", NULL,
+  "opened",
+  "closed",
+  "minimized",
+  "unminimized",
+  "submitted",
+  "started",
+  "ended",
+  "injectedMessage",
+  "chatButtonShown",
+  "chatButtonHidden",
+  "fileSent",
+  "transcriptSaved",
+  NULL,
 };
 
 /* Small helpers */
@@ -234,6 +253,38 @@ update_visibility (CxWebChat *self)
 }
 
 static void
+panel_state_saved_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) reply = cx_bus_command_finish (CX_BUS (source), result, &error);
+
+  /* Only the windows opened later miss it: they show the panel open. */
+  if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_debug ("The panel's state was not saved: %s", error->message);
+}
+
+/* The panel's state goes into the site's cookies with the chat, so that a window opened later
+ * shows the panel as this one does (open, minimized with its unread count, or closed). */
+static void
+save_panel_state (CxWebChat *self)
+{
+  g_autoptr (JsonNode) data = NULL;
+  JsonObject *object;
+
+  if (self->phase != CX_WEBCHAT_PHASE_CHAT || self->restoring_panel || self->bus == NULL)
+    return;
+
+  object = json_object_new ();
+  json_object_set_string_member (object, "state",
+                                 !self->open       ? "closed"
+                                 : self->minimized ? "minimized"
+                                                   : "open");
+  json_object_set_int_member (object, "unreadMessages", self->unread);
+  data = node_from_object (object);
+  command_service (self, "savePanelState", data, 0, panel_state_saved_cb, NULL);
+}
+
+static void
 set_unread (CxWebChat *self, guint unread)
 {
   g_autofree char *count = NULL;
@@ -256,6 +307,7 @@ set_unread (CxWebChat *self, guint unread)
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->minimized_button),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, description, -1);
 
+  save_panel_state (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_UNREAD_COUNT]);
 }
 
@@ -331,6 +383,9 @@ set_phase (CxWebChat *self, CxWebChatPhase phase)
   gtk_widget_action_set_enabled (widget, "webchat.retry", chat);
   gtk_widget_action_set_enabled (widget, "webchat.end-chat", chat);
   gtk_widget_action_set_enabled (widget, "webchat.new-chat", ended);
+  gtk_widget_action_set_enabled (widget, "webchat.attach", chat && self->file_dialog == NULL);
+  gtk_widget_action_set_enabled (widget, "webchat.emoji", chat);
+  gtk_widget_action_set_enabled (widget, "webchat.save-transcript", chat || ended);
 
   /* The focus leaves what is about to go, while it can still be told so (a text entry made
    * insensitive or hidden while it has the focus never hears that it lost it). */
@@ -349,6 +404,7 @@ set_phase (CxWebChat *self, CxWebChatPhase phase)
 
   gtk_stack_set_visible_child_name (self->stack, form || starting ? "form" : "chat");
   gtk_widget_set_visible (self->end_button, chat);
+  gtk_widget_set_visible (self->save_button, chat || ended);
   gtk_widget_set_visible (self->composer_box, !ended);
   gtk_widget_set_visible (self->ended_box, ended);
   gtk_text_view_set_editable (self->composer, chat);
@@ -398,6 +454,7 @@ set_open (CxWebChat *self, gboolean open)
   else
     set_unread (self, 0);
   update_visibility (self);
+  save_panel_state (self);
   publish (self, open ? "opened" : "closed", NULL);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_OPEN]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MINIMIZED]);
@@ -415,6 +472,7 @@ set_minimized (CxWebChat *self, gboolean minimized)
   if (!minimized)
     set_unread (self, 0);
   update_visibility (self);
+  save_panel_state (self);
   publish (self, minimized ? "minimized" : "unminimized", NULL);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MINIMIZED]);
   if (minimized)
@@ -587,6 +645,7 @@ enter_chat (CxWebChat *self, const char *chat_id, gboolean restored)
   gtk_widget_set_visible (GTK_WIDGET (self->notice_label), FALSE);
   gtk_widget_set_visible (GTK_WIDGET (self->form_error), FALSE);
   set_phase (self, CX_WEBCHAT_PHASE_CHAT);
+  save_panel_state (self);
   if (gtk_widget_is_visible (self->panel))
     gtk_widget_grab_focus (GTK_WIDGET (self->composer));
 
@@ -620,6 +679,31 @@ service_started_cb (CxBus *bus, const CxEvent *event, gpointer user_data)
   enter_chat (self, chat_id, FALSE);
 }
 
+/* The panel as the other windows of the site left it ("panel" of restored): open unless it was
+ * closed, minimized with its unread count if it was. */
+static void
+restore_panel_state (CxWebChat *self, JsonObject *restored)
+{
+  JsonNode *node = restored != NULL ? json_object_get_member (restored, "panel") : NULL;
+  JsonObject *panel =
+      node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+  const char *state = object_string (panel, "state");
+  JsonNode *unread = panel != NULL ? json_object_get_member (panel, "unreadMessages") : NULL;
+
+  self->restoring_panel = TRUE;
+  enter_chat (self, object_string (restored, "chatId"), TRUE);
+  if (g_strcmp0 (state, "closed") != 0)
+    set_open (self, TRUE);
+  if (g_strcmp0 (state, "minimized") == 0)
+    {
+      set_minimized (self, TRUE);
+      if (unread != NULL && json_node_get_value_type (unread) == G_TYPE_INT64 &&
+          json_node_get_int (unread) > 0)
+        set_unread (self, MIN (json_node_get_int (unread), G_MAXINT32));
+    }
+  self->restoring_panel = FALSE;
+}
+
 static void
 service_restored_cb (CxBus *bus, const CxEvent *event, gpointer user_data)
 {
@@ -633,8 +717,7 @@ service_restored_cb (CxBus *bus, const CxEvent *event, gpointer user_data)
   set_typing (self, NULL);
   if (messages != NULL && JSON_NODE_HOLDS_ARRAY (messages))
     add_transcript (self, json_node_get_array (messages));
-  enter_chat (self, object_string (object, "chatId"), TRUE);
-  set_open (self, TRUE);
+  restore_panel_state (self, object);
   follow_end (self, TRUE);
 }
 
@@ -1054,6 +1137,228 @@ send_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
   send_row (self, row);
 }
 
+/* Files, emoji and the saved transcript */
+
+/* A notice of this window's only, in the transcript (not sent). */
+static void
+add_local_notice (CxWebChat *self, const char *text)
+{
+  g_autoptr (CxChatMessage) row =
+      cx_chat_message_new (CX_CHAT_MESSAGE_SYSTEM, NULL, text, g_get_real_time () / 1000);
+
+  append_row (self, row);
+  follow_end (self, TRUE);
+}
+
+typedef struct
+{
+  CxWebChat *self;
+  char *name;
+} FileSend;
+
+static void
+file_send_free (FileSend *send)
+{
+  g_object_unref (send->self);
+  g_free (send->name);
+  g_free (send);
+}
+
+static void
+update_attach (CxWebChat *self)
+{
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "webchat.attach",
+                                 self->phase == CX_WEBCHAT_PHASE_CHAT && self->file_dialog == NULL);
+}
+
+static void
+file_sent_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  FileSend *send = user_data;
+  CxWebChat *self = send->self;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) reply = cx_bus_command_finish (CX_BUS (source), result, &error);
+
+  self->uploads--;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      file_send_free (send);
+      return;
+    }
+  if (error != NULL)
+    add_local_notice (self, error->message);
+  else
+    publish (self, "fileSent", reply);
+  file_send_free (send);
+}
+
+static void
+send_file (CxWebChat *self, GFile *file)
+{
+  g_autoptr (JsonNode) data = NULL;
+  g_autofree char *path = g_file_get_path (file);
+  JsonObject *object;
+  FileSend *send;
+
+  if (path == NULL || self->phase != CX_WEBCHAT_PHASE_CHAT)
+    return;
+
+  object = json_object_new ();
+  json_object_set_string_member (object, "path", path);
+  data = node_from_object (object);
+  send = g_new0 (FileSend, 1);
+  send->self = g_object_ref (self);
+  send->name = g_file_get_basename (file);
+  self->uploads++;
+  command_service (self, "sendFile", data, SEND_TIMEOUT_MS, file_sent_cb, send);
+}
+
+static void
+attach_response_cb (GtkNativeDialog *dialog, int response, gpointer user_data)
+{
+  CxWebChat *self = user_data;
+  g_autoptr (GFile) file = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+  g_clear_object (&self->file_dialog);
+  update_attach (self);
+  if (file != NULL)
+    send_file (self, file);
+  gtk_widget_grab_focus (GTK_WIDGET (self->composer));
+}
+
+static GtkWindow *
+parent_window (CxWebChat *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+
+  return GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL;
+}
+
+static void
+attach_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  CxWebChat *self = CX_WEBCHAT (widget);
+  GtkFileChooserNative *chooser;
+
+  if (self->phase != CX_WEBCHAT_PHASE_CHAT || self->file_dialog != NULL)
+    return;
+
+  chooser = gtk_file_chooser_native_new (_ ("Send a File"), parent_window (self),
+                                         GTK_FILE_CHOOSER_ACTION_OPEN, _ ("_Send"), _ ("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  self->file_dialog = GTK_NATIVE_DIALOG (chooser);
+  g_signal_connect_object (chooser, "response", G_CALLBACK (attach_response_cb), self, 0);
+  update_attach (self);
+  gtk_native_dialog_show (self->file_dialog);
+}
+
+static void
+emoji_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  CxWebChat *self = CX_WEBCHAT (widget);
+
+  if (self->phase != CX_WEBCHAT_PHASE_CHAT)
+    return;
+  gtk_widget_grab_focus (GTK_WIDGET (self->composer));
+  g_signal_emit_by_name (self->composer, "insert-emoji");
+}
+
+/* The transcript as text, one entry a paragraph: "[time] sender: text". */
+static char *
+transcript_text (CxWebChat *self)
+{
+  GString *text = g_string_new (NULL);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->messages));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (CxChatMessage) row = g_list_model_get_item (G_LIST_MODEL (self->messages), i);
+      g_autoptr (GDateTime) utc =
+          g_date_time_new_from_unix_utc (cx_chat_message_get_time (row) / 1000);
+      g_autoptr (GDateTime) local = utc != NULL ? g_date_time_to_local (utc) : NULL;
+      g_autofree char *when =
+          local != NULL ? g_date_time_format (local, "%Y-%m-%d %H:%M:%S") : g_strdup ("");
+      const char *sender = cx_chat_message_get_sender (row);
+
+      if (cx_chat_message_get_status (row) == CX_CHAT_MESSAGE_STATUS_FAILED)
+        continue;
+      if (sender != NULL && sender[0] != '\0')
+        g_string_append_printf (text, "[%s] %s: %s\n", when, sender,
+                                cx_chat_message_get_text (row));
+      else
+        g_string_append_printf (text, "[%s] %s\n", when, cx_chat_message_get_text (row));
+    }
+  return g_string_free (text, FALSE);
+}
+
+static void
+transcript_saved_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (CxWebChat) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!g_file_replace_contents_finish (G_FILE (source), result, NULL, &error))
+    {
+      g_autofree char *text = NULL;
+
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      /* Translators: %s says why */
+      text = g_strdup_printf (_ ("The transcript was not saved: %s"), error->message);
+      add_local_notice (self, text);
+      return;
+    }
+  publish (self, "transcriptSaved", NULL);
+}
+
+/* Saves the transcript as UTF-8 text into @file. */
+static void
+save_transcript_to (CxWebChat *self, GFile *file)
+{
+  g_autofree char *text = transcript_text (self);
+  g_autoptr (GBytes) bytes = g_bytes_new_take (text, strlen (text));
+
+  g_steal_pointer (&text);
+  g_file_replace_contents_bytes_async (file, bytes, NULL, FALSE, G_FILE_CREATE_REPLACE_DESTINATION,
+                                       self->cancellable, transcript_saved_cb, g_object_ref (self));
+}
+
+static void
+save_response_cb (GtkNativeDialog *dialog, int response, gpointer user_data)
+{
+  CxWebChat *self = user_data;
+  g_autoptr (GFile) file = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+  g_clear_object (&self->file_dialog);
+  update_attach (self);
+  if (file != NULL)
+    save_transcript_to (self, file);
+}
+
+static void
+save_transcript_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  CxWebChat *self = CX_WEBCHAT (widget);
+  GtkFileChooserNative *chooser;
+
+  if (self->file_dialog != NULL || g_list_model_get_n_items (G_LIST_MODEL (self->messages)) == 0)
+    return;
+
+  chooser = gtk_file_chooser_native_new (_ ("Save the Transcript"), parent_window (self),
+                                         GTK_FILE_CHOOSER_ACTION_SAVE, _ ("_Save"), _ ("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  /* Translators: the file name offered for a saved chat transcript */
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), _ ("Chat transcript.txt"));
+  self->file_dialog = GTK_NATIVE_DIALOG (chooser);
+  g_signal_connect_object (chooser, "response", G_CALLBACK (save_response_cb), self, 0);
+  update_attach (self);
+  gtk_native_dialog_show (self->file_dialog);
+}
+
 static void
 retry_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
@@ -1386,6 +1691,71 @@ end_chat_command_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
   request_end_chat (self, command);
 }
 
+/* injectMessage {type: "text", name, text}: a notice of the page's own, shown in this window's
+ * transcript only (never sent). Text only: an "html" message is refused, since nothing in the
+ * panel is ever markup. */
+static void
+inject_message_command_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
+{
+  CxWebChat *self = user_data;
+  JsonNode *data = cx_command_get_data (command);
+  JsonObject *object =
+      data != NULL && JSON_NODE_HOLDS_OBJECT (data) ? json_node_get_object (data) : NULL;
+  const char *type = object_string (object, "type");
+  const char *name = object_string (object, "name");
+  const char *text = object_string (object, "text");
+  g_autoptr (CxChatMessage) row = NULL;
+  g_autoptr (JsonNode) published = NULL;
+
+  if (self->phase != CX_WEBCHAT_PHASE_CHAT && self->phase != CX_WEBCHAT_PHASE_ENDED)
+    {
+      cx_command_reject_message (command, _ ("There is no chat to add a message to"));
+      return;
+    }
+  if (type != NULL && !g_str_equal (type, "text"))
+    {
+      cx_command_reject_message (command, _ ("injectMessage takes “text” messages only"));
+      return;
+    }
+  if (text == NULL || text[0] == '\0' || !g_utf8_validate (text, -1, NULL))
+    {
+      cx_command_reject_message (command, _ ("injectMessage needs a “text”"));
+      return;
+    }
+
+  row = cx_chat_message_new (CX_CHAT_MESSAGE_SYSTEM, name, text, g_get_real_time () / 1000);
+  append_row (self, row);
+  follow_end (self, FALSE);
+  published = json_node_copy (data);
+  publish (self, "injectedMessage", published);
+  cx_command_resolve (command, NULL);
+}
+
+static void
+set_chat_button_visible (CxWebChat *self, gboolean visible)
+{
+  if (self->chat_button_visible == visible)
+    return;
+
+  self->chat_button_visible = visible;
+  publish (self, visible ? "chatButtonShown" : "chatButtonHidden", NULL);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CHAT_BUTTON_VISIBLE]);
+}
+
+static void
+show_chat_button_command_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
+{
+  set_chat_button_visible (CX_WEBCHAT (user_data), TRUE);
+  cx_command_resolve (command, NULL);
+}
+
+static void
+hide_chat_button_command_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
+{
+  set_chat_button_visible (CX_WEBCHAT (user_data), FALSE);
+  cx_command_resolve (command, NULL);
+}
+
 /* The transcript's rows */
 
 static void
@@ -1423,6 +1793,11 @@ cx_webchat_dispose (GObject *object)
   self->follow_tick_id = 0;
   if (self->end_dialog != NULL)
     gtk_window_destroy (GTK_WINDOW (g_steal_pointer (&self->end_dialog)));
+  if (self->file_dialog != NULL)
+    {
+      gtk_native_dialog_destroy (self->file_dialog);
+      g_clear_object (&self->file_dialog);
+    }
 
   if (self->plugin != NULL && cx_plugin_get_bus (self->plugin) != NULL)
     cx_bus_unregister_plugin (cx_plugin_get_bus (self->plugin), self->plugin);
@@ -1492,6 +1867,10 @@ cx_webchat_get_property (GObject *object, guint prop_id, GValue *value, GParamSp
         g_value_set_string (value, self->typing_text);
         break;
 
+      case PROP_CHAT_BUTTON_VISIBLE:
+        g_value_set_boolean (value, self->chat_button_visible);
+        break;
+
       default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1518,6 +1897,9 @@ cx_webchat_class_init (CxWebChatClass *klass)
   properties[PROP_SERVER_OFFLINE] =
       g_param_spec_boolean ("server-offline", NULL, NULL, FALSE, flags);
   properties[PROP_TYPING_TEXT] = g_param_spec_string ("typing-text", NULL, NULL, NULL, flags);
+  /* Whether the page shows its "Chat with Us" button (showChatButton / hideChatButton). */
+  properties[PROP_CHAT_BUTTON_VISIBLE] =
+      g_param_spec_boolean ("chat-button-visible", NULL, NULL, TRUE, flags);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class,
@@ -1548,6 +1930,8 @@ cx_webchat_class_init (CxWebChatClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CxWebChat, composer_box);
   gtk_widget_class_bind_template_child (widget_class, CxWebChat, composer);
   gtk_widget_class_bind_template_child (widget_class, CxWebChat, send_button);
+  gtk_widget_class_bind_template_child (widget_class, CxWebChat, attach_button);
+  gtk_widget_class_bind_template_child (widget_class, CxWebChat, save_button);
   gtk_widget_class_bind_template_child (widget_class, CxWebChat, ended_box);
   gtk_widget_class_bind_template_child (widget_class, CxWebChat, new_chat_button);
   gtk_widget_class_bind_template_callback (widget_class, entry_activate_cb);
@@ -1561,6 +1945,10 @@ cx_webchat_class_init (CxWebChatClass *klass)
   gtk_widget_class_install_action (widget_class, "webchat.minimize", NULL, minimize_activated);
   gtk_widget_class_install_action (widget_class, "webchat.unminimize", NULL, unminimize_activated);
   gtk_widget_class_install_action (widget_class, "webchat.close", NULL, close_activated);
+  gtk_widget_class_install_action (widget_class, "webchat.attach", NULL, attach_activated);
+  gtk_widget_class_install_action (widget_class, "webchat.emoji", NULL, emoji_activated);
+  gtk_widget_class_install_action (widget_class, "webchat.save-transcript", NULL,
+                                   save_transcript_activated);
 
   gtk_widget_class_set_css_name (widget_class, "cxwebchat");
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
@@ -1580,6 +1968,7 @@ cx_webchat_init (CxWebChat *self)
   self->by_index = g_hash_table_new (NULL, NULL);
   self->pending = g_ptr_array_new_with_free_func (g_object_unref);
   self->phase = CX_WEBCHAT_PHASE_ENDED; /* so that set_phase() below notifies and sets up */
+  self->chat_button_visible = TRUE;
 
   factory = gtk_signal_list_item_factory_new ();
   g_signal_connect (factory, "setup", G_CALLBACK (factory_setup_cb), NULL);
@@ -1640,6 +2029,9 @@ static const CommandSpec command_specs[] = {
   { "close", close_command_cb },
   { "minimize", minimize_command_cb },
   { "endChat", end_chat_command_cb },
+  { "injectMessage", inject_message_command_cb },
+  { "showChatButton", show_chat_button_command_cb },
+  { "hideChatButton", hide_chat_button_command_cb },
 };
 
 /**
@@ -1773,4 +2165,32 @@ cx_webchat_get_messages (CxWebChat *self)
   g_return_val_if_fail (CX_IS_WEBCHAT (self), NULL);
 
   return G_LIST_MODEL (self->messages);
+}
+
+gboolean
+cx_webchat_get_chat_button_visible (CxWebChat *self)
+{
+  g_return_val_if_fail (CX_IS_WEBCHAT (self), FALSE);
+
+  return self->chat_button_visible;
+}
+
+/* For tests and scripts: what the "Save Transcript" action writes, written to @file. */
+void
+cx_webchat_save_transcript (CxWebChat *self, GFile *file)
+{
+  g_return_if_fail (CX_IS_WEBCHAT (self));
+  g_return_if_fail (G_IS_FILE (file));
+
+  save_transcript_to (self, file);
+}
+
+/* For tests and scripts: sends @file as the file chooser of the "Attach" action does. */
+void
+cx_webchat_send_file (CxWebChat *self, GFile *file)
+{
+  g_return_if_fail (CX_IS_WEBCHAT (self));
+  g_return_if_fail (G_IS_FILE (file));
+
+  send_file (self, file);
 }

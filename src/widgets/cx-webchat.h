@@ -8,8 +8,17 @@
  *   close → null (hides the panel; a chat going on goes on, and open shows it again)
  *   minimize {minimized?} → null (toggles without "minimized")
  *   endChat → null once the chat has ended
+ *   injectMessage {type: "text", name, text} → null: a notice shown in this window's transcript
+ *     only (never sent; "html" is refused: nothing here is markup)
+ *   showChatButton, hideChatButton → null: the page's "Chat with Us" button
+ *     (property "chat-button-visible")
  * Events: ready, opened, closed, minimized, unminimized, submitted {form}, started {chatId,
- *   restored}, ended {chatId}.
+ *   restored}, ended {chatId}, injectedMessage {…}, chatButtonShown, chatButtonHidden,
+ *   fileSent {file-id, file-name, …}, transcriptSaved.
+ *
+ * The panel's state (open, minimized with its unread count, closed) goes into the site's
+ * cookies with the chat (WebChatService.savePanelState); a window that restores the chat shows
+ * the panel as it was.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -58,6 +67,9 @@ const char *cx_webchat_get_chat_id (CxWebChat *self);
 guint cx_webchat_get_unread_count (CxWebChat *self);
 gboolean cx_webchat_get_server_offline (CxWebChat *self);
 const char *cx_webchat_get_typing_text (CxWebChat *self);
+gboolean cx_webchat_get_chat_button_visible (CxWebChat *self);
+void cx_webchat_save_transcript (CxWebChat *self, GFile *file);
+void cx_webchat_send_file (CxWebChat *self, GFile *file);
 GListModel *cx_webchat_get_messages (CxWebChat *self);
 
 G_END_DECLS

@@ -17,6 +17,7 @@
 
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <gtk/gtk.h>
 #include <string.h>
 #include <unistd.h>
@@ -984,6 +985,11 @@ test_end_chat (Fixture *f, gconstpointer data)
   g_assert_true (gtk_widget_get_visible (panel_widget (b, "ended_box")));
   g_assert_false (gtk_widget_get_visible (panel_widget (b, "composer_box")));
   cx_test_agent_wait_message (agent, chat_id, "ParticipantLeft", NULL);
+  /* Both windows say who left, also over the push socket (whose "chatEnded" comes with it). */
+  g_assert_true (cx_webchat_service_get_uses_push (cx_desk_window_get_service (b)) ||
+                 cx_webchat_get_phase (chat_of (b)) == CX_WEBCHAT_PHASE_ENDED);
+  wait_message (a, CX_CHAT_MESSAGE_EVENT, "You left the chat", -1);
+  wait_message (b, CX_CHAT_MESSAGE_EVENT, "You left the chat", -1);
 
   /* Start a New Chat goes back to the form. */
   g_assert_true (gtk_widget_activate (panel_widget (b, "new_chat_button")));
@@ -1219,6 +1225,180 @@ test_reconnecting_banner (Fixture *f, gconstpointer data)
 }
 
 /* Ctrl+N (app.new-window) opens another window on the active window's site. */
+/* Seed 1, the panel's half: a window opened later shows the panel as the others left it,
+ * minimized with its unread count, or open. */
+static void
+test_panel_state_restored (Fixture *f, gconstpointer data)
+{
+  CxDeskApplication *app = app_new (f, 0, G_APPLICATION_NON_UNIQUE);
+  g_autoptr (CxTestAgent) agent = ready_agent (f);
+  CxDeskWindow *a = window_open (app, SITE);
+  CxDeskWindow *b;
+  CxDeskWindow *c;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) result = NULL;
+  g_autofree char *chat_id = ui_start_chat (a);
+
+  agent_accept (agent, chat_id);
+  wait_message (a, CX_CHAT_MESSAGE_EVENT, AGENT_NAME " joined the chat", -1);
+  result = bus_command (a, "WebChat.minimize", "{\"minimized\":true}", &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&result, json_node_unref);
+  cx_test_agent_send (agent, chat_id, "Are you still there?");
+  wait_message (a, CX_CHAT_MESSAGE_AGENT, "Are you still there?", -1);
+  g_assert_cmpuint (cx_webchat_get_unread_count (chat_of (a)), ==, 1);
+
+  b = window_open (app, SITE);
+  wait_phase (b, CX_WEBCHAT_PHASE_CHAT);
+  g_assert_true (cx_webchat_get_open (chat_of (b)));
+  g_assert_true (cx_webchat_get_minimized (chat_of (b)));
+  g_assert_cmpuint (cx_webchat_get_unread_count (chat_of (b)), ==, 1);
+  g_assert_nonnull (find_message (b, CX_CHAT_MESSAGE_AGENT, "Are you still there?"));
+
+  /* Back open in A: the next window shows it open. */
+  result = bus_command (a, "WebChat.minimize", "{\"minimized\":false}", &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&result, json_node_unref);
+  c = window_open (app, SITE);
+  wait_phase (c, CX_WEBCHAT_PHASE_CHAT);
+  g_assert_true (cx_webchat_get_open (chat_of (c)));
+  g_assert_false (cx_webchat_get_minimized (chat_of (c)));
+  g_assert_cmpuint (cx_webchat_get_unread_count (chat_of (c)), ==, 0);
+
+  app_free (app);
+}
+
+static gboolean
+event_logged (gpointer data)
+{
+  gpointer *pair = data;
+
+  return event_count (pair[0], pair[1]) > 0;
+}
+
+static void
+wait_event_logged (EventLog *log, const char *name)
+{
+  gpointer pair[] = { log, (gpointer) name };
+
+  cx_test_wait (event_logged, pair);
+}
+
+static gboolean
+notice_starts_with (gpointer data)
+{
+  gpointer *pair = data;
+  GListModel *messages = cx_webchat_get_messages (chat_of (pair[0]));
+
+  for (guint i = 0; i < g_list_model_get_n_items (messages); i++)
+    {
+      g_autoptr (CxChatMessage) message = g_list_model_get_item (messages, i);
+
+      if (cx_chat_message_get_kind (message) == CX_CHAT_MESSAGE_SYSTEM &&
+          g_str_has_prefix (cx_chat_message_get_text (message), pair[1]))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Files, the saved transcript, injectMessage and the chat button: what the panel does besides
+ * messages, each through the real server. */
+static void
+test_files_and_transcript (Fixture *f, gconstpointer data)
+{
+  CxDeskApplication *app = app_new (f, 0, G_APPLICATION_NON_UNIQUE);
+  g_autoptr (CxTestAgent) agent = ready_agent (f);
+  CxDeskWindow *a = window_open (app, SITE);
+  CxDeskWindow *b;
+  EventLog log = { g_ptr_array_new_with_free_func (g_free) };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) result = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("cx-ui-files-XXXXXX", &error);
+  g_autofree char *small = g_build_filename (dir, "receipt.txt", NULL);
+  g_autofree char *large = g_build_filename (dir, "scan.pdf", NULL);
+  g_autofree char *saved = g_build_filename (dir, "transcript.txt", NULL);
+  g_autofree char *big = g_strnfill (CX_TEST_MAX_FILE_SIZE + 1, 'x');
+  g_autofree char *chat_id = NULL;
+  g_autofree char *contents = NULL;
+  g_autoptr (GFile) small_file = NULL;
+  g_autoptr (GFile) large_file = NULL;
+  g_autoptr (GFile) saved_file = NULL;
+  gpointer refused[] = { NULL, (gpointer) "The file was not sent: " };
+  gulong subscription;
+
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents (small, "Paid: 42 EUR\n", -1, NULL));
+  g_assert_true (g_file_set_contents (large, big, -1, NULL));
+  small_file = g_file_new_for_path (small);
+  large_file = g_file_new_for_path (large);
+  saved_file = g_file_new_for_path (saved);
+  subscription = cx_bus_subscribe (cx_desk_window_get_bus (a), NULL, event_log_cb, &log, NULL);
+
+  chat_id = ui_start_chat (a);
+  agent_accept (agent, chat_id);
+  cx_test_agent_send (agent, chat_id, "<b>Bold</b> & <i>not</i> markup");
+  wait_message (a, CX_CHAT_MESSAGE_AGENT, "<b>Bold</b> & <i>not</i> markup", -1);
+  b = window_open (app, SITE);
+  wait_phase (b, CX_WEBCHAT_PHASE_CHAT);
+
+  /* A file: in both windows, and at the agent's. */
+  g_assert_true (gtk_widget_is_sensitive (panel_widget (a, "attach_button")));
+  cx_webchat_send_file (chat_of (a), small_file);
+  wait_event_logged (&log, "WebChat.fileSent");
+  wait_message (a, CX_CHAT_MESSAGE_EVENT, "You sent a file: receipt.txt", -1);
+  wait_message (b, CX_CHAT_MESSAGE_EVENT, "You sent a file: receipt.txt", -1);
+  cx_test_agent_wait_message (agent, chat_id, "FileUploaded", "receipt.txt");
+
+  /* Over the server's limit: refused before it is sent, said in this window. */
+  refused[0] = a;
+  cx_webchat_send_file (chat_of (a), large_file);
+  cx_test_wait (notice_starts_with, refused);
+  refused[0] = b;
+  g_assert_false (notice_starts_with (refused));
+
+  /* The transcript, as text: the agent's markup is text there too. */
+  g_assert_true (gtk_widget_get_visible (panel_widget (a, "save_button")));
+  cx_webchat_save_transcript (chat_of (a), saved_file);
+  wait_event_logged (&log, "WebChat.transcriptSaved");
+  g_assert_true (g_file_get_contents (saved, &contents, NULL, NULL));
+  g_assert_nonnull (strstr (contents, AGENT_NAME ": <b>Bold</b> & <i>not</i> markup"));
+  g_assert_nonnull (strstr (contents, "You sent a file: receipt.txt"));
+  g_assert_true (g_utf8_validate (contents, -1, NULL));
+
+  /* injectMessage: this window only; text only. */
+  result =
+      bus_command (a, "WebChat.injectMessage",
+                   "{\"type\":\"text\",\"name\":\"Shop\",\"text\":\"Order <42> shipped\"}", &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&result, json_node_unref);
+  g_assert_nonnull (find_message (a, CX_CHAT_MESSAGE_SYSTEM, "Order <42> shipped"));
+  g_assert_null (find_message (b, CX_CHAT_MESSAGE_SYSTEM, "Order <42> shipped"));
+  result =
+      bus_command (a, "WebChat.injectMessage", "{\"type\":\"html\",\"text\":\"<b>x</b>\"}", &error);
+  g_assert_error (error, CX_BUS_ERROR, CX_BUS_ERROR_REJECTED);
+  g_clear_error (&error);
+  g_assert_null (find_message (a, CX_CHAT_MESSAGE_SYSTEM, "<b>x</b>"));
+
+  /* The page's chat button. */
+  result = bus_command (a, "WebChat.hideChatButton", NULL, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&result, json_node_unref);
+  g_assert_false (cx_webchat_get_chat_button_visible (chat_of (a)));
+  g_assert_cmpuint (event_count (&log, "WebChat.chatButtonHidden"), ==, 1);
+  result = bus_command (a, "WebChat.showChatButton", NULL, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&result, json_node_unref);
+  g_assert_true (cx_webchat_get_chat_button_visible (chat_of (a)));
+
+  cx_bus_unsubscribe (cx_desk_window_get_bus (a), subscription);
+  g_ptr_array_unref (log.names);
+  g_unlink (small);
+  g_unlink (large);
+  g_unlink (saved);
+  g_rmdir (dir);
+  app_free (app);
+}
+
 static void
 test_new_window_action (Fixture *f, gconstpointer data)
 {
@@ -1373,6 +1553,8 @@ main (int argc, char *argv[])
   cx_test_add ("/customer-ui/webchat/commands", NULL, NULL, test_webchat_commands);
   cx_test_add ("/customer-ui/webchat/reconnecting", NULL, NULL, test_reconnecting_banner);
   cx_test_add ("/customer-ui/app/new-window", NULL, NULL, test_new_window_action);
+  cx_test_add ("/customer-ui/windows/panel-state", NULL, NULL, test_panel_state_restored);
+  cx_test_add ("/customer-ui/webchat/files-and-transcript", NULL, NULL, test_files_and_transcript);
   cx_test_add ("/customer-ui/app/command-line", NULL, NULL, test_command_line_remote);
 
   return g_test_run ();
