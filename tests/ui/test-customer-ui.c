@@ -22,6 +22,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bus/cx-bus-log-entry.h"
+#include "customer/cx-console.h"
 #include "customer/cx-desk-application.h"
 #include "customer/cx-desk-config.h"
 #include "customer/cx-desk-window.h"
@@ -1399,6 +1401,262 @@ test_files_and_transcript (Fixture *f, gconstpointer data)
   app_free (app);
 }
 
+typedef struct
+{
+  GSubprocess *process;
+  char *out;
+  char *err;
+  gboolean done;
+} Capture;
+
+static void
+capture_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Capture *capture = user_data;
+
+  g_assert_true (g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result, &capture->out,
+                                                       &capture->err, NULL));
+  capture->done = TRUE;
+}
+
+/* `cxdesk --gapplication-app-id APP_ID ARGS…`, its output read: the running instance answers
+ * it from this loop. */
+static int
+run_cxdesk_capture (const char *app_id, const char *const *args, char **out, char **err)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  Capture capture = { NULL };
+  int status;
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("CXDESK"));
+  g_ptr_array_add (argv, (gpointer) "--gapplication-app-id");
+  g_ptr_array_add (argv, (gpointer) app_id);
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  capture.process =
+      g_subprocess_newv ((const char *const *) argv->pdata,
+                         G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8_async (capture.process, NULL, NULL, capture_done_cb, &capture);
+  cx_test_wait (flag_is_set, &capture.done);
+  g_assert_true (g_subprocess_get_if_exited (capture.process));
+  status = g_subprocess_get_exit_status (capture.process);
+  g_clear_object (&capture.process);
+  *out = capture.out;
+  *err = capture.err;
+  return status;
+}
+
+static void
+dbus_call_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+/* The D-Bus method, called over the session bus as another program would. */
+static GVariant *
+dbus_command (CxDeskApplication *app, const char *name, const char *data, GError **error)
+{
+  GDBusConnection *connection = g_application_get_dbus_connection (G_APPLICATION (app));
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GDBusConnection) other = NULL;
+  g_autofree char *address = NULL;
+
+  /* A connection of its own: a client is not the application. */
+  address = g_dbus_address_get_for_bus_sync (G_BUS_TYPE_SESSION, NULL, NULL);
+  g_assert_nonnull (address);
+  other =
+      g_dbus_connection_new_for_address_sync (address,
+                                              G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                  G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                              NULL, NULL, NULL);
+  g_assert_nonnull (other);
+  g_dbus_connection_call (other, g_dbus_connection_get_unique_name (connection),
+                          g_application_get_dbus_object_path (G_APPLICATION (app)),
+                          "io.github.cxdesk.CxDesk.Bus", "Command",
+                          g_variant_new ("(ss)", name, data), G_VARIANT_TYPE ("(s)"),
+                          G_DBUS_CALL_FLAGS_NONE, -1, NULL, dbus_call_cb, &result);
+  cx_test_wait (pointer_is_set, &result);
+  return g_dbus_connection_call_finish (other, result, error);
+}
+
+/* `cxdesk --command NAME --data JSON` runs a bus command in the running instance's active window
+ * and prints its result or its rejection; the D-Bus method does the same. */
+static void
+test_remote_command (Fixture *f, gconstpointer data)
+{
+  g_autofree char *app_id = unique_app_id ();
+  CxDeskApplication *app = cx_desk_application_new (app_id, G_APPLICATION_DEFAULT_FLAGS);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  const char *const open_args[] = {
+    "--command", "WebChat.open", "--data",
+    "{\"form\":{\"firstname\":\"Ada\",\"lastname\":\"Byron\",\"email\":\"ada@example.com\"}}", NULL
+  };
+  const char *const again_args[] = { "--command", "WebChat.open", NULL };
+  const char *const unknown_args[] = { "--command", "Nobody.here", NULL };
+  const char *const bad_data_args[] = { "--command", "WebChat.open", "--data", "{\"form\":", NULL };
+  const char *const lone_data_args[] = { "--data", "{}", NULL };
+  const char *result = NULL;
+  CxDeskWindow *window;
+  char *out = NULL;
+  char *err = NULL;
+  int status;
+
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
+  g_assert_no_error (error);
+  app_configure (app, f, 0);
+  g_object_set_qdata (G_OBJECT (app), baseline_quark (),
+                      GUINT_TO_POINTER (G_OBJECT (app)->ref_count));
+  window = window_open (app, SITE);
+
+  status = run_cxdesk_capture (app_id, open_args, &out, &err);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpstr (out, ==, "null\n");
+  g_assert_true (cx_webchat_get_open (chat_of (window)));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (panel_widget (window, "first_name_entry"))),
+                   ==, "Ada");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  status = run_cxdesk_capture (app_id, again_args, &out, &err);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_cmpstr (err, ==, "Rejected: already opened\n");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  status = run_cxdesk_capture (app_id, unknown_args, &out, &err);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_true (g_str_has_prefix (err, "Rejected: "));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* Not JSON: refused before anything runs. */
+  status = run_cxdesk_capture (app_id, bad_data_args, &out, &err);
+  g_assert_cmpint (status, ==, 2);
+  g_assert_true (g_str_has_prefix (err, "The data is not JSON"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  status = run_cxdesk_capture (app_id, lone_data_args, &out, &err);
+  g_assert_cmpint (status, ==, 2);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpuint (g_list_length (gtk_application_get_windows (GTK_APPLICATION (app))), ==, 1);
+
+  /* D-Bus: a result, a rejection, and data that is not JSON. */
+  reply = dbus_command (app, "WebChat.close", "", &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(&s)", &result);
+  g_assert_cmpstr (result, ==, "null");
+  g_assert_false (cx_webchat_get_open (chat_of (window)));
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = dbus_command (app, "WebChat.minimize", "{}", &error);
+  g_assert_null (reply);
+  g_assert_true (g_dbus_error_is_remote_error (error));
+  {
+    g_autofree char *remote = g_dbus_error_get_remote_error (error);
+
+    g_assert_cmpstr (remote, ==, "io.github.cxdesk.CxDesk.Bus.Error.Rejected");
+  }
+  g_clear_error (&error);
+  reply = dbus_command (app, "WebChat.open", "[1,", &error);
+  g_assert_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS);
+  g_clear_error (&error);
+  g_assert_false (cx_webchat_get_open (chat_of (window)));
+
+  app_free (app);
+}
+
+static gboolean
+console_shown (gpointer data)
+{
+  return cx_console_find (GTK_WINDOW (data), cx_desk_window_get_bus (CX_DESK_WINDOW (data))) !=
+         NULL;
+}
+
+static gboolean
+console_gone (gpointer data)
+{
+  return !console_shown (data);
+}
+
+typedef struct
+{
+  CxConsole *console;
+  const char *name;
+} ConsoleWait;
+
+static gboolean
+console_has (gpointer data)
+{
+  ConsoleWait *wait = data;
+  GListModel *entries = cx_console_get_entries (wait->console);
+
+  for (guint i = 0; i < g_list_model_get_n_items (entries); i++)
+    {
+      g_autoptr (CxBusLogEntry) entry = g_list_model_get_item (entries, i);
+
+      if (g_strcmp0 (cx_bus_log_entry_get_name (entry), wait->name) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* The Console (Ctrl+Shift+D, app.console) shows the window's bus traffic: what came before it
+ * opened, and what comes while it is open. */
+static void
+test_console (Fixture *f, gconstpointer data)
+{
+  CxDeskApplication *app = app_new (f, 0, G_APPLICATION_NON_UNIQUE);
+  CxDeskWindow *window = window_open (app, SITE);
+  ConsoleWait wait = { NULL, "WebChat.opened" };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) result = NULL;
+  CxConsole *console;
+
+  result = bus_command (window, "WebChat.open", NULL, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&result, json_node_unref);
+
+  g_action_group_activate_action (G_ACTION_GROUP (app), "console", NULL);
+  cx_test_wait (console_shown, window);
+  console = cx_console_find (GTK_WINDOW (window), cx_desk_window_get_bus (window));
+  g_assert_true (cx_console_get_bus (console) == cx_desk_window_get_bus (window));
+  wait.console = console;
+  /* From the ring buffer. */
+  g_assert_true (console_has (&wait));
+
+  /* Live. */
+  wait.name = "WebChat.closed";
+  g_assert_false (console_has (&wait));
+  result = bus_command (window, "WebChat.close", NULL, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&result, json_node_unref);
+  cx_test_wait (console_has, &wait);
+
+  /* Paused, nothing comes in; cleared, nothing is left. */
+  cx_console_set_paused (console, TRUE);
+  wait.name = "WebChat.opened";
+  cx_console_clear (console);
+  g_assert_cmpuint (g_list_model_get_n_items (cx_console_get_entries (console)), ==, 0);
+  result = bus_command (window, "WebChat.open", NULL, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&result, json_node_unref);
+  g_assert_false (console_has (&wait));
+  cx_console_set_paused (console, FALSE);
+
+  /* The Console plugin is on the bus too: Console.close closes it. */
+  result = bus_command (window, "Console.close", NULL, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&result, json_node_unref);
+  cx_test_wait (console_gone, window);
+
+  app_free (app);
+}
+
 static void
 test_new_window_action (Fixture *f, gconstpointer data)
 {
@@ -1554,6 +1812,8 @@ main (int argc, char *argv[])
   cx_test_add ("/customer-ui/webchat/reconnecting", NULL, NULL, test_reconnecting_banner);
   cx_test_add ("/customer-ui/app/new-window", NULL, NULL, test_new_window_action);
   cx_test_add ("/customer-ui/windows/panel-state", NULL, NULL, test_panel_state_restored);
+  cx_test_add ("/customer-ui/app/remote-command", NULL, NULL, test_remote_command);
+  cx_test_add ("/customer-ui/app/console", NULL, NULL, test_console);
   cx_test_add ("/customer-ui/webchat/files-and-transcript", NULL, NULL, test_files_and_transcript);
   cx_test_add ("/customer-ui/app/command-line", NULL, NULL, test_command_line_remote);
 
