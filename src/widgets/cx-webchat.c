@@ -66,7 +66,8 @@ struct _CxWebChat
   gboolean close_after_end;
   GtkWidget *end_dialog;
   gboolean chat_button_visible;
-  gboolean restoring_panel; /* applying a restored panel state: not saved back */
+  gboolean restoring_panel;    /* applying a restored panel state: not saved back */
+  gboolean loading_transcript; /* adding a restored transcript: no messageAdded */
   GtkNativeDialog *file_dialog;
   guint uploads;
 
@@ -128,19 +129,13 @@ enum
 static GParamSpec *properties[N_PROPS];
 
 static const char *const event_names[] = {
-  "opened",
-  "closed",
-  "minimized",
-  "unminimized",
-  "submitted",
-  "started",
-  "ended",
-  "injectedMessage",
-  "chatButtonShown",
-  "chatButtonHidden",
-  "fileSent",
-  "transcriptSaved",
-  NULL,
+  "messageAdded",     "opened",
+  "closed",           "minimized",
+  "unminimized",      "submitted",
+  "started",          "ended",
+  "injectedMessage",  "chatButtonShown",
+  "chatButtonHidden", "fileSent",
+  "transcriptSaved",  NULL,
 };
 
 /* Small helpers */
@@ -495,10 +490,30 @@ static void
 append_row (CxWebChat *self, CxChatMessage *row)
 {
   guint index = cx_chat_message_get_index (row);
+  g_autoptr (GEnumClass) kinds = NULL;
+  g_autoptr (JsonNode) data = NULL;
+  JsonObject *object;
 
   g_list_store_append (self->messages, row);
   if (index > 0)
     g_hash_table_insert (self->by_index, GUINT_TO_POINTER (index), row);
+
+  /* A restored transcript comes whole, with "started" {restored: true}. */
+  if (self->loading_transcript)
+    return;
+
+  kinds = g_type_class_ref (CX_TYPE_CHAT_MESSAGE_KIND);
+  object = json_object_new ();
+  json_object_set_string_member (
+      object, "kind", g_enum_get_value (kinds, cx_chat_message_get_kind (row))->value_nick);
+  if (cx_chat_message_get_sender (row) != NULL)
+    json_object_set_string_member (object, "name", cx_chat_message_get_sender (row));
+  json_object_set_string_member (object, "text", cx_chat_message_get_text (row));
+  json_object_set_int_member (object, "time", cx_chat_message_get_time (row));
+  if (index > 0)
+    json_object_set_int_member (object, "index", index);
+  data = node_from_object (object);
+  publish (self, "messageAdded", data);
 }
 
 static void
@@ -715,8 +730,10 @@ service_restored_cb (CxBus *bus, const CxEvent *event, gpointer user_data)
   clear_transcript (self);
   set_agent_name (self, NULL);
   set_typing (self, NULL);
+  self->loading_transcript = TRUE;
   if (messages != NULL && JSON_NODE_HOLDS_ARRAY (messages))
     add_transcript (self, json_node_get_array (messages));
+  self->loading_transcript = FALSE;
   restore_panel_state (self, object);
   follow_end (self, TRUE);
 }

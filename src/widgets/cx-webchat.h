@@ -13,7 +13,8 @@
  *   showChatButton, hideChatButton → null: the page's "Chat with Us" button
  *     (property "chat-button-visible")
  * Events: ready, opened, closed, minimized, unminimized, submitted {form}, started {chatId,
- *   restored}, ended {chatId}, injectedMessage {…}, chatButtonShown, chatButtonHidden,
+ *   restored}, ended {chatId}, messageAdded {kind, name, text, time, index} (each row added
+ *   but those of a restored transcript), injectedMessage {…}, chatButtonShown, chatButtonHidden,
  *   fileSent {file-id, file-name, …}, transcriptSaved.
  *
  * The panel's state (open, minimized with its unread count, closed) goes into the site's

@@ -1340,6 +1340,8 @@ test_files_and_transcript (Fixture *f, gconstpointer data)
   agent_accept (agent, chat_id);
   cx_test_agent_send (agent, chat_id, "<b>Bold</b> & <i>not</i> markup");
   wait_message (a, CX_CHAT_MESSAGE_AGENT, "<b>Bold</b> & <i>not</i> markup", -1);
+  /* Chat started, the queue notice, the agent joined, the agent's message. */
+  g_assert_cmpuint (event_count (&log, "WebChat.messageAdded"), >=, 4);
   b = window_open (app, SITE);
   wait_phase (b, CX_WEBCHAT_PHASE_CHAT);
 
