@@ -1053,6 +1053,44 @@ test_trace_ring_buffer (Fixture *f, gconstpointer data)
   g_assert_cmpstr (cx_bus_log_entry_get_outcome (entry), ==,
                    "rejected: Command does not exist: Echo.nothing");
 
+  /* A large payload is shown cut, as JSON the same as json_to_string()'s up to the cut. */
+  {
+    g_autoptr (JsonBuilder) builder = json_builder_new ();
+    g_autoptr (JsonNode) big = NULL;
+    g_autofree char *whole = NULL;
+    const char *shown;
+    gsize length;
+
+    json_builder_begin_array (builder);
+    for (int i = 0; i < 10000; i++)
+      {
+        json_builder_begin_object (builder);
+        json_builder_set_member_name (builder, "text");
+        json_builder_add_string_value (builder, "é \"quoted\" \\ \n");
+        json_builder_set_member_name (builder, "index");
+        json_builder_add_int_value (builder, i);
+        json_builder_set_member_name (builder, "ok");
+        json_builder_add_boolean_value (builder, TRUE);
+        json_builder_set_member_name (builder, "none");
+        json_builder_add_null_value (builder);
+        json_builder_end_object (builder);
+      }
+    json_builder_end_array (builder);
+    big = json_builder_get_root (builder);
+    whole = json_to_string (big, FALSE);
+
+    cx_plugin_publish (clock, "tick", big);
+    entry = g_list_model_get_item (log, 2);
+    shown = cx_bus_log_entry_get_data (entry);
+    length = strlen (shown);
+    g_assert_true (g_utf8_validate (shown, -1, NULL));
+    g_assert_cmpuint (length, <=, 4096 + strlen ("…"));
+    g_assert_cmpuint (length, >, 4000);
+    g_assert_true (g_str_has_suffix (shown, "…"));
+    g_assert_cmpint (strncmp (shown, whole, length - strlen ("…")), ==, 0);
+    g_clear_object (&entry);
+  }
+
   cx_bus_set_log_size (f->bus, 0);
   g_assert_cmpuint (g_list_model_get_n_items (log), ==, 0);
 
