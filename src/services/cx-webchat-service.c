@@ -648,6 +648,10 @@ gms_post_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
 
+  /* The callback may run from inside g_task_return_pointer(): the tree of a long transcript
+   * (two kilobytes a message) goes first, so that what the callback builds reuses its memory. */
+  g_clear_pointer (&root, json_node_unref);
+  g_clear_pointer (&body, g_bytes_unref);
   g_task_return_pointer (task, reply, (GDestroyNotify) cx_gms_reply_free);
 }
 

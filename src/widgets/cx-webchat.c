@@ -40,6 +40,13 @@
 /* Frames the end of the transcript must hold still before it is no longer followed. */
 #define FOLLOW_STABLE_FRAMES 3
 
+/* A restored transcript shows its last rows; the earlier ones come in as the customer scrolls
+ * up to the top, so many at a time. GTK 4.8's list view builds up to 200 rows around what it
+ * shows whatever the view's height: a long chat would otherwise cost 200 rows built at its
+ * start and 200 more at its end before the first frame. */
+#define SHOWN_AT_FIRST 50
+#define SHOWN_STEP 100
+
 struct _CxWebChat
 {
   GtkWidget parent_instance;
@@ -48,9 +55,10 @@ struct _CxWebChat
   CxPlugin *plugin;
   GCancellable *cancellable;
 
-  GListStore *messages; /* CxChatMessage */
-  GHashTable *by_index; /* transcript index → CxChatMessage (the store holds the reference) */
-  GPtrArray *pending;   /* CxChatMessage of the customer's, sending, not in the transcript yet */
+  GListStore *messages;     /* CxChatMessage */
+  GtkSliceListModel *shown; /* the rows of messages the view has, from an offset to the end */
+  GHashTable *by_index;     /* transcript index → CxChatMessage (the store holds the reference) */
+  GPtrArray *pending; /* CxChatMessage of the customer's, sending, not in the transcript yet */
 
   gboolean open;
   gboolean minimized;
@@ -62,6 +70,10 @@ struct _CxWebChat
   gboolean offline;
   guint follow_tick_id;
   guint follow_stable_frames;
+  gboolean follow_scrolled_to_item;
+  double follow_value; /* where following left the view (-1: not known yet), and its height */
+  double follow_upper;
+  guint show_earlier_id;
   gint64 last_typing_ms;
   gboolean close_after_end;
   GtkWidget *end_dialog;
@@ -484,19 +496,47 @@ clear_transcript (CxWebChat *self)
   g_hash_table_remove_all (self->by_index);
   g_ptr_array_set_size (self->pending, 0);
   g_list_store_remove_all (self->messages);
+  gtk_slice_list_model_set_offset (self->shown, 0);
+}
+
+/* Shows the last SHOWN_AT_FIRST of @n_rows (a restored transcript). */
+static void
+show_last_rows (CxWebChat *self, guint n_rows)
+{
+  gtk_slice_list_model_set_offset (self->shown,
+                                   n_rows > SHOWN_AT_FIRST ? n_rows - SHOWN_AT_FIRST : 0);
+}
+
+/* Scrolled up to the top: the rows before, if any. The view keeps its place on the row it
+ * showed at the top. From an idle: not from inside the view's own scrolling. */
+static gboolean
+show_earlier_rows_cb (gpointer user_data)
+{
+  CxWebChat *self = user_data;
+  guint offset = gtk_slice_list_model_get_offset (self->shown);
+
+  self->show_earlier_id = 0;
+  gtk_slice_list_model_set_offset (self->shown, offset > SHOWN_STEP ? offset - SHOWN_STEP : 0);
+  return G_SOURCE_REMOVE;
 }
 
 static void
-append_row (CxWebChat *self, CxChatMessage *row)
+transcript_edge_reached_cb (CxWebChat *self, GtkPositionType position)
 {
-  guint index = cx_chat_message_get_index (row);
+  /* Not while the end is followed: at the start of a restore, the view is at its top. */
+  if (position != GTK_POS_TOP || gtk_slice_list_model_get_offset (self->shown) == 0 ||
+      self->follow_tick_id != 0 || self->show_earlier_id != 0)
+    return;
+  self->show_earlier_id = g_idle_add (show_earlier_rows_cb, self);
+}
+
+static void
+publish_message_added (CxWebChat *self, CxChatMessage *row)
+{
   g_autoptr (GEnumClass) kinds = NULL;
   g_autoptr (JsonNode) data = NULL;
+  guint index = cx_chat_message_get_index (row);
   JsonObject *object;
-
-  g_list_store_append (self->messages, row);
-  if (index > 0)
-    g_hash_table_insert (self->by_index, GUINT_TO_POINTER (index), row);
 
   /* A restored transcript comes whole, with "started" {restored: true}. */
   if (self->loading_transcript)
@@ -514,6 +554,36 @@ append_row (CxWebChat *self, CxChatMessage *row)
     json_object_set_int_member (object, "index", index);
   data = node_from_object (object);
   publish (self, "messageAdded", data);
+}
+
+/* Rows in one change of the model: the view relays itself out once, not once a row. */
+static void
+append_rows (CxWebChat *self, GPtrArray *rows)
+{
+  guint position = g_list_model_get_n_items (G_LIST_MODEL (self->messages));
+
+  if (rows->len == 0)
+    return;
+
+  g_list_store_splice (self->messages, position, 0, rows->pdata, rows->len);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      CxChatMessage *row = g_ptr_array_index (rows, i);
+      guint index = cx_chat_message_get_index (row);
+
+      if (index > 0)
+        g_hash_table_insert (self->by_index, GUINT_TO_POINTER (index), row);
+      publish_message_added (self, row);
+    }
+}
+
+static void
+append_row (CxWebChat *self, CxChatMessage *row)
+{
+  g_autoptr (GPtrArray) rows = g_ptr_array_new ();
+
+  g_ptr_array_add (rows, row);
+  append_rows (self, rows);
 }
 
 static void
@@ -547,6 +617,7 @@ static guint
 add_transcript (CxWebChat *self, JsonArray *array)
 {
   guint length = array != NULL ? json_array_get_length (array) : 0;
+  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func (g_object_unref);
   guint from_agent = 0;
 
   for (guint i = 0; i < length; i++)
@@ -590,9 +661,10 @@ add_transcript (CxWebChat *self, JsonArray *array)
         continue;
       if (cx_chat_message_get_kind (row) == CX_CHAT_MESSAGE_AGENT)
         from_agent++;
-      append_row (self, row);
+      g_ptr_array_add (rows, g_steal_pointer (&row));
     }
 
+  append_rows (self, rows);
   return from_agent;
 }
 
@@ -604,15 +676,47 @@ follow_tick_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
 {
   CxWebChat *self = user_data;
   GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->transcript_scroller);
-  double end = gtk_adjustment_get_upper (adjustment) - gtk_adjustment_get_page_size (adjustment);
+  double upper = gtk_adjustment_get_upper (adjustment);
+  double value = gtk_adjustment_get_value (adjustment);
+  double end = upper - gtk_adjustment_get_page_size (adjustment);
 
-  if (gtk_adjustment_get_value (adjustment) < end - 0.5)
+  /* Up from where this left it, the rows unchanged: the customer scrolled. They lead now. */
+  if (self->follow_value >= 0 && upper == self->follow_upper && value < self->follow_value - 1)
     {
-      gtk_adjustment_set_value (adjustment, end);
+      self->follow_tick_id = 0;
+      /* Scrolled all the way up meanwhile: the edge was passed over while following. */
+      if (value <= gtk_adjustment_get_lower (adjustment))
+        transcript_edge_reached_cb (self, GTK_POS_TOP);
+      return G_SOURCE_REMOVE;
+    }
+
+  if (value < end - 0.5)
+    {
+      guint n = g_list_model_get_n_items (G_LIST_MODEL (self->shown));
+
+      /* One frame the last row, the next its end. GTK 4.8's list view, set straight to an end
+       * it has only estimated, may land rows short of it or show no row at all; and the
+       * end of a row taller than the view is below what scroll-to-item brings in. Each takes
+       * effect at the next allocation, so not both in one frame. */
+      if (!self->follow_scrolled_to_item && n > 0)
+        {
+          gtk_widget_activate_action (GTK_WIDGET (self->transcript_view), "list.scroll-to-item",
+                                      "u", n - 1);
+          self->follow_value = -1; /* where that lands is known next frame */
+        }
+      else
+        {
+          gtk_adjustment_set_value (adjustment, end);
+          self->follow_value = gtk_adjustment_get_value (adjustment);
+        }
+      self->follow_upper = upper;
+      self->follow_scrolled_to_item = !self->follow_scrolled_to_item;
       self->follow_stable_frames = 0;
       return G_SOURCE_CONTINUE;
     }
 
+  self->follow_value = value;
+  self->follow_upper = upper;
   if (++self->follow_stable_frames < FOLLOW_STABLE_FRAMES)
     return G_SOURCE_CONTINUE;
 
@@ -627,7 +731,7 @@ follow_end (CxWebChat *self, gboolean force)
 {
   GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->transcript_scroller);
   double end = gtk_adjustment_get_upper (adjustment) - gtk_adjustment_get_page_size (adjustment);
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->messages));
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->shown));
 
   if (!force && self->follow_tick_id == 0 &&
       gtk_adjustment_get_value (adjustment) < end - STICK_THRESHOLD_PX)
@@ -639,6 +743,8 @@ follow_end (CxWebChat *self, gboolean force)
   gtk_widget_activate_action (GTK_WIDGET (self->transcript_view), "list.scroll-to-item", "u",
                               n - 1);
   /* ...and then its end, frame after frame. */
+  self->follow_scrolled_to_item = TRUE;
+  self->follow_value = -1;
   self->follow_stable_frames = 0;
   if (self->follow_tick_id == 0)
     self->follow_tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self->transcript_view),
@@ -732,7 +838,15 @@ service_restored_cb (CxBus *bus, const CxEvent *event, gpointer user_data)
   set_typing (self, NULL);
   self->loading_transcript = TRUE;
   if (messages != NULL && JSON_NODE_HOLDS_ARRAY (messages))
-    add_transcript (self, json_node_get_array (messages));
+    {
+      /* The view hears of the rows once, its offset set: it builds rows for the end only.
+       * (GTK 4.8's slice model, its offset set past the end of a model that then grows,
+       * tells the view a wrong count.) */
+      gtk_slice_list_model_set_model (self->shown, NULL);
+      add_transcript (self, json_node_get_array (messages));
+      show_last_rows (self, g_list_model_get_n_items (G_LIST_MODEL (self->messages)));
+      gtk_slice_list_model_set_model (self->shown, G_LIST_MODEL (self->messages));
+    }
   self->loading_transcript = FALSE;
   restore_panel_state (self, object);
   follow_end (self, TRUE);
@@ -1829,6 +1943,8 @@ cx_webchat_dispose (GObject *object)
     g_ptr_array_set_size (self->pending, 0);
   if (self->by_index != NULL)
     g_hash_table_remove_all (self->by_index);
+  g_clear_handle_id (&self->show_earlier_id, g_source_remove);
+  g_clear_object (&self->shown);
   g_clear_object (&self->messages);
 
   G_OBJECT_CLASS (cx_webchat_parent_class)->dispose (object);
@@ -1991,7 +2107,9 @@ cx_webchat_init (CxWebChat *self)
   g_signal_connect (factory, "setup", G_CALLBACK (factory_setup_cb), NULL);
   g_signal_connect (factory, "bind", G_CALLBACK (factory_bind_cb), NULL);
   g_signal_connect (factory, "unbind", G_CALLBACK (factory_unbind_cb), NULL);
-  selection = gtk_no_selection_new (G_LIST_MODEL (g_object_ref (self->messages)));
+  self->shown =
+      gtk_slice_list_model_new (G_LIST_MODEL (g_object_ref (self->messages)), 0, G_MAXUINT);
+  selection = gtk_no_selection_new (G_LIST_MODEL (g_object_ref (self->shown)));
   gtk_list_view_set_factory (self->transcript_view, factory);
   gtk_list_view_set_model (self->transcript_view, GTK_SELECTION_MODEL (selection));
   g_object_unref (selection);
@@ -2003,6 +2121,8 @@ cx_webchat_init (CxWebChat *self)
   gtk_widget_add_controller (GTK_WIDGET (self->composer), keys);
   g_signal_connect_object (gtk_text_view_get_buffer (self->composer), "changed",
                            G_CALLBACK (composer_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->transcript_scroller, "edge-reached",
+                           G_CALLBACK (transcript_edge_reached_cb), self, G_CONNECT_SWAPPED);
 
   set_phase (self, CX_WEBCHAT_PHASE_FORM);
   update_visibility (self);

@@ -1659,6 +1659,69 @@ test_console (Fixture *f, gconstpointer data)
   app_free (app);
 }
 
+typedef struct
+{
+  GtkListView *view;
+  GtkAdjustment *adjustment;
+  guint n_items;
+} ViewGrowth;
+
+/* Scrolls up to the top, as the customer does, until rows came in above. */
+static gboolean
+view_grew (gpointer data)
+{
+  ViewGrowth *growth = data;
+  double lower = gtk_adjustment_get_lower (growth->adjustment);
+
+  if (g_list_model_get_n_items (G_LIST_MODEL (gtk_list_view_get_model (growth->view))) >
+      growth->n_items)
+    return TRUE;
+  if (gtk_adjustment_get_value (growth->adjustment) > lower)
+    gtk_adjustment_set_value (growth->adjustment, lower);
+  return FALSE;
+}
+
+/* A long transcript, restored, opens on its end; scrolling up to the top brings the earlier rows
+ * in, until the first. */
+static void
+test_long_transcript_scrolls (Fixture *f, gconstpointer data)
+{
+  CxDeskApplication *app = app_new (f, 0, G_APPLICATION_NON_UNIQUE);
+  g_autoptr (CxTestAgent) agent = ready_agent (f);
+  CxDeskWindow *a = window_open (app, SITE);
+  CxDeskWindow *b;
+  g_autofree char *chat_id = ui_start_chat (a);
+  GListModel *messages;
+  ViewGrowth growth = { NULL, NULL, 0 };
+  guint total;
+
+  agent_accept (agent, chat_id);
+  for (guint i = 1; i <= 160; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("Line %u of the answer", i);
+
+      cx_test_agent_send (agent, chat_id, text);
+    }
+  wait_message (a, CX_CHAT_MESSAGE_AGENT, "Line 160 of the answer", -1);
+
+  b = window_open (app, SITE);
+  wait_message (b, CX_CHAT_MESSAGE_AGENT, "Line 160 of the answer", -1);
+  messages = cx_webchat_get_messages (chat_of (b));
+  total = g_list_model_get_n_items (messages);
+  g_assert_cmpuint (total, >, 160);
+  wait_row (b, find_message (b, CX_CHAT_MESSAGE_AGENT, "Line 160 of the answer"));
+
+  growth.view = GTK_LIST_VIEW (panel_widget (b, "transcript_view"));
+  growth.adjustment = gtk_scrolled_window_get_vadjustment (
+      GTK_SCROLLED_WINDOW (panel_widget (b, "transcript_scroller")));
+  while ((growth.n_items = g_list_model_get_n_items (
+              G_LIST_MODEL (gtk_list_view_get_model (growth.view)))) < total)
+    cx_test_wait (view_grew, &growth);
+  g_assert_cmpuint (growth.n_items, ==, total);
+
+  app_free (app);
+}
+
 static void
 test_new_window_action (Fixture *f, gconstpointer data)
 {
@@ -1814,6 +1877,7 @@ main (int argc, char *argv[])
   cx_test_add ("/customer-ui/webchat/reconnecting", NULL, NULL, test_reconnecting_banner);
   cx_test_add ("/customer-ui/app/new-window", NULL, NULL, test_new_window_action);
   cx_test_add ("/customer-ui/windows/panel-state", NULL, NULL, test_panel_state_restored);
+  cx_test_add ("/customer-ui/windows/long-transcript", NULL, NULL, test_long_transcript_scrolls);
   cx_test_add ("/customer-ui/app/remote-command", NULL, NULL, test_remote_command);
   cx_test_add ("/customer-ui/app/console", NULL, NULL, test_console);
   cx_test_add ("/customer-ui/webchat/files-and-transcript", NULL, NULL, test_files_and_transcript);
