@@ -19,7 +19,9 @@
 /* A configuration is a page script's object, not a data set. */
 #define MAX_CONFIG_SIZE (1024 * 1024)
 
-static const char *const object_sections[] = { "main", "webchat", NULL };
+static const char *const object_sections[] = {
+  "main", "webchat", "callback", "calendar", "channelselector", "sidebar", "stats", NULL,
+};
 
 /**
  * cx_desk_config_parse:
@@ -122,6 +124,43 @@ cx_desk_config_load_file (GFile *file, GError **error)
   return cx_desk_config_parse (contents, length, name, error);
 }
 
+/* json_node_copy() shares the objects and arrays of the node it copies: a configuration that
+ * is changed must be copied all the way down first, or its base changes with it. */
+static JsonNode *
+deep_copy (JsonNode *node)
+{
+  JsonNode *copy;
+
+  if (JSON_NODE_HOLDS_OBJECT (node))
+    {
+      JsonObject *object = json_object_new ();
+      JsonObjectIter iter;
+      const char *member;
+      JsonNode *value;
+
+      json_object_iter_init (&iter, json_node_get_object (node));
+      while (json_object_iter_next (&iter, &member, &value))
+        json_object_set_member (object, member, deep_copy (value));
+      copy = json_node_new (JSON_NODE_OBJECT);
+      json_node_take_object (copy, object);
+      return copy;
+    }
+
+  if (JSON_NODE_HOLDS_ARRAY (node))
+    {
+      JsonArray *array = json_array_new ();
+      JsonArray *source = json_node_get_array (node);
+
+      for (guint i = 0; i < json_array_get_length (source); i++)
+        json_array_add_element (array, deep_copy (json_array_get_element (source, i)));
+      copy = json_node_new (JSON_NODE_ARRAY);
+      json_node_take_array (copy, array);
+      return copy;
+    }
+
+  return json_node_copy (node);
+}
+
 static void
 merge_into (JsonObject *target, JsonObject *override)
 {
@@ -137,14 +176,14 @@ merge_into (JsonObject *target, JsonObject *override)
       if (existing != NULL && JSON_NODE_HOLDS_OBJECT (existing) && JSON_NODE_HOLDS_OBJECT (node))
         {
           /* A copy: the base may be shared (it is the application's default). */
-          JsonNode *copy = json_node_copy (existing);
+          JsonNode *copy = deep_copy (existing);
 
           merge_into (json_node_get_object (copy), json_node_get_object (node));
           json_object_set_member (target, member, copy);
         }
       else
         {
-          json_object_set_member (target, member, json_node_copy (node));
+          json_object_set_member (target, member, deep_copy (node));
         }
     }
 }
@@ -161,7 +200,7 @@ JsonObject *
 cx_desk_config_merge (JsonObject *base, JsonObject *override)
 {
   g_autoptr (JsonNode) base_node = json_node_init_object (json_node_alloc (), base);
-  g_autoptr (JsonNode) copy = json_node_copy (base_node);
+  g_autoptr (JsonNode) copy = deep_copy (base_node);
   JsonObject *merged = json_object_ref (json_node_get_object (copy));
 
   if (override != NULL)
