@@ -1,9 +1,16 @@
 /* cx-agent-application.c: the agent workspace application.
  *
- * Command line: `cxdesk-agent [--server URL]`. Single instance: a later run presents the
- * running one. The application owns the one CxHttp: every window's AgentService shares its
- * cookie jar, so signing in in one window signs in all of them, and a new window (Ctrl+N)
- * opens signed in.
+ * Command line: `cxdesk-agent [--server URL] [--user NAME]`: with --user, the first window signs
+ * in as NAME with the password in the environment variable CXDESK_AGENT_PASSWORD (never on the
+ * command line, where every user of the machine can read it). Single instance: a later run
+ * presents the running one. The application owns the one CxHttp: every window's AgentService
+ * shares its cookie jar, so signing in in one window signs in all of them, and a new window
+ * (Ctrl+N) opens signed in.
+ *
+ * It also owns what belongs to no one window: the desktop notification of an invitation, sent
+ * while no window of the app is active, with Accept and Decline buttons (app.accept-invitation
+ * and app.decline-invitation, the chat id as target), and the pop-out windows that show one
+ * conversation each (cx_agent_application_open_chat_window).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -13,6 +20,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "agent/cx-agent-application.h"
 #include "agent/cx-agent-window.h"
@@ -25,6 +33,9 @@ struct _CxAgentApplication
 
   CxHttp *http;
   char *server_url;
+  char *username;       /* --user: signs in at startup */
+  char *password;       /* from CXDESK_AGENT_PASSWORD, dropped once used */
+  GHashTable *notified; /* chat ids with an invitation notification shown */
 };
 
 G_DEFINE_FINAL_TYPE (CxAgentApplication, cx_agent_application, GTK_TYPE_APPLICATION)
@@ -32,6 +43,10 @@ G_DEFINE_FINAL_TYPE (CxAgentApplication, cx_agent_application, GTK_TYPE_APPLICAT
 static const GOptionEntry option_entries[] = {
   { "server", 's', G_OPTION_FLAG_NONE, G_OPTION_ARG_STRING, NULL,
     N_ ("Connect to the CX Desk server at URL"), N_ ("URL") },
+  { "user", 'u', G_OPTION_FLAG_NONE, G_OPTION_ARG_STRING, NULL,
+    N_ ("Sign in as NAME at startup, with the password in the environment variable "
+        "CXDESK_AGENT_PASSWORD"),
+    N_ ("NAME") },
   { NULL }
 };
 
@@ -64,8 +79,47 @@ about_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
                          GTK_LICENSE_GPL_3_0, "authors", developers, NULL);
 }
 
+/* The window that answers for the app: the active one, else the first workspace window. */
+static CxAgentWindow *
+main_window (CxAgentApplication *self)
+{
+  GtkWindow *active = gtk_application_get_active_window (GTK_APPLICATION (self));
+
+  if (CX_IS_AGENT_WINDOW (active) && cx_agent_window_get_chat_id (CX_AGENT_WINDOW (active)) == NULL)
+    return CX_AGENT_WINDOW (active);
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+    if (CX_IS_AGENT_WINDOW (l->data) && cx_agent_window_get_chat_id (l->data) == NULL)
+      return l->data;
+  return NULL;
+}
+
+static void
+accept_invitation_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  CxAgentApplication *self = user_data;
+  CxAgentWindow *window = main_window (self);
+
+  if (window == NULL)
+    window = CX_AGENT_WINDOW (cx_agent_application_new_window (self));
+  cx_agent_window_answer_invitation (window, g_variant_get_string (parameter, NULL), TRUE);
+  gtk_window_present (GTK_WINDOW (window));
+}
+
+static void
+decline_invitation_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  CxAgentApplication *self = user_data;
+  CxAgentWindow *window = main_window (self);
+
+  cx_agent_application_withdraw_invitation (self, g_variant_get_string (parameter, NULL));
+  if (window != NULL)
+    cx_agent_window_answer_invitation (window, g_variant_get_string (parameter, NULL), FALSE);
+}
+
 static const GActionEntry app_actions[] = {
   { "new-window", new_window_activated },
+  { "accept-invitation", accept_invitation_activated, "s" },
+  { "decline-invitation", decline_invitation_activated, "s" },
   { "quit", quit_activated },
   { "about", about_activated },
 };
@@ -103,7 +157,16 @@ cx_agent_application_activate (GApplication *application)
   GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
 
   if (window == NULL)
-    window = cx_agent_application_new_window (self);
+    {
+      window = cx_agent_application_new_window (self);
+      if (self->username != NULL)
+        cx_agent_window_sign_in (CX_AGENT_WINDOW (window), self->username, self->password);
+      /* Used once: a later window is signed in through the shared cookie jar. */
+      g_clear_pointer (&self->username, g_free);
+      if (self->password != NULL)
+        memset (self->password, 0, strlen (self->password));
+      g_clear_pointer (&self->password, g_free);
+    }
   gtk_window_present (window);
 }
 
@@ -112,9 +175,17 @@ cx_agent_application_handle_local_options (GApplication *application, GVariantDi
 {
   CxAgentApplication *self = CX_AGENT_APPLICATION (application);
   const char *server = NULL;
+  const char *user = NULL;
 
   if (g_variant_dict_lookup (options, "server", "&s", &server))
     cx_agent_application_set_server_url (self, server);
+  if (g_variant_dict_lookup (options, "user", "&s", &user))
+    {
+      /* Without the variable the user name is filled in and the password asked for. */
+      cx_agent_application_set_sign_in (self, user, g_getenv ("CXDESK_AGENT_PASSWORD"));
+      if (self->password == NULL)
+        g_printerr (_ ("CXDESK_AGENT_PASSWORD is not set: enter the password in the window.\n"));
+    }
   return -1;
 }
 
@@ -134,6 +205,9 @@ cx_agent_application_finalize (GObject *object)
   CxAgentApplication *self = CX_AGENT_APPLICATION (object);
 
   g_free (self->server_url);
+  g_free (self->username);
+  g_free (self->password);
+  g_hash_table_unref (self->notified);
 
   G_OBJECT_CLASS (cx_agent_application_parent_class)->finalize (object);
 }
@@ -155,7 +229,12 @@ static void
 cx_agent_application_init (CxAgentApplication *self)
 {
   self->server_url = g_strdup (CX_AGENT_DEFAULT_SERVER);
+  self->notified = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_application_add_main_option_entries (G_APPLICATION (self), option_entries);
+  g_application_set_option_context_summary (
+      G_APPLICATION (self),
+      _ ("The CX Desk agent workspace. With --user, the password is read from the environment "
+         "variable CXDESK_AGENT_PASSWORD; if it is not set, the window asks for it."));
 }
 
 CxAgentApplication *
@@ -218,4 +297,134 @@ cx_agent_application_new_window (CxAgentApplication *self)
   window = GTK_WINDOW (cx_agent_window_new (self));
   gtk_window_present (window);
   return window;
+}
+
+/**
+ * cx_agent_application_set_sign_in:
+ * @username: (nullable): the agent to sign in as when the first window opens
+ * @password: (nullable): their password; without it the window asks
+ *
+ * What --user and CXDESK_AGENT_PASSWORD set.
+ */
+void
+cx_agent_application_set_sign_in (CxAgentApplication *self, const char *username,
+                                  const char *password)
+{
+  g_return_if_fail (CX_IS_AGENT_APPLICATION (self));
+
+  g_free (self->username);
+  self->username = g_strdup (username);
+  if (self->password != NULL)
+    memset (self->password, 0, strlen (self->password));
+  g_free (self->password);
+  self->password = password != NULL && *password != '\0' ? g_strdup (password) : NULL;
+}
+
+/**
+ * cx_agent_application_open_chat_window:
+ *
+ * Presents the window that shows only @chat_id, opening it if there is none.
+ *
+ * Returns: (transfer none): the window
+ */
+GtkWindow *
+cx_agent_application_open_chat_window (CxAgentApplication *self, const char *chat_id)
+{
+  GtkWindow *window;
+
+  g_return_val_if_fail (CX_IS_AGENT_APPLICATION (self), NULL);
+  g_return_val_if_fail (chat_id != NULL, NULL);
+
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+    if (CX_IS_AGENT_WINDOW (l->data) &&
+        g_strcmp0 (cx_agent_window_get_chat_id (l->data), chat_id) == 0)
+      {
+        gtk_window_present (l->data);
+        return l->data;
+      }
+
+  window = GTK_WINDOW (cx_agent_window_new_for_chat (self, chat_id));
+  gtk_window_present (window);
+  return window;
+}
+
+static gboolean
+any_window_active (CxAgentApplication *self)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+    if (gtk_window_is_active (l->data))
+      return TRUE;
+  return FALSE;
+}
+
+/**
+ * cx_agent_application_notify_invitation:
+ * @customer: the customer's name
+ * @queue: (nullable): the queue they wait in
+ *
+ * Sends the desktop notification of an invitation, unless a window of the app is active (its
+ * banner says it already) or the notification is out already.
+ */
+void
+cx_agent_application_notify_invitation (CxAgentApplication *self, const char *chat_id,
+                                        const char *customer, const char *queue)
+{
+  g_autoptr (GNotification) notification = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *body = NULL;
+
+  g_return_if_fail (CX_IS_AGENT_APPLICATION (self));
+  g_return_if_fail (chat_id != NULL);
+
+  if (g_hash_table_contains (self->notified, chat_id) || any_window_active (self))
+    return;
+
+  id = g_strconcat ("invitation-", chat_id, NULL);
+  /* Translators: a notification's body: the customer's name, the queue */
+  body =
+      g_strdup_printf (_ ("%s is waiting in %s"), customer, queue != NULL ? queue : _ ("a queue"));
+  notification = g_notification_new (_ ("New chat"));
+  g_notification_set_body (notification, body);
+  g_notification_set_priority (notification, G_NOTIFICATION_PRIORITY_HIGH);
+  g_notification_set_default_action_and_target (notification, "app.accept-invitation", "s",
+                                                chat_id);
+  g_notification_add_button_with_target (notification, _ ("Decline"), "app.decline-invitation", "s",
+                                         chat_id);
+  g_notification_add_button_with_target (notification, _ ("Accept"), "app.accept-invitation", "s",
+                                         chat_id);
+  g_application_send_notification (G_APPLICATION (self), id, notification);
+  g_hash_table_add (self->notified, g_strdup (chat_id));
+}
+
+/**
+ * cx_agent_application_withdraw_invitation:
+ *
+ * Withdraws the notification of @chat_id's invitation, if it is out: the invitation was
+ * accepted, declined, withdrawn or has expired.
+ */
+void
+cx_agent_application_withdraw_invitation (CxAgentApplication *self, const char *chat_id)
+{
+  g_autofree char *id = NULL;
+
+  g_return_if_fail (CX_IS_AGENT_APPLICATION (self));
+  g_return_if_fail (chat_id != NULL);
+
+  if (!g_hash_table_remove (self->notified, chat_id))
+    return;
+  id = g_strconcat ("invitation-", chat_id, NULL);
+  g_application_withdraw_notification (G_APPLICATION (self), id);
+}
+
+/**
+ * cx_agent_application_get_invitation_notified:
+ *
+ * Returns: whether the notification of @chat_id's invitation is out
+ */
+gboolean
+cx_agent_application_get_invitation_notified (CxAgentApplication *self, const char *chat_id)
+{
+  g_return_val_if_fail (CX_IS_AGENT_APPLICATION (self), FALSE);
+
+  return g_hash_table_contains (self->notified, chat_id);
 }

@@ -24,5 +24,13 @@ CxHttp *cx_agent_application_get_http (CxAgentApplication *self);
 const char *cx_agent_application_get_server_url (CxAgentApplication *self);
 void cx_agent_application_set_server_url (CxAgentApplication *self, const char *server_url);
 GtkWindow *cx_agent_application_new_window (CxAgentApplication *self);
+void cx_agent_application_set_sign_in (CxAgentApplication *self, const char *username,
+                                       const char *password);
+GtkWindow *cx_agent_application_open_chat_window (CxAgentApplication *self, const char *chat_id);
+void cx_agent_application_notify_invitation (CxAgentApplication *self, const char *chat_id,
+                                             const char *customer, const char *queue);
+void cx_agent_application_withdraw_invitation (CxAgentApplication *self, const char *chat_id);
+gboolean cx_agent_application_get_invitation_notified (CxAgentApplication *self,
+                                                       const char *chat_id);
 
 G_END_DECLS

@@ -7,6 +7,21 @@
  * script's CXBus.command would. Text from the network is set with gtk_label_set_text: never
  * markup.
  *
+ * A workspace window lists the agent's conversations (unread counts per row, their total in
+ * the window title), offers invitations in a banner with a countdown to their expiry (and a
+ * desktop notification, through the application, while no window is active), and has a
+ * second page with the callbacks. A pop-out window (cx_agent_window_new_for_chat) is the same
+ * window restricted to one chat: no list, no banner. Either way the window has its own bus and
+ * service, so the same chat in two windows stays in sync through the server, and closing a
+ * window never ends a chat.
+ *
+ * Keyboard: Ctrl+K the quick switcher, Ctrl+Shift+O the selected conversation in a new window,
+ * Ctrl+Shift+A / Ctrl+Shift+D accept / decline the invitation, Alt+1 / Alt+2 the pages, "/" at
+ * the start of the composer the canned responses (Up, Down, Enter or Tab, Escape; Alt+C their
+ * menu), Alt+T transfer (to a queue, or an agent by user name), Alt+E end, Enter or Alt+S send;
+ * Ctrl+N a new window (the application's). A message the server did not take goes back into
+ * the composer.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
@@ -17,6 +32,9 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "agent/cx-agent-callbacks.h"
+#include "agent/cx-agent-canned.h"
+#include "agent/cx-agent-switcher.h"
 #include "agent/cx-agent-transcript.h"
 #include "agent/cx-agent-window.h"
 
@@ -35,10 +53,22 @@ struct _CxAgentWindow
   GtkFilter *conversation_filter;
   GtkSingleSelection *selection;
   CxAgentConversation *selected;
-  GHashTable *seen; /* chat id → number of messages seen */
+  GHashTable *seen;       /* chat id → number of messages seen */
+  GPtrArray *bound_items; /* GtkListItem: the conversation rows on screen */
+  char *chat_id;          /* a pop-out: the one chat it shows */
   char *invitation_chat_id;
+  gint64 invitation_expires_at;
+  gint64 invitation_waiting_since;
+  guint countdown_id;
+  gboolean was_signed_in;
+  gboolean canned_dismissed; /* Escape closed the "/" popover: not again for this "/" */
+  CxAgentCanned *canned;
+  CxAgentSwitcher *switcher;
+  GtkWidget *callbacks;
   char *display_name;
+  char *reason; /* the not-ready reason the server reports */
   char **queues;
+  guint wait_refresh_id;
   gboolean updating_state;
   gboolean at_bottom;
   gint64 last_typing;
@@ -67,21 +97,41 @@ struct _CxAgentWindow
   GtkTextView *composer;
   GtkButton *send_button;
   GtkLabel *details_label;
+  GtkStackSwitcher *page_switcher;
+  GtkMenuButton *switch_button;
+  GtkStack *pages;
+  GtkStackPage *callbacks_page;
+  GtkBox *callbacks_box;
+  GtkStack *sidebar_stack;
+  GtkLabel *conversation_placeholder;
+  GtkLabel *countdown_label;
+  GtkMenuButton *conversation_menu_button;
+  GtkBox *composer_box;
+  GtkMenuButton *canned_button;
+  GtkEntry *transfer_agent_entry;
 };
 
 G_DEFINE_FINAL_TYPE (CxAgentWindow, cx_agent_window, GTK_TYPE_APPLICATION_WINDOW)
 
-enum
+/* The state drop-down's rows, in its order: a not-ready reason is sent as this code (the server
+ * keeps free text; other windows of the app map the code back to its row). */
+static const struct
 {
-  STATE_READY,
-  STATE_NOT_READY,
-  STATE_OFFLINE,
+  const char *state;
+  const char *reason;
+} states[] = {
+  { "ready", NULL },        { "not_ready", NULL },      { "not_ready", "break" },
+  { "not_ready", "lunch" }, { "not_ready", "meeting" }, { "not_ready", "training" },
+  { "offline", NULL },
 };
 
-static const char *const state_names[] = { "ready", "not_ready", "offline" };
+#define WAIT_REFRESH_SECONDS 20
 
 static void sync_window (CxAgentWindow *self);
 static void show_conversation (CxAgentWindow *self, CxAgentConversation *conversation);
+static void update_title (CxAgentWindow *self);
+static void update_invitation (CxAgentWindow *self);
+static void close_canned (CxAgentWindow *self);
 
 /* Commands */
 
@@ -158,19 +208,47 @@ object_string (JsonObject *object, const char *member)
 
 /* Conversations */
 
+static CxAgentApplication *
+get_application (CxAgentWindow *self)
+{
+  return CX_AGENT_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+}
+
+static gint64
+now_ms (void)
+{
+  return g_get_real_time () / 1000;
+}
+
+static gboolean
+invitation_expired (CxAgentConversation *conversation)
+{
+  gint64 expires_at = cx_agent_conversation_get_expires_at (conversation);
+
+  return expires_at > 0 && expires_at <= now_ms ();
+}
+
+/* The first invitation that has not expired. One that has is no longer offered: the server
+ * withdraws it in a moment, and its notification goes now. */
 static CxAgentConversation *
 find_invitation (CxAgentWindow *self)
 {
   GListModel *model = cx_agent_service_get_conversations (self->service);
+  CxAgentConversation *found = NULL;
 
   for (guint i = 0; i < g_list_model_get_n_items (model); i++)
     {
       g_autoptr (CxAgentConversation) conversation = g_list_model_get_item (model, i);
 
-      if (cx_agent_conversation_get_status (conversation) == CX_AGENT_CONVERSATION_INVITED)
-        return conversation; /* the model keeps it */
+      if (cx_agent_conversation_get_status (conversation) != CX_AGENT_CONVERSATION_INVITED)
+        continue;
+      if (invitation_expired (conversation))
+        cx_agent_application_withdraw_invitation (get_application (self),
+                                                  cx_agent_conversation_get_chat_id (conversation));
+      else if (found == NULL)
+        found = conversation; /* the model keeps it */
     }
-  return NULL;
+  return found;
 }
 
 static const char *
@@ -207,10 +285,90 @@ conversation_unread (CxAgentWindow *self, CxAgentConversation *conversation)
 static gboolean
 conversation_filter_func (gpointer item, gpointer user_data)
 {
-  return cx_agent_conversation_get_status (item) != CX_AGENT_CONVERSATION_INVITED;
+  CxAgentWindow *self = user_data;
+
+  return cx_agent_conversation_get_status (item) != CX_AGENT_CONVERSATION_INVITED &&
+         (self->chat_id == NULL ||
+          g_strcmp0 (cx_agent_conversation_get_chat_id (item), self->chat_id) == 0);
 }
 
-/* Sidebar rows: name and unread count; queue, or what the chat is doing */
+/* The title: the unread total first, "(3) CX Desk Agent"; a pop-out names its customer. */
+static void
+update_title (CxAgentWindow *self)
+{
+  GListModel *model = self->selection != NULL ? G_LIST_MODEL (self->selection) : NULL;
+  g_autofree char *base = NULL;
+  g_autofree char *title = NULL;
+  guint unread = 0;
+
+  for (guint i = 0; model != NULL && i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr (CxAgentConversation) conversation = g_list_model_get_item (model, i);
+
+      unread += conversation_unread (self, conversation);
+    }
+
+  if (self->chat_id != NULL && self->selected != NULL)
+    /* Translators: a pop-out window's title: the customer's name */
+    base = g_strdup_printf (_ ("%s — CX Desk Agent"), conversation_name (self->selected));
+  else
+    base = g_strdup (_ ("CX Desk Agent"));
+  title = unread > 0 ? g_strdup_printf ("(%u) %s", unread, base) : g_steal_pointer (&base);
+  gtk_window_set_title (GTK_WINDOW (self), title);
+}
+
+/* Follows every conversation's messages for the title's count; connecting again is a no-op. */
+static void
+conversations_changed_cb (GListModel *model, guint position, guint removed, guint added,
+                          CxAgentWindow *self)
+{
+  for (guint i = position; i < position + added; i++)
+    {
+      g_autoptr (CxAgentConversation) conversation = g_list_model_get_item (model, i);
+
+      g_signal_handlers_disconnect_by_func (conversation, update_title, self);
+      g_signal_connect_object (conversation, "notify::n-messages", G_CALLBACK (update_title), self,
+                               G_CONNECT_SWAPPED);
+    }
+  gtk_stack_set_visible_child_name (
+      self->sidebar_stack,
+      self->selection != NULL && g_list_model_get_n_items (G_LIST_MODEL (self->selection)) > 0
+          ? "list"
+          : "empty");
+  update_title (self);
+}
+
+/* How long the customer has waited for an answer: since their last message when no agent
+ * message follows it, else -1 (seconds). */
+static gint64
+customer_wait (CxAgentConversation *conversation)
+{
+  for (guint i = cx_agent_conversation_get_n_messages (conversation); i > 0; i--)
+    {
+      CxMessage *message = cx_agent_conversation_get_message (conversation, i - 1);
+
+      if (message == NULL || message->type != CX_MESSAGE_TEXT)
+        continue;
+      if (message->from_type != CX_PARTY_CLIENT)
+        return -1;
+      return MAX (0, (now_ms () - message->utc_time) / 1000);
+    }
+  return -1;
+}
+
+/* "now", "4 min", "2 h" */
+static char *
+format_wait (gint64 seconds)
+{
+  if (seconds < 60)
+    return g_strdup (C_ ("waiting time", "now"));
+  if (seconds < 3600)
+    return g_strdup_printf (C_ ("waiting time", "%d min"), (int) (seconds / 60));
+  return g_strdup_printf (C_ ("waiting time", "%d h"), (int) MIN (seconds / 3600, G_MAXINT));
+}
+
+/* Sidebar rows: name, how long the customer waits, unread count; channel and queue, or what
+ * the chat is doing */
 
 static void
 update_conversation_row (GtkListItem *list_item)
@@ -221,10 +379,13 @@ update_conversation_row (GtkListItem *list_item)
   GtkLabel *name = g_object_get_data (G_OBJECT (row), "name");
   GtkLabel *status = g_object_get_data (G_OBJECT (row), "status");
   GtkLabel *badge = g_object_get_data (G_OBJECT (row), "badge");
+  GtkLabel *wait_label = g_object_get_data (G_OBJECT (row), "wait");
   g_autofree char *status_text = NULL;
   g_autofree char *badge_text = NULL;
+  g_autofree char *wait_text = NULL;
   g_autofree char *accessible = NULL;
   const char *queue;
+  gint64 wait = -1;
   guint unread;
 
   if (conversation == NULL || self == NULL)
@@ -241,10 +402,11 @@ update_conversation_row (GtkListItem *list_item)
         status_text = g_strdup (_ ("Transferred"));
         break;
       default:
-        /* Translators: the queue a chat came from, then "typing…" */
+        /* Translators: the channel (Chat) and the queue a chat came from, then "typing…" */
         status_text = cx_agent_conversation_get_customer_typing (conversation)
-                          ? g_strdup_printf (_ ("%s · typing…"), queue != NULL ? queue : "")
-                          : g_strdup (queue != NULL ? queue : "");
+                          ? g_strdup_printf (_ ("Chat · %s · typing…"), queue != NULL ? queue : "")
+                          : g_strdup_printf (_ ("Chat · %s"), queue != NULL ? queue : "");
+        wait = customer_wait (conversation);
         break;
     }
 
@@ -253,10 +415,22 @@ update_conversation_row (GtkListItem *list_item)
   badge_text = g_strdup_printf ("%u", unread);
   gtk_label_set_text (badge, badge_text);
   gtk_widget_set_visible (GTK_WIDGET (badge), unread > 0);
+  if (wait >= 0)
+    wait_text = format_wait (wait);
+  gtk_label_set_text (wait_label, wait_text != NULL ? wait_text : "");
+  gtk_widget_set_visible (GTK_WIDGET (wait_label), wait_text != NULL);
 
-  accessible = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s, %s, %u unread message",
-                                             "%s, %s, %u unread messages", unread),
-                                conversation_name (conversation), status_text, unread);
+  if (wait_text != NULL)
+    /* Translators: a conversation row for screen readers: name, channel and queue, how long
+     * the customer has waited for an answer, unread count */
+    accessible =
+        g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s, %s, waiting %s, %u unread message",
+                                      "%s, %s, waiting %s, %u unread messages", unread),
+                         conversation_name (conversation), status_text, wait_text, unread);
+  else
+    accessible = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s, %s, %u unread message",
+                                               "%s, %s, %u unread messages", unread),
+                                  conversation_name (conversation), status_text, unread);
   gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL, accessible,
                                   -1);
 }
@@ -270,6 +444,7 @@ conversation_row_setup_cb (GtkSignalListItemFactory *factory, GtkListItem *list_
   GtkWidget *name = gtk_label_new (NULL);
   GtkWidget *status = gtk_label_new (NULL);
   GtkWidget *badge = gtk_label_new (NULL);
+  GtkWidget *wait = gtk_label_new (NULL);
 
   gtk_widget_add_css_class (row, "conversation-row");
   gtk_widget_set_hexpand (column, TRUE);
@@ -282,13 +457,18 @@ conversation_row_setup_cb (GtkSignalListItemFactory *factory, GtkListItem *list_
   gtk_widget_add_css_class (status, "caption");
   gtk_widget_set_valign (badge, GTK_ALIGN_CENTER);
   gtk_widget_add_css_class (badge, "unread-badge");
+  gtk_widget_set_valign (wait, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (wait, "dim-label");
+  gtk_widget_add_css_class (wait, "caption");
   gtk_box_append (GTK_BOX (column), name);
   gtk_box_append (GTK_BOX (column), status);
   gtk_box_append (GTK_BOX (row), column);
+  gtk_box_append (GTK_BOX (row), wait);
   gtk_box_append (GTK_BOX (row), badge);
   g_object_set_data (G_OBJECT (row), "name", name);
   g_object_set_data (G_OBJECT (row), "status", status);
   g_object_set_data (G_OBJECT (row), "badge", badge);
+  g_object_set_data (G_OBJECT (row), "wait", wait);
   g_object_set_data (G_OBJECT (list_item), "cx-window", self);
   gtk_list_item_set_child (list_item, row);
 }
@@ -297,6 +477,7 @@ static void
 conversation_row_bind_cb (GtkSignalListItemFactory *factory, GtkListItem *list_item,
                           CxAgentWindow *self)
 {
+  g_ptr_array_add (self->bound_items, list_item);
   g_signal_connect_object (gtk_list_item_get_item (list_item), "notify",
                            G_CALLBACK (update_conversation_row), list_item, G_CONNECT_SWAPPED);
   update_conversation_row (list_item);
@@ -306,7 +487,24 @@ static void
 conversation_row_unbind_cb (GtkSignalListItemFactory *factory, GtkListItem *list_item,
                             CxAgentWindow *self)
 {
+  g_ptr_array_remove_fast (self->bound_items, list_item);
   g_signal_handlers_disconnect_by_data (gtk_list_item_get_item (list_item), list_item);
+}
+
+/* The selected row's count is seen: every row on screen is brought up to date. */
+static void
+refresh_rows (CxAgentWindow *self)
+{
+  for (guint i = 0; i < self->bound_items->len; i++)
+    update_conversation_row (g_ptr_array_index (self->bound_items, i));
+  update_title (self);
+}
+
+static gboolean
+wait_refresh_cb (gpointer user_data)
+{
+  refresh_rows (user_data);
+  return G_SOURCE_CONTINUE;
 }
 
 /* Transcript rows: sender, time, text */
@@ -390,8 +588,19 @@ transcript_row_bind_cb (GtkSignalListItemFactory *factory, GtkListItem *list_ite
         break;
     }
 
-  /* A notice names its sender in its text already: only the time stands beside it. */
-  gtk_widget_set_visible (g_object_get_data (G_OBJECT (row), "sender"), !is_notice);
+  /* A notice names its sender in its text already: it is one line, with its time after it. */
+  gtk_widget_set_visible (gtk_widget_get_parent (g_object_get_data (G_OBJECT (row), "sender")),
+                          !is_notice);
+  if (is_notice && time_text != NULL)
+    {
+      /* Translators: a notice in the transcript, then its time */
+      g_autofree char *with_time = g_strdup_printf (
+          _ ("%s · %s"), notice != NULL ? notice : (message->text != NULL ? message->text : ""),
+          time_text);
+
+      g_free (notice);
+      notice = g_steal_pointer (&with_time);
+    }
   if (message->from_type == CX_PARTY_AGENT)
     gtk_widget_add_css_class (g_object_get_data (G_OBJECT (row), "sender"), "transcript-agent");
   else
@@ -456,7 +665,8 @@ update_details (CxAgentWindow *self)
                               ? cx_agent_conversation_get_queue (conversation)
                               : "—");
   user_data = cx_agent_conversation_get_user_data (conversation);
-  if (user_data != NULL && JSON_NODE_HOLDS_OBJECT (user_data))
+  if (user_data != NULL && JSON_NODE_HOLDS_OBJECT (user_data) &&
+      json_object_get_size (json_node_get_object (user_data)) > 0)
     {
       JsonObject *object = json_node_get_object (user_data);
       g_autoptr (GList) members = json_object_get_members (object);
@@ -495,6 +705,11 @@ update_details (CxAgentWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.transfer", active);
   gtk_widget_set_sensitive (GTK_WIDGET (self->transfer_button), active);
   gtk_widget_set_sensitive (GTK_WIDGET (self->composer), active);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->canned_button),
+                            active && cx_agent_canned_get_n_responses (self->canned) > 0);
+  if (!active)
+    close_canned (self);
+  update_title (self);
 }
 
 static void
@@ -518,6 +733,10 @@ show_conversation (CxAgentWindow *self, CxAgentConversation *conversation)
       gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.send", FALSE);
       gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.end-chat", FALSE);
       gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.transfer", FALSE);
+      gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open-in-window", FALSE);
+      gtk_widget_set_sensitive (GTK_WIDGET (self->canned_button), FALSE);
+      close_canned (self);
+      refresh_rows (self);
       return;
     }
 
@@ -533,8 +752,12 @@ show_conversation (CxAgentWindow *self, CxAgentConversation *conversation)
   g_signal_connect_object (conversation, "notify", G_CALLBACK (update_details), self,
                            G_CONNECT_SWAPPED);
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->composer), "", -1);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open-in-window", self->chat_id == NULL);
+  if (self->chat_id != NULL)
+    gtk_label_set_text (self->title_label, conversation_name (conversation));
   update_details (self);
   gtk_stack_set_visible_child_name (self->conversation_stack, "conversation");
+  refresh_rows (self);
 }
 
 static void
@@ -565,17 +788,10 @@ select_chat (CxAgentWindow *self, const char *chat_id)
 static void
 rebuild_transfer_box (CxAgentWindow *self)
 {
-  GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->transfer_box));
+  GtkWidget *child;
 
-  /* The first child is the heading. */
-  child = child != NULL ? gtk_widget_get_next_sibling (child) : NULL;
-  while (child != NULL)
-    {
-      GtkWidget *next = gtk_widget_get_next_sibling (child);
-
-      gtk_box_remove (self->transfer_box, child);
-      child = next;
-    }
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->transfer_box))) != NULL)
+    gtk_box_remove (self->transfer_box, child);
 
   if (self->queues == NULL || self->queues[0] == NULL)
     {
@@ -591,6 +807,7 @@ rebuild_transfer_box (CxAgentWindow *self)
       GtkWidget *button = gtk_button_new_with_label (self->queues[i]);
 
       gtk_button_set_has_frame (GTK_BUTTON (button), FALSE);
+      gtk_label_set_xalign (GTK_LABEL (gtk_button_get_child (GTK_BUTTON (button))), 0);
       gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "win.transfer");
       gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "s", self->queues[i]);
       gtk_box_append (self->transfer_box, button);
@@ -610,6 +827,8 @@ read_agent (CxAgentWindow *self, JsonNode *agent)
 
   g_free (self->display_name);
   self->display_name = g_strdup (object_string (object, "displayName"));
+  g_free (self->reason);
+  self->reason = g_strdup (object_string (object, "reason"));
 
   if (json_object_has_member (object, "queues") &&
       JSON_NODE_HOLDS_ARRAY (json_object_get_member (object, "queues")))
@@ -628,13 +847,70 @@ read_agent (CxAgentWindow *self, JsonNode *agent)
   rebuild_transfer_box (self);
 }
 
+/* The not-ready reason of an agent or stateChanged object. */
+static void
+read_reason (CxAgentWindow *self, JsonNode *node)
+{
+  JsonObject *object =
+      node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+
+  if (object == NULL)
+    return;
+  g_free (self->reason);
+  self->reason = g_strdup (object_string (object, "reason"));
+}
+
+/* "Waiting 1:05 · 12 s to accept", again every second while the banner shows. */
+static void
+update_countdown (CxAgentWindow *self)
+{
+  gint64 now = now_ms ();
+  gint64 waited = self->invitation_waiting_since > 0
+                      ? MAX (0, (now - self->invitation_waiting_since) / 1000)
+                      : -1;
+  gint64 left = self->invitation_expires_at > 0
+                    ? MAX (0, (self->invitation_expires_at - now + 999) / 1000)
+                    : -1;
+  g_autofree char *waiting = NULL;
+  g_autofree char *countdown = NULL;
+  g_autofree char *text = NULL;
+
+  if (waited >= 0)
+    /* Translators: how long the customer has waited, minutes:seconds */
+    waiting =
+        g_strdup_printf (_ ("Waiting %" G_GINT64_FORMAT ":%02d"), waited / 60, (int) (waited % 60));
+  if (left >= 0)
+    countdown = g_strdup_printf (
+        g_dngettext (GETTEXT_PACKAGE, "%d second to accept", "%d seconds to accept", (gulong) left),
+        (int) left);
+  if (waiting != NULL && countdown != NULL)
+    text = g_strdup_printf ("%s · %s", waiting, countdown);
+  else
+    text = g_strdup (waiting != NULL ? waiting : countdown != NULL ? countdown : "");
+  gtk_label_set_text (self->countdown_label, text);
+}
+
+static gboolean
+countdown_tick_cb (gpointer user_data)
+{
+  CxAgentWindow *self = user_data;
+
+  /* An invitation that ran out goes from the banner now. */
+  update_invitation (self);
+  return self->countdown_id != 0 ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
 static void
 update_invitation (CxAgentWindow *self)
 {
   CxAgentConversation *invitation =
-      cx_agent_service_get_signed_in (self->service) ? find_invitation (self) : NULL;
+      cx_agent_service_get_signed_in (self->service) && self->chat_id == NULL
+          ? find_invitation (self)
+          : NULL;
 
   g_clear_pointer (&self->invitation_chat_id, g_free);
+  self->invitation_expires_at = 0;
+  self->invitation_waiting_since = 0;
   if (invitation != NULL)
     {
       const char *queue = cx_agent_conversation_get_queue (invitation);
@@ -651,7 +927,21 @@ update_invitation (CxAgentWindow *self)
           text = g_steal_pointer (&with_subject);
         }
       self->invitation_chat_id = g_strdup (cx_agent_conversation_get_chat_id (invitation));
+      self->invitation_expires_at = cx_agent_conversation_get_expires_at (invitation);
+      self->invitation_waiting_since = cx_agent_conversation_get_waiting_since (invitation);
       gtk_label_set_text (self->invitation_label, text);
+      update_countdown (self);
+      if (self->countdown_id == 0)
+        self->countdown_id = g_timeout_add_seconds (1, countdown_tick_cb, self);
+    }
+  else if (self->countdown_id != 0)
+    {
+      /* Returning G_SOURCE_REMOVE from a tick, or removed here from elsewhere. */
+      GSource *source = g_main_context_find_source_by_id (NULL, self->countdown_id);
+
+      if (source != NULL && !g_source_is_destroyed (source) && g_main_current_source () != source)
+        g_source_remove (self->countdown_id);
+      self->countdown_id = 0;
     }
   gtk_revealer_set_reveal_child (self->invitation_revealer, invitation != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.accept", invitation != NULL);
@@ -665,11 +955,27 @@ sync_window (CxAgentWindow *self)
   const char *state = cx_agent_service_get_state (self->service);
   guint selected = GTK_INVALID_LIST_POSITION;
 
-  gtk_stack_set_visible_child_name (self->stack, signed_in ? "workspace" : "sign-in");
-  gtk_widget_set_visible (GTK_WIDGET (self->state_dropdown), signed_in);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.sign-out", signed_in);
+  /* A pop-out signed out (here or in another window) has nothing left to show. */
+  if (self->chat_id != NULL && self->was_signed_in && !signed_in)
+    {
+      gtk_window_destroy (GTK_WINDOW (self));
+      return;
+    }
+  self->was_signed_in = signed_in;
 
-  if (signed_in)
+  gtk_stack_set_visible_child_name (self->stack, signed_in ? "workspace" : "sign-in");
+  /* The state is the agent's, not the window's: every window shows it and can change it. */
+  gtk_widget_set_visible (GTK_WIDGET (self->state_dropdown), signed_in);
+  gtk_widget_set_visible (GTK_WIDGET (self->page_switcher), signed_in && self->chat_id == NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->switch_button), signed_in && self->chat_id == NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.sign-out", signed_in);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.switch-conversation",
+                                 signed_in && self->chat_id == NULL);
+
+  if (signed_in && self->chat_id != NULL && self->selected != NULL)
+    /* A pop-out is about its customer. */
+    gtk_label_set_text (self->title_label, conversation_name (self->selected));
+  else if (signed_in)
     {
       const char *name = self->display_name != NULL ? self->display_name
                                                     : cx_agent_service_get_username (self->service);
@@ -679,8 +985,11 @@ sync_window (CxAgentWindow *self)
   else
     gtk_label_set_text (self->title_label, _ ("CX Desk Agent"));
 
-  for (guint i = 0; i < G_N_ELEMENTS (state_names); i++)
-    if (g_strcmp0 (state, state_names[i]) == 0)
+  /* The row of the state and reason; a reason this app does not know is plain "Not ready". */
+  for (guint i = 0; i < G_N_ELEMENTS (states); i++)
+    if (g_strcmp0 (state, states[i].state) == 0 &&
+        (g_strcmp0 (self->reason, states[i].reason) == 0 ||
+         (selected == GTK_INVALID_LIST_POSITION && states[i].reason == NULL)))
       selected = i;
   if (selected != GTK_INVALID_LIST_POSITION &&
       gtk_drop_down_get_selected (self->state_dropdown) != selected)
@@ -690,7 +999,61 @@ sync_window (CxAgentWindow *self)
       self->updating_state = FALSE;
     }
 
+  gtk_label_set_text (self->conversation_placeholder,
+                      g_strcmp0 (state, "ready") == 0
+                          ? _ ("No conversations yet. New chats are offered here.")
+                          : _ ("No conversations. Go Ready to take chats."));
+
   update_invitation (self);
+  update_title (self);
+}
+
+static void
+canned_done (CxAgentWindow *self, JsonNode *result, const GError *error)
+{
+  if (error != NULL)
+    g_debug ("No canned responses: %s", error->message);
+  cx_agent_canned_set_responses (self->canned, error == NULL ? result : NULL);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->canned_button),
+                            self->selected != NULL &&
+                                cx_agent_conversation_get_status (self->selected) ==
+                                    CX_AGENT_CONVERSATION_ACTIVE &&
+                                cx_agent_canned_get_n_responses (self->canned) > 0);
+}
+
+/* The invitation's notification: sent while no window is active, gone once it is answered. */
+static void
+notify_invitation (CxAgentWindow *self, JsonNode *data)
+{
+  JsonObject *object =
+      data != NULL && JSON_NODE_HOLDS_OBJECT (data) ? json_node_get_object (data) : NULL;
+  const char *chat_id = object_string (object, "chatId");
+  GListModel *model = cx_agent_service_get_conversations (self->service);
+
+  if (chat_id == NULL)
+    return;
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr (CxAgentConversation) conversation = g_list_model_get_item (model, i);
+
+      if (g_strcmp0 (cx_agent_conversation_get_chat_id (conversation), chat_id) == 0 &&
+          cx_agent_conversation_get_status (conversation) == CX_AGENT_CONVERSATION_INVITED &&
+          !invitation_expired (conversation))
+        cx_agent_application_notify_invitation (get_application (self), chat_id,
+                                                conversation_name (conversation),
+                                                cx_agent_conversation_get_queue (conversation));
+    }
+}
+
+static void
+withdraw_notification (CxAgentWindow *self, JsonNode *data)
+{
+  JsonObject *object =
+      data != NULL && JSON_NODE_HOLDS_OBJECT (data) ? json_node_get_object (data) : NULL;
+  const char *chat_id = object_string (object, "chatId");
+
+  if (chat_id != NULL)
+    cx_agent_application_withdraw_invitation (get_application (self), chat_id);
 }
 
 static void
@@ -704,10 +1067,20 @@ service_event_cb (CxBus *bus, const CxEvent *event, gpointer user_data)
   name = event->event + strlen (COMMAND_PREFIX);
 
   if (g_str_equal (name, "signedIn"))
-    read_agent (self, event->data);
+    {
+      read_agent (self, event->data);
+      run_command (self, "getCanned", NULL, canned_done);
+    }
+  else if (g_str_equal (name, "stateChanged"))
+    read_reason (self, event->data);
+  else if (g_str_equal (name, "invitation"))
+    notify_invitation (self, event->data);
+  else if (g_str_equal (name, "invitationWithdrawn") || g_str_equal (name, "chatAccepted"))
+    withdraw_notification (self, event->data);
   else if (g_str_equal (name, "signedOut"))
     {
       g_clear_pointer (&self->display_name, g_free);
+      g_clear_pointer (&self->reason, g_free);
       gtk_widget_set_sensitive (GTK_WIDGET (self->sign_in_button), TRUE);
     }
 
@@ -744,6 +1117,7 @@ sign_in_done (CxAgentWindow *self, JsonNode *result, const GError *error)
   gtk_editable_set_text (GTK_EDITABLE (self->password_entry), "");
   gtk_widget_set_visible (GTK_WIDGET (self->sign_in_error), FALSE);
   read_agent (self, result);
+  run_command (self, "getCanned", NULL, canned_done);
   sync_window (self);
 }
 
@@ -799,6 +1173,17 @@ sign_out_action (GtkWidget *widget, const char *action_name, GVariant *parameter
   run_command (CX_AGENT_WINDOW (widget), "signOut", NULL, NULL);
 }
 
+/* The agent as setState returns it; on failure the drop-down goes back to the real state. */
+static void
+set_state_done (CxAgentWindow *self, JsonNode *result, const GError *error)
+{
+  if (error != NULL)
+    g_debug ("Cannot change the state: %s", error->message);
+  else
+    read_reason (self, result);
+  sync_window (self);
+}
+
 static void
 state_selected_cb (GtkDropDown *dropdown, GParamSpec *pspec, CxAgentWindow *self)
 {
@@ -806,18 +1191,24 @@ state_selected_cb (GtkDropDown *dropdown, GParamSpec *pspec, CxAgentWindow *self
   g_autoptr (JsonBuilder) builder = NULL;
   g_autoptr (JsonNode) data = NULL;
 
-  if (self->updating_state || selected >= G_N_ELEMENTS (state_names) ||
+  if (self->updating_state || selected >= G_N_ELEMENTS (states) ||
       !cx_agent_service_get_signed_in (self->service) ||
-      g_strcmp0 (cx_agent_service_get_state (self->service), state_names[selected]) == 0)
+      (g_strcmp0 (cx_agent_service_get_state (self->service), states[selected].state) == 0 &&
+       g_strcmp0 (self->reason, states[selected].reason) == 0))
     return;
 
   builder = json_builder_new ();
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "state");
-  json_builder_add_string_value (builder, state_names[selected]);
+  json_builder_add_string_value (builder, states[selected].state);
+  json_builder_set_member_name (builder, "reason");
+  if (states[selected].reason != NULL)
+    json_builder_add_string_value (builder, states[selected].reason);
+  else
+    json_builder_add_null_value (builder);
   json_builder_end_object (builder);
   data = json_builder_get_root (builder);
-  run_command (self, "setState", g_steal_pointer (&data), NULL);
+  run_command (self, "setState", g_steal_pointer (&data), set_state_done);
 }
 
 static void
@@ -843,7 +1234,7 @@ accept_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
   CxAgentWindow *self = CX_AGENT_WINDOW (widget);
 
   if (self->invitation_chat_id != NULL)
-    run_command (self, "accept", chat_data (self->invitation_chat_id, NULL, NULL), accept_done);
+    cx_agent_window_answer_invitation (self, self->invitation_chat_id, TRUE);
 }
 
 static void
@@ -852,18 +1243,65 @@ decline_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
   CxAgentWindow *self = CX_AGENT_WINDOW (widget);
 
   if (self->invitation_chat_id != NULL)
-    run_command (self, "decline", chat_data (self->invitation_chat_id, NULL, NULL), NULL);
+    cx_agent_window_answer_invitation (self, self->invitation_chat_id, FALSE);
 }
 
-static void
-send_done (CxAgentWindow *self, JsonNode *result, const GError *error)
+/* A message on its way: what to give back to the composer if it does not arrive. */
+typedef struct
 {
-  if (error != NULL)
-    {
-      g_autofree char *text = g_strdup_printf (_ ("Your message was not sent: %s"), error->message);
+  CxAgentWindow *self; /* a reference */
+  char *chat_id;
+  char *text;
+} SendData;
 
-      gtk_label_set_text (self->typing_label, text);
+static void
+send_data_free (SendData *data)
+{
+  g_object_unref (data->self);
+  g_free (data->chat_id);
+  g_free (data->text);
+  g_free (data);
+}
+
+/* A message the server did not take goes back into the composer, before what was written since:
+ * nothing the agent wrote is lost, and nothing is sent twice behind their back. */
+static void
+send_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SendData *data = user_data;
+  CxAgentWindow *self = data->self;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) reply = cx_bus_command_finish (CX_BUS (source), result, &error);
+  g_autofree char *text = NULL;
+  GtkTextBuffer *buffer;
+  GtkTextIter start;
+
+  if (error == NULL || self->service == NULL ||
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      send_data_free (data);
+      return;
     }
+
+  if (self->selected != NULL &&
+      g_strcmp0 (cx_agent_conversation_get_chat_id (self->selected), data->chat_id) == 0)
+    {
+      buffer = gtk_text_view_get_buffer (self->composer);
+      gtk_text_buffer_get_start_iter (buffer, &start);
+      if (gtk_text_buffer_get_char_count (buffer) > 0)
+        gtk_text_buffer_insert (buffer, &start, "\n", -1);
+      gtk_text_buffer_get_start_iter (buffer, &start);
+      gtk_text_buffer_insert (buffer, &start, data->text, -1);
+      /* Translators: %s is the reason */
+      text = g_strdup_printf (_ ("Your message was not sent: %s. It is back in the composer."),
+                              error->message);
+    }
+  else
+    /* Translators: the first %s is the reason, the second the message */
+    text = g_strdup_printf (_ ("Your message was not sent: %s. It was: %s"), error->message,
+                            data->text);
+  gtk_label_set_text (self->typing_label, text);
+  send_data_free (data);
 }
 
 static void
@@ -873,6 +1311,8 @@ send_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
   GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->composer);
   GtkTextIter start, end;
   g_autofree char *text = NULL;
+  g_autoptr (JsonNode) command = NULL;
+  SendData *data;
 
   if (self->selected == NULL)
     return;
@@ -882,9 +1322,13 @@ send_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
   if (*text == '\0')
     return;
 
-  run_command (self, "send",
-               chat_data (cx_agent_conversation_get_chat_id (self->selected), "text", text),
-               send_done);
+  data = g_new0 (SendData, 1);
+  data->self = g_object_ref (self);
+  data->chat_id = g_strdup (cx_agent_conversation_get_chat_id (self->selected));
+  data->text = g_strdup (text);
+  command = chat_data (data->chat_id, "text", text);
+  cx_bus_command_async (self->bus, NULL, COMMAND_PREFIX "send", command, 0, self->cancellable,
+                        send_cb, data);
   gtk_text_buffer_set_text (buffer, "", -1);
   self->last_typing = 0;
 }
@@ -927,6 +1371,19 @@ end_chat_action (GtkWidget *widget, const char *action_name, GVariant *parameter
 }
 
 static void
+transfer_done (CxAgentWindow *self, JsonNode *result, const GError *error)
+{
+  if (error != NULL)
+    {
+      /* Translators: %s is the reason */
+      g_autofree char *text =
+          g_strdup_printf (_ ("The chat was not transferred: %s"), error->message);
+
+      gtk_label_set_text (self->typing_label, text);
+    }
+}
+
+static void
 transfer_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   CxAgentWindow *self = CX_AGENT_WINDOW (widget);
@@ -936,7 +1393,144 @@ transfer_action (GtkWidget *widget, const char *action_name, GVariant *parameter
     run_command (self, "transfer",
                  chat_data (cx_agent_conversation_get_chat_id (self->selected), "queue",
                             g_variant_get_string (parameter, NULL)),
-                 NULL);
+                 transfer_done);
+}
+
+/* To the agent whose user name is in the transfer popover's entry. */
+static void
+transfer_to_agent_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  CxAgentWindow *self = CX_AGENT_WINDOW (widget);
+  g_autofree char *agent =
+      g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->transfer_agent_entry))));
+
+  if (self->selected == NULL || *agent == '\0')
+    {
+      gtk_widget_grab_focus (GTK_WIDGET (self->transfer_agent_entry));
+      return;
+    }
+  gtk_menu_button_popdown (self->transfer_button);
+  gtk_editable_set_text (GTK_EDITABLE (self->transfer_agent_entry), "");
+  run_command (self, "transfer",
+               chat_data (cx_agent_conversation_get_chat_id (self->selected), "agent", agent),
+               transfer_done);
+}
+
+static void
+transfer_agent_activate_cb (GtkEntry *entry, CxAgentWindow *self)
+{
+  gtk_widget_activate_action (GTK_WIDGET (self), "win.transfer-to-agent", NULL);
+}
+
+/* A conversation in a window of its own; this one keeps it too. */
+static void
+open_in_window_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  CxAgentWindow *self = CX_AGENT_WINDOW (widget);
+
+  if (self->selected == NULL || self->chat_id != NULL)
+    return;
+  cx_agent_application_open_chat_window (get_application (self),
+                                         cx_agent_conversation_get_chat_id (self->selected));
+}
+
+static void
+show_page_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  CxAgentWindow *self = CX_AGENT_WINDOW (widget);
+
+  if (self->chat_id != NULL || !cx_agent_service_get_signed_in (self->service))
+    return;
+  gtk_stack_set_visible_child_name (
+      self->pages, g_str_equal (action_name, "win.show-callbacks") ? "callbacks" : "conversations");
+}
+
+/* The quick switcher */
+
+static void
+switch_conversation_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  CxAgentWindow *self = CX_AGENT_WINDOW (widget);
+
+  if (self->chat_id != NULL || !cx_agent_service_get_signed_in (self->service))
+    return;
+  cx_agent_switcher_popup (self->switcher);
+}
+
+static void
+switcher_chosen_cb (CxAgentSwitcher *switcher, CxAgentConversation *conversation,
+                    CxAgentWindow *self)
+{
+  gtk_stack_set_visible_child_name (self->pages, "conversations");
+  select_chat (self, cx_agent_conversation_get_chat_id (conversation));
+  gtk_widget_grab_focus (GTK_WIDGET (self->composer));
+}
+
+/* Canned responses: from the menu, or by typing "/" at the start of the composer */
+
+static void
+close_canned (CxAgentWindow *self)
+{
+  if (self->canned != NULL && gtk_widget_get_visible (GTK_WIDGET (self->canned)))
+    gtk_popover_popdown (GTK_POPOVER (self->canned));
+}
+
+/* What follows the "/" the composer starts with, or NULL. */
+static char *
+slash_query (CxAgentWindow *self)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->composer);
+  GtkTextIter start, end;
+  g_autofree char *text = NULL;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+  if (text[0] != '/' || strchr (text, '\n') != NULL)
+    return NULL;
+  return g_strdup (text + 1);
+}
+
+static void
+update_canned_popover (CxAgentWindow *self)
+{
+  g_autofree char *query = slash_query (self);
+
+  if (query == NULL)
+    {
+      self->canned_dismissed = FALSE;
+      close_canned (self);
+      return;
+    }
+  if (self->canned_dismissed || self->selected == NULL ||
+      cx_agent_conversation_get_status (self->selected) != CX_AGENT_CONVERSATION_ACTIVE ||
+      cx_agent_canned_get_n_responses (self->canned) == 0)
+    {
+      close_canned (self);
+      return;
+    }
+  cx_agent_canned_set_query (self->canned, query);
+  if (!gtk_widget_get_visible (GTK_WIDGET (self->canned)))
+    gtk_popover_popup (GTK_POPOVER (self->canned));
+}
+
+/* The "/query" typed is replaced by the response; from the menu it goes in at the cursor. */
+static void
+insert_canned_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  CxAgentWindow *self = CX_AGENT_WINDOW (widget);
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->composer);
+  const char *text = g_variant_get_string (parameter, NULL);
+  g_autofree char *query = slash_query (self);
+
+  if (self->selected == NULL ||
+      cx_agent_conversation_get_status (self->selected) != CX_AGENT_CONVERSATION_ACTIVE)
+    return;
+  if (query != NULL && gtk_widget_get_visible (GTK_WIDGET (self->canned)))
+    gtk_text_buffer_set_text (buffer, text, -1);
+  else
+    gtk_text_buffer_insert_at_cursor (buffer, text, -1);
+  close_canned (self);
+  gtk_widget_grab_focus (GTK_WIDGET (self->composer));
 }
 
 /* The composer: Enter sends, Shift+Enter starts a new line; typing is told to the customer. */
@@ -944,6 +1538,40 @@ static gboolean
 composer_key_cb (GtkEventControllerKey *controller, guint keyval, guint keycode,
                  GdkModifierType state, CxAgentWindow *self)
 {
+  /* While the "/" popover shows, the keys that move in it and choose from it are its own. */
+  if (gtk_widget_get_visible (GTK_WIDGET (self->canned)))
+    {
+      const char *text;
+
+      switch (keyval)
+        {
+          case GDK_KEY_Up:
+          case GDK_KEY_KP_Up:
+            cx_agent_canned_move (self->canned, -1);
+            return TRUE;
+          case GDK_KEY_Down:
+          case GDK_KEY_KP_Down:
+            cx_agent_canned_move (self->canned, 1);
+            return TRUE;
+          case GDK_KEY_Escape:
+            self->canned_dismissed = TRUE;
+            close_canned (self);
+            return TRUE;
+          case GDK_KEY_Return:
+          case GDK_KEY_KP_Enter:
+          case GDK_KEY_Tab:
+            text = cx_agent_canned_get_selected_text (self->canned);
+            if (text != NULL)
+              {
+                gtk_widget_activate_action (GTK_WIDGET (self), "win.insert-canned", "s", text);
+                return TRUE;
+              }
+            break;
+          default:
+            break;
+        }
+    }
+
   if ((keyval == GDK_KEY_Return || keyval == GDK_KEY_KP_Enter) &&
       (state & (GDK_SHIFT_MASK | GDK_CONTROL_MASK)) == 0)
     {
@@ -959,6 +1587,10 @@ composer_changed_cb (GtkTextBuffer *buffer, CxAgentWindow *self)
   gint64 now = g_get_monotonic_time ();
   g_autoptr (JsonBuilder) builder = NULL;
 
+  update_canned_popover (self);
+  /* A "/" search for a canned response is not typing to the customer. */
+  if (gtk_widget_get_visible (GTK_WIDGET (self->canned)))
+    return;
   if (self->selected == NULL || gtk_text_buffer_get_char_count (buffer) == 0 ||
       cx_agent_conversation_get_status (self->selected) != CX_AGENT_CONVERSATION_ACTIVE ||
       now - self->last_typing < TYPING_REPEAT_USEC)
@@ -982,7 +1614,10 @@ restore_done (CxAgentWindow *self, JsonNode *result, const GError *error)
 {
   /* Not signed in anywhere yet: the sign-in page stays. */
   if (error == NULL)
-    read_agent (self, result);
+    {
+      read_agent (self, result);
+      run_command (self, "getCanned", NULL, canned_done);
+    }
   sync_window (self);
 }
 
@@ -1003,6 +1638,8 @@ set_service (CxAgentWindow *self, const char *server_url, GError **error)
   show_conversation (self, NULL);
   if (self->selection != NULL)
     gtk_list_view_set_model (self->conversation_list, NULL);
+  cx_agent_switcher_set_model (self->switcher, NULL);
+  cx_agent_callbacks_set_bus (CX_AGENT_CALLBACKS (self->callbacks), NULL);
   g_clear_object (&self->selection);
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
@@ -1029,12 +1666,32 @@ set_service (CxAgentWindow *self, const char *server_url, GError **error)
   gtk_single_selection_set_autoselect (self->selection, TRUE);
   g_signal_connect_object (self->selection, "notify::selected-item", G_CALLBACK (selected_item_cb),
                            self, 0);
+  g_signal_connect_object (self->selection, "items-changed", G_CALLBACK (conversations_changed_cb),
+                           self, 0);
   gtk_list_view_set_model (self->conversation_list, GTK_SELECTION_MODEL (self->selection));
+  cx_agent_switcher_set_model (self->switcher, G_LIST_MODEL (self->selection));
+  conversations_changed_cb (G_LIST_MODEL (self->selection), 0, 0,
+                            g_list_model_get_n_items (G_LIST_MODEL (self->selection)), self);
+  /* A pop-out has no callbacks page: no need to fetch them. */
+  if (self->chat_id == NULL)
+    cx_agent_callbacks_set_bus (CX_AGENT_CALLBACKS (self->callbacks), self->bus);
 
   gtk_editable_set_text (GTK_EDITABLE (self->server_entry), server_url);
   run_command (self, "restore", NULL, restore_done);
   sync_window (self);
   return TRUE;
+}
+
+/* The callbacks page's title counts the callbacks due, and asks for attention while any are. */
+static void
+callbacks_due_cb (GtkWidget *callbacks, GParamSpec *pspec, CxAgentWindow *self)
+{
+  guint n_due = cx_agent_callbacks_get_n_due (CX_AGENT_CALLBACKS (callbacks));
+  /* Translators: the callbacks page's title, with how many are due */
+  g_autofree char *title =
+      n_due > 0 ? g_strdup_printf (_ ("Callbacks (%u)"), n_due) : g_strdup (_ ("Callbacks"));
+
+  g_object_set (self->callbacks_page, "title", title, "needs-attention", n_due > 0, NULL);
 }
 
 /* GObject */
@@ -1045,9 +1702,21 @@ cx_agent_window_dispose (GObject *object)
   CxAgentWindow *self = CX_AGENT_WINDOW (object);
 
   g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->countdown_id, g_source_remove);
+  g_clear_handle_id (&self->wait_refresh_id, g_source_remove);
   if (self->selected != NULL)
     g_signal_handlers_disconnect_by_data (self->selected, self);
   g_clear_object (&self->selected);
+  if (self->callbacks != NULL)
+    cx_agent_callbacks_set_bus (CX_AGENT_CALLBACKS (self->callbacks), NULL);
+  if (self->switcher != NULL)
+    cx_agent_switcher_set_model (self->switcher, NULL);
+  /* The "/" popover hangs off the composer's box: it goes before the template. */
+  if (self->canned != NULL)
+    gtk_widget_unparent (GTK_WIDGET (self->canned));
+  self->canned = NULL;
+  self->switcher = NULL;
+  self->callbacks = NULL;
   gtk_widget_dispose_template (GTK_WIDGET (self), CX_TYPE_AGENT_WINDOW);
   g_clear_object (&self->selection);
   if (self->subscription != 0 && self->bus != NULL)
@@ -1069,8 +1738,11 @@ cx_agent_window_finalize (GObject *object)
   CxAgentWindow *self = CX_AGENT_WINDOW (object);
 
   g_clear_pointer (&self->seen, g_hash_table_unref);
+  g_clear_pointer (&self->bound_items, g_ptr_array_unref);
+  g_free (self->chat_id);
   g_free (self->invitation_chat_id);
   g_free (self->display_name);
+  g_free (self->reason);
   g_strfreev (self->queues);
 
   G_OBJECT_CLASS (cx_agent_window_parent_class)->finalize (object);
@@ -1110,6 +1782,18 @@ cx_agent_window_class_init (CxAgentWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, composer);
   gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, send_button);
   gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, details_label);
+  gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, page_switcher);
+  gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, switch_button);
+  gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, pages);
+  gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, callbacks_page);
+  gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, callbacks_box);
+  gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, sidebar_stack);
+  gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, conversation_placeholder);
+  gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, countdown_label);
+  gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, conversation_menu_button);
+  gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, composer_box);
+  gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, canned_button);
+  gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, transfer_agent_entry);
 
   gtk_widget_class_install_action (widget_class, "win.sign-in", NULL, sign_in_action);
   gtk_widget_class_install_action (widget_class, "win.sign-out", NULL, sign_out_action);
@@ -1118,9 +1802,27 @@ cx_agent_window_class_init (CxAgentWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.send", NULL, send_action);
   gtk_widget_class_install_action (widget_class, "win.end-chat", NULL, end_chat_action);
   gtk_widget_class_install_action (widget_class, "win.transfer", "s", transfer_action);
+  gtk_widget_class_install_action (widget_class, "win.transfer-to-agent", NULL,
+                                   transfer_to_agent_action);
+  gtk_widget_class_install_action (widget_class, "win.open-in-window", NULL, open_in_window_action);
+  gtk_widget_class_install_action (widget_class, "win.switch-conversation", NULL,
+                                   switch_conversation_action);
+  gtk_widget_class_install_action (widget_class, "win.insert-canned", "s", insert_canned_action);
+  gtk_widget_class_install_action (widget_class, "win.show-conversations", NULL, show_page_action);
+  gtk_widget_class_install_action (widget_class, "win.show-callbacks", NULL, show_page_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_a, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
                                        "win.accept", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_d, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                       "win.decline", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                       "win.open-in-window", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_k, GDK_CONTROL_MASK,
+                                       "win.switch-conversation", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1, GDK_ALT_MASK,
+                                       "win.show-conversations", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_2, GDK_ALT_MASK, "win.show-callbacks",
+                                       NULL);
 }
 
 static void
@@ -1133,8 +1835,9 @@ cx_agent_window_init (CxAgentWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->bound_items = g_ptr_array_new ();
   self->conversation_filter =
-      GTK_FILTER (gtk_custom_filter_new (conversation_filter_func, NULL, NULL));
+      GTK_FILTER (gtk_custom_filter_new (conversation_filter_func, self, NULL));
 
   factory = gtk_signal_list_item_factory_new ();
   g_signal_connect (factory, "setup", G_CALLBACK (conversation_row_setup_cb), self);
@@ -1164,6 +1867,25 @@ cx_agent_window_init (CxAgentWindow *self)
 
   g_signal_connect_object (self->state_dropdown, "notify::selected", G_CALLBACK (state_selected_cb),
                            self, 0);
+  g_signal_connect_object (self->transfer_agent_entry, "activate",
+                           G_CALLBACK (transfer_agent_activate_cb), self, 0);
+
+  /* The "/" popover: above the composer, never focused (the composer forwards the keys). */
+  self->canned = CX_AGENT_CANNED (cx_agent_canned_new ("win.insert-canned"));
+  gtk_widget_set_parent (GTK_WIDGET (self->canned), GTK_WIDGET (self->composer_box));
+  gtk_menu_button_set_menu_model (self->canned_button, cx_agent_canned_get_menu (self->canned));
+
+  self->switcher = CX_AGENT_SWITCHER (cx_agent_switcher_new ());
+  gtk_menu_button_set_popover (self->switch_button, GTK_WIDGET (self->switcher));
+  g_signal_connect_object (self->switcher, "chosen", G_CALLBACK (switcher_chosen_cb), self, 0);
+
+  self->callbacks = cx_agent_callbacks_new ();
+  gtk_widget_set_vexpand (self->callbacks, TRUE);
+  gtk_box_append (self->callbacks_box, self->callbacks);
+  g_signal_connect_object (self->callbacks, "notify::n-due", G_CALLBACK (callbacks_due_cb), self,
+                           0);
+
+  self->wait_refresh_id = g_timeout_add_seconds (WAIT_REFRESH_SECONDS, wait_refresh_cb, self);
   gtk_window_set_default_widget (GTK_WINDOW (self), GTK_WIDGET (self->sign_in_button));
   show_conversation (self, NULL);
 }
@@ -1209,4 +1931,92 @@ cx_agent_window_get_selected (CxAgentWindow *self)
   g_return_val_if_fail (CX_IS_AGENT_WINDOW (self), NULL);
 
   return self->selected;
+}
+
+/**
+ * cx_agent_window_new_for_chat:
+ * @chat_id: the chat the window shows
+ *
+ * A pop-out: the window shows @chat_id alone, with no list, invitations or callbacks. It has
+ * its own service, so it follows the chat as every window does; closing it changes nothing for
+ * the chat.
+ */
+CxAgentWindow *
+cx_agent_window_new_for_chat (CxAgentApplication *application, const char *chat_id)
+{
+  CxAgentWindow *self;
+  g_autoptr (GError) error = NULL;
+
+  g_return_val_if_fail (CX_IS_AGENT_APPLICATION (application), NULL);
+  g_return_val_if_fail (chat_id != NULL, NULL);
+
+  self = g_object_new (CX_TYPE_AGENT_WINDOW, "application", application, "default-width", 760,
+                       "default-height", 640, NULL);
+  self->chat_id = g_strdup (chat_id);
+  gtk_widget_set_visible (GTK_WIDGET (self->sidebar_stack), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->conversation_menu_button), FALSE);
+  gtk_filter_changed (self->conversation_filter, GTK_FILTER_CHANGE_MORE_STRICT);
+  if (!set_service (self, cx_agent_application_get_server_url (application), &error))
+    {
+      gtk_label_set_text (self->sign_in_error, error->message);
+      gtk_widget_set_visible (GTK_WIDGET (self->sign_in_error), TRUE);
+    }
+  return self;
+}
+
+/**
+ * cx_agent_window_get_chat_id:
+ *
+ * Returns: (nullable): the chat a pop-out shows; %NULL for a workspace window
+ */
+const char *
+cx_agent_window_get_chat_id (CxAgentWindow *self)
+{
+  g_return_val_if_fail (CX_IS_AGENT_WINDOW (self), NULL);
+
+  return self->chat_id;
+}
+
+/**
+ * cx_agent_window_answer_invitation:
+ * @accept: accept, or decline
+ *
+ * Answers the invitation to @chat_id, as the banner's buttons and the notification's do; an
+ * accepted chat is selected.
+ */
+void
+cx_agent_window_answer_invitation (CxAgentWindow *self, const char *chat_id, gboolean accept)
+{
+  g_return_if_fail (CX_IS_AGENT_WINDOW (self));
+  g_return_if_fail (chat_id != NULL);
+
+  if (accept)
+    {
+      run_command (self, "accept", chat_data (chat_id, NULL, NULL), accept_done);
+      return;
+    }
+  cx_agent_application_withdraw_invitation (get_application (self), chat_id);
+  run_command (self, "decline", chat_data (chat_id, NULL, NULL), NULL);
+}
+
+/**
+ * cx_agent_window_sign_in:
+ * @password: (nullable): without it, the password entry is focused for the agent to type it
+ *
+ * Signs in as @username, as the sign-in page does.
+ */
+void
+cx_agent_window_sign_in (CxAgentWindow *self, const char *username, const char *password)
+{
+  g_return_if_fail (CX_IS_AGENT_WINDOW (self));
+  g_return_if_fail (username != NULL);
+
+  gtk_editable_set_text (GTK_EDITABLE (self->username_entry), username);
+  if (password == NULL)
+    {
+      gtk_widget_grab_focus (GTK_WIDGET (self->password_entry));
+      return;
+    }
+  gtk_editable_set_text (GTK_EDITABLE (self->password_entry), password);
+  gtk_widget_activate_action (GTK_WIDGET (self), "win.sign-in", NULL);
 }
