@@ -12,7 +12,8 @@
  * is "App". The command line stays open until the command resolves: its result is printed as
  * JSON on stdout (status 0), a rejection as "Rejected: <message>" on stderr (status 1). --data
  * that is not JSON is refused before anything runs (status 2). Run as the first instance, it
- * opens the window, runs the command and goes on running. The same is exported on D-Bus, on the
+ * opens the window, runs the command and goes on running. Commands that read local files
+ * (WebChatService.sendFile) are refused from outside. The same is exported on D-Bus, on the
  * application's object path: io.github.cxdesk.CxDesk.Bus.Command (s name, s data_json) →
  * (s result_json); a rejection is the D-Bus error io.github.cxdesk.CxDesk.Bus.Error.Rejected
  * with the rejection's message, data that is not JSON org.freedesktop.DBus.Error.InvalidArgs.
@@ -36,10 +37,12 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "customer/cx-console.h"
 #include "customer/cx-desk-application.h"
 #include "customer/cx-desk-config.h"
+#include "protocol/cx-protocol.h"
 
 #define RESOURCE_BASE_PATH "/io/github/cxdesk/CxDesk"
 #define BUS_INTERFACE "io.github.cxdesk.CxDesk.Bus"
@@ -115,11 +118,14 @@ command_window (CxDeskApplication *self, GError **error)
   return cx_desk_application_open_site (self, CX_DESK_DEFAULT_SITE, NULL, error);
 }
 
-/* --data and the D-Bus method's data_json: empty is no data, anything else must be JSON. */
+/* --data and the D-Bus method's data_json: empty is no data, anything else must be JSON. Read
+ * with the protocol's parser, which bounds the size and the depth: json-glib alone recurses
+ * without limit, and a D-Bus peer must not be able to crash the application. */
+#define COMMAND_DATA_MAX_SIZE (1024 * 1024)
+
 static gboolean
 parse_command_data (const char *text, JsonNode **data, GError **error)
 {
-  g_autoptr (JsonParser) parser = NULL;
   g_autoptr (GError) local_error = NULL;
 
   *data = NULL;
@@ -128,22 +134,32 @@ parse_command_data (const char *text, JsonNode **data, GError **error)
   if (text == NULL || *text == '\0')
     return TRUE;
 
-  parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, text, -1, &local_error))
+  *data = cx_json_parse (text, strlen (text), COMMAND_DATA_MAX_SIZE, &local_error);
+  if (*data == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _ ("The data is not JSON: %s"),
                    local_error->message);
       return FALSE;
     }
-  if (json_parser_get_root (parser) == NULL)
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                           _ ("The data is not JSON: it is empty"));
-      return FALSE;
-    }
-
-  *data = json_node_copy (json_parser_get_root (parser));
   return TRUE;
+}
+
+/* What a command from outside the application may not do: read a local file and send it to
+ * the contact center. Any program on the session bus may call the D-Bus method. */
+static const char *const local_only_commands[] = {
+  "WebChatService.sendFile",
+  NULL,
+};
+
+static gboolean
+check_remote_command (const char *name, GError **error)
+{
+  if (name == NULL || !g_strv_contains (local_only_commands, name))
+    return TRUE;
+
+  g_set_error (error, CX_BUS_ERROR, CX_BUS_ERROR_ACCESS_DENIED,
+               _ ("%s can only be run from inside the application"), name);
+  return FALSE;
 }
 
 static char *
@@ -219,6 +235,11 @@ dbus_method_call_cb (GDBusConnection *connection, const char *sender, const char
     }
 
   g_variant_get (parameters, "(&s&s)", &name, &data_json);
+  if (!check_remote_command (name, &error))
+    {
+      g_dbus_method_invocation_return_dbus_error (invocation, BUS_ERROR_REJECTED, error->message);
+      return;
+    }
   if (!parse_command_data (data_json, &data, &error))
     {
       g_dbus_method_invocation_return_error_literal (invocation, G_DBUS_ERROR,
@@ -532,6 +553,11 @@ cx_desk_application_command_line (GApplication *application, GApplicationCommand
     {
       g_autoptr (GError) error = NULL;
 
+      if (!check_remote_command (command, &error))
+        {
+          g_application_command_line_printerr (command_line, _ ("Rejected: %s\n"), error->message);
+          return STATUS_REJECTED;
+        }
       /* Checked by the calling process too; this instance checks what it runs. */
       if (!parse_command_data (data, &command_data, &error))
         {

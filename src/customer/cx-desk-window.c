@@ -442,6 +442,9 @@ cx_desk_window_constructed (GObject *object)
       !cx_toaster_attach (self->toaster, self->bus, &error) ||
       !cx_webchat_attach (self->webchat, self->bus, &error))
     g_error ("Cannot attach the window's plugins to a new bus: %s", error->message);
+  /* WebChat.showChatButton / hideChatButton */
+  g_object_bind_property (self->webchat, "chat-button-visible", self->chat_button, "visible",
+                          G_BINDING_SYNC_CREATE);
 
   subscribe (self, CX_WEBCHAT_SERVICE_NAME ".error", chat_error_cb);
   subscribe (self, CX_WEBCHAT_SERVICE_NAME ".chatServerWentOffline", chat_offline_cb);

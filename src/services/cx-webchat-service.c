@@ -1971,6 +1971,7 @@ file_uploaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (CxGmsReply) reply = NULL;
   g_autoptr (CxCommand) command = NULL;
   g_autoptr (GError) error = NULL;
+  JsonNode *id;
   guint generation;
   Outcome outcome;
 
@@ -1987,8 +1988,20 @@ file_uploaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
 
   exchange_succeeded (self);
-  /* {file-id, file-name, file-size, file-type}, as GMS gives them. */
-  cx_command_resolve (command, reply->user_data);
+  /* {file-id, file-name, file-size, file-type}, as GMS gives them: at least the id. */
+  id = reply->user_data != NULL && JSON_NODE_HOLDS_OBJECT (reply->user_data)
+           ? json_object_get_member (json_node_get_object (reply->user_data), "file-id")
+           : NULL;
+  if (id == NULL || json_node_get_value_type (id) != G_TYPE_STRING)
+    {
+      g_autoptr (GError) invalid =
+          g_error_new_literal (CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID,
+                               _ ("The chat server did not say which file it stored"));
+
+      send_file_failed (self, command, OUTCOME_REFUSED, invalid);
+    }
+  else
+    cx_command_resolve (command, reply->user_data);
 
   /* The FileUploaded entry comes over the push socket, or with the next refresh. */
   generation = self->generation;
@@ -2020,6 +2033,13 @@ file_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   bytes = g_bytes_new_take (contents, length);
+
+  /* The size was checked; the file may have changed since. */
+  if (length != send->size || length > MAX_UPLOAD_SIZE)
+    {
+      cx_command_reject_message (command, _ ("“%s” changed while it was being sent"), send->name);
+      return;
+    }
 
   if (!still_in_chat (send->self, send->generation))
     {

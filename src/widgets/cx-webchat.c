@@ -81,7 +81,6 @@ struct _CxWebChat
   gboolean restoring_panel;    /* applying a restored panel state: not saved back */
   gboolean loading_transcript; /* adding a restored transcript: no messageAdded */
   GtkNativeDialog *file_dialog;
-  guint uploads;
 
   /* Template children */
   GtkWidget *minimized_button;
@@ -1281,20 +1280,6 @@ add_local_notice (CxWebChat *self, const char *text)
   follow_end (self, TRUE);
 }
 
-typedef struct
-{
-  CxWebChat *self;
-  char *name;
-} FileSend;
-
-static void
-file_send_free (FileSend *send)
-{
-  g_object_unref (send->self);
-  g_free (send->name);
-  g_free (send);
-}
-
 static void
 update_attach (CxWebChat *self)
 {
@@ -1305,22 +1290,16 @@ update_attach (CxWebChat *self)
 static void
 file_sent_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  FileSend *send = user_data;
-  CxWebChat *self = send->self;
+  g_autoptr (CxWebChat) self = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) reply = cx_bus_command_finish (CX_BUS (source), result, &error);
 
-  self->uploads--;
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    {
-      file_send_free (send);
-      return;
-    }
+    return;
   if (error != NULL)
     add_local_notice (self, error->message);
   else
     publish (self, "fileSent", reply);
-  file_send_free (send);
 }
 
 static void
@@ -1329,19 +1308,14 @@ send_file (CxWebChat *self, GFile *file)
   g_autoptr (JsonNode) data = NULL;
   g_autofree char *path = g_file_get_path (file);
   JsonObject *object;
-  FileSend *send;
 
-  if (path == NULL || self->phase != CX_WEBCHAT_PHASE_CHAT)
+  if (path == NULL || self->bus == NULL || self->phase != CX_WEBCHAT_PHASE_CHAT)
     return;
 
   object = json_object_new ();
   json_object_set_string_member (object, "path", path);
   data = node_from_object (object);
-  send = g_new0 (FileSend, 1);
-  send->self = g_object_ref (self);
-  send->name = g_file_get_basename (file);
-  self->uploads++;
-  command_service (self, "sendFile", data, SEND_TIMEOUT_MS, file_sent_cb, send);
+  command_service (self, "sendFile", data, SEND_TIMEOUT_MS, file_sent_cb, g_object_ref (self));
 }
 
 static void
