@@ -315,16 +315,30 @@ focus_filter_activated (GtkWidget *widget, const char *action_name, GVariant *pa
 
 /* The Console plugin */
 
+/* The plugin loads on its first use, and a Console opened from the application (app.console)
+ * is one: opening loads it, so that "opened" goes out. Closing only looks it up: "closed" follows
+ * an "opened", and a bus whose window is going away does not get its plugins back. */
 static CxPlugin *
-plugin_of (CxBus *bus)
+plugin_of (CxBus *bus, gboolean load)
 {
-  return bus != NULL ? cx_bus_lookup_plugin (bus, CX_CONSOLE_NAME) : NULL;
+  g_autoptr (GError) error = NULL;
+  CxPlugin *plugin;
+
+  if (bus == NULL)
+    return NULL;
+  if (!load)
+    return cx_bus_lookup_plugin (bus, CX_CONSOLE_NAME);
+
+  plugin = cx_bus_load_plugin (bus, CX_CONSOLE_NAME, &error);
+  if (plugin == NULL)
+    g_debug ("The Console's events are not published: %s", error->message);
+  return plugin;
 }
 
 static void
-publish (CxBus *bus, const char *event)
+publish (CxBus *bus, const char *event, gboolean load)
 {
-  CxPlugin *plugin = plugin_of (bus);
+  CxPlugin *plugin = plugin_of (bus, load);
 
   if (plugin != NULL)
     cx_plugin_publish (plugin, event, NULL);
@@ -388,7 +402,7 @@ cx_console_constructed (GObject *object)
   self->bus_log = g_object_ref (log);
   self->log_changed_id = g_signal_connect_object (log, "items-changed", G_CALLBACK (log_changed_cb),
                                                   self, G_CONNECT_SWAPPED);
-  publish (self->bus, "opened");
+  publish (self->bus, "opened", TRUE);
 }
 
 static void
@@ -400,7 +414,7 @@ cx_console_dispose (GObject *object)
     {
       g_clear_signal_handler (&self->log_changed_id, self->bus_log);
       g_clear_object (&self->bus_log);
-      publish (self->bus, "closed");
+      publish (self->bus, "closed", FALSE);
     }
   gtk_widget_dispose_template (GTK_WIDGET (self), CX_TYPE_CONSOLE);
   g_clear_object (&self->filtered);

@@ -390,24 +390,47 @@ choose_day (CxCalendar *self, guint day)
     show_day_slots (self);
 }
 
-/* Takes the slots from an availability reply or command; FALSE if they are malformed. */
-static gboolean
-take_slots (CxCalendar *self, JsonNode *node)
+static int
+compare_slots (gconstpointer a, gconstpointer b)
 {
-  g_autoptr (GArray) slots = g_array_new (FALSE, FALSE, sizeof (Slot));
+  const Slot *first = a;
+  const Slot *second = b;
+
+  return first->start < second->start ? -1 : first->start > second->start;
+}
+
+/* Takes the slots from an availability reply or command, by start time, each once (the first
+ * given of those starting together) and at most CX_CALLBACK_MAX_SLOTS of them, as
+ * cx_callback_parse_availability() reads a server's reply; FALSE if they are malformed or too
+ * many. */
+static gboolean
+take_slots (CxCalendar *self, JsonNode *node, GError **error)
+{
+  g_autoptr (GArray) slots = NULL;
   JsonObject *object;
   JsonNode *member;
   JsonArray *array;
+  guint length;
+  guint kept = 0;
 
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
-    return FALSE;
+    goto malformed;
   object = json_node_get_object (node);
   member = json_object_get_member (object, "slots");
   if (member == NULL || !JSON_NODE_HOLDS_ARRAY (member))
-    return FALSE;
+    goto malformed;
   array = json_node_get_array (member);
+  length = json_array_get_length (array);
+  if (length > CX_CALLBACK_MAX_SLOTS)
+    {
+      g_set_error (error, CX_BUS_ERROR, CX_BUS_ERROR_REJECTED,
+                   /* Translators: %u is a number of time slots */
+                   _ ("showAvailability: give at most %u time slots"), CX_CALLBACK_MAX_SLOTS);
+      return FALSE;
+    }
 
-  for (guint i = 0; i < json_array_get_length (array); i++)
+  slots = g_array_sized_new (FALSE, FALSE, sizeof (Slot), length);
+  for (guint i = 0; i < length; i++)
     {
       JsonNode *element = json_array_get_element (array, i);
       JsonObject *entry;
@@ -415,21 +438,34 @@ take_slots (CxCalendar *self, JsonNode *node)
       Slot slot;
 
       if (!JSON_NODE_HOLDS_OBJECT (element))
-        return FALSE;
+        goto malformed;
       entry = json_node_get_object (element);
       time = json_object_get_member (entry, "time");
       capacity = json_object_get_member (entry, "capacity");
       if (time == NULL || json_node_get_value_type (time) != G_TYPE_STRING ||
           !cx_iso8601_parse (json_node_get_string (time), &slot.start, NULL) || capacity == NULL ||
           json_node_get_value_type (capacity) != G_TYPE_INT64 || json_node_get_int (capacity) < 0)
-        return FALSE;
+        goto malformed;
       slot.capacity = (guint) MIN (json_node_get_int (capacity), G_MAXUINT);
       g_array_append_val (slots, slot);
     }
 
+  /* A stable sort: of the slots starting together, the first given stays. */
+  g_array_sort (slots, compare_slots);
+  for (guint i = 0; i < slots->len; i++)
+    if (kept == 0 ||
+        g_array_index (slots, Slot, i).start != g_array_index (slots, Slot, kept - 1).start)
+      g_array_index (slots, Slot, kept++) = g_array_index (slots, Slot, i);
+  g_array_set_size (slots, kept);
+
   g_array_set_size (self->slots, 0);
   g_array_append_vals (self->slots, slots->data, slots->len);
   return TRUE;
+
+malformed:
+  g_set_error_literal (error, CX_BUS_ERROR, CX_BUS_ERROR_REJECTED,
+                       _ ("showAvailability: give {slots: [{time (ISO-8601), capacity}]}"));
+  return FALSE;
 }
 
 /* Shows the day of the choice (or of the first free time) and its times. Returns how many
@@ -546,7 +582,7 @@ availability_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
   g_clear_object (&self->request);
 
-  if (reply != NULL && !take_slots (self, reply))
+  if (reply != NULL && !take_slots (self, reply, NULL))
     error = g_error_new_literal (CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_INTERNAL,
                                  _ ("The free times could not be read"));
   if (error != NULL)
@@ -662,12 +698,12 @@ static void
 show_availability_command_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
 {
   CxCalendar *self = user_data;
+  g_autoptr (GError) error = NULL;
 
-  /* Malformed slots leave the ones shown as they are. */
-  if (!take_slots (self, cx_command_get_data (command)))
+  /* Malformed slots, or too many, leave the ones shown as they are. */
+  if (!take_slots (self, cx_command_get_data (command), &error))
     {
-      cx_command_reject_message (command, _ ("showAvailability: give {slots: [{time (ISO-8601), "
-                                             "capacity}]}"));
+      cx_command_reject (command, g_steal_pointer (&error));
       return;
     }
 

@@ -247,11 +247,16 @@ release_focus_from (CxCallback *self, GtkWidget *container)
     gtk_root_set_focus (root, NULL);
 }
 
+/* Only into the panel the customer sees: a reply may come after it was closed. A widget that
+ * does not take the focus itself (the calendar) gives it to the first of its children that
+ * does. */
 static void
 focus_widget (CxCallback *self, GtkWidget *widget)
 {
-  if (self->open && gtk_widget_get_mapped (GTK_WIDGET (self)))
-    gtk_widget_grab_focus (widget);
+  if (!self->open || !gtk_widget_get_mapped (GTK_WIDGET (self)))
+    return;
+  if (!gtk_widget_grab_focus (widget))
+    gtk_widget_child_focus (widget, GTK_DIR_TAB_FORWARD);
 }
 
 /* Errors beside the fields */
@@ -732,7 +737,7 @@ show_form_refusal (CxCallback *self, const GError *error, gboolean asap)
   else if (code == CX_CALLBACK_ERROR_OFFICE_CLOSED && asap)
     focus_widget (self, GTK_WIDGET (self->choose_check));
   else if (code == CX_CALLBACK_ERROR_OFFICE_CLOSED)
-    gtk_widget_child_focus (GTK_WIDGET (self->calendar), GTK_DIR_TAB_FORWARD);
+    focus_widget (self, GTK_WIDGET (self->calendar));
   else
     focus_widget (self, GTK_WIDGET (self->submit_button));
 }

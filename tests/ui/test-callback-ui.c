@@ -30,6 +30,9 @@
 
 #define SERVICE "customer-support"
 #define COMMAND_TIMEOUT_MS (10 * 60 * 1000)
+/* A time picked starts at least this far ahead, so that it has not begun by the time the
+ * request reaches the server. */
+#define SLOT_MARGIN_MS (60 * 1000)
 
 typedef CxTestFixture Fixture;
 
@@ -471,19 +474,21 @@ slot_button_at (Ui *ui, gint64 ms)
   return NULL;
 }
 
-/* Picks the @nth free time shown, other than @not_ms; returns its time. */
+/* Picks the @nth free time shown, other than @not_ms and not starting within SLOT_MARGIN_MS;
+ * returns its time. */
 static gint64
 pick_slot (Ui *ui, guint nth, gint64 not_ms)
 {
   g_autoptr (GPtrArray) buttons = slot_buttons (ui);
   guint selections = count_events (ui, "Calendar.selectedDateTime");
+  gint64 earliest = g_get_real_time () / 1000 + SLOT_MARGIN_MS;
 
   for (guint i = 0; i < buttons->len; i++)
     {
       GtkWidget *button = g_ptr_array_index (buttons, i);
       gint64 ms = slot_time (button);
 
-      if (!gtk_widget_is_sensitive (button) || ms == not_ms || nth-- > 0)
+      if (!gtk_widget_is_sensitive (button) || ms == not_ms || ms < earliest || nth-- > 0)
         continue;
 
       click (button);
@@ -880,6 +885,87 @@ test_office_closed (Fixture *f, gconstpointer data)
   ui_free (ui);
 }
 
+/* Refused for a time the office is closed at, after the customer closed the panel: the refusal
+ * waits in the form, and the keyboard focus stays out of the hidden panel (its calendar). */
+static void
+test_refused_after_close (Fixture *f, gconstpointer data)
+{
+  Ui *ui = ui_new (f);
+  g_autoptr (JsonNode) shown_node = NULL;
+  g_autofree char *iso = NULL;
+  g_autofree char *json = NULL;
+  GtkWidget *focus;
+
+  open_panel (ui);
+  fill_form (ui, "555 123 4567");
+  choose_a_time (ui);
+  /* Today the office is closed: a time offered anyway is refused. */
+  iso = cx_iso8601_format (g_get_real_time () / 1000 + 5 * SLOT_MARGIN_MS);
+  json = g_strdup_printf ("{\"slots\":[{\"time\":\"%s\",\"capacity\":1}]}", iso);
+  shown_node = command (ui, "Calendar.showAvailability", json);
+  g_assert_cmpint (pick_slot (ui, 0, -1), ==, time_of (iso));
+
+  click_id (ui, "submit_button");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (ui->panel), "callback.close", NULL));
+  g_assert_false (cx_callback_get_open (ui->panel));
+  wait_events (ui, "Callback.error", 1);
+  g_assert_cmpint (cx_test_object_int (last_event (ui, "Callback.error"), "code"), ==, 7042);
+
+  focus = gtk_root_get_focus (GTK_ROOT (ui->window));
+  g_assert_true (focus == NULL || !gtk_widget_is_ancestor (focus, GTK_WIDGET (ui->panel)));
+
+  /* Opened again, the refusal is there, and the form as it was. */
+  open_panel (ui);
+  g_assert_true (shown (ui, "form_error"));
+  assert_form_kept (ui, "555 123 4567");
+
+  ui_free (ui);
+}
+
+/* The mnemonics under @root, of the one page @form_page of the panel's stack. */
+static void
+collect_mnemonics (GtkWidget *root, GtkWidget *form_page, GArray *keyvals)
+{
+  if (root == gtk_widget_get_parent (form_page))
+    {
+      collect_mnemonics (form_page, form_page, keyvals);
+      return;
+    }
+  if (GTK_IS_LABEL (root) && gtk_label_get_use_underline (GTK_LABEL (root)) &&
+      gtk_label_get_mnemonic_keyval (GTK_LABEL (root)) != GDK_KEY_VoidSymbol)
+    {
+      guint keyval = gdk_keyval_to_lower (gtk_label_get_mnemonic_keyval (GTK_LABEL (root)));
+
+      for (guint i = 0; i < keyvals->len; i++)
+        if (g_array_index (keyvals, guint, i) == keyval)
+          g_error ("Alt+%s is the mnemonic of “%s” and of another widget on the form",
+                   gdk_keyval_name (keyval), gtk_label_get_label (GTK_LABEL (root)));
+      g_array_append_val (keyvals, keyval);
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect_mnemonics (child, form_page, keyvals);
+}
+
+/* Every mnemonic of the form (its fields, its choices, its buttons, the calendar's) is its own
+ * key. */
+static void
+test_form_mnemonics (Fixture *f, gconstpointer data)
+{
+  Ui *ui = ui_new (f);
+  g_autoptr (GArray) keyvals = g_array_new (FALSE, FALSE, sizeof (guint));
+  GtkWidget *form_page;
+
+  open_panel (ui);
+  form_page = gtk_stack_get_child_by_name (GTK_STACK (widget (ui, "stack")), "form");
+  g_assert_nonnull (form_page);
+  collect_mnemonics (GTK_WIDGET (ui->panel), form_page, keyvals);
+  /* First and last name, phone, subject, the two choices, back and request. */
+  g_assert_cmpuint (keyvals->len, >=, 8);
+
+  ui_free (ui);
+}
+
 /* The time picked is taken by someone else meanwhile: refused, the calendar shows it full, the
  * form is kept, and another time books. */
 static void
@@ -1058,7 +1144,7 @@ test_open_close_commands (Fixture *f, gconstpointer data)
       JsonObject *entry = json_array_get_object_element (slots, i);
       const char *time = cx_test_object_string (entry, "time");
 
-      if (time_of (time) > g_get_real_time () / 1000 + 60 * 1000 &&
+      if (time_of (time) > g_get_real_time () / 1000 + SLOT_MARGIN_MS &&
           cx_test_object_int (entry, "capacity") > 0)
         slot = g_strdup (time);
     }
@@ -1116,6 +1202,7 @@ test_calendar_commands (Fixture *f, gconstpointer data)
   g_autofree char *free_iso = NULL;
   g_autofree char *full_iso = NULL;
   g_autofree char *json = NULL;
+  g_autoptr (GString) many = NULL;
   GtkWidget *free_button, *full_button;
   JsonObject *event;
   guint generated_before;
@@ -1147,6 +1234,46 @@ test_calendar_commands (Fixture *f, gconstpointer data)
   g_assert_false (gtk_widget_is_sensitive (full_button));
   event = last_event (ui, "Calendar.generated");
   g_assert_cmpint (cx_test_object_int (event, "slots"), ==, 2);
+
+  /* Given out of order and twice, the times are shown in order and once: the first given of
+   * the two at the same time. */
+  g_clear_pointer (&json, g_free);
+  g_clear_pointer (&shown_node, json_node_unref);
+  g_clear_pointer (&buttons, g_ptr_array_unref);
+  json = g_strdup_printf ("{\"slots\":[{\"time\":\"%s\",\"capacity\":0},"
+                          "{\"time\":\"%s\",\"capacity\":2},"
+                          "{\"time\":\"%s\",\"capacity\":0}]}",
+                          full_iso, free_iso, free_iso);
+  shown_node = command (ui, "Calendar.showAvailability", json);
+  buttons = slot_buttons (ui);
+  g_assert_cmpuint (buttons->len, ==, 2);
+  g_assert_cmpint (slot_time (g_ptr_array_index (buttons, 0)), ==,
+                   g_date_time_to_unix (free_time) * 1000);
+  g_assert_cmpint (slot_time (g_ptr_array_index (buttons, 1)), ==,
+                   g_date_time_to_unix (full_time) * 1000);
+  g_assert_true (gtk_widget_is_sensitive (g_ptr_array_index (buttons, 0)));
+  g_assert_false (gtk_widget_is_sensitive (g_ptr_array_index (buttons, 1)));
+  event = last_event (ui, "Calendar.generated");
+  g_assert_cmpint (cx_test_object_int (event, "slots"), ==, 2);
+
+  /* More than a server's reply may hold are refused, and leave the times shown as they are. */
+  many = g_string_new ("{\"slots\":[");
+  for (guint i = 0; i <= CX_CALLBACK_MAX_SLOTS; i++)
+    {
+      g_autoptr (GDateTime) time = g_date_time_add_minutes (free_time, i);
+      g_autofree char *iso = cx_iso8601_format (g_date_time_to_unix (time) * 1000);
+
+      g_string_append_printf (many, "%s{\"time\":\"%s\",\"capacity\":1}", i > 0 ? "," : "", iso);
+    }
+  g_string_append (many, "]}");
+  command_fails (ui, "Calendar.showAvailability", many->str, "at most");
+  g_clear_pointer (&buttons, g_ptr_array_unref);
+  buttons = slot_buttons (ui);
+  g_assert_cmpuint (buttons->len, ==, 2);
+  free_button = slot_button_at (ui, g_date_time_to_unix (free_time) * 1000);
+  full_button = slot_button_at (ui, g_date_time_to_unix (full_time) * 1000);
+  g_assert_nonnull (free_button);
+  g_assert_nonnull (full_button);
 
   /* Picking a time publishes it, in UTC. */
   click (free_button);
@@ -1199,7 +1326,9 @@ main (int argc, char *argv[])
   cx_test_add ("/callback-ui/form/validation", NULL, NULL, test_validation);
   cx_test_add ("/callback-ui/form/enter-submits", NULL, NULL, test_enter_submits);
   cx_test_add ("/callback-ui/form/double-submit", NULL, NULL, test_double_submit);
+  cx_test_add ("/callback-ui/form/mnemonics", NULL, NULL, test_form_mnemonics);
   cx_test_add ("/callback-ui/refused/office-closed", &closed, NULL, test_office_closed);
+  cx_test_add ("/callback-ui/refused/after-close", &closed, NULL, test_refused_after_close);
   cx_test_add ("/callback-ui/refused/slot-full", &one_place, NULL, test_slot_full);
   cx_test_add ("/callback-ui/refused/server-gone", NULL, NULL, test_server_gone);
   cx_test_add ("/callback-ui/commands/open-close", NULL, NULL, test_open_close_commands);

@@ -1667,7 +1667,11 @@ test_console (Fixture *f, gconstpointer data)
   ConsoleWait wait = { NULL, "WebChat.opened" };
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) result = NULL;
+  CxBus *bus = cx_desk_window_get_bus (window);
   CxConsole *console;
+  GListModel *log;
+  guint n_opened = 0;
+  guint n_closed = 0;
 
   result = bus_command (window, "WebChat.open", NULL, &error);
   g_assert_no_error (error);
@@ -1679,6 +1683,9 @@ test_console (Fixture *f, gconstpointer data)
   g_assert_true (cx_console_get_bus (console) == cx_desk_window_get_bus (window));
   wait.console = console;
   /* From the ring buffer. */
+  g_assert_true (console_has (&wait));
+  /* Opened from the application, the Console says so on the bus: its plugin loads for it. */
+  wait.name = "Console.opened";
   g_assert_true (console_has (&wait));
 
   /* Live. */
@@ -1705,6 +1712,28 @@ test_console (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_clear_pointer (&result, json_node_unref);
   cx_test_wait (console_gone, window);
+
+  /* Closed by the customer, it says so too. */
+  g_action_group_activate_action (G_ACTION_GROUP (app), "console", NULL);
+  cx_test_wait (console_shown, window);
+  gtk_window_close (GTK_WINDOW (cx_console_find (GTK_WINDOW (window), bus)));
+  cx_test_wait (console_gone, window);
+
+  log = cx_bus_get_log (bus);
+  for (guint i = 0; i < g_list_model_get_n_items (log); i++)
+    {
+      g_autoptr (CxBusLogEntry) entry = g_list_model_get_item (log, i);
+      const char *name = cx_bus_log_entry_get_name (entry);
+
+      if (cx_bus_log_entry_get_kind (entry) != CX_BUS_LOG_EVENT)
+        continue;
+      if (g_strcmp0 (name, "Console.opened") == 0)
+        n_opened++;
+      else if (g_strcmp0 (name, "Console.closed") == 0)
+        n_closed++;
+    }
+  g_assert_cmpuint (n_opened, ==, 2);
+  g_assert_cmpuint (n_closed, ==, 2);
 
   app_free (app);
 }
