@@ -652,6 +652,17 @@ set_open (CxCallback *self, gboolean open)
     return;
 
   self->open = open;
+  if (!open)
+    {
+      GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+      GtkWidget *focus = root != NULL ? gtk_root_get_focus (root) : NULL;
+
+      /* GTK 4.8 leaves the focus on a widget hidden while it has it: typing would go into a
+       * panel nobody sees. Whoever showed the panel gives the focus back (the Overlay does). */
+      if (focus != NULL &&
+          (focus == GTK_WIDGET (self) || gtk_widget_is_ancestor (focus, GTK_WIDGET (self))))
+        gtk_root_set_focus (root, NULL);
+    }
   gtk_widget_set_visible (GTK_WIDGET (self), open);
   publish (self, open ? "opened" : "closed", NULL);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_OPEN]);
