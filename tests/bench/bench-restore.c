@@ -39,6 +39,7 @@
 #include "customer/cx-desk-config.h"
 #include "customer/cx-desk-window.h"
 #include "cx-test-server.h"
+#include "cx-test-ui.h"
 #include "protocol/cx-gms-chat.h"
 #include "services/cx-webchat-service.h"
 #include "widgets/cx-chat-message.h"
@@ -127,12 +128,6 @@ wait_for (Condition cond, gpointer data, const char *what)
 {
   if (!wait_until (cond, data, WAIT_TIMEOUT_S))
     fail ("timed out waiting for %s", what);
-}
-
-static gboolean
-pointer_is_null (gpointer data)
-{
-  return *(gpointer *) data == NULL;
 }
 
 static double
@@ -233,26 +228,9 @@ app_new (void)
 }
 
 static GtkWidget *
-find_by_id (GtkWidget *root, const char *id)
-{
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found;
-
-      if (g_strcmp0 (gtk_buildable_get_buildable_id (GTK_BUILDABLE (child)), id) == 0)
-        return child;
-      found = find_by_id (child, id);
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
-static GtkWidget *
 panel_widget (CxDeskWindow *window, const char *id)
 {
-  GtkWidget *widget = find_by_id (GTK_WIDGET (cx_desk_window_get_webchat (window)), id);
+  GtkWidget *widget = cx_test_ui_find_by_id (GTK_WIDGET (cx_desk_window_get_webchat (window)), id);
 
   if (widget == NULL)
     fail ("the chat panel has no widget \"%s\"", id);
@@ -260,32 +238,9 @@ panel_widget (CxDeskWindow *window, const char *id)
 }
 
 static gboolean
-widget_is_mapped (gpointer data)
-{
-  return gtk_widget_get_mapped (GTK_WIDGET (data));
-}
-
-static gboolean
-panel_is_open (gpointer data)
-{
-  return cx_webchat_get_open (cx_desk_window_get_webchat (data));
-}
-
-static gboolean
 in_chat (gpointer data)
 {
   return cx_webchat_get_phase (cx_desk_window_get_webchat (data)) == CX_WEBCHAT_PHASE_CHAT;
-}
-
-static gboolean
-push_settled (gpointer data)
-{
-  CxDeskWindow *window = data;
-  CxWebChatService *service = cx_desk_window_get_service (window);
-
-  return service == NULL || cx_webchat_service_get_chat_id (service) == NULL ||
-         cx_webchat_service_get_uses_push (service) ||
-         cx_webchat_get_server_offline (cx_desk_window_get_webchat (window));
 }
 
 /* As the close button does; the push socket is let open first (see test-customer-ui.c). */
@@ -295,10 +250,10 @@ window_close (GtkWindow *window)
   gpointer weak = window;
 
   if (CX_IS_DESK_WINDOW (window))
-    wait_for (push_settled, window, "the push socket");
+    wait_for (cx_test_ui_push_settled, window, "the push socket");
   g_object_add_weak_pointer (G_OBJECT (window), &weak);
   gtk_window_destroy (window);
-  wait_for (pointer_is_null, &weak, "the window to go");
+  wait_for (cx_test_ui_pointer_is_null, &weak, "the window to go");
 }
 
 static CxDeskWindow *
@@ -323,11 +278,11 @@ start_chat (void)
   JsonObject *object;
   CxHttp *http = cx_desk_application_get_http (bench.app);
 
-  wait_for (widget_is_mapped, window, "window A");
+  wait_for (cx_test_ui_widget_is_mapped, window, "window A");
   gtk_window_get_default_size (GTK_WINDOW (window), &bench.width, &bench.height);
   if (!gtk_widget_activate_action (GTK_WIDGET (window), "win.open-chat", NULL))
     fail ("win.open-chat did not activate");
-  wait_for (panel_is_open, window, "the chat panel");
+  wait_for (cx_test_ui_panel_is_open, window, "the chat panel");
   gtk_editable_set_text (GTK_EDITABLE (panel_widget (window, "first_name_entry")), "Grace");
   gtk_editable_set_text (GTK_EDITABLE (panel_widget (window, "last_name_entry")), "Hopper");
   gtk_editable_set_text (GTK_EDITABLE (panel_widget (window, "email_entry")), "grace@example.com");
@@ -528,23 +483,6 @@ restored_cb (CxBus *bus, const CxEvent *event, gpointer user_data)
   wait->restored_published = event->time;
 }
 
-static CxChatRow *
-find_row (GtkWidget *root, CxChatMessage *message)
-{
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      CxChatRow *found;
-
-      if (CX_IS_CHAT_ROW (child) && cx_chat_row_get_message (CX_CHAT_ROW (child)) == message)
-        return CX_CHAT_ROW (child);
-      found = find_row (child, message);
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
 /* Mapped rows of the transcript's view, i.e. rows on screen. */
 static guint
 count_mapped_rows (GtkWidget *root)
@@ -593,7 +531,7 @@ newest_row_drawn (FrameWait *wait)
       gtk_adjustment_get_value (adjustment) >=
       gtk_adjustment_get_upper (adjustment) - gtk_adjustment_get_page_size (adjustment) - 1.0;
   wait->mapped_rows = count_mapped_rows (wait->view);
-  row = find_row (wait->view, last);
+  row = cx_test_ui_find_row (wait->view, last);
   if (row == NULL || !gtk_widget_get_mapped (GTK_WIDGET (row)) ||
       gtk_widget_get_width (GTK_WIDGET (row)) <= 0 ||
       !gtk_widget_compute_bounds (GTK_WIDGET (row), wait->scroller, &bounds))

@@ -10,8 +10,8 @@
  *
  * The application is built in this process (a per-test application id) and driven the way an
  * agent drives it: entry text set, window actions activated, and what the window shows read back
- * from its widgets. Widgets are found by their template id, in one helper (window_child), so
- * that the layout may move without the flows changing. The second agent, bob, and the customers
+ * from its widgets. Widgets are found by their template id, in one helper (cx_test_agent_ui_child),
+ * so that the layout may move without the flows changing. The second agent, bob, and the customers
  * are played over HTTP by tests/server/cx-test-server.c.
  *
  * Every wait iterates the main context until a condition holds: no sleeps, no wall-clock
@@ -27,10 +27,10 @@
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "agent/cx-agent-application.h"
 #include "agent/cx-agent-window.h"
+#include "cx-test-agent-ui.h"
 #include "cx-test-server.h"
 
 /* ada serves both queues, bob only sales (cx_test_config_new). */
@@ -42,99 +42,12 @@ typedef CxTestFixture Fixture;
 /* Waiting */
 
 static gboolean
-only_one_ref (gpointer data)
-{
-  return G_OBJECT (data)->ref_count == 1;
-}
-
-static gboolean
-pointer_is_null (gpointer data)
-{
-  return *(gpointer *) data == NULL;
-}
-
-static gboolean
-widget_is_mapped (gpointer data)
-{
-  return gtk_widget_get_mapped (GTK_WIDGET (data));
-}
-
-static gboolean
 flag_is_set (gpointer data)
 {
   return *(gboolean *) data;
 }
 
 /* The application and its windows */
-
-static CxAgentApplication *
-app_new (const char *server_url)
-{
-  static guint counter;
-  g_autofree char *id =
-      g_strdup_printf ("io.github.cxdesk.CxDesk.Agent.Flows%u_%u", (guint) getpid (), counter++);
-  g_autoptr (GError) error = NULL;
-  CxAgentApplication *app = cx_agent_application_new (id, G_APPLICATION_NON_UNIQUE);
-
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
-  g_assert_no_error (error);
-  g_assert_nonnull (cx_agent_application_get_http (app));
-  cx_agent_application_set_server_url (app, server_url);
-  return app;
-}
-
-static void
-app_free (CxAgentApplication *app)
-{
-  GList *windows;
-
-  while ((windows = gtk_application_get_windows (GTK_APPLICATION (app))) != NULL)
-    {
-      gpointer weak = windows->data;
-
-      g_object_add_weak_pointer (G_OBJECT (weak), &weak);
-      gtk_window_destroy (windows->data);
-      cx_test_wait (pointer_is_null, &weak);
-    }
-
-  /* Requests cancelled by the services hold the CxHttp until they have unwound. */
-  cx_test_wait (only_one_ref, cx_agent_application_get_http (app));
-  g_object_unref (app);
-}
-
-/* The one place that knows the window's widgets: by their template (buildable) id. */
-static gpointer
-window_child (CxAgentWindow *window, const char *id)
-{
-  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (window), CX_TYPE_AGENT_WINDOW, id);
-
-  g_assert_nonnull (object);
-  return object;
-}
-
-static CxAgentWindow *
-window_open (CxAgentApplication *app)
-{
-  CxAgentWindow *window = CX_AGENT_WINDOW (cx_agent_application_new_window (app));
-
-  cx_test_wait (widget_is_mapped, window);
-  return window;
-}
-
-static CxAgentWindow *
-window_open_with_action (CxAgentApplication *app)
-{
-  g_autoptr (GList) before = g_list_copy (gtk_application_get_windows (GTK_APPLICATION (app)));
-  CxAgentWindow *window = NULL;
-
-  g_action_group_activate_action (G_ACTION_GROUP (app), "new-window", NULL);
-  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
-    if (g_list_find (before, l->data) == NULL)
-      window = l->data;
-  g_assert_nonnull (window);
-  cx_test_wait (widget_is_mapped, window);
-  return window;
-}
 
 static CxBus *
 window_bus (CxAgentWindow *window)
@@ -146,29 +59,6 @@ static void
 window_action (CxAgentWindow *window, const char *action, GVariant *parameter)
 {
   g_assert_true (gtk_widget_activate_action_variant (GTK_WIDGET (window), action, parameter));
-}
-
-typedef struct
-{
-  CxAgentWindow *window;
-  const char *page;
-} PageWait;
-
-static gboolean
-page_shown (gpointer data)
-{
-  PageWait *wait = data;
-
-  return g_strcmp0 (gtk_stack_get_visible_child_name (window_child (wait->window, "stack")),
-                    wait->page) == 0;
-}
-
-static void
-wait_page (CxAgentWindow *window, const char *page)
-{
-  PageWait wait = { window, page };
-
-  cx_test_wait (page_shown, &wait);
 }
 
 static gboolean
@@ -184,20 +74,20 @@ state_ready (gpointer data)
 static void
 sign_in_ready (CxAgentWindow *window)
 {
-  wait_page (window, "sign-in");
-  gtk_editable_set_text (GTK_EDITABLE (window_child (window, "username_entry")), "ada");
-  gtk_editable_set_text (GTK_EDITABLE (window_child (window, "password_entry")),
+  cx_test_agent_ui_wait_page (window, "sign-in");
+  gtk_editable_set_text (GTK_EDITABLE (cx_test_agent_ui_child (window, "username_entry")), "ada");
+  gtk_editable_set_text (GTK_EDITABLE (cx_test_agent_ui_child (window, "password_entry")),
                          CX_TEST_ADA_PASSWORD);
   window_action (window, "win.sign-in", NULL);
-  wait_page (window, "workspace");
-  gtk_drop_down_set_selected (window_child (window, "state_dropdown"), 0);
+  cx_test_agent_ui_wait_page (window, "workspace");
+  gtk_drop_down_set_selected (cx_test_agent_ui_child (window, "state_dropdown"), 0);
   cx_test_wait (state_ready, window);
 }
 
 static gboolean
 invitation_shown (gpointer data)
 {
-  return gtk_revealer_get_reveal_child (window_child (data, "invitation_revealer"));
+  return gtk_revealer_get_reveal_child (cx_test_agent_ui_child (data, "invitation_revealer"));
 }
 
 static gboolean
@@ -277,24 +167,6 @@ customer_accepted (Fixture *f, CxAgentWindow *window, const char *queue, const c
   return customer;
 }
 
-/* A GtkLabel under @widget whose text is @text, or NULL. */
-static GtkLabel *
-find_label (GtkWidget *widget, const char *text)
-{
-  if (GTK_IS_LABEL (widget) && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0)
-    return GTK_LABEL (widget);
-
-  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL;
-       c = gtk_widget_get_next_sibling (c))
-    {
-      GtkLabel *found = find_label (c, text);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
 /* How many GtkLabels under @widget say @text. */
 static guint
 count_labels (GtkWidget *widget, const char *text)
@@ -313,21 +185,10 @@ typedef struct
   const char *text;
 } LabelWait;
 
-static gboolean
-label_shown (gpointer data)
-{
-  LabelWait *wait = data;
-
-  return find_label (wait->root, wait->text) != NULL;
-}
-
 static GtkLabel *
 wait_transcript_label (CxAgentWindow *window, const char *text)
 {
-  LabelWait wait = { window_child (window, "transcript_list"), text };
-
-  cx_test_wait (label_shown, &wait);
-  return find_label (wait.root, text);
+  return cx_test_agent_ui_wait_label (cx_test_agent_ui_child (window, "transcript_list"), text);
 }
 
 static gboolean
@@ -519,7 +380,7 @@ static void
 test_invitation_rerouted (Fixture *f, gconstpointer data)
 {
   gboolean decline = GPOINTER_TO_INT (data);
-  CxAgentApplication *app = app_new (cx_test_server_get_url (f->server));
+  CxAgentApplication *app = cx_test_agent_ui_app_new ("Flows", cx_test_server_get_url (f->server));
   g_autoptr (CxTestCustomer) customer = NULL;
   g_autoptr (CxTestAgent) bob = NULL;
   g_autoptr (JsonObject) chat = NULL;
@@ -527,7 +388,7 @@ test_invitation_rerouted (Fixture *f, gconstpointer data)
   CxAgentWindow *a;
   EventLog log;
 
-  a = window_open (app);
+  a = cx_test_agent_ui_window_open (app);
   sign_in_ready (a);
   event_log_start (&log, a);
   bob = bob_ready (f);
@@ -535,13 +396,15 @@ test_invitation_rerouted (Fixture *f, gconstpointer data)
   customer = cx_test_customer_start (f->server, SALES, "Grace");
   cx_test_wait (invitation_shown, a);
   wait_status (a, customer->chat_id, CX_AGENT_CONVERSATION_INVITED);
-  g_assert_nonnull (strstr (gtk_label_get_text (window_child (a, "invitation_label")), "Grace"));
+  g_assert_nonnull (
+      strstr (gtk_label_get_text (cx_test_agent_ui_child (a, "invitation_label")), "Grace"));
   g_assert_null (cx_test_socket_peek (bob->events, "invitation", customer->chat_id));
 
   if (decline)
     {
-      cx_test_wait (widget_is_mapped, window_child (a, "decline_button"));
-      g_assert_true (gtk_widget_activate (window_child (a, "decline_button")));
+      cx_test_wait (cx_test_agent_ui_widget_is_mapped,
+                    cx_test_agent_ui_child (a, "decline_button"));
+      g_assert_true (gtk_widget_activate (cx_test_agent_ui_child (a, "decline_button")));
     }
   /* else: nothing; the server's timer (2 s in this case's configuration) runs out. */
 
@@ -563,13 +426,13 @@ test_invitation_rerouted (Fixture *f, gconstpointer data)
   cx_test_customer_poll_until (customer, 1, "Message", "Agent", "Bob here");
   g_assert_null (find_conversation (a, customer->chat_id));
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (
-                        gtk_list_view_get_model (window_child (a, "conversation_list")))),
+                        gtk_list_view_get_model (cx_test_agent_ui_child (a, "conversation_list")))),
                     ==, 0);
 
   event_log_stop (&log);
   window_action (a, "win.sign-out", NULL);
-  wait_page (a, "sign-in");
-  app_free (app);
+  cx_test_agent_ui_wait_page (a, "sign-in");
+  cx_test_agent_ui_app_free (app);
 }
 
 typedef struct
@@ -583,7 +446,7 @@ dropdown_shows (gpointer data)
 {
   DropDownWait *wait = data;
 
-  return gtk_drop_down_get_selected (window_child (wait->window, "state_dropdown")) ==
+  return gtk_drop_down_get_selected (cx_test_agent_ui_child (wait->window, "state_dropdown")) ==
          wait->position;
 }
 
@@ -593,7 +456,7 @@ dropdown_shows (gpointer data)
 static void
 test_sign_out_everywhere (Fixture *f, gconstpointer data)
 {
-  CxAgentApplication *app = app_new (cx_test_server_get_url (f->server));
+  CxAgentApplication *app = cx_test_agent_ui_app_new ("Flows", cx_test_server_get_url (f->server));
   g_auto (GStrv) accels = NULL;
   CxAgentWindow *a;
   CxAgentWindow *b;
@@ -603,15 +466,16 @@ test_sign_out_everywhere (Fixture *f, gconstpointer data)
   accels = gtk_application_get_accels_for_action (GTK_APPLICATION (app), "app.new-window");
   g_assert_true (g_strv_contains ((const char *const *) accels, "<Control>n"));
 
-  a = window_open (app);
+  a = cx_test_agent_ui_window_open (app);
   sign_in_ready (a);
-  b = window_open_with_action (app);
-  wait_page (b, "workspace");
-  g_assert_cmpstr (gtk_label_get_text (window_child (b, "title_label")), ==, "Ada Lovelace");
+  b = cx_test_agent_ui_window_open_with_action (app);
+  cx_test_agent_ui_wait_page (b, "workspace");
+  g_assert_cmpstr (gtk_label_get_text (cx_test_agent_ui_child (b, "title_label")), ==,
+                   "Ada Lovelace");
   cx_test_wait (state_ready, b);
 
   /* Not ready with a reason, from either window: both show it. */
-  gtk_drop_down_set_selected (window_child (a, "state_dropdown"), 2);
+  gtk_drop_down_set_selected (cx_test_agent_ui_child (a, "state_dropdown"), 2);
   state = (DropDownWait){ b, 2 };
   cx_test_wait (dropdown_shows, &state);
   g_assert_cmpstr (cx_agent_service_get_state (cx_agent_window_get_service (b)), ==, "not_ready");
@@ -619,25 +483,26 @@ test_sign_out_everywhere (Fixture *f, gconstpointer data)
                "{\"state\":\"not_ready\",\"reason\":\"lunch\"}");
   state = (DropDownWait){ a, 3 };
   cx_test_wait (dropdown_shows, &state);
-  g_assert_cmpstr (gtk_string_object_get_string (
-                       gtk_drop_down_get_selected_item (window_child (a, "state_dropdown"))),
+  g_assert_cmpstr (gtk_string_object_get_string (gtk_drop_down_get_selected_item (
+                       cx_test_agent_ui_child (a, "state_dropdown"))),
                    ==, "Not ready: lunch");
-  gtk_drop_down_set_selected (window_child (b, "state_dropdown"), 0);
+  gtk_drop_down_set_selected (cx_test_agent_ui_child (b, "state_dropdown"), 0);
   cx_test_wait (state_ready, a);
   state = (DropDownWait){ a, 0 };
   cx_test_wait (dropdown_shows, &state);
 
   window_action (b, "win.sign-out", NULL);
-  wait_page (b, "sign-in");
-  wait_page (a, "sign-in");
+  cx_test_agent_ui_wait_page (b, "sign-in");
+  cx_test_agent_ui_wait_page (a, "sign-in");
   g_assert_false (cx_agent_service_get_signed_in (cx_agent_window_get_service (a)));
-  g_assert_cmpstr (gtk_label_get_text (window_child (a, "title_label")), !=, "Ada Lovelace");
+  g_assert_cmpstr (gtk_label_get_text (cx_test_agent_ui_child (a, "title_label")), !=,
+                   "Ada Lovelace");
 
-  c = window_open_with_action (app);
+  c = cx_test_agent_ui_window_open_with_action (app);
   g_assert_false (cx_agent_service_get_signed_in (cx_agent_window_get_service (c)));
-  wait_page (c, "sign-in");
+  cx_test_agent_ui_wait_page (c, "sign-in");
 
-  app_free (app);
+  cx_test_agent_ui_app_free (app);
 }
 
 /* ada transfers one chat to the sales queue and another to bob by name: each leaves her list
@@ -646,7 +511,7 @@ test_sign_out_everywhere (Fixture *f, gconstpointer data)
 static void
 test_transfer (Fixture *f, gconstpointer data)
 {
-  CxAgentApplication *app = app_new (cx_test_server_get_url (f->server));
+  CxAgentApplication *app = cx_test_agent_ui_app_new ("Flows", cx_test_server_get_url (f->server));
   g_autoptr (CxTestAgent) bob = NULL;
   g_autoptr (CxTestCustomer) grace = NULL;
   g_autoptr (CxTestCustomer) alan = NULL;
@@ -654,7 +519,7 @@ test_transfer (Fixture *f, gconstpointer data)
 
   /* bob is ready first, so that a chat offered to sales goes to him, not back to ada. */
   bob = bob_ready (f);
-  a = window_open (app);
+  a = cx_test_agent_ui_window_open (app);
   sign_in_ready (a);
 
   for (guint round = 0; round < 2; round++)
@@ -679,8 +544,8 @@ test_transfer (Fixture *f, gconstpointer data)
 
       cx_test_customer_send (customer, hello);
       wait_transcript_label (a, hello);
-      gtk_text_buffer_set_text (gtk_text_view_get_buffer (window_child (a, "composer")), answer,
-                                -1);
+      gtk_text_buffer_set_text (gtk_text_view_get_buffer (cx_test_agent_ui_child (a, "composer")),
+                                answer, -1);
       window_action (a, "win.send", NULL);
       cx_test_customer_poll_until (customer, 1, "Message", "Agent", answer);
       before_summary = customer_summary (customer);
@@ -690,11 +555,12 @@ test_transfer (Fixture *f, gconstpointer data)
       else
         {
           /* The transfer popover's agent entry, activated as Enter does. */
-          gtk_editable_set_text (GTK_EDITABLE (window_child (a, "transfer_agent_entry")), " bob ");
-          g_signal_emit_by_name (window_child (a, "transfer_agent_entry"), "activate");
-          g_assert_cmpstr (
-              gtk_editable_get_text (GTK_EDITABLE (window_child (a, "transfer_agent_entry"))), ==,
-              "");
+          gtk_editable_set_text (GTK_EDITABLE (cx_test_agent_ui_child (a, "transfer_agent_entry")),
+                                 " bob ");
+          g_signal_emit_by_name (cx_test_agent_ui_child (a, "transfer_agent_entry"), "activate");
+          g_assert_cmpstr (gtk_editable_get_text (
+                               GTK_EDITABLE (cx_test_agent_ui_child (a, "transfer_agent_entry"))),
+                           ==, "");
         }
 
       /* It leaves ada's list: shown as transferred, nothing to write in. */
@@ -737,8 +603,8 @@ test_transfer (Fixture *f, gconstpointer data)
     }
 
   window_action (a, "win.sign-out", NULL);
-  wait_page (a, "sign-in");
-  app_free (app);
+  cx_test_agent_ui_wait_page (a, "sign-in");
+  cx_test_agent_ui_app_free (app);
 }
 
 /* The customer types (the preview shows), writes; ada types (the customer is told), writes; ada
@@ -746,7 +612,7 @@ test_transfer (Fixture *f, gconstpointer data)
 static void
 test_messages_typing_end (Fixture *f, gconstpointer data)
 {
-  CxAgentApplication *app = app_new (cx_test_server_get_url (f->server));
+  CxAgentApplication *app = cx_test_agent_ui_app_new ("Flows", cx_test_server_get_url (f->server));
   g_autoptr (CxTestCustomer) customer = NULL;
   g_autoptr (CxTestReply) reply = NULL;
   GtkTextBuffer *composer;
@@ -756,17 +622,18 @@ test_messages_typing_end (Fixture *f, gconstpointer data)
   JsonObject *started;
   gint64 from;
 
-  a = window_open (app);
+  a = cx_test_agent_ui_window_open (app);
   sign_in_ready (a);
   customer = customer_accepted (f, a, SUPPORT, "Grace");
-  composer = gtk_text_view_get_buffer (window_child (a, "composer"));
+  composer = gtk_text_view_get_buffer (cx_test_agent_ui_child (a, "composer"));
 
   /* The customer types: ada sees what, as it is typed. */
   reply = cx_test_customer_call (customer, "startTyping", "message", "Where is my ord", NULL);
   g_assert_cmpuint (reply->status, ==, 200);
-  typing = (LabelWait){ window_child (a, "typing_label"), "Where is my ord" };
+  typing = (LabelWait){ cx_test_agent_ui_child (a, "typing_label"), "Where is my ord" };
   cx_test_wait (label_contains, &typing);
-  g_assert_nonnull (strstr (gtk_label_get_text (window_child (a, "typing_label")), "Grace"));
+  g_assert_nonnull (
+      strstr (gtk_label_get_text (cx_test_agent_ui_child (a, "typing_label")), "Grace"));
 
   cx_test_customer_send (customer, "Where is my order?");
   wait_transcript_label (a, "Where is my order?");
@@ -784,7 +651,8 @@ test_messages_typing_end (Fixture *f, gconstpointer data)
   cx_test_customer_poll_until (customer, from, "Message", "Agent", "It is on its way.");
   cx_test_customer_poll_until (customer, from, "TypingStopped", "Agent", NULL);
   wait_transcript_label (a, "It is on its way.");
-  g_assert_cmpuint (count_labels (window_child (a, "transcript_list"), "It is on its way."), ==, 1);
+  g_assert_cmpuint (
+      count_labels (cx_test_agent_ui_child (a, "transcript_list"), "It is on its way."), ==, 1);
   g_assert_cmpuint (conversation_count (cx_agent_window_get_selected (a), CX_MESSAGE_TEXT,
                                         CX_PARTY_AGENT, "It is on its way."),
                     ==, 1);
@@ -797,12 +665,12 @@ test_messages_typing_end (Fixture *f, gconstpointer data)
   cx_test_customer_poll_until_ended (customer);
   g_assert_true (customer->ended);
   wait_status (a, customer->chat_id, CX_AGENT_CONVERSATION_ENDED);
-  g_assert_false (gtk_widget_get_sensitive (window_child (a, "composer")));
+  g_assert_false (gtk_widget_get_sensitive (cx_test_agent_ui_child (a, "composer")));
   g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (a), "win.send"));
 
   window_action (a, "win.sign-out", NULL);
-  wait_page (a, "sign-in");
-  app_free (app);
+  cx_test_agent_ui_wait_page (a, "sign-in");
+  cx_test_agent_ui_app_free (app);
 }
 
 static gboolean
@@ -831,10 +699,11 @@ send_settled (gpointer data)
   CxAgentConversation *selected = cx_agent_window_get_selected (wait->window);
 
   return conversation_count (selected, CX_MESSAGE_TEXT, CX_PARTY_AGENT, wait->text) > 0 ||
-         strstr (gtk_label_get_text (window_child (wait->window, "typing_label")), wait->text) !=
-             NULL ||
-         g_str_has_prefix (gtk_label_get_text (window_child (wait->window, "typing_label")),
-                           "Your message was not sent");
+         strstr (gtk_label_get_text (cx_test_agent_ui_child (wait->window, "typing_label")),
+                 wait->text) != NULL ||
+         g_str_has_prefix (
+             gtk_label_get_text (cx_test_agent_ui_child (wait->window, "typing_label")),
+             "Your message was not sent");
 }
 
 /* The server restarts mid-conversation behind a fixed address. The window notices, reconnects by
@@ -844,7 +713,8 @@ static void
 test_server_restart (Fixture *f, gconstpointer data)
 {
   CxTestForwarder *forwarder = cx_test_forwarder_new (f->server);
-  CxAgentApplication *app = app_new (cx_test_forwarder_get_url (forwarder));
+  CxAgentApplication *app =
+      cx_test_agent_ui_app_new ("Flows", cx_test_forwarder_get_url (forwarder));
   g_autoptr (CxTestCustomer) customer = NULL;
   g_autofree char *before = NULL;
   GtkTextBuffer *composer;
@@ -857,10 +727,10 @@ test_server_restart (Fixture *f, gconstpointer data)
   g_autofree char *draft = NULL;
   GtkTextIter start, end;
 
-  a = window_open (app);
+  a = cx_test_agent_ui_window_open (app);
   sign_in_ready (a);
   customer = customer_accepted (f, a, SUPPORT, "Grace");
-  composer = gtk_text_view_get_buffer (window_child (a, "composer"));
+  composer = gtk_text_view_get_buffer (cx_test_agent_ui_child (a, "composer"));
   cx_test_customer_send (customer, "First, before the restart");
   wait_transcript_label (a, "First, before the restart");
   gtk_text_buffer_set_text (composer, "Ada, before the restart", -1);
@@ -909,8 +779,9 @@ test_server_restart (Fixture *f, gconstpointer data)
   g_assert_cmpuint (
       conversation_count (conversation, CX_MESSAGE_TEXT, CX_PARTY_AGENT, "Ada, before the restart"),
       ==, 1);
-  g_assert_cmpuint (count_labels (window_child (a, "transcript_list"), "First, before the restart"),
-                    ==, 1);
+  g_assert_cmpuint (
+      count_labels (cx_test_agent_ui_child (a, "transcript_list"), "First, before the restart"), ==,
+      1);
 
   /* ada's message written while unreachable: delivered once, or still hers to send. */
   cx_test_customer_poll (customer);
@@ -922,7 +793,8 @@ test_server_restart (Fixture *f, gconstpointer data)
   draft = gtk_text_buffer_get_text (composer, &start, &end, FALSE);
   g_test_message ("ada's message written while unreachable: delivered %u time(s); composer "
                   "holds “%s”; the window says “%s”",
-                  delivered, draft, gtk_label_get_text (window_child (a, "typing_label")));
+                  delivered, draft,
+                  gtk_label_get_text (cx_test_agent_ui_child (a, "typing_label")));
   g_assert_cmpuint (delivered, <=, 1);
   g_assert_true (delivered == 1 || strstr (draft, "Ada, while unreachable") != NULL);
 
@@ -936,8 +808,8 @@ test_server_restart (Fixture *f, gconstpointer data)
 
   event_log_stop (&log);
   window_action (a, "win.sign-out", NULL);
-  wait_page (a, "sign-in");
-  app_free (app);
+  cx_test_agent_ui_wait_page (a, "sign-in");
+  cx_test_agent_ui_app_free (app);
   cx_test_forwarder_free (forwarder);
 }
 
@@ -951,19 +823,19 @@ test_literal_text (Fixture *f, gconstpointer data)
     "tab\there, [31mred[0m, line\nbreak",
     "<i>unclosed & stray > <",
   };
-  CxAgentApplication *app = app_new (cx_test_server_get_url (f->server));
+  CxAgentApplication *app = cx_test_agent_ui_app_new ("Flows", cx_test_server_get_url (f->server));
   g_autoptr (CxTestCustomer) customer = NULL;
   /* The server refuses control characters in a nickname; markup it takes as it is. */
   const char *nickname = "<b>Grace</b> &amp; <i>";
   CxAgentWindow *a;
 
-  a = window_open (app);
+  a = cx_test_agent_ui_window_open (app);
   sign_in_ready (a);
   customer = cx_test_customer_start (f->server, SUPPORT, nickname);
   cx_test_wait (invitation_shown, a);
-  g_assert_false (gtk_label_get_use_markup (window_child (a, "invitation_label")));
-  g_assert_nonnull (
-      strstr (gtk_label_get_text (window_child (a, "invitation_label")), "<b>Grace</b> &amp;"));
+  g_assert_false (gtk_label_get_use_markup (cx_test_agent_ui_child (a, "invitation_label")));
+  g_assert_nonnull (strstr (gtk_label_get_text (cx_test_agent_ui_child (a, "invitation_label")),
+                            "<b>Grace</b> &amp;"));
   window_action (a, "win.accept", NULL);
   wait_status (a, customer->chat_id, CX_AGENT_CONVERSATION_ACTIVE);
 
@@ -998,8 +870,8 @@ test_literal_text (Fixture *f, gconstpointer data)
     }
 
   window_action (a, "win.sign-out", NULL);
-  wait_page (a, "sign-in");
-  app_free (app);
+  cx_test_agent_ui_wait_page (a, "sign-in");
+  cx_test_agent_ui_app_free (app);
 }
 
 /* The window a pop-out of @chat_id is, or NULL. */
@@ -1042,7 +914,7 @@ wait_title (gpointer window, const char *prefix)
 static void
 test_pop_out (Fixture *f, gconstpointer data)
 {
-  CxAgentApplication *app = app_new (cx_test_server_get_url (f->server));
+  CxAgentApplication *app = cx_test_agent_ui_app_new ("Flows", cx_test_server_get_url (f->server));
   g_autoptr (CxTestCustomer) customer = NULL;
   g_autoptr (CxTestReply) reply = NULL;
   CxAgentWindow *a;
@@ -1051,7 +923,7 @@ test_pop_out (Fixture *f, gconstpointer data)
   LabelWait typing;
   gpointer weak;
 
-  a = window_open (app);
+  a = cx_test_agent_ui_window_open (app);
   sign_in_ready (a);
   customer = customer_accepted (f, a, SUPPORT, "Grace");
   cx_test_customer_send (customer, "Before the pop-out");
@@ -1060,13 +932,13 @@ test_pop_out (Fixture *f, gconstpointer data)
   window_action (a, "win.open-in-window", NULL);
   p = find_pop_out (app, customer->chat_id);
   g_assert_nonnull (p);
-  cx_test_wait (widget_is_mapped, p);
+  cx_test_wait (cx_test_agent_ui_widget_is_mapped, p);
   selected = (SelectedWait){ p, customer->chat_id };
   cx_test_wait (chat_selected, &selected);
   /* Its own window: no list, no invitations, no callbacks; the agent's state is there too. */
-  g_assert_false (gtk_widget_get_visible (window_child (p, "sidebar_stack")));
-  g_assert_false (gtk_widget_get_visible (window_child (p, "page_switcher")));
-  g_assert_true (gtk_widget_get_visible (window_child (p, "state_dropdown")));
+  g_assert_false (gtk_widget_get_visible (cx_test_agent_ui_child (p, "sidebar_stack")));
+  g_assert_false (gtk_widget_get_visible (cx_test_agent_ui_child (p, "page_switcher")));
+  g_assert_true (gtk_widget_get_visible (cx_test_agent_ui_child (p, "state_dropdown")));
   wait_title (p, "Grace");
   wait_transcript_label (p, "Before the pop-out");
 
@@ -1076,23 +948,24 @@ test_pop_out (Fixture *f, gconstpointer data)
   wait_transcript_label (p, "Seen in both windows?");
   reply = cx_test_customer_call (customer, "startTyping", "message", "Still typ", NULL);
   g_assert_cmpuint (reply->status, ==, 200);
-  typing = (LabelWait){ window_child (a, "typing_label"), "Still typ" };
+  typing = (LabelWait){ cx_test_agent_ui_child (a, "typing_label"), "Still typ" };
   cx_test_wait (label_contains, &typing);
-  typing = (LabelWait){ window_child (p, "typing_label"), "Still typ" };
+  typing = (LabelWait){ cx_test_agent_ui_child (p, "typing_label"), "Still typ" };
   cx_test_wait (label_contains, &typing);
 
   /* ada writes in the pop-out: the customer has it once, the workspace shows it. */
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (window_child (p, "composer")),
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (cx_test_agent_ui_child (p, "composer")),
                             "Written in the pop-out", -1);
   window_action (p, "win.send", NULL);
   cx_test_customer_poll_until (customer, 1, "Message", "Agent", "Written in the pop-out");
   wait_transcript_label (a, "Written in the pop-out");
   wait_transcript_label (p, "Written in the pop-out");
-  g_assert_cmpuint (count_labels (window_child (a, "transcript_list"), "Written in the pop-out"),
-                    ==, 1);
+  g_assert_cmpuint (
+      count_labels (cx_test_agent_ui_child (a, "transcript_list"), "Written in the pop-out"), ==,
+      1);
 
   /* And in the workspace: the pop-out shows it. */
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (window_child (a, "composer")),
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (cx_test_agent_ui_child (a, "composer")),
                             "Written in the workspace", -1);
   window_action (a, "win.send", NULL);
   wait_transcript_label (p, "Written in the workspace");
@@ -1106,7 +979,7 @@ test_pop_out (Fixture *f, gconstpointer data)
   weak = p;
   g_object_add_weak_pointer (G_OBJECT (p), &weak);
   gtk_window_destroy (GTK_WINDOW (p));
-  cx_test_wait (pointer_is_null, &weak);
+  cx_test_wait (cx_test_agent_ui_pointer_is_null, &weak);
   cx_test_customer_send (customer, "Still there?");
   wait_transcript_label (a, "Still there?");
   cx_test_customer_poll (customer);
@@ -1115,8 +988,8 @@ test_pop_out (Fixture *f, gconstpointer data)
                    CX_AGENT_CONVERSATION_ACTIVE);
 
   window_action (a, "win.sign-out", NULL);
-  wait_page (a, "sign-in");
-  app_free (app);
+  cx_test_agent_ui_wait_page (a, "sign-in");
+  cx_test_agent_ui_app_free (app);
 }
 
 /* The popover child of @parent, or NULL. */
@@ -1147,7 +1020,7 @@ composer_says (gpointer data)
 static gboolean
 composer_key (CxAgentWindow *window, guint keyval)
 {
-  GtkWidget *composer = window_child (window, "composer");
+  GtkWidget *composer = cx_test_agent_ui_child (window, "composer");
   g_autoptr (GListModel) controllers = gtk_widget_observe_controllers (composer);
   gboolean handled = FALSE;
 
@@ -1177,7 +1050,8 @@ static gboolean
 row_label_shown (gpointer data)
 {
   RowsWait *wait = data;
-  GtkLabel *label = find_label (window_child (wait->window, "conversation_list"), wait->text);
+  GtkLabel *label = cx_test_agent_ui_find_label (
+      cx_test_agent_ui_child (wait->window, "conversation_list"), wait->text);
 
   return label != NULL && gtk_widget_get_visible (GTK_WIDGET (label));
 }
@@ -1193,7 +1067,7 @@ popover_visible (gpointer data)
 static void
 test_canned_switcher_unread (Fixture *f, gconstpointer data)
 {
-  CxAgentApplication *app = app_new (cx_test_server_get_url (f->server));
+  CxAgentApplication *app = cx_test_agent_ui_app_new ("Flows", cx_test_server_get_url (f->server));
   g_autoptr (CxTestCustomer) grace = NULL;
   g_autoptr (CxTestCustomer) alan = NULL;
   GtkTextBuffer *composer;
@@ -1207,35 +1081,36 @@ test_canned_switcher_unread (Fixture *f, gconstpointer data)
   LabelWait says;
   RowsWait badge;
 
-  a = window_open (app);
+  a = cx_test_agent_ui_window_open (app);
   sign_in_ready (a);
   grace = customer_accepted (f, a, SUPPORT, "Grace");
   alan = customer_accepted (f, a, SUPPORT, "Alan");
-  composer = gtk_text_view_get_buffer (window_child (a, "composer"));
+  composer = gtk_text_view_get_buffer (cx_test_agent_ui_child (a, "composer"));
 
   /* The menu lists the server's responses; one goes in at the cursor. */
-  menu = gtk_menu_button_get_menu_model (window_child (a, "canned_button"));
+  menu = gtk_menu_button_get_menu_model (cx_test_agent_ui_child (a, "canned_button"));
   g_assert_nonnull (menu);
   g_assert_cmpint (g_menu_model_get_n_items (menu), ==, 2);
-  g_assert_true (gtk_widget_get_sensitive (window_child (a, "canned_button")));
+  g_assert_true (gtk_widget_get_sensitive (cx_test_agent_ui_child (a, "canned_button")));
   gtk_text_buffer_set_text (composer, "Hi Alan. ", -1);
   window_action (a, "win.insert-canned", g_variant_new_string ("Hello! How can I help?"));
-  says = (LabelWait){ window_child (a, "composer"), "Hi Alan. Hello! How can I help?" };
+  says = (LabelWait){ cx_test_agent_ui_child (a, "composer"), "Hi Alan. Hello! How can I help?" };
   g_assert_true (composer_says (&says));
   gtk_text_buffer_set_text (composer, "", -1);
 
   /* "/" opens the popover, filtered by what follows; Down and Enter choose; the "/good" goes. */
-  canned = find_popover (window_child (a, "composer_box"));
+  canned = find_popover (cx_test_agent_ui_child (a, "composer_box"));
   g_assert_nonnull (canned);
   gtk_text_buffer_set_text (composer, "/", -1);
   cx_test_wait (popover_visible, canned);
-  g_assert_nonnull (find_label (GTK_WIDGET (canned), "Greeting"));
-  g_assert_nonnull (find_label (GTK_WIDGET (canned), "Goodbye"));
+  g_assert_nonnull (cx_test_agent_ui_find_label (GTK_WIDGET (canned), "Greeting"));
+  g_assert_nonnull (cx_test_agent_ui_find_label (GTK_WIDGET (canned), "Goodbye"));
   gtk_text_buffer_set_text (composer, "/bye", -1);
-  g_assert_null (find_label (GTK_WIDGET (canned), "Greeting"));
-  g_assert_nonnull (find_label (GTK_WIDGET (canned), "Goodbye"));
+  g_assert_null (cx_test_agent_ui_find_label (GTK_WIDGET (canned), "Greeting"));
+  g_assert_nonnull (cx_test_agent_ui_find_label (GTK_WIDGET (canned), "Goodbye"));
   g_assert_true (composer_key (a, GDK_KEY_Return));
-  says = (LabelWait){ window_child (a, "composer"), "Thanks for contacting us <3 & goodbye." };
+  says = (LabelWait){ cx_test_agent_ui_child (a, "composer"),
+                      "Thanks for contacting us <3 & goodbye." };
   g_assert_true (composer_says (&says));
   g_assert_false (gtk_widget_get_visible (GTK_WIDGET (canned)));
   window_action (a, "win.send", NULL);
@@ -1269,13 +1144,13 @@ test_canned_switcher_unread (Fixture *f, gconstpointer data)
 
   /* Ctrl+K: the switcher, filtered to Grace; Enter goes to her, and her messages are read. */
   window_action (a, "win.switch-conversation", NULL);
-  switcher = gtk_menu_button_get_popover (window_child (a, "switch_button"));
+  switcher = gtk_menu_button_get_popover (cx_test_agent_ui_child (a, "switch_button"));
   cx_test_wait (popover_visible, switcher);
   query = GTK_EDITABLE (gtk_widget_get_first_child (gtk_popover_get_child (switcher)));
   g_assert_true (GTK_IS_SEARCH_ENTRY (query));
   gtk_editable_set_text (query, "grac");
-  g_assert_nonnull (find_label (GTK_WIDGET (switcher), "Grace"));
-  g_assert_null (find_label (GTK_WIDGET (switcher), "Alan"));
+  g_assert_nonnull (cx_test_agent_ui_find_label (GTK_WIDGET (switcher), "Grace"));
+  g_assert_null (cx_test_agent_ui_find_label (GTK_WIDGET (switcher), "Alan"));
   g_signal_emit_by_name (query, "activate");
   selected = (SelectedWait){ a, grace->chat_id };
   cx_test_wait (chat_selected, &selected);
@@ -1284,8 +1159,8 @@ test_canned_switcher_unread (Fixture *f, gconstpointer data)
   wait_transcript_label (a, "Two");
 
   window_action (a, "win.sign-out", NULL);
-  wait_page (a, "sign-in");
-  app_free (app);
+  cx_test_agent_ui_wait_page (a, "sign-in");
+  cx_test_agent_ui_app_free (app);
 }
 
 /* Callbacks */
@@ -1324,7 +1199,7 @@ callback_state (Fixture *f, const char *id)
 static GtkWidget *
 find_row_with_label (GtkWidget *widget, const char *text)
 {
-  GtkLabel *label = find_label (widget, text);
+  GtkLabel *label = cx_test_agent_ui_find_label (widget, text);
   GtkWidget *row = label != NULL ? GTK_WIDGET (label) : NULL;
 
   while (row != NULL && !GTK_IS_LIST_BOX_ROW (row))
@@ -1390,7 +1265,7 @@ static char *tel_handler_output; /* the file the test's tel: handler writes the 
 static void
 test_callbacks (Fixture *f, gconstpointer data)
 {
-  CxAgentApplication *app = app_new (cx_test_server_get_url (f->server));
+  CxAgentApplication *app = cx_test_agent_ui_app_new ("Flows", cx_test_server_get_url (f->server));
   g_autoptr (GDateTime) tomorrow = cx_test_tomorrow_at (10, 30);
   g_autofree char *due_id = NULL;
   g_autofree char *later_id = NULL;
@@ -1403,17 +1278,18 @@ test_callbacks (Fixture *f, gconstpointer data)
   due_id = create_callback (f, "+15551230001", NULL);
   later_id = create_callback (f, "+15551230002", tomorrow);
 
-  a = window_open (app);
+  a = cx_test_agent_ui_window_open (app);
   sign_in_ready (a);
   window_action (a, "win.show-callbacks", NULL);
-  g_assert_cmpstr (gtk_stack_get_visible_child_name (window_child (a, "pages")), ==, "callbacks");
-  page = GTK_WIDGET (window_child (a, "callbacks_box"));
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (cx_test_agent_ui_child (a, "pages")), ==,
+                   "callbacks");
+  page = GTK_WIDGET (cx_test_agent_ui_child (a, "callbacks_box"));
   wait_section (page, "+15551230001", "Due now");
   wait_section (page, "+15551230002", "Scheduled");
-  g_assert_nonnull (find_label (page, "Alan — Delivery"));
-  g_assert_nonnull (find_label (page, "Grace — Billing"));
-  g_assert_true (gtk_stack_page_get_needs_attention (window_child (a, "callbacks_page")));
-  g_assert_cmpstr (gtk_stack_page_get_title (window_child (a, "callbacks_page")), ==,
+  g_assert_nonnull (cx_test_agent_ui_find_label (page, "Alan — Delivery"));
+  g_assert_nonnull (cx_test_agent_ui_find_label (page, "Grace — Billing"));
+  g_assert_true (gtk_stack_page_get_needs_attention (cx_test_agent_ui_child (a, "callbacks_page")));
+  g_assert_cmpstr (gtk_stack_page_get_title (cx_test_agent_ui_child (a, "callbacks_page")), ==,
                    "Callbacks (1)");
 
   /* Call: the desktop's handler for tel: gets the number. */
@@ -1429,19 +1305,21 @@ test_callbacks (Fixture *f, gconstpointer data)
   wait_section (page, "+15551230001", "Done");
   state = callback_state (f, due_id);
   g_assert_cmpstr (state, ==, "COMPLETED");
-  g_assert_false (gtk_stack_page_get_needs_attention (window_child (a, "callbacks_page")));
-  g_assert_cmpstr (gtk_stack_page_get_title (window_child (a, "callbacks_page")), ==, "Callbacks");
+  g_assert_false (
+      gtk_stack_page_get_needs_attention (cx_test_agent_ui_child (a, "callbacks_page")));
+  g_assert_cmpstr (gtk_stack_page_get_title (cx_test_agent_ui_child (a, "callbacks_page")), ==,
+                   "Callbacks");
   g_assert_false (gtk_widget_get_visible (find_named (row, "complete-button")));
   wait_section (page, "+15551230002", "Scheduled");
 
   /* Alt+1 goes back to the conversations. */
   window_action (a, "win.show-conversations", NULL);
-  g_assert_cmpstr (gtk_stack_get_visible_child_name (window_child (a, "pages")), ==,
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (cx_test_agent_ui_child (a, "pages")), ==,
                    "conversations");
 
   window_action (a, "win.sign-out", NULL);
-  wait_page (a, "sign-in");
-  app_free (app);
+  cx_test_agent_ui_wait_page (a, "sign-in");
+  cx_test_agent_ui_app_free (app);
 }
 
 /* Notifications: a fake org.freedesktop.Notifications on the session bus */
@@ -1609,7 +1487,7 @@ window_active (gpointer data)
 static void
 test_notification (Fixture *f, gconstpointer data)
 {
-  CxAgentApplication *app = app_new (cx_test_server_get_url (f->server));
+  CxAgentApplication *app = cx_test_agent_ui_app_new ("Flows", cx_test_server_get_url (f->server));
   g_autoptr (CxTestCustomer) customer = NULL;
   g_autoptr (CxTestCustomer) second = NULL;
   g_autofree char *accept = NULL;
@@ -1625,7 +1503,7 @@ test_notification (Fixture *f, gconstpointer data)
   guint32 id;
 
   notifications_start (&n);
-  a = window_open (app);
+  a = cx_test_agent_ui_window_open (app);
   sign_in_ready (a);
   cx_test_wait (window_active, a);
 
@@ -1682,8 +1560,8 @@ test_notification (Fixture *f, gconstpointer data)
 
   gtk_window_destroy (GTK_WINDOW (other));
   window_action (a, "win.sign-out", NULL);
-  wait_page (a, "sign-in");
-  app_free (app);
+  cx_test_agent_ui_wait_page (a, "sign-in");
+  cx_test_agent_ui_app_free (app);
   notifications_stop (&n);
 }
 
@@ -1691,26 +1569,27 @@ test_notification (Fixture *f, gconstpointer data)
 static void
 test_sign_in_at_startup (Fixture *f, gconstpointer data)
 {
-  CxAgentApplication *app = app_new (cx_test_server_get_url (f->server));
+  CxAgentApplication *app = cx_test_agent_ui_app_new ("Flows", cx_test_server_get_url (f->server));
   CxAgentWindow *a;
   CxAgentWindow *b;
 
   cx_agent_application_set_sign_in (app, "ada", CX_TEST_ADA_PASSWORD);
   g_application_activate (G_APPLICATION (app));
   a = CX_AGENT_WINDOW (gtk_application_get_windows (GTK_APPLICATION (app))->data);
-  wait_page (a, "workspace");
-  g_assert_cmpstr (gtk_label_get_text (window_child (a, "title_label")), ==, "Ada Lovelace");
-  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (window_child (a, "password_entry"))), ==,
-                   "");
+  cx_test_agent_ui_wait_page (a, "workspace");
+  g_assert_cmpstr (gtk_label_get_text (cx_test_agent_ui_child (a, "title_label")), ==,
+                   "Ada Lovelace");
+  g_assert_cmpstr (
+      gtk_editable_get_text (GTK_EDITABLE (cx_test_agent_ui_child (a, "password_entry"))), ==, "");
 
   /* Once: a second window comes signed in through the cookie jar, not the password. */
-  b = window_open_with_action (app);
-  wait_page (b, "workspace");
+  b = cx_test_agent_ui_window_open_with_action (app);
+  cx_test_agent_ui_wait_page (b, "workspace");
 
   window_action (a, "win.sign-out", NULL);
-  wait_page (a, "sign-in");
-  wait_page (b, "sign-in");
-  app_free (app);
+  cx_test_agent_ui_wait_page (a, "sign-in");
+  cx_test_agent_ui_wait_page (b, "sign-in");
+  cx_test_agent_ui_app_free (app);
 }
 
 /* The desktop's handler of tel: URIs, in a data directory of this process's own: a script that

@@ -17,10 +17,10 @@
 
 #include <gtk/gtk.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "agent/cx-agent-application.h"
 #include "agent/cx-agent-window.h"
+#include "cx-test-agent-ui.h"
 #include "cx-test-server.h"
 
 #define SERVICE "customer-support"
@@ -30,24 +30,6 @@ typedef CxTestFixture Fixture;
 /* Waiting */
 
 static gboolean
-only_one_ref (gpointer data)
-{
-  return G_OBJECT (data)->ref_count == 1;
-}
-
-static gboolean
-pointer_is_null (gpointer data)
-{
-  return *(gpointer *) data == NULL;
-}
-
-static gboolean
-widget_is_mapped (gpointer data)
-{
-  return gtk_widget_get_mapped (GTK_WIDGET (data));
-}
-
-static gboolean
 widget_is_visible (gpointer data)
 {
   return gtk_widget_get_visible (GTK_WIDGET (data));
@@ -55,112 +37,15 @@ widget_is_visible (gpointer data)
 
 /* The application and its windows */
 
-static char *
-unique_app_id (void)
-{
-  static guint counter;
-
-  return g_strdup_printf ("io.github.cxdesk.CxDesk.Agent.Test%u_%u", (guint) getpid (), counter++);
-}
-
-static CxAgentApplication *
-app_new (Fixture *f)
-{
-  g_autofree char *id = unique_app_id ();
-  g_autoptr (GError) error = NULL;
-  CxAgentApplication *app = cx_agent_application_new (id, G_APPLICATION_NON_UNIQUE);
-
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
-  g_assert_no_error (error);
-  g_assert_nonnull (cx_agent_application_get_http (app));
-  cx_agent_application_set_server_url (app, cx_test_server_get_url (f->server));
-  return app;
-}
-
-static void
-app_free (CxAgentApplication *app)
-{
-  GList *windows;
-  CxHttp *http;
-
-  while ((windows = gtk_application_get_windows (GTK_APPLICATION (app))) != NULL)
-    {
-      gpointer weak = windows->data;
-
-      g_object_add_weak_pointer (G_OBJECT (weak), &weak);
-      gtk_window_destroy (windows->data);
-      cx_test_wait (pointer_is_null, &weak);
-    }
-
-  /* Requests cancelled by the services hold the CxHttp until they have unwound. */
-  http = cx_agent_application_get_http (app);
-  cx_test_wait (only_one_ref, http);
-  g_object_unref (app);
-}
-
-static gpointer
-child (CxAgentWindow *window, const char *name)
-{
-  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (window), CX_TYPE_AGENT_WINDOW, name);
-
-  g_assert_nonnull (object);
-  return object;
-}
-
-static CxAgentWindow *
-window_open (CxAgentApplication *app)
-{
-  CxAgentWindow *window = CX_AGENT_WINDOW (cx_agent_application_new_window (app));
-
-  cx_test_wait (widget_is_mapped, window);
-  return window;
-}
-
-/* The window app.new-window opened: the one that was not there before. */
-static CxAgentWindow *
-window_open_with_action (CxAgentApplication *app)
-{
-  g_autoptr (GList) before = g_list_copy (gtk_application_get_windows (GTK_APPLICATION (app)));
-  CxAgentWindow *window = NULL;
-
-  g_action_group_activate_action (G_ACTION_GROUP (app), "new-window", NULL);
-  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
-    if (g_list_find (before, l->data) == NULL)
-      window = l->data;
-  g_assert_nonnull (window);
-  cx_test_wait (widget_is_mapped, window);
-  return window;
-}
-
-typedef struct
-{
-  CxAgentWindow *window;
-  const char *page;
-} PageWait;
-
-static gboolean
-page_shown (gpointer data)
-{
-  PageWait *wait = data;
-
-  return g_strcmp0 (gtk_stack_get_visible_child_name (child (wait->window, "stack")), wait->page) ==
-         0;
-}
-
-static void
-wait_page (CxAgentWindow *window, const char *page)
-{
-  PageWait wait = { window, page };
-
-  cx_test_wait (page_shown, &wait);
-}
-
 static void
 sign_in (CxAgentWindow *window, const char *username, const char *password)
 {
-  gtk_editable_set_text (GTK_EDITABLE (child (window, "username_entry")), username);
-  gtk_editable_set_text (GTK_EDITABLE (child (window, "password_entry")), password);
-  g_assert_true (gtk_widget_activate (GTK_WIDGET (child (window, "sign_in_button"))));
+  gtk_editable_set_text (GTK_EDITABLE (cx_test_agent_ui_child (window, "username_entry")),
+                         username);
+  gtk_editable_set_text (GTK_EDITABLE (cx_test_agent_ui_child (window, "password_entry")),
+                         password);
+  g_assert_true (
+      gtk_widget_activate (GTK_WIDGET (cx_test_agent_ui_child (window, "sign_in_button"))));
 }
 
 static gboolean
@@ -168,7 +53,7 @@ state_ready (gpointer data)
 {
   CxAgentWindow *window = data;
 
-  return gtk_drop_down_get_selected (child (window, "state_dropdown")) == 0 &&
+  return gtk_drop_down_get_selected (cx_test_agent_ui_child (window, "state_dropdown")) == 0 &&
          g_strcmp0 (cx_agent_service_get_state (cx_agent_window_get_service (window)), "ready") ==
              0;
 }
@@ -178,58 +63,18 @@ invitation_shown (gpointer data)
 {
   CxAgentWindow *window = data;
 
-  return gtk_revealer_get_reveal_child (child (window, "invitation_revealer"));
+  return gtk_revealer_get_reveal_child (cx_test_agent_ui_child (window, "invitation_revealer"));
 }
 
 static gboolean
 one_conversation (gpointer data)
 {
   CxAgentWindow *window = data;
-  GtkSelectionModel *model = gtk_list_view_get_model (child (window, "conversation_list"));
+  GtkSelectionModel *model =
+      gtk_list_view_get_model (cx_test_agent_ui_child (window, "conversation_list"));
 
   return model != NULL && g_list_model_get_n_items (G_LIST_MODEL (model)) == 1 &&
          cx_agent_window_get_selected (window) != NULL;
-}
-
-/* A GtkLabel under @widget whose text is @text, or NULL. */
-static GtkLabel *
-find_label (GtkWidget *widget, const char *text)
-{
-  if (GTK_IS_LABEL (widget) && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0)
-    return GTK_LABEL (widget);
-
-  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL;
-       c = gtk_widget_get_next_sibling (c))
-    {
-      GtkLabel *found = find_label (c, text);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
-typedef struct
-{
-  GtkWidget *root;
-  const char *text;
-} LabelWait;
-
-static gboolean
-label_shown (gpointer data)
-{
-  LabelWait *wait = data;
-
-  return find_label (wait->root, wait->text) != NULL;
-}
-
-static GtkLabel *
-wait_label (GtkWidget *root, const char *text)
-{
-  LabelWait wait = { root, text };
-
-  cx_test_wait (label_shown, &wait);
-  return find_label (root, text);
 }
 
 /* Tests */
@@ -239,7 +84,7 @@ wait_label (GtkWidget *root, const char *text)
 static void
 test_workspace (Fixture *f, gconstpointer data)
 {
-  CxAgentApplication *app = app_new (f);
+  CxAgentApplication *app = cx_test_agent_ui_app_new ("Test", cx_test_server_get_url (f->server));
   const char *markup = "<b>x</b>";
   const char *reply = "Hi <i>Grace</i> & welcome";
   g_autoptr (CxTestCustomer) customer = NULL;
@@ -248,25 +93,27 @@ test_workspace (Fixture *f, gconstpointer data)
   GtkLabel *label;
 
   /* Sign in: a wrong password is told inline. */
-  a = window_open (app);
-  wait_page (a, "sign-in");
+  a = cx_test_agent_ui_window_open (app);
+  cx_test_agent_ui_wait_page (a, "sign-in");
   sign_in (a, "ada", "not-the-password");
-  cx_test_wait (widget_is_visible, child (a, "sign_in_error"));
-  g_assert_cmpstr (gtk_label_get_text (child (a, "sign_in_error")), ==,
+  cx_test_wait (widget_is_visible, cx_test_agent_ui_child (a, "sign_in_error"));
+  g_assert_cmpstr (gtk_label_get_text (cx_test_agent_ui_child (a, "sign_in_error")), ==,
                    "Wrong user name or password.");
-  wait_page (a, "sign-in");
+  cx_test_agent_ui_wait_page (a, "sign-in");
   sign_in (a, "ada", CX_TEST_ADA_PASSWORD);
-  wait_page (a, "workspace");
-  g_assert_false (gtk_widget_get_visible (child (a, "sign_in_error")));
-  g_assert_cmpstr (gtk_label_get_text (child (a, "title_label")), ==, "Ada Lovelace");
-  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (child (a, "password_entry"))), ==, "");
+  cx_test_agent_ui_wait_page (a, "workspace");
+  g_assert_false (gtk_widget_get_visible (cx_test_agent_ui_child (a, "sign_in_error")));
+  g_assert_cmpstr (gtk_label_get_text (cx_test_agent_ui_child (a, "title_label")), ==,
+                   "Ada Lovelace");
+  g_assert_cmpstr (
+      gtk_editable_get_text (GTK_EDITABLE (cx_test_agent_ui_child (a, "password_entry"))), ==, "");
 
   /* A new window is signed in already. */
-  b = window_open_with_action (app);
-  wait_page (b, "workspace");
+  b = cx_test_agent_ui_window_open_with_action (app);
+  cx_test_agent_ui_wait_page (b, "workspace");
 
   /* Ready in one window: the other follows. */
-  gtk_drop_down_set_selected (child (a, "state_dropdown"), 0);
+  gtk_drop_down_set_selected (cx_test_agent_ui_child (a, "state_dropdown"), 0);
   cx_test_wait (state_ready, b);
   cx_test_wait (state_ready, a);
 
@@ -274,13 +121,15 @@ test_workspace (Fixture *f, gconstpointer data)
   customer = cx_test_customer_start (f->server, SERVICE, "Grace <b>&amp;");
   cx_test_wait (invitation_shown, a);
   cx_test_wait (invitation_shown, b);
-  g_assert_nonnull (strstr (gtk_label_get_text (child (a, "invitation_label")), "Grace <b>&amp;"));
-  g_assert_nonnull (strstr (gtk_label_get_text (child (a, "invitation_label")), SERVICE));
+  g_assert_nonnull (strstr (gtk_label_get_text (cx_test_agent_ui_child (a, "invitation_label")),
+                            "Grace <b>&amp;"));
+  g_assert_nonnull (
+      strstr (gtk_label_get_text (cx_test_agent_ui_child (a, "invitation_label")), SERVICE));
 
   /* Accepted: in both windows' lists, the banner gone. A button activates once it is on
    * screen (GtkButton's activate needs it realized): the banner slides in first. */
-  cx_test_wait (widget_is_mapped, child (a, "accept_button"));
-  g_assert_true (gtk_widget_activate (child (a, "accept_button")));
+  cx_test_wait (cx_test_agent_ui_widget_is_mapped, cx_test_agent_ui_child (a, "accept_button"));
+  g_assert_true (gtk_widget_activate (cx_test_agent_ui_child (a, "accept_button")));
   cx_test_wait (one_conversation, a);
   cx_test_wait (one_conversation, b);
   g_assert_false (invitation_shown (a));
@@ -288,28 +137,30 @@ test_workspace (Fixture *f, gconstpointer data)
 
   /* The customer writes markup: it shows as text in both. */
   cx_test_customer_send (customer, markup);
-  label = wait_label (child (a, "transcript_list"), markup);
+  label = cx_test_agent_ui_wait_label (cx_test_agent_ui_child (a, "transcript_list"), markup);
   g_assert_false (gtk_label_get_use_markup (label));
   g_assert_true (gtk_label_get_selectable (label));
   g_assert_true (gtk_label_get_wrap (label));
-  label = wait_label (child (b, "transcript_list"), markup);
+  label = cx_test_agent_ui_wait_label (cx_test_agent_ui_child (b, "transcript_list"), markup);
   g_assert_false (gtk_label_get_use_markup (label));
 
   /* The agent writes from the composer: the customer has it, both windows show it. */
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (child (a, "composer")), reply, -1);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (cx_test_agent_ui_child (a, "composer")),
+                            reply, -1);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (a), "win.send", NULL));
   cx_test_customer_poll_until (customer, 1, "Message", "Agent", reply);
-  wait_label (child (a, "transcript_list"), reply);
-  wait_label (child (b, "transcript_list"), reply);
+  cx_test_agent_ui_wait_label (cx_test_agent_ui_child (a, "transcript_list"), reply);
+  cx_test_agent_ui_wait_label (cx_test_agent_ui_child (b, "transcript_list"), reply);
   /* The customer's queue-position notice is not shown to the agent. */
-  g_assert_null (find_label (child (a, "transcript_list"), "You are number 1 in the queue."));
+  g_assert_null (cx_test_agent_ui_find_label (cx_test_agent_ui_child (a, "transcript_list"),
+                                              "You are number 1 in the queue."));
 
   /* Signing out in one window signs out both. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (b), "win.sign-out", NULL));
-  wait_page (a, "sign-in");
-  wait_page (b, "sign-in");
+  cx_test_agent_ui_wait_page (a, "sign-in");
+  cx_test_agent_ui_wait_page (b, "sign-in");
 
-  app_free (app);
+  cx_test_agent_ui_app_free (app);
 }
 
 static gboolean
@@ -335,28 +186,29 @@ row_says (gpointer data)
 {
   RowWait *wait = data;
 
-  return find_label (child (wait->window, "conversation_list"), wait->text) != NULL;
+  return cx_test_agent_ui_find_label (cx_test_agent_ui_child (wait->window, "conversation_list"),
+                                      wait->text) != NULL;
 }
 
 /* End chat asks first; cancelled, the chat goes on; confirmed, it ends for the customer too. */
 static void
 test_end_chat (Fixture *f, gconstpointer data)
 {
-  CxAgentApplication *app = app_new (f);
+  CxAgentApplication *app = cx_test_agent_ui_app_new ("Test", cx_test_server_get_url (f->server));
   g_autoptr (CxTestCustomer) customer = NULL;
   GtkWindow *dialog = NULL;
   RowWait ended;
   CxAgentWindow *a;
 
-  a = window_open (app);
+  a = cx_test_agent_ui_window_open (app);
   sign_in (a, "ada", CX_TEST_ADA_PASSWORD);
-  wait_page (a, "workspace");
-  gtk_drop_down_set_selected (child (a, "state_dropdown"), 0);
+  cx_test_agent_ui_wait_page (a, "workspace");
+  gtk_drop_down_set_selected (cx_test_agent_ui_child (a, "state_dropdown"), 0);
   cx_test_wait (state_ready, a);
   customer = cx_test_customer_start (f->server, SERVICE, "Grace");
   cx_test_wait (invitation_shown, a);
-  cx_test_wait (widget_is_mapped, child (a, "accept_button"));
-  g_assert_true (gtk_widget_activate (child (a, "accept_button")));
+  cx_test_wait (cx_test_agent_ui_widget_is_mapped, cx_test_agent_ui_child (a, "accept_button"));
+  g_assert_true (gtk_widget_activate (cx_test_agent_ui_child (a, "accept_button")));
   cx_test_wait (one_conversation, a);
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (a), "win.end-chat", NULL));
@@ -372,11 +224,11 @@ test_end_chat (Fixture *f, gconstpointer data)
   cx_test_customer_poll_until_ended (customer);
   ended = (RowWait){ a, "Ended" };
   cx_test_wait (row_says, &ended);
-  g_assert_false (gtk_widget_get_sensitive (child (a, "composer")));
+  g_assert_false (gtk_widget_get_sensitive (cx_test_agent_ui_child (a, "composer")));
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (a), "win.sign-out", NULL));
-  wait_page (a, "sign-in");
-  app_free (app);
+  cx_test_agent_ui_wait_page (a, "sign-in");
+  cx_test_agent_ui_app_free (app);
 }
 
 int

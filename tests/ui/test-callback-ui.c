@@ -22,6 +22,7 @@
 
 #include "bus/cx-bus.h"
 #include "cx-test-server.h"
+#include "cx-test-ui.h"
 #include "protocol/cx-gms-callback.h"
 #include "services/cx-callback-service.h"
 #include "services/cx-http.h"
@@ -35,32 +36,6 @@
 #define SLOT_MARGIN_MS (60 * 1000)
 
 typedef CxTestFixture Fixture;
-
-/* Waiting */
-
-static gboolean
-pointer_is_set (gpointer data)
-{
-  return *(gpointer *) data != NULL;
-}
-
-static gboolean
-pointer_is_null (gpointer data)
-{
-  return *(gpointer *) data == NULL;
-}
-
-static gboolean
-only_one_ref (gpointer data)
-{
-  return G_OBJECT (data)->ref_count == 1;
-}
-
-static gboolean
-widget_is_mapped (gpointer data)
-{
-  return gtk_widget_get_mapped (GTK_WIDGET (data));
-}
 
 /* A site window: the bus, the service, the panel in a window, what was published, and how many
  * HTTP requests went out */
@@ -153,7 +128,7 @@ ui_new (Fixture *f)
   g_assert_nonnull (ui->service);
 
   gtk_window_present (ui->window);
-  cx_test_wait (widget_is_mapped, ui->window);
+  cx_test_wait (cx_test_ui_widget_is_mapped, ui->window);
   return ui;
 }
 
@@ -165,13 +140,13 @@ ui_free (Ui *ui)
   g_object_add_weak_pointer (G_OBJECT (panel), &panel);
   gtk_window_destroy (ui->window);
   /* The calendar holds itself while its last request unwinds. */
-  cx_test_wait (pointer_is_null, &panel);
+  cx_test_wait (cx_test_ui_pointer_is_null, &panel);
 
   g_assert_finalize_object (g_steal_pointer (&ui->service));
-  cx_test_wait (only_one_ref, ui->bus);
+  cx_test_wait (cx_test_ui_only_one_ref, ui->bus);
   g_assert_finalize_object (ui->bus);
   g_signal_handler_disconnect (cx_http_get_session (ui->http), ui->queued_id);
-  cx_test_wait (only_one_ref, ui->http);
+  cx_test_wait (cx_test_ui_only_one_ref, ui->http);
   g_assert_finalize_object (ui->http);
   g_ptr_array_unref (ui->events);
   g_free (ui);
@@ -235,16 +210,9 @@ wait_events (Ui *ui, const char *name, guint count)
 
 /* Bus commands, as a page script makes them */
 
-static void
-command_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
 static JsonNode *
 command_try (Ui *ui, const char *name, const char *json, GError **error)
 {
-  g_autoptr (GAsyncResult) result = NULL;
   g_autoptr (JsonNode) data = NULL;
 
   if (json != NULL)
@@ -254,9 +222,7 @@ command_try (Ui *ui, const char *name, const char *json, GError **error)
       data = json_from_string (json, &parse_error);
       g_assert_no_error (parse_error);
     }
-  cx_bus_command_async (ui->bus, NULL, name, data, COMMAND_TIMEOUT_MS, NULL, command_cb, &result);
-  cx_test_wait (pointer_is_set, &result);
-  return cx_bus_command_finish (ui->bus, result, error);
+  return cx_test_ui_bus_command (ui->bus, NULL, name, data, COMMAND_TIMEOUT_MS, error);
 }
 
 static JsonNode *
@@ -285,26 +251,9 @@ command_fails (Ui *ui, const char *name, const char *json, const char *needle)
 /* The panel's widgets, found by their template ids */
 
 static GtkWidget *
-find_by_id (GtkWidget *root, const char *id)
-{
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found;
-
-      if (g_strcmp0 (gtk_buildable_get_buildable_id (GTK_BUILDABLE (child)), id) == 0)
-        return child;
-      found = find_by_id (child, id);
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
-static GtkWidget *
 widget (Ui *ui, const char *id)
 {
-  GtkWidget *found = find_by_id (GTK_WIDGET (ui->panel), id);
+  GtkWidget *found = cx_test_ui_find_by_id (GTK_WIDGET (ui->panel), id);
 
   if (found == NULL)
     g_error ("The callback panel has no widget “%s”", id);
@@ -374,7 +323,7 @@ open_panel (Ui *ui)
   g_autoptr (JsonNode) result = command (ui, "Callback.open", NULL);
 
   g_assert_true (cx_callback_get_open (ui->panel));
-  cx_test_wait (widget_is_mapped, ui->panel);
+  cx_test_wait (cx_test_ui_widget_is_mapped, ui->panel);
 }
 
 /* Chooses the country whose entry in the list starts with @name. */

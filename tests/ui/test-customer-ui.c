@@ -28,6 +28,7 @@
 #include "customer/cx-desk-config.h"
 #include "customer/cx-desk-window.h"
 #include "cx-test-server.h"
+#include "cx-test-ui.h"
 #include "services/cx-webchat-service.h"
 #include "widgets/cx-chat-message.h"
 #include "widgets/cx-chat-row.h"
@@ -44,34 +45,10 @@ typedef CxTestFixture Fixture;
 /* Waiting */
 
 static gboolean
-pointer_is_set (gpointer data)
-{
-  return *(gpointer *) data != NULL;
-}
-
-static gboolean
-pointer_is_null (gpointer data)
-{
-  return *(gpointer *) data == NULL;
-}
-
-static gboolean
-flag_is_set (gpointer data)
-{
-  return *(gboolean *) data;
-}
-
-static gboolean
 set_flag_cb (gpointer data)
 {
   *(gboolean *) data = TRUE;
   return G_SOURCE_REMOVE;
-}
-
-static gboolean
-only_one_ref (gpointer data)
-{
-  return G_OBJECT (data)->ref_count == 1;
 }
 
 /* The application */
@@ -95,14 +72,6 @@ test_config (Fixture *f, guint restore_timeout_ms)
   return config;
 }
 
-static char *
-unique_app_id (void)
-{
-  static guint counter;
-
-  return g_strdup_printf ("io.github.cxdesk.CxDesk.Test%u_%u", (guint) getpid (), counter++);
-}
-
 static void
 app_configure (CxDeskApplication *app, Fixture *f, guint restore_timeout_ms)
 {
@@ -113,17 +82,11 @@ app_configure (CxDeskApplication *app, Fixture *f, guint restore_timeout_ms)
   cx_desk_application_set_config (app, config);
 }
 
-static GQuark
-baseline_quark (void)
-{
-  return g_quark_from_static_string ("test-baseline-refs");
-}
-
 /* A new application instance, as after starting the program (an empty cookie jar). */
 static CxDeskApplication *
 app_new (Fixture *f, guint restore_timeout_ms, GApplicationFlags flags)
 {
-  g_autofree char *id = unique_app_id ();
+  g_autofree char *id = cx_test_ui_unique_app_id ("Test");
   g_autoptr (GError) error = NULL;
   CxDeskApplication *app = cx_desk_application_new (id, flags);
 
@@ -132,8 +95,7 @@ app_new (Fixture *f, guint restore_timeout_ms, GApplicationFlags flags)
   g_assert_false (g_application_get_is_remote (G_APPLICATION (app)));
   g_assert_nonnull (cx_desk_application_get_http (app));
   app_configure (app, f, restore_timeout_ms);
-  g_object_set_qdata (G_OBJECT (app), baseline_quark (),
-                      GUINT_TO_POINTER (G_OBJECT (app)->ref_count));
+  cx_test_ui_app_set_baseline (app);
   return app;
 }
 
@@ -146,61 +108,9 @@ uses_push (gpointer data)
 }
 
 static gboolean
-push_settled (gpointer data)
-{
-  CxDeskWindow *window = data;
-  CxWebChatService *service = cx_desk_window_get_service (window);
-
-  return service == NULL || cx_webchat_service_get_chat_id (service) == NULL ||
-         cx_webchat_service_get_uses_push (service) ||
-         cx_webchat_get_server_offline (cx_desk_window_get_webchat (window));
-}
-
-/* Closes a window as its close button does, and waits until it is gone. The push socket is
- * let open first: cxdesk-server warns about a client that hangs up in the middle of the
- * WebSocket upgrade, and G_DEBUG=fatal-warnings makes that fatal. */
-static void
-window_close (CxDeskWindow *window)
-{
-  gpointer weak = window;
-
-  cx_test_wait (push_settled, window);
-  g_object_add_weak_pointer (G_OBJECT (window), &weak);
-  gtk_window_destroy (GTK_WINDOW (window));
-  cx_test_wait (pointer_is_null, &weak);
-}
-
-/* GtkApplication keeps a reference to itself once registered (it is released at shutdown,
- * which only g_application_run() reaches): what the application holds beyond that is counted
- * when it is made, and must be all that is left once its windows are gone. */
-static void
-app_free (CxDeskApplication *app)
-{
-  guint baseline = GPOINTER_TO_UINT (g_object_get_qdata (G_OBJECT (app), baseline_quark ()));
-  GList *windows;
-  CxHttp *http;
-
-  while ((windows = gtk_application_get_windows (GTK_APPLICATION (app))) != NULL)
-    window_close (windows->data);
-
-  /* Requests cancelled by the services hold the CxHttp until they have unwound; then only
-   * the application holds it. */
-  http = cx_desk_application_get_http (app);
-  cx_test_wait (only_one_ref, http);
-  g_assert_cmpuint (G_OBJECT (app)->ref_count, ==, baseline);
-  g_object_unref (app);
-}
-
-static gboolean
 server_offline (gpointer data)
 {
   return cx_webchat_get_server_offline (cx_desk_window_get_webchat (data));
-}
-
-static gboolean
-widget_is_mapped (gpointer data)
-{
-  return gtk_widget_get_mapped (GTK_WIDGET (data));
 }
 
 static CxDeskWindow *
@@ -212,7 +122,7 @@ window_open (CxDeskApplication *app, const char *site)
   g_assert_no_error (error);
   g_assert_nonnull (window);
   g_assert_null (cx_desk_window_get_chat_error (window));
-  cx_test_wait (widget_is_mapped, window);
+  cx_test_wait (cx_test_ui_widget_is_mapped, window);
   return window;
 }
 
@@ -225,26 +135,9 @@ chat_of (CxDeskWindow *window)
 /* Widgets, found by their template ids */
 
 static GtkWidget *
-find_by_id (GtkWidget *root, const char *id)
-{
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found;
-
-      if (g_strcmp0 (gtk_buildable_get_buildable_id (GTK_BUILDABLE (child)), id) == 0)
-        return child;
-      found = find_by_id (child, id);
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
-static GtkWidget *
 panel_widget (CxDeskWindow *window, const char *id)
 {
-  GtkWidget *widget = find_by_id (GTK_WIDGET (chat_of (window)), id);
+  GtkWidget *widget = cx_test_ui_find_by_id (GTK_WIDGET (chat_of (window)), id);
 
   if (widget == NULL)
     g_error ("The chat panel has no widget “%s”", id);
@@ -275,18 +168,6 @@ wait_phase (CxDeskWindow *window, CxWebChatPhase phase)
   cx_test_wait (phase_reached, &wait);
 }
 
-static gboolean
-panel_is_open (gpointer data)
-{
-  return cx_webchat_get_open (chat_of (data));
-}
-
-static gboolean
-widget_is_visible (gpointer data)
-{
-  return gtk_widget_get_visible (GTK_WIDGET (data));
-}
-
 static void
 fill_form (CxDeskWindow *window, const char *first, const char *last, const char *email)
 {
@@ -307,7 +188,7 @@ static void
 open_panel (CxDeskWindow *window)
 {
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.open-chat", NULL));
-  cx_test_wait (panel_is_open, window);
+  cx_test_wait (cx_test_ui_panel_is_open, window);
 }
 
 /* Starts a chat as the customer does: the window's chat button, the form, Start Chat. */
@@ -425,23 +306,6 @@ assert_same_transcript (CxDeskWindow *a, CxDeskWindow *b)
     g_assert_cmpstr (g_ptr_array_index (first, i), ==, g_ptr_array_index (second, i));
 }
 
-static CxChatRow *
-find_row (GtkWidget *root, CxChatMessage *message)
-{
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      CxChatRow *found;
-
-      if (CX_IS_CHAT_ROW (child) && cx_chat_row_get_message (CX_CHAT_ROW (child)) == message)
-        return CX_CHAT_ROW (child);
-      found = find_row (child, message);
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
 typedef struct
 {
   CxDeskWindow *window;
@@ -452,7 +316,8 @@ static gboolean
 row_allocated (gpointer data)
 {
   RowWait *wait = data;
-  CxChatRow *row = find_row (panel_widget (wait->window, "transcript_view"), wait->message);
+  CxChatRow *row =
+      cx_test_ui_find_row (panel_widget (wait->window, "transcript_view"), wait->message);
 
   return row != NULL && gtk_widget_get_mapped (GTK_WIDGET (row)) &&
          gtk_widget_get_width (GTK_WIDGET (row)) > 0;
@@ -465,7 +330,7 @@ wait_row (CxDeskWindow *window, CxChatMessage *message)
   RowWait wait = { window, message };
 
   cx_test_wait (row_allocated, &wait);
-  return find_row (panel_widget (window, "transcript_view"), message);
+  return cx_test_ui_find_row (panel_widget (window, "transcript_view"), message);
 }
 
 typedef struct
@@ -548,27 +413,18 @@ server_chat_count (CxTestAgent *agent)
 
 /* Bus commands, as a page script ("App") makes them */
 
-static void
-command_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
 static JsonNode *
 bus_command (CxDeskWindow *window, const char *name, const char *json, GError **error)
 {
-  CxBus *bus = cx_desk_window_get_bus (window);
   g_autoptr (JsonNode) data = NULL;
-  g_autoptr (GAsyncResult) result = NULL;
 
   if (json != NULL)
     {
       data = json_from_string (json, error);
       g_assert_nonnull (data);
     }
-  cx_bus_command_async (bus, NULL, name, data, COMMAND_TIMEOUT_MS, NULL, command_cb, &result);
-  cx_test_wait (pointer_is_set, &result);
-  return cx_bus_command_finish (bus, result, error);
+  return cx_test_ui_bus_command (cx_desk_window_get_bus (window), NULL, name, data,
+                                 COMMAND_TIMEOUT_MS, error);
 }
 
 typedef struct
@@ -588,12 +444,7 @@ event_log_cb (CxBus *bus, const CxEvent *event, gpointer user_data)
 static guint
 event_count (EventLog *log, const char *name)
 {
-  guint count = 0;
-
-  for (guint i = 0; i < log->names->len; i++)
-    if (g_str_equal (g_ptr_array_index (log->names, i), name))
-      count++;
-  return count;
+  return cx_test_ui_count_names (log->names, name);
 }
 
 /* Tests */
@@ -652,7 +503,7 @@ test_form_validation (Fixture *f, gconstpointer data)
   cx_test_agent_wait_invitation (agent, chat_id);
   g_assert_cmpuint (server_chat_count (agent), ==, 1);
 
-  app_free (app);
+  cx_test_ui_app_free (app);
 }
 
 /* (1) A chat started in window A is restored in window B opened later on the same site, with
@@ -687,7 +538,7 @@ test_restore_in_new_window (Fixture *f, gconstpointer data)
   /* Restored, not started: the server still has one chat. */
   g_assert_cmpuint (server_chat_count (agent), ==, 1);
 
-  app_free (app);
+  cx_test_ui_app_free (app);
 }
 
 /* (2) What either window sends shows in both, once; the agent's typing shows in both. */
@@ -734,7 +585,7 @@ test_both_windows (Fixture *f, gconstpointer data)
   wait_typing (b, NULL);
   assert_same_transcript (a, b);
 
-  app_free (app);
+  cx_test_ui_app_free (app);
 }
 
 /* (3) Closing window A does not end the chat: B carries on. */
@@ -751,7 +602,7 @@ test_close_window_keeps_chat (Fixture *f, gconstpointer data)
   b = window_open (app, SITE);
   wait_phase (b, CX_WEBCHAT_PHASE_CHAT);
 
-  window_close (a);
+  cx_test_ui_window_close (a);
 
   cx_test_agent_send (agent, chat_id, "Are you still there?");
   wait_message (b, CX_CHAT_MESSAGE_AGENT, "Are you still there?", -1);
@@ -761,7 +612,7 @@ test_close_window_keeps_chat (Fixture *f, gconstpointer data)
   g_assert_null (cx_test_frames_find_message (agent->events, chat_id, "ParticipantLeft", NULL));
   g_assert_cmpint (cx_webchat_get_phase (chat_of (b)), ==, CX_WEBCHAT_PHASE_CHAT);
 
-  app_free (app);
+  cx_test_ui_app_free (app);
 }
 
 /* (4) Quitting and starting again: a new application instance has an empty cookie jar and
@@ -779,7 +630,7 @@ test_new_instance_does_not_restore (Fixture *f, gconstpointer data)
   CxDeskWindow *b;
 
   agent_accept (agent, chat_id);
-  app_free (first);
+  cx_test_ui_app_free (first);
 
   second = app_new (f, 0, G_APPLICATION_NON_UNIQUE);
   b = window_open (second, SITE);
@@ -791,7 +642,7 @@ test_new_instance_does_not_restore (Fixture *f, gconstpointer data)
   g_assert_cmpint (cx_webchat_get_phase (chat_of (b)), ==, CX_WEBCHAT_PHASE_FORM);
   g_assert_cmpuint (g_list_model_get_n_items (cx_webchat_get_messages (chat_of (b))), ==, 0);
 
-  app_free (second);
+  cx_test_ui_app_free (second);
 }
 
 /* (5) A window on a subdomain restores the chat; one on another domain does not. */
@@ -823,7 +674,7 @@ test_subdomain (Fixture *f, gconstpointer data)
   g_assert_cmpint (cx_webchat_get_phase (chat_of (other)), ==, CX_WEBCHAT_PHASE_FORM);
   g_assert_null (cx_webchat_get_chat_id (chat_of (other)));
 
-  app_free (app);
+  cx_test_ui_app_free (app);
 }
 
 /* (6) Start Chat activated twice (Enter twice, a double click) starts one chat. */
@@ -855,7 +706,7 @@ test_double_start (Fixture *f, gconstpointer data)
   cx_test_agent_wait_invitation (agent, cx_webchat_get_chat_id (chat_of (window)));
   g_assert_cmpuint (server_chat_count (agent), ==, 1);
 
-  app_free (app);
+  cx_test_ui_app_free (app);
 }
 
 /* (6) Two windows pressing Start at the same moment get one chat between them. */
@@ -883,7 +734,7 @@ test_two_windows_start (Fixture *f, gconstpointer data)
   cx_test_agent_wait_invitation (agent, cx_webchat_get_chat_id (chat_of (a)));
   g_assert_cmpuint (server_chat_count (agent), ==, 1);
 
-  app_free (app);
+  cx_test_ui_app_free (app);
 }
 
 /* (7) A window opened once restoreTimeout has passed since the chat's last activity does not
@@ -903,7 +754,7 @@ test_restore_timeout (Fixture *f, gconstpointer data)
   gint64 wait_ms;
   CxDeskWindow *b;
 
-  window_close (a);
+  cx_test_ui_window_close (a);
 
   /* The last activity, as every window sees it: the site's "ping" cookie. Wake up when it is
    * older than restoreTimeout. */
@@ -913,12 +764,12 @@ test_restore_timeout (Fixture *f, gconstpointer data)
   g_assert_true (g_ascii_string_to_signed (ping, 10, 0, G_MAXINT64, &last_activity, NULL));
   wait_ms = last_activity + restore_timeout_ms + 1 - g_get_real_time () / 1000;
   g_timeout_add ((guint) MAX (wait_ms, 0), set_flag_cb, &expired);
-  cx_test_wait (flag_is_set, &expired);
+  cx_test_wait (cx_test_ui_flag_is_set, &expired);
   g_assert_cmpint (g_get_real_time () / 1000 - last_activity, >, restore_timeout_ms);
 
   b = window_open (app, SITE);
   notice = panel_widget (b, "notice_label");
-  cx_test_wait (widget_is_visible, notice);
+  cx_test_wait (cx_test_ui_widget_is_visible, notice);
   g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (notice)), ==,
                    "Your previous chat has expired. You can start a new one.");
   g_assert_true (cx_webchat_get_open (chat_of (b)));
@@ -934,7 +785,7 @@ test_restore_timeout (Fixture *f, gconstpointer data)
   g_assert_cmpstr (new_chat_id, !=, chat_id);
   g_assert_false (gtk_widget_get_visible (notice));
 
-  app_free (app);
+  cx_test_ui_app_free (app);
 }
 
 static GtkWindow *
@@ -1007,7 +858,7 @@ test_end_chat (Fixture *f, gconstpointer data)
   wait_phase (b, CX_WEBCHAT_PHASE_FORM);
   g_assert_cmpuint (g_list_model_get_n_items (cx_webchat_get_messages (chat_of (b))), ==, 0);
 
-  app_free (app);
+  cx_test_ui_app_free (app);
 }
 
 /* Text from the network is never markup: an agent's tags, entities and control characters,
@@ -1041,7 +892,7 @@ test_markup_is_text (Fixture *f, gconstpointer data)
   g_assert_cmpstr (gtk_label_get_text (label), ==, own_text);
   cx_test_agent_wait_message (agent, chat_id, "Message", own_text);
 
-  app_free (app);
+  cx_test_ui_app_free (app);
 }
 
 /* A very long message wraps inside the panel: the window does not grow. */
@@ -1082,7 +933,7 @@ test_long_message_wraps (Fixture *f, gconstpointer data)
   g_assert_nonnull (message);
   g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (window)), <=, DEFAULT_WIDTH);
 
-  app_free (app);
+  cx_test_ui_app_free (app);
 }
 
 /* A message the server refuses is marked, and Retry sends it again. */
@@ -1102,7 +953,7 @@ test_send_failure_and_retry (Fixture *f, gconstpointer data)
   message = wait_message (window, CX_CHAT_MESSAGE_OWN, too_long, CX_CHAT_MESSAGE_STATUS_FAILED);
   g_assert_nonnull (cx_chat_message_get_error (message));
   row = wait_row (window, message);
-  retry = find_by_id (GTK_WIDGET (row), "retry_button");
+  retry = cx_test_ui_find_by_id (GTK_WIDGET (row), "retry_button");
   g_assert_nonnull (retry);
   g_assert_true (gtk_widget_get_visible (retry));
 
@@ -1121,7 +972,7 @@ test_send_failure_and_retry (Fixture *f, gconstpointer data)
   ui_send (window, "A shorter one");
   wait_message (window, CX_CHAT_MESSAGE_OWN, "A shorter one", CX_CHAT_MESSAGE_STATUS_SENT);
 
-  app_free (app);
+  cx_test_ui_app_free (app);
 }
 
 /* The WebChat plugin's commands and events: open, "already opened", minimize with an unread
@@ -1181,7 +1032,7 @@ test_webchat_commands (Fixture *f, gconstpointer data)
 
   /* The window's chat button brings it back, read. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.open-chat", NULL));
-  cx_test_wait (widget_is_visible, panel_widget (window, "panel"));
+  cx_test_wait (cx_test_ui_widget_is_visible, panel_widget (window, "panel"));
   g_assert_false (cx_webchat_get_minimized (chat_of (window)));
   g_assert_cmpuint (cx_webchat_get_unread_count (chat_of (window)), ==, 0);
   g_assert_cmpuint (event_count (&log, "WebChat.unminimized"), ==, 1);
@@ -1203,7 +1054,7 @@ test_webchat_commands (Fixture *f, gconstpointer data)
 
   cx_bus_unsubscribe (cx_desk_window_get_bus (window), subscription);
   g_ptr_array_unref (log.names);
-  app_free (app);
+  cx_test_ui_app_free (app);
 }
 
 /* While the chat server is gone the panel says it is reconnecting, and what the customer sends
@@ -1217,7 +1068,7 @@ test_reconnecting_banner (Fixture *f, gconstpointer data)
   GtkWidget *revealer = panel_widget (window, "banner_revealer");
   CxChatMessage *message;
 
-  cx_test_wait (push_settled, window);
+  cx_test_wait (cx_test_ui_push_settled, window);
   g_assert_false (gtk_revealer_get_reveal_child (GTK_REVEALER (revealer)));
 
   cx_test_server_kill9 (f->server);
@@ -1232,7 +1083,7 @@ test_reconnecting_banner (Fixture *f, gconstpointer data)
 
   /* The harness needs its server back (on another port: this window stays offline). */
   cx_test_server_restart (f->server);
-  app_free (app);
+  cx_test_ui_app_free (app);
 }
 
 /* Ctrl+N (app.new-window) opens another window on the active window's site. */
@@ -1276,7 +1127,7 @@ test_panel_state_restored (Fixture *f, gconstpointer data)
   g_assert_false (cx_webchat_get_minimized (chat_of (c)));
   g_assert_cmpuint (cx_webchat_get_unread_count (chat_of (c)), ==, 0);
 
-  app_free (app);
+  cx_test_ui_app_free (app);
 }
 
 static gboolean
@@ -1407,13 +1258,13 @@ test_files_and_transcript (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_clear_pointer (&result, json_node_unref);
   g_assert_false (cx_webchat_get_chat_button_visible (chat_of (a)));
-  g_assert_false (gtk_widget_get_visible (find_by_id (GTK_WIDGET (a), "chat_button")));
+  g_assert_false (gtk_widget_get_visible (cx_test_ui_find_by_id (GTK_WIDGET (a), "chat_button")));
   g_assert_cmpuint (event_count (&log, "WebChat.chatButtonHidden"), ==, 1);
   result = bus_command (a, "WebChat.showChatButton", NULL, &error);
   g_assert_no_error (error);
   g_clear_pointer (&result, json_node_unref);
   g_assert_true (cx_webchat_get_chat_button_visible (chat_of (a)));
-  g_assert_true (gtk_widget_get_visible (find_by_id (GTK_WIDGET (a), "chat_button")));
+  g_assert_true (gtk_widget_get_visible (cx_test_ui_find_by_id (GTK_WIDGET (a), "chat_button")));
 
   cx_bus_unsubscribe (cx_desk_window_get_bus (a), subscription);
   g_ptr_array_unref (log.names);
@@ -1421,7 +1272,7 @@ test_files_and_transcript (Fixture *f, gconstpointer data)
   g_unlink (large);
   g_unlink (saved);
   g_rmdir (dir);
-  app_free (app);
+  cx_test_ui_app_free (app);
 }
 
 typedef struct
@@ -1464,7 +1315,7 @@ run_cxdesk_capture (const char *app_id, const char *const *args, char **out, cha
                          G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8_async (capture.process, NULL, NULL, capture_done_cb, &capture);
-  cx_test_wait (flag_is_set, &capture.done);
+  cx_test_wait (cx_test_ui_flag_is_set, &capture.done);
   g_assert_true (g_subprocess_get_if_exited (capture.process));
   status = g_subprocess_get_exit_status (capture.process);
   g_clear_object (&capture.process);
@@ -1502,7 +1353,7 @@ dbus_command (CxDeskApplication *app, const char *name, const char *data, GError
                           "io.github.cxdesk.CxDesk.Bus", "Command",
                           g_variant_new ("(ss)", name, data), G_VARIANT_TYPE ("(s)"),
                           G_DBUS_CALL_FLAGS_NONE, -1, NULL, dbus_call_cb, &result);
-  cx_test_wait (pointer_is_set, &result);
+  cx_test_wait (cx_test_ui_pointer_is_set, &result);
   return g_dbus_connection_call_finish (other, result, error);
 }
 
@@ -1511,7 +1362,7 @@ dbus_command (CxDeskApplication *app, const char *name, const char *data, GError
 static void
 test_remote_command (Fixture *f, gconstpointer data)
 {
-  g_autofree char *app_id = unique_app_id ();
+  g_autofree char *app_id = cx_test_ui_unique_app_id ("Test");
   CxDeskApplication *app = cx_desk_application_new (app_id, G_APPLICATION_DEFAULT_FLAGS);
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) reply = NULL;
@@ -1532,8 +1383,7 @@ test_remote_command (Fixture *f, gconstpointer data)
   g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
   g_assert_no_error (error);
   app_configure (app, f, 0);
-  g_object_set_qdata (G_OBJECT (app), baseline_quark (),
-                      GUINT_TO_POINTER (G_OBJECT (app)->ref_count));
+  cx_test_ui_app_set_baseline (app);
   window = window_open (app, SITE);
 
   status = run_cxdesk_capture (app_id, open_args, &out, &err);
@@ -1619,7 +1469,7 @@ test_remote_command (Fixture *f, gconstpointer data)
   g_clear_pointer (&reply, g_variant_unref);
   g_assert_true (cx_webchat_get_open (chat_of (window)));
 
-  app_free (app);
+  cx_test_ui_app_free (app);
 }
 
 static gboolean
@@ -1735,7 +1585,7 @@ test_console (Fixture *f, gconstpointer data)
   g_assert_cmpuint (n_opened, ==, 2);
   g_assert_cmpuint (n_closed, ==, 2);
 
-  app_free (app);
+  cx_test_ui_app_free (app);
 }
 
 typedef struct
@@ -1798,7 +1648,7 @@ test_long_transcript_scrolls (Fixture *f, gconstpointer data)
     cx_test_wait (view_grew, &growth);
   g_assert_cmpuint (growth.n_items, ==, total);
 
-  app_free (app);
+  cx_test_ui_app_free (app);
 }
 
 static void
@@ -1820,7 +1670,7 @@ test_new_window_action (Fixture *f, gconstpointer data)
   g_assert_true (cx_desk_window_get_bus (CX_DESK_WINDOW (active)) !=
                  cx_desk_window_get_bus (window));
 
-  app_free (app);
+  cx_test_ui_app_free (app);
 }
 
 typedef struct
@@ -1860,7 +1710,7 @@ run_cxdesk (const char *app_id, const char *const *args)
   g_assert_no_error (error);
   g_subprocess_wait_async (run.process, NULL, run_done_cb, &run);
   /* This loop is the running instance: it answers the command line while it waits. */
-  cx_test_wait (flag_is_set, &run.done);
+  cx_test_wait (cx_test_ui_flag_is_set, &run.done);
   g_assert_true (g_subprocess_get_if_exited (run.process));
   status = g_subprocess_get_exit_status (run.process);
   g_clear_object (&run.process);
@@ -1871,7 +1721,7 @@ run_cxdesk (const char *app_id, const char *const *args)
 static void
 test_command_line_remote (Fixture *f, gconstpointer data)
 {
-  g_autofree char *app_id = unique_app_id ();
+  g_autofree char *app_id = cx_test_ui_unique_app_id ("Test");
   CxDeskApplication *app = cx_desk_application_new (app_id, G_APPLICATION_DEFAULT_FLAGS);
   g_autoptr (GError) error = NULL;
   g_autoptr (GFile) bad_config = NULL;
@@ -1888,8 +1738,7 @@ test_command_line_remote (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_false (g_application_get_is_remote (G_APPLICATION (app)));
   app_configure (app, f, 0);
-  g_object_set_qdata (G_OBJECT (app), baseline_quark (),
-                      GUINT_TO_POINTER (G_OBJECT (app)->ref_count));
+  cx_test_ui_app_set_baseline (app);
   window_open (app, SITE);
 
   status = run_cxdesk (app_id, good);
@@ -1922,7 +1771,7 @@ test_command_line_remote (Fixture *f, gconstpointer data)
   g_assert_cmpuint (g_list_length (gtk_application_get_windows (GTK_APPLICATION (app))), ==, 3);
   g_file_delete (bad_config, NULL, NULL);
 
-  app_free (app);
+  cx_test_ui_app_free (app);
 }
 
 int

@@ -28,37 +28,12 @@
 #include "customer/cx-desk-config.h"
 #include "customer/cx-desk-window.h"
 #include "cx-test-server.h"
+#include "cx-test-ui.h"
 
 #define SERVICE "customer-support"
 #define SITE "https://www.example.com/"
 
 typedef CxTestFixture Fixture;
-
-/* Waiting */
-
-static gboolean
-pointer_is_null (gpointer data)
-{
-  return *(gpointer *) data == NULL;
-}
-
-static gboolean
-flag_is_set (gpointer data)
-{
-  return *(gboolean *) data;
-}
-
-static gboolean
-only_one_ref (gpointer data)
-{
-  return G_OBJECT (data)->ref_count == 1;
-}
-
-static gboolean
-widget_is_mapped (gpointer data)
-{
-  return gtk_widget_get_mapped (GTK_WIDGET (data));
-}
 
 /* The application */
 
@@ -83,25 +58,11 @@ test_config (const char *chat_base_url)
   return config;
 }
 
-static char *
-unique_app_id (void)
-{
-  static guint counter;
-
-  return g_strdup_printf ("io.github.cxdesk.CxDesk.SiteTest%u_%u", (guint) getpid (), counter++);
-}
-
-static GQuark
-baseline_quark (void)
-{
-  return g_quark_from_static_string ("test-baseline-refs");
-}
-
 /* A new application instance; @extra (nullable) is merged over the test configuration. */
 static CxDeskApplication *
 app_new (Fixture *f, JsonObject *extra)
 {
-  g_autofree char *id = unique_app_id ();
+  g_autofree char *id = cx_test_ui_unique_app_id ("SiteTest");
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonObject) override = test_config (cx_test_server_get_url (f->server));
   g_autoptr (JsonObject) with_extra = NULL;
@@ -113,47 +74,8 @@ app_new (Fixture *f, JsonObject *extra)
   with_extra = cx_desk_config_merge (override, extra);
   config = cx_desk_config_merge (cx_desk_application_get_config (app), with_extra);
   cx_desk_application_set_config (app, config);
-  g_object_set_qdata (G_OBJECT (app), baseline_quark (),
-                      GUINT_TO_POINTER (G_OBJECT (app)->ref_count));
+  cx_test_ui_app_set_baseline (app);
   return app;
-}
-
-static gboolean
-push_settled (gpointer data)
-{
-  CxDeskWindow *window = data;
-  CxWebChatService *service = cx_desk_window_get_service (window);
-
-  return service == NULL || cx_webchat_service_get_chat_id (service) == NULL ||
-         cx_webchat_service_get_uses_push (service) ||
-         cx_webchat_get_server_offline (cx_desk_window_get_webchat (window));
-}
-
-static void
-window_close (CxDeskWindow *window)
-{
-  gpointer weak = window;
-
-  cx_test_wait (push_settled, window);
-  g_object_add_weak_pointer (G_OBJECT (window), &weak);
-  gtk_window_destroy (GTK_WINDOW (window));
-  cx_test_wait (pointer_is_null, &weak);
-}
-
-static void
-app_free (CxDeskApplication *app)
-{
-  guint baseline = GPOINTER_TO_UINT (g_object_get_qdata (G_OBJECT (app), baseline_quark ()));
-  GList *windows;
-  CxHttp *http;
-
-  while ((windows = gtk_application_get_windows (GTK_APPLICATION (app))) != NULL)
-    window_close (windows->data);
-
-  http = cx_desk_application_get_http (app);
-  cx_test_wait (only_one_ref, http);
-  g_assert_cmpuint (G_OBJECT (app)->ref_count, ==, baseline);
-  g_object_unref (app);
 }
 
 static CxDeskWindow *
@@ -164,7 +86,7 @@ window_open_with (CxDeskApplication *app, const char *site, JsonObject *config)
 
   g_assert_no_error (error);
   g_assert_nonnull (window);
-  cx_test_wait (widget_is_mapped, window);
+  cx_test_wait (cx_test_ui_widget_is_mapped, window);
   return window;
 }
 
@@ -176,22 +98,6 @@ window_open (CxDeskApplication *app)
 
 /* The bus */
 
-typedef struct
-{
-  gboolean done;
-  JsonNode *reply;
-  GError *error;
-} Call;
-
-static void
-call_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Call *call = user_data;
-
-  call->reply = cx_bus_command_finish (CX_BUS (source), result, &call->error);
-  call->done = TRUE;
-}
-
 /* Runs @command with @json as @commander (NULL: "App") and waits for the answer. Returns the
  * reply, or NULL with @error set. */
 static JsonNode *
@@ -199,15 +105,10 @@ bus_call (CxDeskWindow *window, CxPlugin *commander, const char *command, const 
           GError **error)
 {
   g_autoptr (JsonNode) data = json != NULL ? json_from_string (json, NULL) : NULL;
-  Call call = { FALSE, NULL, NULL };
 
   g_assert_true (json == NULL || data != NULL);
-  cx_bus_command_async (cx_desk_window_get_bus (window), commander, command, data, 0, NULL, call_cb,
-                        &call);
-  cx_test_wait (flag_is_set, &call.done);
-  if (call.error != NULL)
-    g_propagate_error (error, call.error);
-  return call.reply;
+  return cx_test_ui_bus_command (cx_desk_window_get_bus (window), commander, command, data, 0,
+                                 error);
 }
 
 static void
@@ -272,12 +173,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Recorder, recorder_free)
 static guint
 recorder_count (Recorder *recorder, const char *event)
 {
-  guint count = 0;
-
-  for (guint i = 0; i < recorder->names->len; i++)
-    if (g_str_equal (g_ptr_array_index (recorder->names, i), event))
-      count++;
-  return count;
+  return cx_test_ui_count_names (recorder->names, event);
 }
 
 /* The data of the last @event, or NULL */
@@ -343,23 +239,6 @@ find_by_class (GtkWidget *root, const char *css_class)
       if (gtk_widget_has_css_class (child, css_class))
         return child;
       found = find_by_class (child, css_class);
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
-static GtkWidget *
-find_by_id (GtkWidget *root, const char *id)
-{
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found;
-
-      if (g_strcmp0 (gtk_buildable_get_buildable_id (GTK_BUILDABLE (child)), id) == 0)
-        return child;
-      found = find_by_id (child, id);
       if (found != NULL)
         return found;
     }
@@ -514,7 +393,7 @@ test_selector_wait_times (Fixture *f, gconstpointer data)
   g_assert_false (
       gtk_widget_get_visible (GTK_WIDGET (cx_desk_window_get_channel_selector (window))));
 
-  app_free (app);
+  cx_test_ui_app_free (app);
 }
 
 static gboolean
@@ -601,8 +480,8 @@ test_selector_choose (Fixture *f, gconstpointer data)
 
   /* A channel whose plugin is not there */
   open_selector (window);
-  error_label =
-      find_by_id (GTK_WIDGET (cx_desk_window_get_channel_selector (window)), "error_label");
+  error_label = cx_test_ui_find_by_id (GTK_WIDGET (cx_desk_window_get_channel_selector (window)),
+                                       "error_label");
   g_assert_nonnull (error_label);
   g_assert_false (gtk_widget_get_visible (error_label));
   g_assert_true (gtk_widget_activate (channel_row (window, "Broken")));
@@ -610,7 +489,7 @@ test_selector_choose (Fixture *f, gconstpointer data)
   cx_test_wait (selector_presented, window);
   g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (error_label)), "Carrier pigeon"));
 
-  app_free (app);
+  cx_test_ui_app_free (app);
 }
 
 /* The sidebar */
@@ -715,7 +594,7 @@ test_sidebar (Fixture *f, gconstpointer data)
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (sidebar)));
   g_assert_cmpuint (recorder_count (events, "SideBar.opened"), ==, 1);
 
-  app_free (app);
+  cx_test_ui_app_free (app);
 }
 
 /* The overlay */
@@ -784,7 +663,7 @@ test_overlay_modal (Fixture *f, gconstpointer data)
   CxOverlay *overlay = cx_desk_window_get_overlay (window);
   GtkWidget *selector = GTK_WIDGET (cx_desk_window_get_channel_selector (window));
   GtkWidget *page = cx_overlay_get_child (overlay);
-  GtkWidget *name_entry = find_by_id (GTK_WIDGET (window), "name_entry");
+  GtkWidget *name_entry = cx_test_ui_find_by_id (GTK_WIDGET (window), "name_entry");
   g_autoptr (Recorder) events = recorder_new (window);
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) reply = NULL;
@@ -799,8 +678,10 @@ test_overlay_modal (Fixture *f, gconstpointer data)
   g_assert_false (gtk_widget_is_sensitive (name_entry));
   g_assert_false (gtk_widget_get_sensitive (page));
   /* The window's own ways into the page are off too. */
-  g_assert_false (gtk_widget_get_sensitive (find_by_id (GTK_WIDGET (window), "contact_button")));
-  g_assert_false (gtk_widget_get_sensitive (find_by_id (GTK_WIDGET (window), "chat_button")));
+  g_assert_false (
+      gtk_widget_get_sensitive (cx_test_ui_find_by_id (GTK_WIDGET (window), "contact_button")));
+  g_assert_false (
+      gtk_widget_get_sensitive (cx_test_ui_find_by_id (GTK_WIDGET (window), "chat_button")));
   g_assert_true (focus_is_in (focus_of (window), selector));
   /* Tab, however often, stays in the form. */
   for (guint i = 0; i < 6; i++)
@@ -867,15 +748,17 @@ test_overlay_modal (Fixture *f, gconstpointer data)
   g_assert_false (cx_overlay_get_presented (overlay));
 
   /* Opened from the Contact Us button, the focus goes back to it. */
-  g_assert_true (gtk_widget_grab_focus (find_by_id (GTK_WIDGET (window), "contact_button")));
+  g_assert_true (
+      gtk_widget_grab_focus (cx_test_ui_find_by_id (GTK_WIDGET (window), "contact_button")));
   open_selector (window);
   g_assert_true (press_escape (GTK_WIDGET (overlay)));
   cx_test_wait (overlay_gone, window);
-  g_assert_true (focus_of (window) == find_by_id (GTK_WIDGET (window), "contact_button"));
+  g_assert_true (focus_of (window) ==
+                 cx_test_ui_find_by_id (GTK_WIDGET (window), "contact_button"));
 
   cx_bus_unregister_plugin (cx_desk_window_get_bus (window), opener);
   cx_bus_unregister_plugin (cx_desk_window_get_bus (window), other);
-  app_free (app);
+  cx_test_ui_app_free (app);
 }
 
 /* The toaster */
@@ -1078,7 +961,7 @@ test_toaster (Fixture *f, gconstpointer data)
 
   cx_bus_unregister_plugin (bus, opener);
   cx_bus_unregister_plugin (bus, other);
-  app_free (app);
+  cx_test_ui_app_free (app);
 }
 
 /* A notification server on the session bus */
@@ -1174,7 +1057,7 @@ notifications_new (void)
   self->owner_id = g_bus_own_name_on_connection (self->connection, "org.freedesktop.Notifications",
                                                  G_BUS_NAME_OWNER_FLAGS_NONE, name_acquired_cb,
                                                  NULL, self, NULL);
-  cx_test_wait (flag_is_set, &self->acquired);
+  cx_test_wait (cx_test_ui_flag_is_set, &self->acquired);
   return self;
 }
 
@@ -1227,7 +1110,7 @@ bus_round_trip (GDBusConnection *connection)
   g_dbus_connection_call (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
                           "org.freedesktop.DBus.Peer", "Ping", NULL, NULL, G_DBUS_CALL_FLAGS_NONE,
                           -1, NULL, ping_cb, &done);
-  cx_test_wait (flag_is_set, &done);
+  cx_test_wait (cx_test_ui_flag_is_set, &done);
 }
 
 /* A toast in a window that is not the active one is also a notification: its text as text
@@ -1252,7 +1135,7 @@ test_toaster_notification (Fixture *f, gconstpointer data)
   JsonObject *closed;
 
   /* The toaster has found the server. */
-  cx_test_wait (flag_is_set, &notifications->asked_capabilities);
+  cx_test_wait (cx_test_ui_flag_is_set, &notifications->asked_capabilities);
   bus_round_trip (notifications->connection);
 
   front = window_open (app);
@@ -1309,7 +1192,7 @@ test_toaster_notification (Fixture *f, gconstpointer data)
       g_assert_cmpuint (notifications->notified->len, ==, before);
     }
 
-  app_free (app);
+  cx_test_ui_app_free (app);
 }
 
 /* The chat's troubles, in toasts */
@@ -1362,7 +1245,7 @@ fake_chat_server_new (FakeMode mode, char **base_url)
 static GtkWidget *
 panel_widget (CxDeskWindow *window, const char *id)
 {
-  GtkWidget *widget = find_by_id (GTK_WIDGET (cx_desk_window_get_webchat (window)), id);
+  GtkWidget *widget = cx_test_ui_find_by_id (GTK_WIDGET (cx_desk_window_get_webchat (window)), id);
 
   if (widget == NULL)
     g_error ("The chat panel has no widget “%s”", id);
@@ -1423,7 +1306,7 @@ test_chat_trouble_toasts (Fixture *f, gconstpointer data)
   g_assert_true (gtk_widget_get_sensitive (panel_widget (window, "start_button")) ||
                  cx_webchat_get_phase (cx_desk_window_get_webchat (window)) ==
                      CX_WEBCHAT_PHASE_FORM);
-  window_close (window);
+  cx_test_ui_window_close (window);
 
   /* Huge */
   window = window_open_with (app, "https://huge.example.org/", huge_config);
@@ -1433,13 +1316,13 @@ test_chat_trouble_toasts (Fixture *f, gconstpointer data)
   g_assert_cmpuint (strlen (body), >, 0);
   g_assert_cmpint (cx_webchat_get_phase (cx_desk_window_get_webchat (window)), !=,
                    CX_WEBCHAT_PHASE_CHAT);
-  window_close (window);
+  cx_test_ui_window_close (window);
 
   /* The real server, gone */
   window = window_open (app);
   press_start_chat (window);
   cx_test_wait (chat_phase_is_chat, window);
-  cx_test_wait (push_settled, window);
+  cx_test_wait (cx_test_ui_push_settled, window);
   g_assert_null (find_toast (window, "The chat server went offline"));
   cx_test_server_kill9 (f->server);
   card = wait_toast (window, "The chat server went offline");
@@ -1447,7 +1330,7 @@ test_chat_trouble_toasts (Fixture *f, gconstpointer data)
   /* The harness needs its server back (on another port: this window stays offline). */
   cx_test_server_restart (f->server);
 
-  app_free (app);
+  cx_test_ui_app_free (app);
 }
 
 static gboolean
@@ -1478,7 +1361,7 @@ test_server_back_toasts (Fixture *f, gconstpointer data)
   cx_toaster_set_timeout (toaster, 0);
   press_start_chat (window);
   cx_test_wait (chat_phase_is_chat, window);
-  cx_test_wait (push_settled, window);
+  cx_test_wait (cx_test_ui_push_settled, window);
 
   cx_test_server_kill9 (f->server);
   cx_test_wait (chat_server_offline, window);
@@ -1491,7 +1374,7 @@ test_server_back_toasts (Fixture *f, gconstpointer data)
   wait_toast (window, "The chat server is back");
   g_assert_cmpuint (cx_toaster_get_n_toasts (toaster), ==, 1);
 
-  app_free (app);
+  cx_test_ui_app_free (app);
   cx_test_forwarder_free (forwarder);
 }
 
@@ -1514,7 +1397,7 @@ test_agent_joined_toast (Fixture *f, gconstpointer data)
   json_object_unref (cx_test_agent_accept (ada, chat_id));
   wait_toast (window, "Ada Lovelace joined the chat");
 
-  app_free (app);
+  cx_test_ui_app_free (app);
 }
 
 int
