@@ -113,6 +113,9 @@ cx_desk_config_load_file (GFile *file, GError **error)
 {
   g_autofree char *contents = NULL;
   g_autofree char *name = NULL;
+  JsonObject *config;
+  JsonObject *main_section;
+  JsonNode *page;
   gsize length = 0;
 
   g_return_val_if_fail (G_IS_FILE (file), NULL);
@@ -121,7 +124,38 @@ cx_desk_config_load_file (GFile *file, GError **error)
   if (!g_file_load_contents (file, NULL, &contents, &length, NULL, error))
     return NULL;
 
-  return cx_desk_config_parse (contents, length, name, error);
+  config = cx_desk_config_parse (contents, length, name, error);
+  if (config == NULL)
+    return NULL;
+
+  /* main.page, the deployer's page, is found beside the configuration that names it. */
+  main_section = cx_desk_config_get_section (config, "main");
+  page = main_section != NULL && json_object_has_member (main_section, "page")
+             ? json_object_get_member (main_section, "page")
+             : NULL;
+  if (page != NULL && json_node_get_value_type (page) == G_TYPE_STRING &&
+      !g_path_is_absolute (json_node_get_string (page)))
+    {
+      g_autoptr (GFile) parent = g_file_get_parent (file);
+      g_autoptr (GFile) resolved =
+          g_file_resolve_relative_path (parent, json_node_get_string (page));
+      g_autofree char *path = g_file_get_path (resolved);
+
+      if (path != NULL)
+        {
+          g_autoptr (JsonObject) override = json_object_new ();
+          JsonObject *main_override = json_object_new ();
+          JsonObject *resolved_config;
+
+          /* The parsed configuration is immutable: the path goes into a merged copy. */
+          json_object_set_string_member (main_override, "page", path);
+          json_object_set_object_member (override, "main", main_override);
+          resolved_config = cx_desk_config_merge (config, override);
+          json_object_unref (config);
+          config = resolved_config;
+        }
+    }
+  return config;
 }
 
 /* json_node_copy() shares the objects and arrays of the node it copies: a configuration that

@@ -235,6 +235,25 @@ toast_opened_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
 }
 
+static void open_toast (CxDeskWindow *self, const char *type, const char *icon, const char *title,
+                        const char *body, char **id_out);
+
+/* main.page: the deployer's own page instead of the built-in one. One that cannot be used
+ * leaves the built-in page, and says why. */
+static void
+load_site_page (CxDeskWindow *self)
+{
+  JsonObject *main_section = cx_desk_config_get_section (self->config, "main");
+  JsonNode *page = main_section != NULL ? json_object_get_member (main_section, "page") : NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (page == NULL || json_node_get_value_type (page) != G_TYPE_STRING)
+    return;
+  if (!cx_site_page_load_file (self->site_page, json_node_get_string (page), &error))
+    open_toast (self, "error", NULL, _ ("The site’s page could not be shown"), error->message,
+                NULL);
+}
+
 /* Opens a toast as "App"; its id goes to @id_out once it shows (nullable). */
 static void
 open_toast (CxDeskWindow *self, const char *type, const char *icon, const char *title,
@@ -451,6 +470,8 @@ cx_desk_window_constructed (GObject *object)
   subscribe (self, CX_WEBCHAT_SERVICE_NAME ".chatServerBackOnline", chat_online_cb);
   subscribe (self, CX_WEBCHAT_SERVICE_NAME ".agentConnected", agent_connected_cb);
   subscribe (self, CX_TOASTER_NAME ".closed", toast_closed_cb);
+
+  load_site_page (self);
 
   /* A channel list the configuration got wrong: the page works, the deployer is told. */
   self->selector = g_object_ref_sink (CX_CHANNEL_SELECTOR (cx_channel_selector_new ()));

@@ -24,16 +24,20 @@ struct _CxSitePage
 
 G_DEFINE_FINAL_TYPE (CxSitePage, cx_site_page, GTK_TYPE_WIDGET)
 
+G_DEFINE_QUARK (cx - site - page - error - quark, cx_site_page_error)
+
 static void
 save_profile_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
-  gtk_widget_set_visible (CX_SITE_PAGE (widget)->profile_status, TRUE);
+  if (CX_SITE_PAGE (widget)->profile_status != NULL)
+    gtk_widget_set_visible (CX_SITE_PAGE (widget)->profile_status, TRUE);
 }
 
 static void
 save_payment_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
-  gtk_widget_set_visible (CX_SITE_PAGE (widget)->payment_status, TRUE);
+  if (CX_SITE_PAGE (widget)->payment_status != NULL)
+    gtk_widget_set_visible (CX_SITE_PAGE (widget)->payment_status, TRUE);
 }
 
 static void
@@ -88,5 +92,49 @@ cx_site_page_set_site_url (CxSitePage *self, const char *site_url)
 
   /* Translators: %s is the address of the site the window shows */
   text = g_strdup_printf (_ ("You are signed in on %s"), site_url != NULL ? site_url : "");
-  gtk_label_set_text (self->site_label, text);
+  if (self->site_label != NULL)
+    gtk_label_set_text (self->site_label, text);
+}
+
+/**
+ * cx_site_page_load_file:
+ * @self: a site page
+ * @path: a GtkBuilder .ui file whose object "page" is a widget: the deployer's own page
+ * @error: why it was not used
+ *
+ * Shows the deployer's page instead of the built-in one. The file is part of the configuration
+ * and as trusted as it. On an error the built-in page stays.
+ */
+gboolean
+cx_site_page_load_file (CxSitePage *self, const char *path, GError **error)
+{
+  g_autoptr (GtkBuilder) builder = gtk_builder_new ();
+  GObject *page;
+  GtkWidget *child;
+
+  g_return_val_if_fail (CX_IS_SITE_PAGE (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  if (!gtk_builder_add_from_file (builder, path, error))
+    return FALSE;
+  page = gtk_builder_get_object (builder, "page");
+  if (page == NULL || !GTK_IS_WIDGET (page) || GTK_IS_ROOT (page) ||
+      gtk_widget_get_parent (GTK_WIDGET (page)) != NULL)
+    {
+      g_set_error (error, CX_SITE_PAGE_ERROR, CX_SITE_PAGE_ERROR_NO_PAGE,
+                   _ ("“%s” has no widget “page” to show"), path);
+      return FALSE;
+    }
+
+  /* The built-in page goes (its bound children are released in dispose). */
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
+    gtk_widget_unparent (child);
+  self->site_label = NULL;
+  self->profile_status = NULL;
+  self->payment_status = NULL;
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "site.save-profile", FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "site.save-payment", FALSE);
+
+  gtk_widget_set_parent (GTK_WIDGET (page), GTK_WIDGET (self));
+  return TRUE;
 }

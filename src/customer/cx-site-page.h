@@ -15,7 +15,17 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (CxSitePage, cx_site_page, CX, SITE_PAGE, GtkWidget)
 
+#define CX_SITE_PAGE_ERROR (cx_site_page_error_quark ())
+
+typedef enum
+{
+  CX_SITE_PAGE_ERROR_NO_PAGE,
+} CxSitePageError;
+
+GQuark cx_site_page_error_quark (void);
+
 GtkWidget *cx_site_page_new (void);
+gboolean cx_site_page_load_file (CxSitePage *self, const char *path, GError **error);
 void cx_site_page_set_site_url (CxSitePage *self, const char *site_url);
 
 G_END_DECLS

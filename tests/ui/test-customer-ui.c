@@ -32,6 +32,7 @@
 #include "services/cx-webchat-service.h"
 #include "widgets/cx-chat-message.h"
 #include "widgets/cx-chat-row.h"
+#include "widgets/cx-toaster.h"
 #include "widgets/cx-webchat.h"
 
 #define SERVICE "customer-support"
@@ -1651,6 +1652,85 @@ test_long_transcript_scrolls (Fixture *f, gconstpointer data)
   cx_test_ui_app_free (app);
 }
 
+static gboolean
+has_toast (gpointer data)
+{
+  return cx_toaster_get_n_toasts (cx_desk_window_get_toaster (CX_DESK_WINDOW (data))) > 0;
+}
+
+/* main.page: a deployer's own page, a GtkBuilder file found beside the configuration, shows
+ * instead of the built-in one; one that cannot be used leaves the built-in page and says why in
+ * an error toast. The chat works on either. */
+static void
+test_deployer_page (Fixture *f, gconstpointer data)
+{
+  CxDeskApplication *app = app_new (f, 0, G_APPLICATION_NON_UNIQUE);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("cx-ui-page-XXXXXX", &error);
+  g_autofree char *config_path = g_build_filename (dir, "widgets.json", NULL);
+  g_autofree char *page_path = g_build_filename (dir, "shop.ui", NULL);
+  g_autofree char *bad_path = g_build_filename (dir, "bad.ui", NULL);
+  g_autoptr (GFile) config_file = NULL;
+  g_autoptr (JsonObject) loaded = NULL;
+  g_autoptr (JsonObject) merged = NULL;
+  g_autoptr (JsonObject) bad = NULL;
+  CxDeskWindow *window;
+  JsonObject *main_section;
+  GtkWidget *label;
+
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents (
+      page_path,
+      "<?xml version='1.0' encoding='UTF-8'?><interface>"
+      "<object class='GtkBox' id='page'><property name='orientation'>vertical</property>"
+      "<child><object class='GtkLabel' id='shop_label'>"
+      "<property name='label'>Welcome to Example Shop</property></object></child>"
+      "<child><object class='GtkPasswordEntry' id='shop_password'/></child>"
+      "</object></interface>",
+      -1, NULL));
+  g_assert_true (
+      g_file_set_contents (bad_path, "<interface><object class='GtkBox' id='other'/>", -1, NULL));
+  /* Relative to the configuration's folder. */
+  g_assert_true (g_file_set_contents (config_path, "{\"main\":{\"page\":\"shop.ui\"}}", -1, NULL));
+  config_file = g_file_new_for_path (config_path);
+  loaded = cx_desk_config_load_file (config_file, &error);
+  g_assert_no_error (error);
+  main_section = cx_desk_config_get_section (loaded, "main");
+  g_assert_cmpstr (json_object_get_string_member (main_section, "page"), ==, page_path);
+
+  merged = cx_desk_config_merge (cx_desk_application_get_config (app), loaded);
+  cx_desk_application_set_config (app, merged);
+  window = window_open (app, SITE);
+  label = cx_test_ui_find_by_id (GTK_WIDGET (window), "shop_label");
+  g_assert_nonnull (label);
+  g_assert_cmpstr (gtk_label_get_label (GTK_LABEL (label)), ==, "Welcome to Example Shop");
+  g_assert_null (cx_test_ui_find_by_id (GTK_WIDGET (window), "profile_status"));
+  g_assert_cmpuint (cx_toaster_get_n_toasts (cx_desk_window_get_toaster (window)), ==, 0);
+  open_panel (window);
+  g_assert_true (cx_webchat_get_open (chat_of (window)));
+
+  /* No "page" in it: the built-in page, and a toast. */
+  bad = json_object_new ();
+  {
+    JsonObject *bad_main = json_object_new ();
+
+    json_object_set_string_member (bad_main, "page", bad_path);
+    json_object_set_object_member (bad, "main", bad_main);
+  }
+  g_clear_pointer (&merged, json_object_unref);
+  merged = cx_desk_config_merge (cx_desk_application_get_config (app), bad);
+  cx_desk_application_set_config (app, merged);
+  window = window_open (app, SITE);
+  g_assert_nonnull (cx_test_ui_find_by_id (GTK_WIDGET (window), "profile_status"));
+  cx_test_wait (has_toast, window);
+
+  g_unlink (config_path);
+  g_unlink (page_path);
+  g_unlink (bad_path);
+  g_rmdir (dir);
+  cx_test_ui_app_free (app);
+}
+
 static void
 test_new_window_action (Fixture *f, gconstpointer data)
 {
@@ -1805,6 +1885,7 @@ main (int argc, char *argv[])
   cx_test_add ("/customer-ui/webchat/reconnecting", NULL, NULL, test_reconnecting_banner);
   cx_test_add ("/customer-ui/app/new-window", NULL, NULL, test_new_window_action);
   cx_test_add ("/customer-ui/windows/panel-state", NULL, NULL, test_panel_state_restored);
+  cx_test_add ("/customer-ui/app/deployer-page", NULL, NULL, test_deployer_page);
   cx_test_add ("/customer-ui/windows/long-transcript", NULL, NULL, test_long_transcript_scrolls);
   cx_test_add ("/customer-ui/app/remote-command", NULL, NULL, test_remote_command);
   cx_test_add ("/customer-ui/app/console", NULL, NULL, test_console);
