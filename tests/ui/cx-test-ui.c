@@ -176,8 +176,9 @@ cx_test_ui_window_close (CxDeskWindow *window)
 
 /* The bus */
 
-static void
-command_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+/* An async call's callback that keeps its result in the GAsyncResult * at @user_data. */
+void
+cx_test_ui_store_result_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   *(GAsyncResult **) user_data = g_object_ref (result);
 }
@@ -190,7 +191,8 @@ cx_test_ui_bus_command (CxBus *bus, CxPlugin *commander, const char *name, JsonN
 {
   g_autoptr (GAsyncResult) result = NULL;
 
-  cx_bus_command_async (bus, commander, name, data, timeout_ms, NULL, command_cb, &result);
+  cx_bus_command_async (bus, commander, name, data, timeout_ms, NULL, cx_test_ui_store_result_cb,
+                        &result);
   cx_test_wait (cx_test_ui_pointer_is_set, &result);
   return cx_bus_command_finish (bus, result, error);
 }

@@ -46,6 +46,7 @@ void cx_test_ui_window_close (CxDeskWindow *window);
 
 JsonNode *cx_test_ui_bus_command (CxBus *bus, CxPlugin *commander, const char *name, JsonNode *data,
                                   guint timeout_ms, GError **error);
+void cx_test_ui_store_result_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 guint cx_test_ui_count_names (GPtrArray *names, const char *name);
 
 G_END_DECLS

@@ -1304,6 +1304,7 @@ run_cxdesk_capture (const char *app_id, const char *const *args, char **out, cha
   Capture capture = { NULL };
   int status;
 
+  g_assert_nonnull (g_getenv ("CXDESK"));
   g_ptr_array_add (argv, (gpointer) g_getenv ("CXDESK"));
   g_ptr_array_add (argv, (gpointer) "--gapplication-app-id");
   g_ptr_array_add (argv, (gpointer) app_id);
@@ -1316,6 +1317,7 @@ run_cxdesk_capture (const char *app_id, const char *const *args, char **out, cha
                          G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8_async (capture.process, NULL, NULL, capture_done_cb, &capture);
+  /* This loop is the running instance: it answers the command line while it waits. */
   cx_test_wait (cx_test_ui_flag_is_set, &capture.done);
   g_assert_true (g_subprocess_get_if_exited (capture.process));
   status = g_subprocess_get_exit_status (capture.process);
@@ -1323,12 +1325,6 @@ run_cxdesk_capture (const char *app_id, const char *const *args, char **out, cha
   *out = capture.out;
   *err = capture.err;
   return status;
-}
-
-static void
-dbus_call_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
 }
 
 /* The D-Bus method, called over the session bus as another program would. */
@@ -1353,7 +1349,7 @@ dbus_command (CxDeskApplication *app, const char *name, const char *data, GError
                           g_application_get_dbus_object_path (G_APPLICATION (app)),
                           "io.github.cxdesk.CxDesk.Bus", "Command",
                           g_variant_new ("(ss)", name, data), G_VARIANT_TYPE ("(s)"),
-                          G_DBUS_CALL_FLAGS_NONE, -1, NULL, dbus_call_cb, &result);
+                          G_DBUS_CALL_FLAGS_NONE, -1, NULL, cx_test_ui_store_result_cb, &result);
   cx_test_wait (cx_test_ui_pointer_is_set, &result);
   return g_dbus_connection_call_finish (other, result, error);
 }
@@ -1753,48 +1749,14 @@ test_new_window_action (Fixture *f, gconstpointer data)
   cx_test_ui_app_free (app);
 }
 
-typedef struct
-{
-  GSubprocess *process;
-  gboolean done;
-} Run;
-
-static void
-run_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Run *run = user_data;
-
-  g_assert_true (g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL));
-  run->done = TRUE;
-}
-
 /* Runs the real `cxdesk` with @args while this process is the running instance. */
 static int
 run_cxdesk (const char *app_id, const char *const *args)
 {
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
-  Run run = { NULL, FALSE };
-  int status;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
 
-  g_ptr_array_add (argv, (gpointer) g_getenv ("CXDESK"));
-  g_ptr_array_add (argv, (gpointer) "--gapplication-app-id");
-  g_ptr_array_add (argv, (gpointer) app_id);
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
-
-  g_assert_nonnull (g_getenv ("CXDESK"));
-  run.process = g_subprocess_newv ((const char *const *) argv->pdata,
-                                   G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error);
-  g_assert_no_error (error);
-  g_subprocess_wait_async (run.process, NULL, run_done_cb, &run);
-  /* This loop is the running instance: it answers the command line while it waits. */
-  cx_test_wait (cx_test_ui_flag_is_set, &run.done);
-  g_assert_true (g_subprocess_get_if_exited (run.process));
-  status = g_subprocess_get_exit_status (run.process);
-  g_clear_object (&run.process);
-  return status;
+  return run_cxdesk_capture (app_id, args, &out, &err);
 }
 
 /* `cxdesk --site URL` while an instance runs opens a new window on that site in it. */
