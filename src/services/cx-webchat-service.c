@@ -1861,6 +1861,19 @@ end_chat_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
 
 /* Files */
 
+/* The file limits of a file/limits reply (its userData). */
+static gboolean
+reply_file_limits (CxGmsReply *reply, CxGmsFileLimits *limits, GError **error)
+{
+  if (reply->user_data == NULL)
+    {
+      g_set_error_literal (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID,
+                           _ ("The chat server did not give its file limits"));
+      return FALSE;
+    }
+  return cx_gms_file_limits_parse (reply->user_data, limits, error);
+}
+
 static void
 file_limits_reply_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -1887,13 +1900,7 @@ file_limits_reply_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
 
   exchange_succeeded (self);
-  if (reply->user_data == NULL)
-    error = g_error_new_literal (CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID,
-                                 _ ("The chat server did not give its file limits"));
-  else
-    cx_gms_file_limits_parse (reply->user_data, &limits, &error);
-
-  if (error != NULL)
+  if (!reply_file_limits (reply, &limits, &error))
     cx_command_reject (command, g_steal_pointer (&error));
   else
     cx_command_resolve (command, reply->user_data);
@@ -2079,10 +2086,7 @@ send_file_limits_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   exchange_succeeded (self);
 
   send = file_to_send (command);
-  if (reply->user_data == NULL)
-    error = g_error_new_literal (CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID,
-                                 _ ("The chat server did not give its file limits"));
-  else if (cx_gms_file_limits_parse (reply->user_data, &limits, &error))
+  if (reply_file_limits (reply, &limits, &error))
     /* The server counts the chat's earlier files; this checks the file itself. */
     cx_gms_file_limits_check (&limits, send->name, send->size, 0, 0, &error);
   if (error == NULL && send->size > MAX_UPLOAD_SIZE)
