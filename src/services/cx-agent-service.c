@@ -39,6 +39,7 @@
 
 #include "protocol/cx-agent-protocol.h"
 #include "protocol/cx-protocol.h"
+#include "services/cx-agent-conversation-private.h"
 #include "services/cx-agent-service.h"
 
 /* The session cookie cxdesk-server sets at sign-in (API.md "/cx/1"). */
@@ -54,380 +55,6 @@ GQuark
 cx_agent_service_error_quark (void)
 {
   return g_quark_from_static_string ("cx-agent-service-error-quark");
-}
-
-G_DEFINE_ENUM_TYPE (CxAgentConversationStatus, cx_agent_conversation_status,
-                    G_DEFINE_ENUM_VALUE (CX_AGENT_CONVERSATION_INVITED, "invited"),
-                    G_DEFINE_ENUM_VALUE (CX_AGENT_CONVERSATION_ACTIVE, "active"),
-                    G_DEFINE_ENUM_VALUE (CX_AGENT_CONVERSATION_LEFT, "left"),
-                    G_DEFINE_ENUM_VALUE (CX_AGENT_CONVERSATION_ENDED, "ended"))
-
-/* CxAgentConversation */
-
-struct _CxAgentConversation
-{
-  GObject parent_instance;
-
-  char *chat_id;
-  char *queue;
-  CxAgentConversationStatus status;
-  JsonObject *customer;
-  JsonNode *user_data;
-  gint64 waiting_since;
-  gint64 expires_at;
-  GPtrArray *messages; /* CxMessage, index order */
-  gboolean customer_typing;
-  char *customer_typing_text;
-};
-
-G_DEFINE_FINAL_TYPE (CxAgentConversation, cx_agent_conversation, G_TYPE_OBJECT)
-
-enum
-{
-  CONVERSATION_PROP_0,
-  CONVERSATION_PROP_CHAT_ID,
-  CONVERSATION_PROP_QUEUE,
-  CONVERSATION_PROP_STATUS,
-  CONVERSATION_PROP_NICKNAME,
-  CONVERSATION_PROP_SUBJECT,
-  CONVERSATION_PROP_CUSTOMER_TYPING,
-  CONVERSATION_PROP_CUSTOMER_TYPING_TEXT,
-  CONVERSATION_PROP_N_MESSAGES,
-  CONVERSATION_N_PROPS
-};
-
-static GParamSpec *conversation_properties[CONVERSATION_N_PROPS];
-
-static void
-cx_agent_conversation_finalize (GObject *object)
-{
-  CxAgentConversation *self = CX_AGENT_CONVERSATION (object);
-
-  g_free (self->chat_id);
-  g_free (self->queue);
-  g_clear_pointer (&self->customer, json_object_unref);
-  g_clear_pointer (&self->user_data, json_node_unref);
-  g_clear_pointer (&self->messages, g_ptr_array_unref);
-  g_free (self->customer_typing_text);
-
-  G_OBJECT_CLASS (cx_agent_conversation_parent_class)->finalize (object);
-}
-
-static void
-cx_agent_conversation_get_property (GObject *object, guint prop_id, GValue *value,
-                                    GParamSpec *pspec)
-{
-  CxAgentConversation *self = CX_AGENT_CONVERSATION (object);
-
-  switch (prop_id)
-    {
-      case CONVERSATION_PROP_CHAT_ID:
-        g_value_set_string (value, self->chat_id);
-        break;
-
-      case CONVERSATION_PROP_QUEUE:
-        g_value_set_string (value, self->queue);
-        break;
-
-      case CONVERSATION_PROP_STATUS:
-        g_value_set_enum (value, self->status);
-        break;
-
-      case CONVERSATION_PROP_NICKNAME:
-        g_value_set_string (value, cx_agent_conversation_get_nickname (self));
-        break;
-
-      case CONVERSATION_PROP_SUBJECT:
-        g_value_set_string (value, cx_agent_conversation_get_subject (self));
-        break;
-
-      case CONVERSATION_PROP_CUSTOMER_TYPING:
-        g_value_set_boolean (value, self->customer_typing);
-        break;
-
-      case CONVERSATION_PROP_CUSTOMER_TYPING_TEXT:
-        g_value_set_string (value, self->customer_typing_text);
-        break;
-
-      case CONVERSATION_PROP_N_MESSAGES:
-        g_value_set_uint (value, self->messages->len);
-        break;
-
-      default:
-        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-cx_agent_conversation_class_init (CxAgentConversationClass *klass)
-{
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-  GParamFlags flags = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY;
-
-  object_class->finalize = cx_agent_conversation_finalize;
-  object_class->get_property = cx_agent_conversation_get_property;
-
-  conversation_properties[CONVERSATION_PROP_CHAT_ID] =
-      g_param_spec_string ("chat-id", NULL, NULL, NULL, flags);
-  conversation_properties[CONVERSATION_PROP_QUEUE] =
-      g_param_spec_string ("queue", NULL, NULL, NULL, flags);
-  conversation_properties[CONVERSATION_PROP_STATUS] =
-      g_param_spec_enum ("status", NULL, NULL, CX_TYPE_AGENT_CONVERSATION_STATUS,
-                         CX_AGENT_CONVERSATION_INVITED, flags);
-  conversation_properties[CONVERSATION_PROP_NICKNAME] =
-      g_param_spec_string ("nickname", NULL, NULL, NULL, flags);
-  conversation_properties[CONVERSATION_PROP_SUBJECT] =
-      g_param_spec_string ("subject", NULL, NULL, NULL, flags);
-  conversation_properties[CONVERSATION_PROP_CUSTOMER_TYPING] =
-      g_param_spec_boolean ("customer-typing", NULL, NULL, FALSE, flags);
-  conversation_properties[CONVERSATION_PROP_CUSTOMER_TYPING_TEXT] =
-      g_param_spec_string ("customer-typing-text", NULL, NULL, NULL, flags);
-  conversation_properties[CONVERSATION_PROP_N_MESSAGES] =
-      g_param_spec_uint ("n-messages", NULL, NULL, 0, G_MAXUINT, 0, flags);
-
-  g_object_class_install_properties (object_class, CONVERSATION_N_PROPS, conversation_properties);
-}
-
-static void
-cx_agent_conversation_init (CxAgentConversation *self)
-{
-  self->messages = g_ptr_array_new_with_free_func ((GDestroyNotify) cx_message_unref);
-  self->customer = json_object_new ();
-  self->user_data = json_node_new (JSON_NODE_OBJECT);
-  json_node_take_object (self->user_data, json_object_new ());
-}
-
-static CxAgentConversation *
-conversation_new (const char *chat_id, CxAgentConversationStatus status)
-{
-  CxAgentConversation *self = g_object_new (CX_TYPE_AGENT_CONVERSATION, NULL);
-
-  self->chat_id = g_strdup (chat_id);
-  self->status = status;
-  return self;
-}
-
-static void
-conversation_set_status (CxAgentConversation *self, CxAgentConversationStatus status)
-{
-  if (self->status == status)
-    return;
-
-  self->status = status;
-  g_object_notify_by_pspec (G_OBJECT (self), conversation_properties[CONVERSATION_PROP_STATUS]);
-}
-
-static void
-conversation_set_queue (CxAgentConversation *self, const char *queue)
-{
-  if (queue == NULL || g_strcmp0 (self->queue, queue) == 0)
-    return;
-
-  g_free (self->queue);
-  self->queue = g_strdup (queue);
-  g_object_notify_by_pspec (G_OBJECT (self), conversation_properties[CONVERSATION_PROP_QUEUE]);
-}
-
-/* Takes @customer, a validated {nickname, firstName, lastName, email, subject} of strings. */
-static void
-conversation_take_customer (CxAgentConversation *self, JsonObject *customer)
-{
-  g_autofree char *old_nickname = g_strdup (cx_agent_conversation_get_nickname (self));
-  g_autofree char *old_subject = g_strdup (cx_agent_conversation_get_subject (self));
-
-  json_object_unref (self->customer);
-  self->customer = customer;
-
-  if (g_strcmp0 (old_nickname, cx_agent_conversation_get_nickname (self)) != 0)
-    g_object_notify_by_pspec (G_OBJECT (self), conversation_properties[CONVERSATION_PROP_NICKNAME]);
-  if (g_strcmp0 (old_subject, cx_agent_conversation_get_subject (self)) != 0)
-    g_object_notify_by_pspec (G_OBJECT (self), conversation_properties[CONVERSATION_PROP_SUBJECT]);
-}
-
-static void
-conversation_set_user_data (CxAgentConversation *self, JsonNode *user_data)
-{
-  if (user_data == NULL || !JSON_NODE_HOLDS_OBJECT (user_data))
-    return;
-
-  json_node_unref (self->user_data);
-  self->user_data = json_node_copy (user_data);
-}
-
-static void
-conversation_set_typing (CxAgentConversation *self, gboolean typing, const char *text)
-{
-  const char *new_text = typing ? text : NULL;
-
-  if (self->customer_typing != typing)
-    {
-      self->customer_typing = typing;
-      g_object_notify_by_pspec (G_OBJECT (self),
-                                conversation_properties[CONVERSATION_PROP_CUSTOMER_TYPING]);
-    }
-
-  if (g_strcmp0 (self->customer_typing_text, new_text) != 0)
-    {
-      g_free (self->customer_typing_text);
-      self->customer_typing_text = g_strdup (new_text);
-      g_object_notify_by_pspec (G_OBJECT (self),
-                                conversation_properties[CONVERSATION_PROP_CUSTOMER_TYPING_TEXT]);
-    }
-}
-
-static void
-conversation_append (CxAgentConversation *self, GPtrArray *messages)
-{
-  if (messages->len == 0)
-    return;
-
-  for (guint i = 0; i < messages->len; i++)
-    g_ptr_array_add (self->messages, cx_message_ref (g_ptr_array_index (messages, i)));
-  g_object_notify_by_pspec (G_OBJECT (self), conversation_properties[CONVERSATION_PROP_N_MESSAGES]);
-}
-
-const char *
-cx_agent_conversation_get_chat_id (CxAgentConversation *self)
-{
-  g_return_val_if_fail (CX_IS_AGENT_CONVERSATION (self), NULL);
-
-  return self->chat_id;
-}
-
-/**
- * cx_agent_conversation_get_queue:
- *
- * Returns: (nullable): the queue the chat came from
- */
-const char *
-cx_agent_conversation_get_queue (CxAgentConversation *self)
-{
-  g_return_val_if_fail (CX_IS_AGENT_CONVERSATION (self), NULL);
-
-  return self->queue;
-}
-
-CxAgentConversationStatus
-cx_agent_conversation_get_status (CxAgentConversation *self)
-{
-  g_return_val_if_fail (CX_IS_AGENT_CONVERSATION (self), CX_AGENT_CONVERSATION_ENDED);
-
-  return self->status;
-}
-
-/**
- * cx_agent_conversation_get_nickname:
- *
- * Returns: (nullable): the customer's nickname, plain text (never markup)
- */
-const char *
-cx_agent_conversation_get_nickname (CxAgentConversation *self)
-{
-  g_return_val_if_fail (CX_IS_AGENT_CONVERSATION (self), NULL);
-
-  return json_object_get_string_member_with_default (self->customer, "nickname", NULL);
-}
-
-/**
- * cx_agent_conversation_get_subject:
- *
- * Returns: (nullable): the subject the customer gave, plain text
- */
-const char *
-cx_agent_conversation_get_subject (CxAgentConversation *self)
-{
-  g_return_val_if_fail (CX_IS_AGENT_CONVERSATION (self), NULL);
-
-  return json_object_get_string_member_with_default (self->customer, "subject", NULL);
-}
-
-/**
- * cx_agent_conversation_get_customer:
- *
- * Returns: (transfer none): {nickname, firstName, lastName, email, subject}, each member
- *   present only when known
- */
-JsonObject *
-cx_agent_conversation_get_customer (CxAgentConversation *self)
-{
-  g_return_val_if_fail (CX_IS_AGENT_CONVERSATION (self), NULL);
-
-  return self->customer;
-}
-
-/**
- * cx_agent_conversation_get_user_data:
- *
- * Returns: (transfer none): the chat's user data, a JSON object
- */
-JsonNode *
-cx_agent_conversation_get_user_data (CxAgentConversation *self)
-{
-  g_return_val_if_fail (CX_IS_AGENT_CONVERSATION (self), NULL);
-
-  return self->user_data;
-}
-
-/* Milliseconds since the epoch; 0 when unknown. */
-gint64
-cx_agent_conversation_get_waiting_since (CxAgentConversation *self)
-{
-  g_return_val_if_fail (CX_IS_AGENT_CONVERSATION (self), 0);
-
-  return self->waiting_since;
-}
-
-/* Milliseconds since the epoch; 0 when unknown or not invited. */
-gint64
-cx_agent_conversation_get_expires_at (CxAgentConversation *self)
-{
-  g_return_val_if_fail (CX_IS_AGENT_CONVERSATION (self), 0);
-
-  return self->expires_at;
-}
-
-gboolean
-cx_agent_conversation_get_customer_typing (CxAgentConversation *self)
-{
-  g_return_val_if_fail (CX_IS_AGENT_CONVERSATION (self), FALSE);
-
-  return self->customer_typing;
-}
-
-/**
- * cx_agent_conversation_get_customer_typing_text:
- *
- * Returns: (nullable): what the customer is typing, when their client sends a preview
- */
-const char *
-cx_agent_conversation_get_customer_typing_text (CxAgentConversation *self)
-{
-  g_return_val_if_fail (CX_IS_AGENT_CONVERSATION (self), NULL);
-
-  return self->customer_typing_text;
-}
-
-guint
-cx_agent_conversation_get_n_messages (CxAgentConversation *self)
-{
-  g_return_val_if_fail (CX_IS_AGENT_CONVERSATION (self), 0);
-
-  return self->messages->len;
-}
-
-/**
- * cx_agent_conversation_get_message:
- * @position: from 0 to cx_agent_conversation_get_n_messages() - 1
- *
- * Returns: (transfer none): the transcript entry at @position (index order)
- */
-CxMessage *
-cx_agent_conversation_get_message (CxAgentConversation *self, guint position)
-{
-  g_return_val_if_fail (CX_IS_AGENT_CONVERSATION (self), NULL);
-  g_return_val_if_fail (position < self->messages->len, NULL);
-
-  return g_ptr_array_index (self->messages, position);
 }
 
 /* CxAgentService */
@@ -1145,7 +772,7 @@ chat_new (CxAgentService *self, const char *chat_id, CxAgentConversationStatus s
 {
   Chat *chat = g_new0 (Chat, 1);
 
-  chat->conversation = conversation_new (chat_id, status);
+  chat->conversation = _cx_agent_conversation_new (chat_id, status);
   chat->next_position = 1;
   chat->pending = g_ptr_array_new_with_free_func ((GDestroyNotify) cx_message_unref);
   g_hash_table_insert (self->chats, g_strdup (chat_id), chat);
@@ -1185,7 +812,7 @@ chat_set_status (CxAgentService *self, const char *chat_id, CxAgentConversationS
   if (old == CX_AGENT_CONVERSATION_ENDED)
     return;
 
-  conversation_set_status (chat->conversation, status);
+  _cx_agent_conversation_set_status (chat->conversation, status);
   if (status != CX_AGENT_CONVERSATION_INVITED)
     chat->conversation->expires_at = 0;
 
@@ -1203,7 +830,7 @@ chat_set_status (CxAgentService *self, const char *chat_id, CxAgentConversationS
 
       case CX_AGENT_CONVERSATION_ENDED:
         stop_typing_timer (self, chat_id);
-        conversation_set_typing (chat->conversation, FALSE, NULL);
+        _cx_agent_conversation_set_typing (chat->conversation, FALSE, NULL);
         publish_chat_id (self, "chatEnded", chat_id);
         break;
 
@@ -1268,7 +895,7 @@ publish_batch (CxAgentService *self, const char *chat_id, GPtrArray *fresh)
         }
     }
 
-  conversation_append (conversation, fresh);
+  _cx_agent_conversation_append (conversation, fresh);
 
   if (status == CX_AGENT_CONVERSATION_ACTIVE)
     chat_set_status (self, chat_id, status);
@@ -1294,7 +921,7 @@ publish_batch (CxAgentService *self, const char *chat_id, GPtrArray *fresh)
       JsonObject *typing_object = json_object_new ();
       g_autoptr (JsonNode) typing_data = NULL;
 
-      conversation_set_typing (conversation, TRUE, typing_text);
+      _cx_agent_conversation_set_typing (conversation, TRUE, typing_text);
       json_object_set_string_member (typing_object, "chatId", chat_id);
       json_object_set_string_member (typing_object, "text", typing_text != NULL ? typing_text : "");
       typing_data = node_from_object (typing_object);
@@ -1302,7 +929,7 @@ publish_batch (CxAgentService *self, const char *chat_id, GPtrArray *fresh)
     }
   else if (!typing && conversation->customer_typing)
     {
-      conversation_set_typing (conversation, FALSE, NULL);
+      _cx_agent_conversation_set_typing (conversation, FALSE, NULL);
       publish_chat_id (self, "customerTypingStopped", chat_id);
     }
 }
@@ -1523,10 +1150,10 @@ apply_chat_object (CxAgentService *self, JsonObject *object, GError **error)
   if (chat == NULL)
     chat = chat_new (self, id, CX_AGENT_CONVERSATION_INVITED);
 
-  conversation_set_queue (chat->conversation, member_string (object, "queue"));
+  _cx_agent_conversation_set_queue (chat->conversation, member_string (object, "queue"));
   if (customer != NULL)
-    conversation_take_customer (chat->conversation, customer_from_json (customer));
-  conversation_set_user_data (chat->conversation, user_data);
+    _cx_agent_conversation_take_customer (chat->conversation, customer_from_json (customer));
+  _cx_agent_conversation_set_user_data (chat->conversation, user_data);
   if (member_int (object, "createdAt", 0, G_MAXINT64, &created_at))
     chat->conversation->waiting_since = created_at;
 
@@ -1569,12 +1196,12 @@ handle_invitation (CxAgentService *self, const CxAgentEvent *event)
   fresh = chat->conversation->status != CX_AGENT_CONVERSATION_INVITED ||
           chat->conversation->expires_at == 0;
 
-  conversation_set_queue (chat->conversation, event->queue);
-  conversation_take_customer (chat->conversation, customer_from_event (&event->customer));
-  conversation_set_user_data (chat->conversation, event->user_data);
+  _cx_agent_conversation_set_queue (chat->conversation, event->queue);
+  _cx_agent_conversation_take_customer (chat->conversation, customer_from_event (&event->customer));
+  _cx_agent_conversation_set_user_data (chat->conversation, event->user_data);
   chat->conversation->waiting_since = event->waiting_since;
   chat->conversation->expires_at = event->expires_at;
-  conversation_set_status (chat->conversation, CX_AGENT_CONVERSATION_INVITED);
+  _cx_agent_conversation_set_status (chat->conversation, CX_AGENT_CONVERSATION_INVITED);
 
   /* Pending invitations come again on every connection: each is news once. */
   if (!fresh)
