@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "agent/cx-agent-canned.h"
+#include "protocol/cx-protocol.h"
 
 typedef struct
 {
@@ -43,17 +44,6 @@ response_clear (gpointer data)
 
   g_free (response->title);
   g_free (response->text);
-}
-
-static const char *
-member_string (JsonObject *object, const char *member)
-{
-  JsonNode *node = json_object_get_member (object, member);
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
-      json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (node);
 }
 
 static void
@@ -166,8 +156,8 @@ cx_agent_canned_set_responses (CxAgentCanned *self, JsonNode *reply)
 
       if (!JSON_NODE_HOLDS_OBJECT (element))
         continue;
-      title = member_string (json_node_get_object (element), "title");
-      text = member_string (json_node_get_object (element), "text");
+      title = cx_json_get_string (json_node_get_object (element), "title");
+      text = cx_json_get_string (json_node_get_object (element), "text");
       if (title == NULL || text == NULL)
         continue;
 

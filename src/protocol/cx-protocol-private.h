@@ -22,9 +22,6 @@ typedef enum
   CX_TEXT_ALLOW_EMPTY = 1 << 1, /* "" is fine */
 } CxTextFlags;
 
-/* Byte length cap of identifiers (chat ids, user ids, keys, aliases, queues). */
-#define CX_ID_MAX_BYTES 256
-
 CxTextStatus cx_text_check (const char *text, CxTextFlags flags, gsize max_chars);
 gboolean cx_text_validate (const char *field, const char *text, CxTextFlags flags, gsize max_chars,
                            GQuark domain, int invalid_code, int too_long_code, GError **error);

@@ -618,3 +618,91 @@ cx_json_root_object (JsonNode *root, const char *what, GError **error)
 
   return json_node_get_object (root);
 }
+
+/* Lenient JSON readers (cx-protocol.h) */
+
+/**
+ * cx_json_node_new_object:
+ * @object: (transfer full): the object
+ *
+ * Returns: (transfer full): a node holding @object
+ */
+JsonNode *
+cx_json_node_new_object (JsonObject *object)
+{
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+
+  json_node_take_object (node, object);
+  return node;
+}
+
+JsonObject *
+cx_json_node_get_object (JsonNode *node)
+{
+  return node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+}
+
+JsonNode *
+cx_json_get_member (JsonObject *object, const char *member)
+{
+  return object != NULL ? json_object_get_member (object, member) : NULL;
+}
+
+const char *
+cx_json_get_string (JsonObject *object, const char *member)
+{
+  JsonNode *node = cx_json_get_member (object, member);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+
+  return json_node_get_string (node);
+}
+
+gboolean
+cx_json_get_int (JsonObject *object, const char *member, gint64 min, gint64 max, gint64 *out)
+{
+  JsonNode *node = cx_json_get_member (object, member);
+  gint64 value;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_INT64)
+    return FALSE;
+
+  value = json_node_get_int (node);
+  if (value < min || value > max)
+    return FALSE;
+
+  *out = value;
+  return TRUE;
+}
+
+JsonArray *
+cx_json_get_array (JsonObject *object, const char *member)
+{
+  JsonNode *node = cx_json_get_member (object, member);
+
+  return node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
+}
+
+JsonObject *
+cx_json_get_object (JsonObject *object, const char *member)
+{
+  return cx_json_node_get_object (cx_json_get_member (object, member));
+}
+
+gboolean
+cx_json_is_null_or_absent (JsonObject *object, const char *member)
+{
+  JsonNode *node = cx_json_get_member (object, member);
+
+  return node == NULL || JSON_NODE_HOLDS_NULL (node);
+}
+
+gboolean
+cx_id_is_valid (const char *id)
+{
+  return id != NULL && strnlen (id, CX_ID_MAX_BYTES + 1) <= CX_ID_MAX_BYTES &&
+         cx_text_check (id, CX_TEXT_SINGLE_LINE, 0) == CX_TEXT_OK;
+}

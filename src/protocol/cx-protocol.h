@@ -38,4 +38,22 @@ GQuark cx_protocol_error_quark (void);
 JsonNode *cx_json_parse (const char *text, gsize length, gsize max_size, GError **error);
 GHashTable *cx_form_decode (const char *data, gsize length, GError **error);
 
+/* Reading JSON that a peer sent, leniently: each returns NULL (or FALSE) when the member is
+ * absent, null or of another type, and the caller decides what a missing member means. The
+ * strict readers that report why are the parsers' own (cx-protocol-private.h). */
+JsonNode *cx_json_node_new_object (JsonObject *object);
+JsonObject *cx_json_node_get_object (JsonNode *node);
+JsonNode *cx_json_get_member (JsonObject *object, const char *member);
+const char *cx_json_get_string (JsonObject *object, const char *member);
+gboolean cx_json_get_int (JsonObject *object, const char *member, gint64 min, gint64 max,
+                          gint64 *out);
+JsonArray *cx_json_get_array (JsonObject *object, const char *member);
+JsonObject *cx_json_get_object (JsonObject *object, const char *member);
+gboolean cx_json_is_null_or_absent (JsonObject *object, const char *member);
+
+/* An identifier (chat id, user name, callback id): non-empty, at most CX_ID_MAX_BYTES of UTF-8,
+ * no control character. */
+#define CX_ID_MAX_BYTES 256
+gboolean cx_id_is_valid (const char *id);
+
 G_END_DECLS

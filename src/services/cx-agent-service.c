@@ -48,8 +48,6 @@
 #define TYPING_IDLE_MS 5000
 #define FIRST_RETRY_MS 1000
 #define MAX_RETRY_MS 30000
-/* The longest identifier (chat id, callback id, user name) this service sends or accepts. */
-#define MAX_ID_BYTES 256
 
 GQuark
 cx_agent_service_error_quark (void)
@@ -178,18 +176,9 @@ static const char *const event_names[] = {
 /* Small helpers */
 
 static JsonNode *
-node_from_object (JsonObject *object)
-{
-  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
-
-  json_node_take_object (node, object);
-  return node;
-}
-
-static JsonNode *
 empty_object_node (void)
 {
-  return node_from_object (json_object_new ());
+  return cx_json_node_new_object (json_object_new ());
 }
 
 static JsonNode *
@@ -198,7 +187,7 @@ chat_id_node (const char *chat_id)
   JsonObject *object = json_object_new ();
 
   json_object_set_string_member (object, "chatId", chat_id);
-  return node_from_object (object);
+  return cx_json_node_new_object (object);
 }
 
 static void
@@ -234,7 +223,7 @@ publish_error (CxAgentService *self, const char *message)
   g_autoptr (JsonNode) data = NULL;
 
   json_object_set_string_member (object, "message", message);
-  data = node_from_object (object);
+  data = cx_json_node_new_object (object);
   publish (self, "error", data);
 }
 
@@ -290,87 +279,6 @@ bad_reply_error (const char *what)
 
 /* JSON reading: every field from the network is checked before use */
 
-static JsonNode *
-object_member (JsonObject *object, const char *member)
-{
-  return object != NULL ? json_object_get_member (object, member) : NULL;
-}
-
-/* A string member, or NULL when it is absent, null or not a string. */
-static const char *
-member_string (JsonObject *object, const char *member)
-{
-  JsonNode *node = object_member (object, member);
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
-      json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-
-  return json_node_get_string (node);
-}
-
-static gboolean
-member_is_null_or_absent (JsonObject *object, const char *member)
-{
-  JsonNode *node = object_member (object, member);
-
-  return node == NULL || JSON_NODE_HOLDS_NULL (node);
-}
-
-static gboolean
-member_int (JsonObject *object, const char *member, gint64 min, gint64 max, gint64 *out)
-{
-  JsonNode *node = object_member (object, member);
-  gint64 value;
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
-      json_node_get_value_type (node) != G_TYPE_INT64)
-    return FALSE;
-
-  value = json_node_get_int (node);
-  if (value < min || value > max)
-    return FALSE;
-
-  *out = value;
-  return TRUE;
-}
-
-static JsonArray *
-member_array (JsonObject *object, const char *member)
-{
-  JsonNode *node = object_member (object, member);
-
-  return node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
-}
-
-static JsonObject *
-member_object (JsonObject *object, const char *member)
-{
-  JsonNode *node = object_member (object, member);
-
-  return node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
-}
-
-static JsonObject *
-node_object (JsonNode *node)
-{
-  return node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
-}
-
-/* An identifier: non-empty, at most MAX_ID_BYTES, UTF-8, no control characters. */
-static gboolean
-id_is_valid (const char *id)
-{
-  if (id == NULL || id[0] == '\0' || strlen (id) > MAX_ID_BYTES || !g_utf8_validate (id, -1, NULL))
-    return FALSE;
-
-  for (const char *p = id; *p != '\0'; p++)
-    if ((guchar) *p < 0x20 || *p == 0x7f)
-      return FALSE;
-
-  return TRUE;
-}
-
 /* The messages of a JSON array. Entries of a type this version does not know are skipped (their
  * index stays unused); anything else malformed fails the whole array. */
 static GPtrArray *
@@ -416,7 +324,7 @@ customer_from_json (JsonObject *object)
 
   for (guint i = 0; i < G_N_ELEMENTS (members); i++)
     {
-      const char *value = member_string (object, members[i]);
+      const char *value = cx_json_get_string (object, members[i]);
 
       if (value != NULL)
         json_object_set_string_member (customer, members[i], value);
@@ -448,20 +356,20 @@ customer_from_event (const CxAgentCustomer *event_customer)
 static JsonObject *
 parse_agent (JsonNode *node, CxAgentPresence *state, GError **error)
 {
-  JsonObject *object = node_object (node);
+  JsonObject *object = cx_json_node_get_object (node);
   g_autoptr (JsonObject) agent = NULL;
-  const char *username = member_string (object, "username");
-  const char *display_name = member_string (object, "displayName");
-  const char *reason = member_string (object, "reason");
-  JsonArray *queues = member_array (object, "queues");
+  const char *username = cx_json_get_string (object, "username");
+  const char *display_name = cx_json_get_string (object, "displayName");
+  const char *reason = cx_json_get_string (object, "reason");
+  JsonArray *queues = cx_json_get_array (object, "queues");
   JsonArray *clean_queues;
   gint64 capacity = 0;
 
-  if (!id_is_valid (username) || display_name == NULL ||
-      !cx_agent_presence_from_string (member_string (object, "state"), state) ||
-      !member_int (object, "capacity", 0, G_MAXINT, &capacity) ||
-      (reason == NULL && !member_is_null_or_absent (object, "reason")) ||
-      (queues == NULL && !member_is_null_or_absent (object, "queues")))
+  if (!cx_id_is_valid (username) || display_name == NULL ||
+      !cx_agent_presence_from_string (cx_json_get_string (object, "state"), state) ||
+      !cx_json_get_int (object, "capacity", 0, G_MAXINT, &capacity) ||
+      (reason == NULL && !cx_json_is_null_or_absent (object, "reason")) ||
+      (queues == NULL && !cx_json_is_null_or_absent (object, "queues")))
     {
       g_propagate_error (error, bad_reply_error ("/cx/1/agent"));
       return NULL;
@@ -500,13 +408,13 @@ parse_agent (JsonNode *node, CxAgentPresence *state, GError **error)
 static JsonObject *
 command_object (CxCommand *command)
 {
-  return node_object (cx_command_get_data (command));
+  return cx_json_node_get_object (cx_command_get_data (command));
 }
 
 static const char *
 command_string (CxCommand *command, const char *member)
 {
-  return member_string (command_object (command), member);
+  return cx_json_get_string (command_object (command), member);
 }
 
 /* The "chatId" of @command, or NULL after rejecting it. */
@@ -515,7 +423,7 @@ command_chat_id (CxCommand *command)
 {
   const char *chat_id = command_string (command, "chatId");
 
-  if (!id_is_valid (chat_id))
+  if (!cx_id_is_valid (chat_id))
     {
       cx_command_reject (
           command, g_error_new (CX_AGENT_SERVICE_ERROR, CX_AGENT_SERVICE_ERROR_INVALID,
@@ -905,7 +813,7 @@ publish_batch (CxAgentService *self, const char *chat_id, GPtrArray *fresh)
   object = json_object_new ();
   json_object_set_string_member (object, "chatId", chat_id);
   json_object_set_array_member (object, "messages", messages_to_array (fresh));
-  data = node_from_object (object);
+  data = cx_json_node_new_object (object);
   publish (self, "messageReceived", data);
   if (self->generation != generation)
     return;
@@ -924,7 +832,7 @@ publish_batch (CxAgentService *self, const char *chat_id, GPtrArray *fresh)
       _cx_agent_conversation_set_typing (conversation, TRUE, typing_text);
       json_object_set_string_member (typing_object, "chatId", chat_id);
       json_object_set_string_member (typing_object, "text", typing_text != NULL ? typing_text : "");
-      typing_data = node_from_object (typing_object);
+      typing_data = cx_json_node_new_object (typing_object);
       publish (self, "customerTypingStarted", typing_data);
     }
   else if (!typing && conversation->customer_typing)
@@ -1035,8 +943,8 @@ chat_fetch_reply (CxAgentService *self, Request *request, JsonNode *reply, const
   Chat *chat = lookup_chat (self, request->chat_id);
   g_autoptr (GPtrArray) messages = NULL;
   g_autoptr (GError) local_error = NULL;
-  JsonObject *object = node_object (reply);
-  JsonArray *array = member_array (object, "messages");
+  JsonObject *object = cx_json_node_get_object (reply);
+  JsonArray *array = cx_json_get_array (object, "messages");
   gint64 next_position = 0;
 
   if (request->generation != self->generation || chat == NULL)
@@ -1071,7 +979,7 @@ chat_fetch_reply (CxAgentService *self, Request *request, JsonNode *reply, const
       return;
     }
 
-  if (array == NULL || !member_int (object, "nextPosition", 0, G_MAXUINT, &next_position) ||
+  if (array == NULL || !cx_json_get_int (object, "nextPosition", 0, G_MAXUINT, &next_position) ||
       (messages = parse_messages (array, &local_error)) == NULL)
     {
       g_autoptr (GError) bad = bad_reply_error ("/messages");
@@ -1111,11 +1019,11 @@ chat_fetch (CxAgentService *self, const char *chat_id)
 static char *
 apply_chat_object (CxAgentService *self, JsonObject *object, GError **error)
 {
-  const char *chat_id = member_string (object, "chatId");
-  const char *state = member_string (object, "state");
-  JsonObject *customer = member_object (object, "customer");
-  JsonNode *user_data = object_member (object, "userData");
-  JsonArray *array = member_array (object, "messages");
+  const char *chat_id = cx_json_get_string (object, "chatId");
+  const char *state = cx_json_get_string (object, "state");
+  JsonObject *customer = cx_json_get_object (object, "customer");
+  JsonNode *user_data = cx_json_get_member (object, "userData");
+  JsonArray *array = cx_json_get_array (object, "messages");
   g_autoptr (GPtrArray) messages = NULL;
   g_autofree char *id = NULL;
   gint64 next_position = 0;
@@ -1123,8 +1031,8 @@ apply_chat_object (CxAgentService *self, JsonObject *object, GError **error)
   CxAgentConversationStatus status;
   Chat *chat;
 
-  if (!id_is_valid (chat_id) || array == NULL ||
-      !member_int (object, "nextPosition", 0, G_MAXUINT, &next_position) ||
+  if (!cx_id_is_valid (chat_id) || array == NULL ||
+      !cx_json_get_int (object, "nextPosition", 0, G_MAXUINT, &next_position) ||
       (user_data != NULL && !JSON_NODE_HOLDS_OBJECT (user_data) &&
        !JSON_NODE_HOLDS_NULL (user_data)) ||
       (messages = parse_messages (array, NULL)) == NULL)
@@ -1150,11 +1058,11 @@ apply_chat_object (CxAgentService *self, JsonObject *object, GError **error)
   if (chat == NULL)
     chat = chat_new (self, id, CX_AGENT_CONVERSATION_INVITED);
 
-  _cx_agent_conversation_set_queue (chat->conversation, member_string (object, "queue"));
+  _cx_agent_conversation_set_queue (chat->conversation, cx_json_get_string (object, "queue"));
   if (customer != NULL)
     _cx_agent_conversation_take_customer (chat->conversation, customer_from_json (customer));
   _cx_agent_conversation_set_user_data (chat->conversation, user_data);
-  if (member_int (object, "createdAt", 0, G_MAXINT64, &created_at))
+  if (cx_json_get_int (object, "createdAt", 0, G_MAXINT64, &created_at))
     chat->conversation->waiting_since = created_at;
 
   if (status == CX_AGENT_CONVERSATION_ACTIVE)
@@ -1214,7 +1122,7 @@ handle_invitation (CxAgentService *self, const CxAgentEvent *event)
   json_object_set_member (object, "userData", json_node_copy (event->user_data));
   json_object_set_int_member (object, "waitingSince", event->waiting_since);
   json_object_set_int_member (object, "expiresAt", event->expires_at);
-  data = node_from_object (object);
+  data = cx_json_node_new_object (object);
   publish (self, "invitation", data);
 }
 
@@ -1237,7 +1145,7 @@ withdraw_invitation (CxAgentService *self, const char *chat_id, const char *reas
     json_object_set_string_member (object, "reason", reason);
   else
     json_object_set_null_member (object, "reason");
-  data = node_from_object (object);
+  data = cx_json_node_new_object (object);
   publish (self, "invitationWithdrawn", data);
 }
 
@@ -1311,7 +1219,7 @@ post_typing (CxAgentService *self, const char *chat_id, gboolean typing, CxComma
   Request *request;
 
   json_object_set_boolean_member (object, "typing", typing);
-  body = node_from_object (object);
+  body = cx_json_node_new_object (object);
   request = request_new (self, SOUP_METHOD_POST, path, body, command, typing_reply);
   request->chat_id = g_strdup (chat_id);
   request_send (self, request);
@@ -1362,14 +1270,14 @@ update_state (CxAgentService *self, CxAgentPresence state, const char *reason)
     json_object_set_string_member (object, "reason", reason);
   else
     json_object_set_null_member (object, "reason");
-  data = node_from_object (object);
+  data = cx_json_node_new_object (object);
   publish (self, "stateChanged", data);
 }
 
 static JsonNode *
 agent_node (CxAgentService *self)
 {
-  return node_from_object (json_object_ref (self->agent));
+  return cx_json_node_new_object (json_object_ref (self->agent));
 }
 
 static void
@@ -1383,7 +1291,7 @@ session_began (CxAgentService *self, JsonObject *agent, CxAgentPresence state, R
   self->agent = json_object_ref (agent);
   self->state = state;
   g_free (self->reason);
-  self->reason = g_strdup (member_string (agent, "reason"));
+  self->reason = g_strdup (cx_json_get_string (agent, "reason"));
   self->retry_delay_ms = FIRST_RETRY_MS;
 
   g_object_freeze_notify (G_OBJECT (self));
@@ -1912,7 +1820,7 @@ chat_is_unconfirmed_invitation (Chat *chat)
 static void
 sync_chats_reply (CxAgentService *self, Request *request, JsonNode *reply, const GError *error)
 {
-  JsonArray *chats = member_array (node_object (reply), "chats");
+  JsonArray *chats = cx_json_get_array (cx_json_node_get_object (reply), "chats");
   g_autoptr (GPtrArray) missing = NULL;
   guint generation = self->generation;
 
@@ -1931,7 +1839,7 @@ sync_chats_reply (CxAgentService *self, Request *request, JsonNode *reply, const
   for (guint i = 0; i < json_array_get_length (chats) && self->generation == generation; i++)
     {
       g_autoptr (GError) local_error = NULL;
-      JsonObject *object = node_object (json_array_get_element (chats, i));
+      JsonObject *object = cx_json_node_get_object (json_array_get_element (chats, i));
       g_autofree char *chat_id = apply_chat_object (self, object, &local_error);
       Chat *chat = lookup_chat (self, chat_id);
 
@@ -1972,7 +1880,7 @@ static void
 sync_invitations_reply (CxAgentService *self, Request *request, JsonNode *reply,
                         const GError *error)
 {
-  JsonArray *invitations = member_array (node_object (reply), "invitations");
+  JsonArray *invitations = cx_json_get_array (cx_json_node_get_object (reply), "invitations");
   g_autoptr (GPtrArray) gone = NULL;
   guint generation = self->generation;
 
@@ -2090,7 +1998,7 @@ sign_in_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
   g_autoptr (JsonNode) body = NULL;
   Request *request;
 
-  if (!id_is_valid (username) || password == NULL)
+  if (!cx_id_is_valid (username) || password == NULL)
     {
       reject_literal (command, CX_AGENT_SERVICE_ERROR_INVALID,
                       _ ("Signing in needs a user name and a password"));
@@ -2107,7 +2015,7 @@ sign_in_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
         cx_command_reject (command,
                            g_error_new (CX_AGENT_SERVICE_ERROR, CX_AGENT_SERVICE_ERROR_BUSY,
                                         _ ("You are already signed in as %s: sign out first"),
-                                        member_string (self->agent, "username")));
+                                        cx_json_get_string (self->agent, "username")));
         return;
 
       case SESSION_SIGNING_OUT:
@@ -2122,7 +2030,7 @@ sign_in_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
   object = json_object_new ();
   json_object_set_string_member (object, "username", username);
   json_object_set_string_member (object, "password", password);
-  body = node_from_object (object);
+  body = cx_json_node_new_object (object);
 
   self->session = SESSION_SIGNING_IN;
   request = request_new (self, SOUP_METHOD_POST, "/session", body, command, sign_in_reply);
@@ -2235,9 +2143,9 @@ set_state_reply (CxAgentService *self, Request *request, JsonNode *reply, const 
     }
 
   if (request->generation == self->generation && self->session == SESSION_SIGNED_IN)
-    update_state (self, state, member_string (agent, "reason"));
+    update_state (self, state, cx_json_get_string (agent, "reason"));
 
-  result = node_from_object (g_steal_pointer (&agent));
+  result = cx_json_node_new_object (g_steal_pointer (&agent));
   answer (request, result, NULL);
 }
 
@@ -2246,8 +2154,8 @@ set_state_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
 {
   CxAgentService *self = user_data;
   JsonObject *data = command_object (command);
-  const char *state = member_string (data, "state");
-  const char *reason = member_string (data, "reason");
+  const char *state = cx_json_get_string (data, "state");
+  const char *reason = cx_json_get_string (data, "reason");
   CxAgentPresence presence;
   JsonObject *object;
   g_autoptr (JsonNode) body = NULL;
@@ -2258,7 +2166,7 @@ set_state_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
                       _ ("setState needs a “state”: ready, not_ready or offline"));
       return;
     }
-  if (reason == NULL && !member_is_null_or_absent (data, "reason"))
+  if (reason == NULL && !cx_json_is_null_or_absent (data, "reason"))
     {
       reject_literal (command, CX_AGENT_SERVICE_ERROR_INVALID,
                       _ ("setState: “reason” must be text"));
@@ -2272,7 +2180,7 @@ set_state_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
   json_object_set_string_member (object, "state", cx_agent_presence_to_string (presence));
   if (reason != NULL)
     json_object_set_string_member (object, "reason", reason);
-  body = node_from_object (object);
+  body = cx_json_node_new_object (object);
   request_send (self,
                 request_new (self, SOUP_METHOD_PUT, "/state", body, command, set_state_reply));
 }
@@ -2297,7 +2205,7 @@ accept_reply (CxAgentService *self, Request *request, JsonNode *reply, const GEr
 
   if (error == NULL)
     {
-      chat_id = apply_chat_object (self, node_object (reply), &local_error);
+      chat_id = apply_chat_object (self, cx_json_node_get_object (reply), &local_error);
       if (chat_id != NULL && g_strcmp0 (chat_id, request->chat_id) != 0)
         {
           g_clear_pointer (&chat_id, g_free);
@@ -2378,7 +2286,7 @@ send_reply (CxAgentService *self, Request *request, JsonNode *reply, const GErro
       return;
     }
 
-  if (!member_int (node_object (reply), "index", 1, G_MAXUINT, &index))
+  if (!cx_json_get_int (cx_json_node_get_object (reply), "index", 1, G_MAXUINT, &index))
     {
       bad = bad_reply_error ("/send");
       answer (request, NULL, bad);
@@ -2387,7 +2295,7 @@ send_reply (CxAgentService *self, Request *request, JsonNode *reply, const GErro
 
   result_object = json_object_new ();
   json_object_set_int_member (result_object, "index", index);
-  result = node_from_object (result_object);
+  result = cx_json_node_new_object (result_object);
   answer (request, result, NULL);
 }
 
@@ -2425,7 +2333,7 @@ send_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
 
   object = json_object_new ();
   json_object_set_string_member (object, "text", text);
-  body = node_from_object (object);
+  body = cx_json_node_new_object (object);
   escaped = escape (chat_id);
   path = g_strdup_printf ("/chats/%s/send", escaped);
   request = request_new (self, SOUP_METHOD_POST, path, body, command, send_reply);
@@ -2445,7 +2353,7 @@ typing_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
   if (chat_id == NULL)
     return;
 
-  typing_node = object_member (command_object (command), "typing");
+  typing_node = cx_json_get_member (command_object (command), "typing");
   if (typing_node == NULL || !JSON_NODE_HOLDS_VALUE (typing_node) ||
       json_node_get_value_type (typing_node) != G_TYPE_BOOLEAN)
     {
@@ -2536,8 +2444,8 @@ transfer_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
 
   queue = command_string (command, "queue");
   agent = command_string (command, "agent");
-  if ((queue == NULL) == (agent == NULL) || (queue != NULL && !id_is_valid (queue)) ||
-      (agent != NULL && !id_is_valid (agent)))
+  if ((queue == NULL) == (agent == NULL) || (queue != NULL && !cx_id_is_valid (queue)) ||
+      (agent != NULL && !cx_id_is_valid (agent)))
     {
       reject_literal (command, CX_AGENT_SERVICE_ERROR_INVALID,
                       _ ("transfer needs either a “queue” or an “agent”"));
@@ -2553,7 +2461,7 @@ transfer_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
     json_object_set_string_member (object, "queue", queue);
   else
     json_object_set_string_member (object, "agent", agent);
-  body = node_from_object (object);
+  body = cx_json_node_new_object (object);
   escaped = escape (chat_id);
   path = g_strdup_printf ("/chats/%s/transfer", escaped);
   request = request_new (self, SOUP_METHOD_POST, path, body, command, leave_reply);
@@ -2564,7 +2472,7 @@ transfer_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
 static void
 get_chats_reply (CxAgentService *self, Request *request, JsonNode *reply, const GError *error)
 {
-  JsonArray *chats = member_array (node_object (reply), "chats");
+  JsonArray *chats = cx_json_get_array (cx_json_node_get_object (reply), "chats");
   g_autoptr (GError) bad = NULL;
 
   if (error != NULL)
@@ -2584,7 +2492,7 @@ get_chats_reply (CxAgentService *self, Request *request, JsonNode *reply, const 
   for (guint i = 0; i < json_array_get_length (chats) && request->generation == self->generation;
        i++)
     {
-      JsonObject *object = node_object (json_array_get_element (chats, i));
+      JsonObject *object = cx_json_node_get_object (json_array_get_element (chats, i));
       g_autofree char *chat_id = apply_chat_object (self, object, &bad);
 
       if (chat_id == NULL)
@@ -2613,8 +2521,8 @@ get_chats_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
 static void
 get_transcript_reply (CxAgentService *self, Request *request, JsonNode *reply, const GError *error)
 {
-  JsonObject *object = node_object (reply);
-  JsonArray *array = member_array (object, "messages");
+  JsonObject *object = cx_json_node_get_object (reply);
+  JsonArray *array = cx_json_get_array (object, "messages");
   g_autoptr (GPtrArray) messages = NULL;
   g_autoptr (GError) bad = NULL;
   g_autoptr (JsonNode) result = NULL;
@@ -2627,7 +2535,7 @@ get_transcript_reply (CxAgentService *self, Request *request, JsonNode *reply, c
       return;
     }
 
-  if (array == NULL || !member_int (object, "nextPosition", 0, G_MAXUINT, &next_position) ||
+  if (array == NULL || !cx_json_get_int (object, "nextPosition", 0, G_MAXUINT, &next_position) ||
       (messages = parse_messages (array, NULL)) == NULL)
     {
       bad = bad_reply_error ("/messages");
@@ -2645,7 +2553,7 @@ get_transcript_reply (CxAgentService *self, Request *request, JsonNode *reply, c
   json_object_set_string_member (result_object, "chatId", request->chat_id);
   json_object_set_array_member (result_object, "messages", messages_to_array (messages));
   json_object_set_int_member (result_object, "nextPosition", next_position);
-  result = node_from_object (result_object);
+  result = cx_json_node_new_object (result_object);
   answer (request, result, NULL);
 }
 
@@ -2663,7 +2571,8 @@ get_transcript_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
   if (chat_id == NULL)
     return;
 
-  if (!member_is_null_or_absent (data, "from") && !member_int (data, "from", 1, G_MAXUINT, &from))
+  if (!cx_json_is_null_or_absent (data, "from") &&
+      !cx_json_get_int (data, "from", 1, G_MAXUINT, &from))
     {
       reject_literal (command, CX_AGENT_SERVICE_ERROR_INVALID,
                       _ ("getTranscript: “from” must be a transcript index, 1 or more"));
@@ -2716,19 +2625,19 @@ dismiss_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
 static gboolean
 reply_has_list (JsonNode *reply, const char *member, const char *const *required)
 {
-  JsonArray *array = member_array (node_object (reply), member);
+  JsonArray *array = cx_json_get_array (cx_json_node_get_object (reply), member);
 
   if (array == NULL)
     return FALSE;
 
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
-      JsonObject *item = node_object (json_array_get_element (array, i));
+      JsonObject *item = cx_json_node_get_object (json_array_get_element (array, i));
 
       if (item == NULL)
         return FALSE;
       for (guint j = 0; required[j] != NULL; j++)
-        if (member_string (item, required[j]) == NULL)
+        if (cx_json_get_string (item, required[j]) == NULL)
           return FALSE;
     }
 
@@ -2764,7 +2673,7 @@ callback_reply (CxAgentService *self, Request *request, JsonNode *reply, const G
 {
   g_autoptr (GError) bad = NULL;
 
-  if (error == NULL && member_string (node_object (reply), "_id") == NULL)
+  if (error == NULL && cx_json_get_string (cx_json_node_get_object (reply), "_id") == NULL)
     bad = bad_reply_error ("/callbacks");
 
   answer (request, reply, error != NULL ? error : bad);
@@ -2778,7 +2687,7 @@ change_callback (CxAgentService *self, CxCommand *command, CxCommandFunc func, c
   g_autofree char *escaped = NULL;
   g_autofree char *path = NULL;
 
-  if (!id_is_valid (id))
+  if (!cx_id_is_valid (id))
     {
       cx_command_reject (command,
                          g_error_new (CX_AGENT_SERVICE_ERROR, CX_AGENT_SERVICE_ERROR_INVALID,
@@ -2817,7 +2726,7 @@ reschedule_callback_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data
 
   object = json_object_new ();
   json_object_set_string_member (object, "desiredTime", desired_time);
-  body = node_from_object (object);
+  body = cx_json_node_new_object (object);
   change_callback (user_data, command, reschedule_callback_cb, "reschedule", body);
 }
 
@@ -3170,7 +3079,7 @@ cx_agent_service_get_username (CxAgentService *self)
 {
   g_return_val_if_fail (CX_IS_AGENT_SERVICE (self), NULL);
 
-  return self->agent != NULL ? member_string (self->agent, "username") : NULL;
+  return self->agent != NULL ? cx_json_get_string (self->agent, "username") : NULL;
 }
 
 /**

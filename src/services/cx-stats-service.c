@@ -110,15 +110,6 @@ cx_stats_availability (gint64 ewt_seconds, guint threshold_min_s, guint threshol
 
 /* Small helpers */
 
-static JsonNode *
-node_from_object (JsonObject *object)
-{
-  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
-
-  json_node_take_object (node, object);
-  return node;
-}
-
 static void
 publish (CxStatsService *self, const char *event, JsonNode *data)
 {
@@ -271,7 +262,7 @@ read_estimates (GBytes *body, const char *const *queues, GError **error)
 
   reply = json_object_new ();
   json_object_set_object_member (reply, "ewt", result);
-  return node_from_object (reply);
+  return cx_json_node_new_object (reply);
 }
 
 static void
@@ -387,7 +378,7 @@ poll_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
           self->outage = TRUE;
           json_object_set_string_member (object, "message", error->message);
-          data = node_from_object (object);
+          data = cx_json_node_new_object (object);
           publish (self, "error", data);
         }
       return;

@@ -230,21 +230,12 @@ outgoing_free (Outgoing *outgoing)
 }
 
 static JsonNode *
-node_from_object (JsonObject *object)
-{
-  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
-
-  json_node_take_object (node, object);
-  return node;
-}
-
-static JsonNode *
 chat_id_node (const char *chat_id)
 {
   JsonObject *object = json_object_new ();
 
   json_object_set_string_member (object, "chatId", chat_id);
-  return node_from_object (object);
+  return cx_json_node_new_object (object);
 }
 
 static JsonArray *
@@ -275,7 +266,7 @@ publish_error (CxWebChatService *self, const char *message)
   g_autoptr (JsonNode) data = NULL;
 
   json_object_set_string_member (object, "message", message);
-  data = node_from_object (object);
+  data = cx_json_node_new_object (object);
   publish (self, "error", data);
 }
 
@@ -362,7 +353,7 @@ write_session_cookies (CxWebChatService *self)
   json_object_set_string_member (keys, "secureKey", self->secure_key);
   json_object_set_string_member (keys, "alias", self->alias);
   json_object_set_string_member (keys, "userId", self->user_id);
-  node = node_from_object (keys);
+  node = cx_json_node_new_object (keys);
   text = json_to_string (node, FALSE);
 
   self->last_ping_ms = now_ms ();
@@ -915,7 +906,7 @@ publish_with_nickname (CxWebChatService *self, const char *event, CxMessage *mes
                                  message->from_nickname != NULL ? message->from_nickname : "");
   if (with_text)
     json_object_set_string_member (object, "text", message->text != NULL ? message->text : "");
-  data = node_from_object (object);
+  data = cx_json_node_new_object (object);
   publish (self, event, data);
 }
 
@@ -1008,7 +999,7 @@ receive_messages (CxWebChatService *self, GPtrArray *messages, gboolean strict)
 
       object = json_object_new ();
       json_object_set_array_member (object, "messages", messages_to_array (fresh, 0));
-      data = node_from_object (object);
+      data = cx_json_node_new_object (object);
       publish (self, "messageReceived", data);
 
       for (guint i = 0; i < fresh->len && still_in_chat (self, generation); i++)
@@ -1545,7 +1536,7 @@ acknowledge (CxWebChatService *self, Outgoing *outgoing, guint index)
 
   self->last_acked_index = MAX (self->last_acked_index, index);
   json_object_set_int_member (object, "index", index);
-  result = node_from_object (object);
+  result = cx_json_node_new_object (object);
   cx_command_resolve (outgoing->command, result);
   outgoing_free (outgoing);
 }
@@ -2421,7 +2412,7 @@ restore_failed (CxWebChatService *self, gboolean forget, const GError *error)
     delete_session_cookies (self);
 
   json_object_set_string_member (object, "message", error->message);
-  data = node_from_object (object);
+  data = cx_json_node_new_object (object);
   publish (self, "restoreFailed", data);
   reject_all (self->restore_waiters, error);
 
@@ -2487,7 +2478,7 @@ restore_reply_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   json_object_set_string_member (object, "chatId", self->chat_id);
   json_object_set_array_member (object, "messages", messages_to_array (self->transcript, 0));
   add_panel_state (self, object);
-  data = node_from_object (object);
+  data = cx_json_node_new_object (object);
   result_node = chat_id_node (self->chat_id);
 
   publish (self, "restored", data);
@@ -2847,7 +2838,7 @@ get_session_data_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
   json_object_set_string_member (object, "chatId", self->chat_id);
   json_object_set_string_member (object, "userId", self->user_id);
   json_object_set_string_member (object, "alias", self->alias);
-  result = node_from_object (object);
+  result = cx_json_node_new_object (object);
   cx_command_resolve (command, result);
 }
 
@@ -2859,7 +2850,7 @@ get_transcript_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
   g_autoptr (JsonNode) result = NULL;
 
   json_object_set_array_member (object, "messages", messages_to_array (self->transcript, 0));
-  result = node_from_object (object);
+  result = cx_json_node_new_object (object);
   cx_command_resolve (command, result);
 }
 

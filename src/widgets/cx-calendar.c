@@ -20,6 +20,7 @@
 #include <stdio.h>
 
 #include "protocol/cx-gms-callback.h"
+#include "protocol/cx-protocol.h"
 #include "widgets/cx-calendar.h"
 
 #define SERVICE "CallbackService"
@@ -80,19 +81,10 @@ static const char *const event_names[] = { "generated", "selectedDateTime", NULL
 
 /* Helpers */
 
-static JsonNode *
-node_from_object (JsonObject *object)
-{
-  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
-
-  json_node_take_object (node, object);
-  return node;
-}
-
 static void
 publish (CxCalendar *self, const char *event, JsonObject *object)
 {
-  g_autoptr (JsonNode) data = node_from_object (object);
+  g_autoptr (JsonNode) data = cx_json_node_new_object (object);
 
   if (self->plugin == NULL || cx_plugin_get_bus (self->plugin) == NULL)
     return;
@@ -608,7 +600,7 @@ availability_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       g_autoptr (JsonNode) data = NULL;
 
       json_object_set_int_member (object, "slots", offered);
-      data = node_from_object (object);
+      data = cx_json_node_new_object (object);
       cx_command_resolve (generation->command, data);
     }
   generation_free (generation);
@@ -647,7 +639,7 @@ generate (CxCalendar *self, guint number_of_days, CxCommand *command)
 
   object = json_object_new ();
   json_object_set_int_member (object, "numberOfDays", number_of_days);
-  data = node_from_object (object);
+  data = cx_json_node_new_object (object);
   cx_bus_command_async (self->bus, self->plugin, SERVICE ".availability", data,
                         AVAILABILITY_TIMEOUT_MS, self->request, availability_cb, generation);
 }

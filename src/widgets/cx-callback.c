@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "protocol/cx-gms-callback.h"
+#include "protocol/cx-protocol.h"
 #include "widgets/cx-calendar.h"
 #include "widgets/cx-callback.h"
 
@@ -184,15 +185,6 @@ static const char *const event_names[] = {
 
 /* Small helpers */
 
-static JsonNode *
-node_from_object (JsonObject *object)
-{
-  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
-
-  json_node_take_object (node, object);
-  return node;
-}
-
 static void
 publish (CxCallback *self, const char *event, JsonObject *object)
 {
@@ -231,7 +223,7 @@ command_service (CxCallback *self, const char *command, JsonObject *object,
                  GAsyncReadyCallback callback)
 {
   g_autofree char *full = g_strconcat (SERVICE ".", command, NULL);
-  g_autoptr (JsonNode) data = node_from_object (object);
+  g_autoptr (JsonNode) data = cx_json_node_new_object (object);
 
   cx_bus_command_async (self->bus, self->plugin, full, data, REQUEST_TIMEOUT_MS, self->cancellable,
                         callback, self);

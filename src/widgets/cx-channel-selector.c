@@ -24,6 +24,7 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "protocol/cx-protocol.h"
 #include "services/cx-stats-service.h"
 #include "widgets/cx-channel-selector.h"
 
@@ -100,16 +101,8 @@ valid_command (const char *command)
 static gboolean
 member_string (JsonObject *object, const char *member, const char **out)
 {
-  JsonNode *node = json_object_get_member (object, member);
-
-  *out = NULL;
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    return TRUE;
-  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
-    return FALSE;
-
-  *out = json_node_get_string (node);
-  return TRUE;
+  *out = cx_json_get_string (object, member);
+  return *out != NULL || cx_json_is_null_or_absent (object, member);
 }
 
 static gboolean
@@ -444,15 +437,6 @@ channel_free (gpointer data)
 
 /* Small helpers */
 
-static JsonNode *
-node_from_object (JsonObject *object)
-{
-  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
-
-  json_node_take_object (node, object);
-  return node;
-}
-
 static void
 publish (CxChannelSelector *self, const char *event)
 {
@@ -461,7 +445,7 @@ publish (CxChannelSelector *self, const char *event)
   if (self->plugin == NULL || cx_plugin_get_bus (self->plugin) == NULL)
     return;
 
-  data = node_from_object (json_object_new ());
+  data = cx_json_node_new_object (json_object_new ());
   cx_plugin_publish (self->plugin, event, data);
 }
 
@@ -733,7 +717,7 @@ start_polling (CxChannelSelector *self)
 
   object = json_object_new ();
   json_object_set_member (object, "queues", g_steal_pointer (&queues));
-  data = node_from_object (object);
+  data = cx_json_node_new_object (object);
 
   self->poll_cancellable = g_cancellable_new ();
   /* What was known stays shown until the first poll says otherwise; what was not, is asked. */
@@ -966,7 +950,7 @@ channels_summary (CxChannelSelector *self)
     }
 
   json_object_set_array_member (object, "channels", array);
-  return node_from_object (object);
+  return cx_json_node_new_object (object);
 }
 
 typedef struct
@@ -1035,7 +1019,7 @@ display_stats_command_cb (CxPlugin *plugin, CxCommand *command, gpointer user_da
   object = json_object_new ();
   json_object_set_string_member (object, "group", GROUP_EWT);
   json_object_set_member (object, "vqName", g_steal_pointer (&queues));
-  data = node_from_object (object);
+  data = cx_json_node_new_object (object);
 
   call = g_new0 (DisplayStats, 1);
   call->self = self;

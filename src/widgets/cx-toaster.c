@@ -22,6 +22,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "protocol/cx-protocol.h"
 #include "widgets/cx-toaster.h"
 
 #define MAX_TITLE_CHARS 200
@@ -238,15 +239,6 @@ notification_body_is_markup (void)
 
 /* Small helpers */
 
-static JsonNode *
-node_from_object (JsonObject *object)
-{
-  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
-
-  json_node_take_object (node, object);
-  return node;
-}
-
 /* A string member: NULL when absent or null; FALSE when it is something else. */
 static gboolean
 get_optional_string (JsonObject *object, const char *member, const char **out)
@@ -377,7 +369,7 @@ close_toast (CxToaster *self, Toast *toast, const char *button)
     json_object_set_string_member (object, "button", button);
   else
     json_object_set_null_member (object, "button");
-  data = node_from_object (object);
+  data = cx_json_node_new_object (object);
   if (self->plugin != NULL && cx_plugin_get_bus (self->plugin) != NULL)
     cx_plugin_publish (self->plugin, "closed", data);
 }
@@ -791,7 +783,7 @@ open_command_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
 
   result = json_object_new ();
   json_object_set_string_member (result, "id", toast->id);
-  result_node = node_from_object (result);
+  result_node = cx_json_node_new_object (result);
   opened = json_node_copy (result_node);
   cx_plugin_publish (plugin, "opened", opened);
   cx_command_resolve (command, result_node);

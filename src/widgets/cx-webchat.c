@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "protocol/cx-message.h"
+#include "protocol/cx-protocol.h"
 #include "widgets/cx-chat-message.h"
 #include "widgets/cx-chat-row.h"
 #include "widgets/cx-webchat.h"
@@ -152,18 +153,9 @@ static const char *const event_names[] = {
 /* Small helpers */
 
 static JsonNode *
-node_from_object (JsonObject *object)
-{
-  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
-
-  json_node_take_object (node, object);
-  return node;
-}
-
-static JsonNode *
 empty_node (void)
 {
-  return node_from_object (json_object_new ());
+  return cx_json_node_new_object (json_object_new ());
 }
 
 static void
@@ -286,7 +278,7 @@ save_panel_state (CxWebChat *self)
                                  : self->minimized ? "minimized"
                                                    : "open");
   json_object_set_int_member (object, "unreadMessages", self->unread);
-  data = node_from_object (object);
+  data = cx_json_node_new_object (object);
   command_service (self, "savePanelState", data, 0, panel_state_saved_cb, NULL);
 }
 
@@ -551,7 +543,7 @@ publish_message_added (CxWebChat *self, CxChatMessage *row)
   json_object_set_int_member (object, "time", cx_chat_message_get_time (row));
   if (index > 0)
     json_object_set_int_member (object, "index", index);
-  data = node_from_object (object);
+  data = cx_json_node_new_object (object);
   publish (self, "messageAdded", data);
 }
 
@@ -772,7 +764,7 @@ enter_chat (CxWebChat *self, const char *chat_id, gboolean restored)
   object = json_object_new ();
   json_object_set_string_member (object, "chatId", chat_id != NULL ? chat_id : "");
   json_object_set_boolean_member (object, "restored", restored);
-  data = node_from_object (object);
+  data = cx_json_node_new_object (object);
   publish (self, "started", data);
 }
 
@@ -925,7 +917,7 @@ service_ended_cb (CxBus *bus, const CxEvent *event, gpointer user_data)
 
   object = json_object_new ();
   json_object_set_string_member (object, "chatId", self->chat_id != NULL ? self->chat_id : "");
-  data = node_from_object (object);
+  data = cx_json_node_new_object (object);
   publish (self, "ended", data);
 
   if (self->close_after_end)
@@ -1153,7 +1145,7 @@ start_activated (GtkWidget *widget, const char *action_name, GVariant *parameter
   json_object_set_string_member (form, "email", email);
   if (subject[0] != '\0')
     json_object_set_string_member (form, "subject", subject);
-  data = node_from_object (form);
+  data = cx_json_node_new_object (form);
 
   publish (self, "submitted", data);
   command_service (self, "startChat", data, 0, start_chat_cb, self);
@@ -1238,7 +1230,7 @@ send_row (CxWebChat *self, CxChatMessage *row)
     g_ptr_array_add (self->pending, g_object_ref (row));
 
   json_object_set_string_member (object, "message", cx_chat_message_get_text (row));
-  data = node_from_object (object);
+  data = cx_json_node_new_object (object);
   command_service (self, "sendMessage", data, SEND_TIMEOUT_MS, send_message_cb, send);
 }
 
@@ -1314,7 +1306,7 @@ send_file (CxWebChat *self, GFile *file)
 
   object = json_object_new ();
   json_object_set_string_member (object, "path", path);
-  data = node_from_object (object);
+  data = cx_json_node_new_object (object);
   command_service (self, "sendFile", data, SEND_TIMEOUT_MS, file_sent_cb, g_object_ref (self));
 }
 

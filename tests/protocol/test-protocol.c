@@ -167,6 +167,67 @@ test_json_parse (void)
   g_assert_nonnull (node);
 }
 
+/* The lenient readers the clients share: a member of another type, null or absent reads as
+ * missing, never as a default of another type. */
+static void
+test_json_readers (void)
+{
+  g_autoptr (JsonNode) root =
+      parse ("{\"s\":\"text\",\"n\":42,\"big\":9007199254740993,\"f\":1.5,\"z\":null,"
+             "\"a\":[1],\"o\":{\"k\":\"v\"},\"sn\":\"42\"}");
+  JsonObject *object = cx_json_node_get_object (root);
+  g_autoptr (JsonNode) built = cx_json_node_new_object (json_object_new ());
+  gint64 value = -1;
+
+  g_assert_nonnull (object);
+  g_assert_null (cx_json_node_get_object (NULL));
+  g_assert_null (cx_json_node_get_object (cx_json_get_member (object, "a")));
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (built));
+  g_assert_cmpuint (json_object_get_size (json_node_get_object (built)), ==, 0);
+
+  g_assert_cmpstr (cx_json_get_string (object, "s"), ==, "text");
+  g_assert_null (cx_json_get_string (object, "n"));
+  g_assert_null (cx_json_get_string (object, "z"));
+  g_assert_null (cx_json_get_string (object, "missing"));
+  g_assert_null (cx_json_get_string (NULL, "s"));
+
+  g_assert_true (cx_json_get_int (object, "n", 0, 100, &value));
+  g_assert_cmpint (value, ==, 42);
+  value = -1;
+  g_assert_false (cx_json_get_int (object, "n", 0, 41, &value));
+  g_assert_false (cx_json_get_int (object, "sn", 0, 100, &value));
+  g_assert_false (cx_json_get_int (object, "f", 0, 100, &value));
+  g_assert_false (cx_json_get_int (object, "big", 0, G_MAXINT32, &value));
+  g_assert_cmpint (value, ==, -1);
+
+  g_assert_nonnull (cx_json_get_array (object, "a"));
+  g_assert_null (cx_json_get_array (object, "o"));
+  g_assert_cmpstr (cx_json_get_string (cx_json_get_object (object, "o"), "k"), ==, "v");
+  g_assert_null (cx_json_get_object (object, "a"));
+
+  g_assert_true (cx_json_is_null_or_absent (object, "z"));
+  g_assert_true (cx_json_is_null_or_absent (object, "missing"));
+  g_assert_false (cx_json_is_null_or_absent (object, "s"));
+}
+
+static void
+test_id_is_valid (void)
+{
+  g_autofree char *longest = g_strnfill (CX_ID_MAX_BYTES, 'a');
+  g_autofree char *too_long = g_strnfill (CX_ID_MAX_BYTES + 1, 'a');
+
+  g_assert_true (cx_id_is_valid ("chat-1"));
+  g_assert_true (cx_id_is_valid ("Zoë"));
+  g_assert_true (cx_id_is_valid (longest));
+  g_assert_false (cx_id_is_valid (too_long));
+  g_assert_false (cx_id_is_valid (NULL));
+  g_assert_false (cx_id_is_valid (""));
+  g_assert_false (cx_id_is_valid ("a\tb"));
+  g_assert_false (cx_id_is_valid ("a\nb"));
+  g_assert_false (cx_id_is_valid ("a\x7f"));
+  g_assert_false (cx_id_is_valid ("\xc3\x28"));
+}
+
 static void
 test_form_decode (void)
 {
@@ -2155,6 +2216,8 @@ main (int argc, char *argv[])
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/protocol/json/parse", test_json_parse);
+  g_test_add_func ("/protocol/json/readers", test_json_readers);
+  g_test_add_func ("/protocol/json/id-is-valid", test_id_is_valid);
   g_test_add_func ("/protocol/form/decode", test_form_decode);
 
   g_test_add_func ("/protocol/message/names", test_message_names);
