@@ -538,11 +538,43 @@ cx_test_add (const char *path, const CxTestConfigOptions *options, gconstpointer
 
 /* Waiting */
 
-void
-cx_test_wait (CxTestCondition done, gpointer data)
+static gboolean
+wake_cb (gpointer data)
 {
+  return G_SOURCE_CONTINUE;
+}
+
+void
+cx_test_wait_named (const char *name, CxTestCondition done, gpointer data)
+{
+  static gint64 guard_us;
+  gint64 deadline;
+  guint wake_id;
+
+  /* A hang guard, not a timing assertion: generous, and CX_TEST_HANG_GUARD_S raises it (the
+   * sanitizer run does). */
+  if (guard_us == 0)
+    {
+      const char *env = g_getenv ("CX_TEST_HANG_GUARD_S");
+      gint64 seconds = env != NULL ? g_ascii_strtoll (env, NULL, 10) : 0;
+
+      guard_us = (seconds > 0 ? seconds : 120) * G_USEC_PER_SEC;
+    }
+
+  if (done (data))
+    return;
+
+  deadline = g_get_monotonic_time () + guard_us;
+  /* Wakes the loop now and then, so that a wait on a condition nothing changes still ends. */
+  wake_id = g_timeout_add_seconds (1, wake_cb, NULL);
   while (!done (data))
-    g_main_context_iteration (NULL, TRUE);
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("Waited %" G_GINT64_FORMAT " s for “%s”, and it never held",
+                 guard_us / G_USEC_PER_SEC, name);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_source_remove (wake_id);
 }
 
 static gboolean

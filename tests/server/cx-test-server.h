@@ -3,8 +3,8 @@
  * real clients do: GMS form posts for customers, JSON with a session cookie for agents, and
  * WebSockets for the agent event stream and the customer push socket.
  *
- * Every wait iterates the default main context until a condition holds; there are no wall-clock
- * deadlines here, meson's per-test timeout catches a hang.
+ * Every wait iterates the default main context until a condition holds; a generous hang guard
+ * fails a wait that never ends, naming its condition (it measures nothing).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -76,7 +76,10 @@ void cx_test_add (const char *path, const CxTestConfigOptions *options, gconstpo
 
 typedef gboolean (*CxTestCondition) (gpointer data);
 
-void cx_test_wait (CxTestCondition done, gpointer data);
+/* Iterates the default main context until @done holds. A hang guard (120 s, or
+ * CX_TEST_HANG_GUARD_S) fails the test naming the condition; it measures nothing. */
+void cx_test_wait_named (const char *name, CxTestCondition done, gpointer data);
+#define cx_test_wait(done, ...) cx_test_wait_named (#done, (done), __VA_ARGS__)
 void cx_test_pause (guint ms);
 
 /* HTTP */
