@@ -3,9 +3,9 @@
  * Command line: `cxdesk-agent [--server URL] [--user NAME]`: with --user, the first window signs
  * in as NAME with the password in the environment variable CXDESK_AGENT_PASSWORD (never on the
  * command line, where every user of the machine can read it). Single instance: a later run
- * presents the running one. The application owns the one CxHttp: every window's AgentService
- * shares its cookie jar, so signing in in one window signs in all of them, and a new window
- * (Ctrl+N) opens signed in.
+ * presents the running one. The application owns the one CxHttp and the one agent session
+ * (CxAgentService: one event socket, one table of chats): every window is a view of it, so
+ * signing in in one window signs in all of them, and a new window (Ctrl+N) opens signed in.
  *
  * It also owns what belongs to no one window: the desktop notification of an invitation, sent
  * while no window of the app is active, with Accept and Decline buttons (app.accept-invitation
@@ -32,6 +32,7 @@ struct _CxAgentApplication
   GtkApplication parent_instance;
 
   CxHttp *http;
+  CxAgentService *service; /* made on first use, for server_url */
   char *server_url;
   char *username;       /* --user: signs in at startup */
   char *password;       /* from CXDESK_AGENT_PASSWORD, dropped once used */
@@ -39,6 +40,15 @@ struct _CxAgentApplication
 };
 
 G_DEFINE_FINAL_TYPE (CxAgentApplication, cx_agent_application, GTK_TYPE_APPLICATION)
+
+enum
+{
+  PROP_0,
+  PROP_SERVICE,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
 
 static const GOptionEntry option_entries[] = {
   { "server", 's', G_OPTION_FLAG_NONE, G_OPTION_ARG_STRING, NULL,
@@ -178,7 +188,10 @@ cx_agent_application_handle_local_options (GApplication *application, GVariantDi
   const char *user = NULL;
 
   if (g_variant_dict_lookup (options, "server", "&s", &server))
-    cx_agent_application_set_server_url (self, server);
+    {
+      g_free (self->server_url);
+      self->server_url = g_strdup (server);
+    }
   if (g_variant_dict_lookup (options, "user", "&s", &user))
     {
       /* Without the variable the user name is filled in and the password asked for. */
@@ -194,6 +207,7 @@ cx_agent_application_dispose (GObject *object)
 {
   CxAgentApplication *self = CX_AGENT_APPLICATION (object);
 
+  g_clear_object (&self->service);
   g_clear_object (&self->http);
 
   G_OBJECT_CLASS (cx_agent_application_parent_class)->dispose (object);
@@ -213,16 +227,39 @@ cx_agent_application_finalize (GObject *object)
 }
 
 static void
+cx_agent_application_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  CxAgentApplication *self = CX_AGENT_APPLICATION (object);
+
+  switch (prop_id)
+    {
+      case PROP_SERVICE:
+        g_value_set_object (value, self->service);
+        break;
+
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 cx_agent_application_class_init (CxAgentApplicationClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GApplicationClass *application_class = G_APPLICATION_CLASS (klass);
 
+  object_class->get_property = cx_agent_application_get_property;
   object_class->dispose = cx_agent_application_dispose;
   object_class->finalize = cx_agent_application_finalize;
   application_class->startup = cx_agent_application_startup;
   application_class->activate = cx_agent_application_activate;
   application_class->handle_local_options = cx_agent_application_handle_local_options;
+
+  /* The agent session every window views; it changes only when the server address does. */
+  properties[PROP_SERVICE] =
+      g_param_spec_object ("service", NULL, NULL, CX_TYPE_AGENT_SERVICE,
+                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
@@ -270,14 +307,67 @@ cx_agent_application_get_server_url (CxAgentApplication *self)
   return self->server_url;
 }
 
-void
-cx_agent_application_set_server_url (CxAgentApplication *self, const char *server_url)
+/**
+ * cx_agent_application_get_service:
+ * @error: why there is none: the server address is not one
+ *
+ * The application's one agent session, made on first use for the server address.
+ *
+ * Returns: (transfer none) (nullable): the session, or %NULL with @error set
+ */
+CxAgentService *
+cx_agent_application_get_service (CxAgentApplication *self, GError **error)
 {
-  g_return_if_fail (CX_IS_AGENT_APPLICATION (self));
-  g_return_if_fail (server_url != NULL);
+  g_return_val_if_fail (CX_IS_AGENT_APPLICATION (self), NULL);
+  g_return_val_if_fail (self->http != NULL, NULL);
+
+  if (self->service == NULL)
+    {
+      self->service = cx_agent_service_new (self->http, self->server_url, error);
+      if (self->service != NULL)
+        g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SERVICE]);
+    }
+  return self->service;
+}
+
+/**
+ * cx_agent_application_set_server_url:
+ * @server_url: the cxdesk-server address
+ * @error: why not: not an address
+ *
+ * Points the application at another server: a new session replaces the old one (which is signed
+ * out: the address is changed on the sign-in page), and every window binds to it.
+ */
+gboolean
+cx_agent_application_set_server_url (CxAgentApplication *self, const char *server_url,
+                                     GError **error)
+{
+  g_autoptr (CxAgentService) service = NULL;
+
+  g_return_val_if_fail (CX_IS_AGENT_APPLICATION (self), FALSE);
+  g_return_val_if_fail (server_url != NULL, FALSE);
+
+  if (self->service != NULL && g_strcmp0 (server_url, self->server_url) == 0)
+    return TRUE;
+
+  /* Not started yet: the session is made on first use. */
+  if (self->http == NULL)
+    {
+      g_free (self->server_url);
+      self->server_url = g_strdup (server_url);
+      return TRUE;
+    }
+
+  service = cx_agent_service_new (self->http, server_url, error);
+  if (service == NULL)
+    return FALSE;
 
   g_free (self->server_url);
   self->server_url = g_strdup (server_url);
+  g_clear_object (&self->service);
+  self->service = g_steal_pointer (&service);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SERVICE]);
+  return TRUE;
 }
 
 /**

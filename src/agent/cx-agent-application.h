@@ -7,6 +7,7 @@
 
 #include <gtk/gtk.h>
 
+#include "services/cx-agent-service.h"
 #include "services/cx-http.h"
 
 G_BEGIN_DECLS
@@ -22,7 +23,9 @@ G_DECLARE_FINAL_TYPE (CxAgentApplication, cx_agent_application, CX, AGENT_APPLIC
 CxAgentApplication *cx_agent_application_new (const char *application_id, GApplicationFlags flags);
 CxHttp *cx_agent_application_get_http (CxAgentApplication *self);
 const char *cx_agent_application_get_server_url (CxAgentApplication *self);
-void cx_agent_application_set_server_url (CxAgentApplication *self, const char *server_url);
+gboolean cx_agent_application_set_server_url (CxAgentApplication *self, const char *server_url,
+                                              GError **error);
+CxAgentService *cx_agent_application_get_service (CxAgentApplication *self, GError **error);
 GtkWindow *cx_agent_application_new_window (CxAgentApplication *self);
 void cx_agent_application_set_sign_in (CxAgentApplication *self, const char *username,
                                        const char *password);

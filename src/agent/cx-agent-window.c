@@ -65,9 +65,6 @@ struct _CxAgentWindow
   CxAgentCanned *canned;
   CxAgentSwitcher *switcher;
   GtkWidget *callbacks;
-  char *display_name;
-  char *reason; /* the not-ready reason the server reports */
-  char **queues;
   guint wait_refresh_id;
   gboolean updating_state;
   gboolean at_bottom;
@@ -788,12 +785,13 @@ select_chat (CxAgentWindow *self, const char *chat_id)
 static void
 rebuild_transfer_box (CxAgentWindow *self)
 {
+  const char *const *queues = cx_agent_service_get_queues (self->service);
   GtkWidget *child;
 
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->transfer_box))) != NULL)
     gtk_box_remove (self->transfer_box, child);
 
-  if (self->queues == NULL || self->queues[0] == NULL)
+  if (queues[0] == NULL)
     {
       GtkWidget *label = gtk_label_new (_ ("No queues"));
 
@@ -802,62 +800,16 @@ rebuild_transfer_box (CxAgentWindow *self)
       return;
     }
 
-  for (guint i = 0; self->queues[i] != NULL; i++)
+  for (guint i = 0; queues[i] != NULL; i++)
     {
-      GtkWidget *button = gtk_button_new_with_label (self->queues[i]);
+      GtkWidget *button = gtk_button_new_with_label (queues[i]);
 
       gtk_button_set_has_frame (GTK_BUTTON (button), FALSE);
       gtk_label_set_xalign (GTK_LABEL (gtk_button_get_child (GTK_BUTTON (button))), 0);
       gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "win.transfer");
-      gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "s", self->queues[i]);
+      gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "s", queues[i]);
       gtk_box_append (self->transfer_box, button);
     }
-}
-
-static void
-read_agent (CxAgentWindow *self, JsonNode *agent)
-{
-  JsonObject *object;
-  JsonArray *queues;
-  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
-
-  if (agent == NULL || !JSON_NODE_HOLDS_OBJECT (agent))
-    return;
-  object = json_node_get_object (agent);
-
-  g_free (self->display_name);
-  self->display_name = g_strdup (object_string (object, "displayName"));
-  g_free (self->reason);
-  self->reason = g_strdup (object_string (object, "reason"));
-
-  if (json_object_has_member (object, "queues") &&
-      JSON_NODE_HOLDS_ARRAY (json_object_get_member (object, "queues")))
-    {
-      queues = json_object_get_array_member (object, "queues");
-      for (guint i = 0; i < json_array_get_length (queues); i++)
-        {
-          JsonNode *node = json_array_get_element (queues, i);
-
-          if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
-            g_strv_builder_add (builder, json_node_get_string (node));
-        }
-    }
-  g_strfreev (self->queues);
-  self->queues = g_strv_builder_end (builder);
-  rebuild_transfer_box (self);
-}
-
-/* The not-ready reason of an agent or stateChanged object. */
-static void
-read_reason (CxAgentWindow *self, JsonNode *node)
-{
-  JsonObject *object =
-      node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
-
-  if (object == NULL)
-    return;
-  g_free (self->reason);
-  self->reason = g_strdup (object_string (object, "reason"));
 }
 
 /* "Waiting 1:05 · 12 s to accept", again every second while the banner shows. */
@@ -977,8 +929,9 @@ sync_window (CxAgentWindow *self)
     gtk_label_set_text (self->title_label, conversation_name (self->selected));
   else if (signed_in)
     {
-      const char *name = self->display_name != NULL ? self->display_name
-                                                    : cx_agent_service_get_username (self->service);
+      const char *name = cx_agent_service_get_display_name (self->service) != NULL
+                             ? cx_agent_service_get_display_name (self->service)
+                             : cx_agent_service_get_username (self->service);
 
       gtk_label_set_text (self->title_label, name != NULL ? name : "");
     }
@@ -988,7 +941,7 @@ sync_window (CxAgentWindow *self)
   /* The row of the state and reason; a reason this app does not know is plain "Not ready". */
   for (guint i = 0; i < G_N_ELEMENTS (states); i++)
     if (g_strcmp0 (state, states[i].state) == 0 &&
-        (g_strcmp0 (self->reason, states[i].reason) == 0 ||
+        (g_strcmp0 (cx_agent_service_get_reason (self->service), states[i].reason) == 0 ||
          (selected == GTK_INVALID_LIST_POSITION && states[i].reason == NULL)))
       selected = i;
   if (selected != GTK_INVALID_LIST_POSITION &&
@@ -1067,22 +1020,13 @@ service_event_cb (CxBus *bus, const CxEvent *event, gpointer user_data)
   name = event->event + strlen (COMMAND_PREFIX);
 
   if (g_str_equal (name, "signedIn"))
-    {
-      read_agent (self, event->data);
-      run_command (self, "getCanned", NULL, canned_done);
-    }
-  else if (g_str_equal (name, "stateChanged"))
-    read_reason (self, event->data);
+    run_command (self, "getCanned", NULL, canned_done);
   else if (g_str_equal (name, "invitation"))
     notify_invitation (self, event->data);
   else if (g_str_equal (name, "invitationWithdrawn") || g_str_equal (name, "chatAccepted"))
     withdraw_notification (self, event->data);
   else if (g_str_equal (name, "signedOut"))
-    {
-      g_clear_pointer (&self->display_name, g_free);
-      g_clear_pointer (&self->reason, g_free);
-      gtk_widget_set_sensitive (GTK_WIDGET (self->sign_in_button), TRUE);
-    }
+    gtk_widget_set_sensitive (GTK_WIDGET (self->sign_in_button), TRUE);
 
   if (g_str_equal (name, "invitation") || g_str_equal (name, "invitationWithdrawn") ||
       g_str_equal (name, "chatAccepted") || g_str_equal (name, "chatLeft") ||
@@ -1116,12 +1060,10 @@ sign_in_done (CxAgentWindow *self, JsonNode *result, const GError *error)
 
   gtk_editable_set_text (GTK_EDITABLE (self->password_entry), "");
   gtk_widget_set_visible (GTK_WIDGET (self->sign_in_error), FALSE);
-  read_agent (self, result);
-  run_command (self, "getCanned", NULL, canned_done);
   sync_window (self);
 }
 
-static gboolean set_service (CxAgentWindow *self, const char *server_url, GError **error);
+static gboolean bind_service (CxAgentWindow *self, GError **error);
 
 static void
 sign_in_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
@@ -1141,17 +1083,13 @@ sign_in_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
       return;
     }
 
-  /* Another server: this window's service is made again, and new windows use it too. */
-  if (g_strcmp0 (url, cx_agent_service_get_server_url (self->service)) != 0)
+  /* Another server: the application's session is made again, and every window binds to it. */
+  if (!cx_agent_application_set_server_url (
+          CX_AGENT_APPLICATION (gtk_window_get_application (GTK_WINDOW (self))), url, &error))
     {
-      if (!set_service (self, url, &error))
-        {
-          gtk_label_set_text (self->sign_in_error, error->message);
-          gtk_widget_set_visible (GTK_WIDGET (self->sign_in_error), TRUE);
-          return;
-        }
-      cx_agent_application_set_server_url (
-          CX_AGENT_APPLICATION (gtk_window_get_application (GTK_WINDOW (self))), url);
+      gtk_label_set_text (self->sign_in_error, error->message);
+      gtk_widget_set_visible (GTK_WIDGET (self->sign_in_error), TRUE);
+      return;
     }
 
   json_builder_begin_object (builder);
@@ -1179,8 +1117,6 @@ set_state_done (CxAgentWindow *self, JsonNode *result, const GError *error)
 {
   if (error != NULL)
     g_debug ("Cannot change the state: %s", error->message);
-  else
-    read_reason (self, result);
   sync_window (self);
 }
 
@@ -1194,7 +1130,7 @@ state_selected_cb (GtkDropDown *dropdown, GParamSpec *pspec, CxAgentWindow *self
   if (self->updating_state || selected >= G_N_ELEMENTS (states) ||
       !cx_agent_service_get_signed_in (self->service) ||
       (g_strcmp0 (cx_agent_service_get_state (self->service), states[selected].state) == 0 &&
-       g_strcmp0 (self->reason, states[selected].reason) == 0))
+       g_strcmp0 (cx_agent_service_get_reason (self->service), states[selected].reason) == 0))
     return;
 
   builder = json_builder_new ();
@@ -1614,25 +1550,44 @@ restore_done (CxAgentWindow *self, JsonNode *result, const GError *error)
 {
   /* Not signed in anywhere yet: the sign-in page stays. */
   if (error == NULL)
-    {
-      read_agent (self, result);
-      run_command (self, "getCanned", NULL, canned_done);
-    }
+    run_command (self, "getCanned", NULL, canned_done);
   sync_window (self);
 }
 
+/* The window is a view of the application's one session: its bus gets the session's
+ * "AgentService" plugin, and its list the session's conversations. Run again when the
+ * application's session changes (another server). */
+static void
+unbind_service (CxAgentWindow *self)
+{
+  if (self->service != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->service, self);
+      if (self->bus != NULL)
+        cx_agent_service_detach (self->service, self->bus);
+    }
+  if (self->subscription != 0 && self->bus != NULL)
+    cx_bus_unsubscribe (self->bus, self->subscription);
+  self->subscription = 0;
+  g_clear_object (&self->service);
+  g_clear_object (&self->bus);
+}
+
 static gboolean
-set_service (CxAgentWindow *self, const char *server_url, GError **error)
+bind_service (CxAgentWindow *self, GError **error)
 {
   CxAgentApplication *application =
       CX_AGENT_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
   g_autoptr (CxBus) bus = cx_bus_new ();
-  g_autoptr (CxAgentService) service = NULL;
+  CxAgentService *service;
   GtkFilterListModel *filtered;
 
-  service =
-      cx_agent_service_new (bus, cx_agent_application_get_http (application), server_url, error);
+  service = cx_agent_application_get_service (application, error);
   if (service == NULL)
+    return FALSE;
+  if (service == self->service)
+    return TRUE;
+  if (cx_agent_service_attach (service, bus, error) == NULL)
     return FALSE;
 
   show_conversation (self, NULL);
@@ -1643,21 +1598,23 @@ set_service (CxAgentWindow *self, const char *server_url, GError **error)
   g_clear_object (&self->selection);
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
-  if (self->service != NULL)
-    g_signal_handlers_disconnect_by_data (self->service, self);
-  if (self->subscription != 0)
-    cx_bus_unsubscribe (self->bus, self->subscription);
-  g_clear_object (&self->service);
-  g_clear_object (&self->bus);
+  unbind_service (self);
 
   self->cancellable = g_cancellable_new ();
   self->bus = g_steal_pointer (&bus);
-  self->service = g_steal_pointer (&service);
+  self->service = g_object_ref (service);
   self->subscription = cx_bus_subscribe (self->bus, NULL, service_event_cb, self, NULL);
   g_signal_connect_object (self->service, "notify::signed-in", G_CALLBACK (sync_window), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->service, "notify::state", G_CALLBACK (sync_window), self,
                            G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->service, "notify::reason", G_CALLBACK (sync_window), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->service, "notify::display-name", G_CALLBACK (sync_window), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->service, "notify::queues", G_CALLBACK (rebuild_transfer_box), self,
+                           G_CONNECT_SWAPPED);
+  rebuild_transfer_box (self);
 
   filtered =
       gtk_filter_list_model_new (g_object_ref (cx_agent_service_get_conversations (self->service)),
@@ -1672,11 +1629,15 @@ set_service (CxAgentWindow *self, const char *server_url, GError **error)
   cx_agent_switcher_set_model (self->switcher, G_LIST_MODEL (self->selection));
   conversations_changed_cb (G_LIST_MODEL (self->selection), 0, 0,
                             g_list_model_get_n_items (G_LIST_MODEL (self->selection)), self);
+  /* The session may have conversations already (a window opened later, a pop-out): the one
+   * autoselected is shown now, not at the next change. */
+  selected_item_cb (self->selection, NULL, self);
   /* A pop-out has no callbacks page: no need to fetch them. */
   if (self->chat_id == NULL)
     cx_agent_callbacks_set_bus (CX_AGENT_CALLBACKS (self->callbacks), self->bus);
 
-  gtk_editable_set_text (GTK_EDITABLE (self->server_entry), server_url);
+  gtk_editable_set_text (GTK_EDITABLE (self->server_entry),
+                         cx_agent_service_get_server_url (self->service));
   run_command (self, "restore", NULL, restore_done);
   sync_window (self);
   return TRUE;
@@ -1719,13 +1680,7 @@ cx_agent_window_dispose (GObject *object)
   self->callbacks = NULL;
   gtk_widget_dispose_template (GTK_WIDGET (self), CX_TYPE_AGENT_WINDOW);
   g_clear_object (&self->selection);
-  if (self->subscription != 0 && self->bus != NULL)
-    cx_bus_unsubscribe (self->bus, self->subscription);
-  self->subscription = 0;
-  if (self->service != NULL)
-    g_signal_handlers_disconnect_by_data (self->service, self);
-  g_clear_object (&self->service);
-  g_clear_object (&self->bus);
+  unbind_service (self);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->conversation_filter);
 
@@ -1741,9 +1696,6 @@ cx_agent_window_finalize (GObject *object)
   g_clear_pointer (&self->bound_items, g_ptr_array_unref);
   g_free (self->chat_id);
   g_free (self->invitation_chat_id);
-  g_free (self->display_name);
-  g_free (self->reason);
-  g_strfreev (self->queues);
 
   G_OBJECT_CLASS (cx_agent_window_parent_class)->finalize (object);
 }
@@ -1890,6 +1842,28 @@ cx_agent_window_init (CxAgentWindow *self)
   show_conversation (self, NULL);
 }
 
+static void
+service_changed_cb (CxAgentWindow *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!bind_service (self, &error))
+    {
+      gtk_label_set_text (self->sign_in_error, error->message);
+      gtk_widget_set_visible (GTK_WIDGET (self->sign_in_error), TRUE);
+    }
+}
+
+static void
+bind_to_application (CxAgentWindow *self, CxAgentApplication *application)
+{
+  /* Made (and notified) before this window listens: it binds once, below. */
+  cx_agent_application_get_service (application, NULL);
+  g_signal_connect_object (application, "notify::service", G_CALLBACK (service_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  service_changed_cb (self);
+}
+
 CxAgentWindow *
 cx_agent_window_new (CxAgentApplication *application)
 {
@@ -1899,11 +1873,7 @@ cx_agent_window_new (CxAgentApplication *application)
   g_return_val_if_fail (CX_IS_AGENT_APPLICATION (application), NULL);
 
   self = g_object_new (CX_TYPE_AGENT_WINDOW, "application", application, NULL);
-  if (!set_service (self, cx_agent_application_get_server_url (application), &error))
-    {
-      gtk_label_set_text (self->sign_in_error, error->message);
-      gtk_widget_set_visible (GTK_WIDGET (self->sign_in_error), TRUE);
-    }
+  bind_to_application (self, application);
   return self;
 }
 
@@ -1918,6 +1888,20 @@ cx_agent_window_get_service (CxAgentWindow *self)
   g_return_val_if_fail (CX_IS_AGENT_WINDOW (self), NULL);
 
   return self->service;
+}
+
+/**
+ * cx_agent_window_get_bus:
+ *
+ * Returns: (transfer none) (nullable): the window's own bus, on which the session's
+ *   "AgentService" plugin is attached
+ */
+CxBus *
+cx_agent_window_get_bus (CxAgentWindow *self)
+{
+  g_return_val_if_fail (CX_IS_AGENT_WINDOW (self), NULL);
+
+  return self->bus;
 }
 
 /**
@@ -1956,11 +1940,7 @@ cx_agent_window_new_for_chat (CxAgentApplication *application, const char *chat_
   gtk_widget_set_visible (GTK_WIDGET (self->sidebar_stack), FALSE);
   gtk_widget_set_visible (GTK_WIDGET (self->conversation_menu_button), FALSE);
   gtk_filter_changed (self->conversation_filter, GTK_FILTER_CHANGE_MORE_STRICT);
-  if (!set_service (self, cx_agent_application_get_server_url (application), &error))
-    {
-      gtk_label_set_text (self->sign_in_error, error->message);
-      gtk_widget_set_visible (GTK_WIDGET (self->sign_in_error), TRUE);
-    }
+  bind_to_application (self, application);
   return self;
 }
 

@@ -21,6 +21,7 @@ CxAgentWindow *cx_agent_window_new (CxAgentApplication *application);
 CxAgentWindow *cx_agent_window_new_for_chat (CxAgentApplication *application, const char *chat_id);
 const char *cx_agent_window_get_chat_id (CxAgentWindow *self);
 CxAgentService *cx_agent_window_get_service (CxAgentWindow *self);
+CxBus *cx_agent_window_get_bus (CxAgentWindow *self);
 CxAgentConversation *cx_agent_window_get_selected (CxAgentWindow *self);
 void cx_agent_window_answer_invitation (CxAgentWindow *self, const char *chat_id, gboolean accept);
 void cx_agent_window_sign_in (CxAgentWindow *self, const char *username, const char *password);

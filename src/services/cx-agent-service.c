@@ -1,14 +1,14 @@
-/* cx-agent-service.c: the "AgentService" plugin of one agent window's bus: cxdesk-server's
- * /cx/1 agent API, its event socket, and the window's list of conversations.
+/* cx-agent-service.c: the agent app's one session with cxdesk-server's /cx/1 agent API: sign-in,
+ * the event socket, the table of chats with one CxAgentConversation each, and the
+ * "AgentService" plugin it puts on the bus of every window attached to it.
  *
- * Session. The HttpOnly cookie the server sets at sign-in lives in the app's one cookie jar
- * (CxHttp), so every window of the app has the session once one window signed in. A service
- * created while the jar holds it restores it (GET /cx/1/agent/me); so does a signed-out service
- * when the cookie appears (another window signed in). When the cookie goes (another window
- * signed out) the service is signed out too, and so it is when the server says so: a `signedOut`
- * frame, or a 401 on any request, after which the cookie is deleted so that every window
- * follows. A "generation" counts sessions: a reply to a request of an earlier session changes
- * nothing.
+ * Session. One per application, whatever the number of windows: the state (signed out, signing
+ * in, signed in, signing out) is this object's, and every attached bus hears signedIn and
+ * signedOut. The HttpOnly cookie the server sets at sign-in lives in the app's cookie jar
+ * (CxHttp), which carries it; a service made while the jar holds it restores the session (GET
+ * /cx/1/agent/me). The server can end the session too: a `signedOut` frame, or a 401 on any
+ * request, after which the cookie is deleted. A "generation" counts sessions: a reply to a
+ * request of an earlier session changes nothing.
  *
  * Event socket. Once signed in the service opens /cx/1/agent/events and then re-synchronises:
  * GET /chats (the agent's open chats, with their transcripts) and GET /invitations. It does so
@@ -97,8 +97,8 @@ struct _CxAgentService
 {
   GObject parent_instance;
 
-  CxBus *bus;
-  CxPlugin *plugin;
+  GPtrArray *plugins; /* CxPlugin: the "AgentService" of each attached window's bus */
+  guint greet_id;     /* tells newly attached buses that the session is signed in */
   CxHttp *http;
   char *server_url;
   char *api_base;   /* http(s)://host[:port]/…/cx/1/agent, no trailing slash */
@@ -116,6 +116,7 @@ struct _CxAgentService
   JsonObject *agent;
   CxAgentPresence state;
   char *reason;
+  char **queues;               /* of the agent, as the server says; never NULL */
   GPtrArray *restore_waiters;  /* CxCommand */
   GPtrArray *sign_out_waiters; /* CxCommand */
   GArray *deferred;            /* Deferred: commands that came while signing in */
@@ -135,9 +136,6 @@ struct _CxAgentService
   GHashTable *chats; /* chat id → Chat */
   GListStore *conversations;
   GHashTable *typing_timers; /* chat id → TypingTimer */
-
-  gulong jar_changed_id;
-  guint jar_check_id;
 };
 
 G_DEFINE_FINAL_TYPE (CxAgentService, cx_agent_service, G_TYPE_OBJECT)
@@ -149,6 +147,9 @@ enum
   PROP_USERNAME,
   PROP_STATE,
   PROP_CONNECTED,
+  PROP_DISPLAY_NAME,
+  PROP_REASON,
+  PROP_QUEUES,
   N_PROPS
 };
 
@@ -190,14 +191,21 @@ chat_id_node (const char *chat_id)
   return cx_json_node_new_object (object);
 }
 
+/* Every attached window hears every event of the session. */
 static void
 publish (CxAgentService *self, const char *event, JsonNode *data)
 {
-  /* A disposed service is off its bus: it has nothing more to say. */
-  if (self->disposed || self->plugin == NULL || cx_plugin_get_bus (self->plugin) == NULL)
+  /* A disposed service is off every bus: it has nothing more to say. */
+  if (self->disposed || self->plugins == NULL)
     return;
 
-  cx_plugin_publish (self->plugin, event, data);
+  for (guint i = 0; i < self->plugins->len; i++)
+    {
+      CxPlugin *plugin = g_ptr_array_index (self->plugins, i);
+
+      if (cx_plugin_get_bus (plugin) != NULL)
+        cx_plugin_publish (plugin, event, data);
+    }
 }
 
 static void
@@ -1263,6 +1271,7 @@ update_state (CxAgentService *self, CxAgentPresence state, const char *reason)
         json_object_set_null_member (self->agent, "reason");
     }
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REASON]);
 
   object = json_object_new ();
   json_object_set_string_member (object, "state", cx_agent_presence_to_string (state));
@@ -1280,6 +1289,23 @@ agent_node (CxAgentService *self)
   return cx_json_node_new_object (json_object_ref (self->agent));
 }
 
+/* The agent's queues: the strings of its "queues" member (parse_agent checked the rest). */
+static char **
+queues_of_agent (JsonObject *agent)
+{
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  JsonArray *queues = cx_json_get_array (agent, "queues");
+
+  for (guint i = 0; queues != NULL && i < json_array_get_length (queues); i++)
+    {
+      JsonNode *node = json_array_get_element (queues, i);
+
+      if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+        g_strv_builder_add (builder, json_node_get_string (node));
+    }
+  return g_strv_builder_end (builder);
+}
+
 static void
 session_began (CxAgentService *self, JsonObject *agent, CxAgentPresence state, Request *request)
 {
@@ -1292,12 +1318,17 @@ session_began (CxAgentService *self, JsonObject *agent, CxAgentPresence state, R
   self->state = state;
   g_free (self->reason);
   self->reason = g_strdup (cx_json_get_string (agent, "reason"));
+  g_strfreev (self->queues);
+  self->queues = queues_of_agent (agent);
   self->retry_delay_ms = FIRST_RETRY_MS;
 
   g_object_freeze_notify (G_OBJECT (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SIGNED_IN]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USERNAME]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DISPLAY_NAME]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REASON]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_QUEUES]);
   g_object_thaw_notify (G_OBJECT (self));
 
   data = agent_node (self);
@@ -1326,18 +1357,24 @@ session_ended (CxAgentService *self)
   self->lost = FALSE;
   close_socket (self);
   g_clear_handle_id (&self->retry_id, g_source_remove);
+  g_clear_handle_id (&self->greet_id, g_source_remove);
 
   g_hash_table_remove_all (self->typing_timers);
   g_hash_table_remove_all (self->chats);
   g_list_store_remove_all (self->conversations);
   g_clear_pointer (&self->agent, json_object_unref);
   g_clear_pointer (&self->reason, g_free);
+  g_strfreev (self->queues);
+  self->queues = g_new0 (char *, 1);
   self->state = CX_AGENT_PRESENCE_OFFLINE;
 
   g_object_freeze_notify (G_OBJECT (self));
   set_connected (self, FALSE);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SIGNED_IN]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USERNAME]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DISPLAY_NAME]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REASON]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_QUEUES]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
   g_object_thaw_notify (G_OBJECT (self));
 
@@ -1465,7 +1502,7 @@ run_deferred (CxAgentService *self)
       Deferred *deferred = &g_array_index (taken, Deferred, i);
 
       if (!self->disposed)
-        deferred->func (self->plugin, deferred->command, self);
+        deferred->func (NULL, deferred->command, self);
       g_clear_object (&deferred->command);
     }
 }
@@ -1949,41 +1986,6 @@ start_sync (CxAgentService *self)
   request = request_new (self, SOUP_METHOD_GET, "/invitations", NULL, NULL, sync_invitations_reply);
   request->sync_id = self->sync_id;
   request_send (self, request);
-}
-
-/* The cookie jar: another window signed in or out */
-
-static gboolean
-jar_check_cb (gpointer user_data)
-{
-  CxAgentService *self = user_data;
-  gboolean has_cookie;
-
-  self->jar_check_id = 0;
-  has_cookie = has_session_cookie (self);
-
-  if (!has_cookie && self->session == SESSION_SIGNED_IN)
-    session_ended (self);
-  else if (has_cookie && self->session == SESSION_SIGNED_OUT)
-    begin_restore (self);
-
-  return G_SOURCE_REMOVE;
-}
-
-static void
-jar_changed_cb (SoupCookieJar *jar, SoupCookie *old_cookie, SoupCookie *new_cookie,
-                gpointer user_data)
-{
-  CxAgentService *self = user_data;
-  SoupCookie *cookie = new_cookie != NULL ? new_cookie : old_cookie;
-
-  if (cookie == NULL || !g_str_equal (soup_cookie_get_name (cookie), SESSION_COOKIE) ||
-      !soup_cookie_domain_matches (cookie, self->host))
-    return;
-
-  /* Not from inside the jar's signal: once the reply that changed it has been handled. */
-  if (self->jar_check_id == 0)
-    self->jar_check_id = g_idle_add (jar_check_cb, self);
 }
 
 /* Commands: the session */
@@ -2795,7 +2797,6 @@ cx_agent_service_dispose (GObject *object)
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->retry_id, g_source_remove);
-  g_clear_handle_id (&self->jar_check_id, g_source_remove);
   close_socket (self);
 
   /* The customer must not see this agent typing forever. */
@@ -2810,21 +2811,18 @@ cx_agent_service_dispose (GObject *object)
         }
     }
 
-  if (self->jar_changed_id != 0 && self->http != NULL)
-    g_signal_handler_disconnect (cx_http_get_cookie_jar (self->http), self->jar_changed_id);
-  self->jar_changed_id = 0;
-
-  if (self->plugin != NULL)
+  /* No command reaches the service after this. */
+  while (self->plugins != NULL && self->plugins->len > 0)
     {
-      CxBus *bus = cx_plugin_get_bus (self->plugin);
+      CxPlugin *plugin = g_ptr_array_index (self->plugins, self->plugins->len - 1);
 
-      /* No command reaches the service after this. */
-      if (bus != NULL)
-        cx_bus_unregister_plugin (bus, self->plugin);
+      if (cx_plugin_get_bus (plugin) != NULL)
+        cx_bus_unregister_plugin (cx_plugin_get_bus (plugin), plugin);
+      g_ptr_array_remove_index (self->plugins, self->plugins->len - 1);
     }
 
-  error =
-      g_error_new_literal (CX_BUS_ERROR, CX_BUS_ERROR_SHUT_DOWN, _ ("The agent window was closed"));
+  error = g_error_new_literal (CX_BUS_ERROR, CX_BUS_ERROR_SHUT_DOWN,
+                               _ ("The agent session was closed"));
   if (self->restore_waiters != NULL)
     reject_all (self->restore_waiters, error);
   if (self->sign_out_waiters != NULL)
@@ -2844,8 +2842,6 @@ cx_agent_service_dispose (GObject *object)
   if (self->chats != NULL)
     g_hash_table_remove_all (self->chats);
 
-  g_clear_object (&self->plugin);
-  g_clear_object (&self->bus);
   g_clear_object (&self->http);
 
   G_OBJECT_CLASS (cx_agent_service_parent_class)->dispose (object);
@@ -2856,6 +2852,7 @@ cx_agent_service_finalize (GObject *object)
 {
   CxAgentService *self = CX_AGENT_SERVICE (object);
 
+  g_clear_pointer (&self->plugins, g_ptr_array_unref);
   g_clear_pointer (&self->restore_waiters, g_ptr_array_unref);
   g_clear_pointer (&self->sign_out_waiters, g_ptr_array_unref);
   g_clear_pointer (&self->deferred, g_array_unref);
@@ -2866,6 +2863,7 @@ cx_agent_service_finalize (GObject *object)
   g_clear_pointer (&self->agent, json_object_unref);
   g_clear_pointer (&self->me_uri, g_uri_unref);
   g_free (self->reason);
+  g_strfreev (self->queues);
   g_free (self->server_url);
   g_free (self->api_base);
   g_free (self->events_url);
@@ -2897,6 +2895,18 @@ cx_agent_service_get_property (GObject *object, guint prop_id, GValue *value, GP
         g_value_set_boolean (value, self->connected);
         break;
 
+      case PROP_DISPLAY_NAME:
+        g_value_set_string (value, cx_agent_service_get_display_name (self));
+        break;
+
+      case PROP_REASON:
+        g_value_set_string (value, self->reason);
+        break;
+
+      case PROP_QUEUES:
+        g_value_set_boxed (value, self->queues);
+        break;
+
       default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -2916,6 +2926,10 @@ cx_agent_service_class_init (CxAgentServiceClass *klass)
   properties[PROP_USERNAME] = g_param_spec_string ("username", NULL, NULL, NULL, flags);
   properties[PROP_STATE] = g_param_spec_string ("state", NULL, NULL, NULL, flags);
   properties[PROP_CONNECTED] = g_param_spec_boolean ("connected", NULL, NULL, FALSE, flags);
+  /* The signed-in agent as the server describes it; NULL (empty queues) when signed out. */
+  properties[PROP_DISPLAY_NAME] = g_param_spec_string ("display-name", NULL, NULL, NULL, flags);
+  properties[PROP_REASON] = g_param_spec_string ("reason", NULL, NULL, NULL, flags);
+  properties[PROP_QUEUES] = g_param_spec_boxed ("queues", NULL, NULL, G_TYPE_STRV, flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -2932,6 +2946,7 @@ static void
 cx_agent_service_init (CxAgentService *self)
 {
   self->cancellable = g_cancellable_new ();
+  self->plugins = g_ptr_array_new_with_free_func (g_object_unref);
   self->restore_waiters = g_ptr_array_new_with_free_func (g_object_unref);
   self->sign_out_waiters = g_ptr_array_new_with_free_func (g_object_unref);
   self->deferred = g_array_new (FALSE, FALSE, sizeof (Deferred));
@@ -2942,6 +2957,7 @@ cx_agent_service_init (CxAgentService *self)
   self->conversations = g_list_store_new (CX_TYPE_AGENT_CONVERSATION);
   self->state = CX_AGENT_PRESENCE_OFFLINE;
   self->retry_delay_ms = FIRST_RETRY_MS;
+  self->queues = g_new0 (char *, 1);
 }
 
 /* Derives the agent API's addresses from the server's: http(s)://host[:port][/prefix/]. */
@@ -2994,24 +3010,21 @@ parse_server_url (CxAgentService *self, const char *server_url, GError **error)
 
 /**
  * cx_agent_service_new:
- * @bus: the window's bus
- * @http: the application's #CxHttp (its cookie jar holds the agent's session)
+ * @http: the application's #CxHttp (its cookie jar holds the agent's session cookie)
  * @server_url: the cxdesk-server address, e.g. "http://127.0.0.1:8080/"
  * @error: return location for a #GError
  *
- * Registers the "AgentService" plugin on @bus and makes it ready. If the app is signed in
- * already (the jar has the session cookie), the session is restored ("signedIn" follows).
+ * The application's one agent session. Windows attach their buses to it
+ * (cx_agent_service_attach()). If the jar has the session cookie already, the session is
+ * restored.
  *
- * Returns: (transfer full): the service, or %NULL with @error set (a bad address, or the name
- *   is taken on @bus)
+ * Returns: (transfer full): the service, or %NULL with @error set (a bad address)
  */
 CxAgentService *
-cx_agent_service_new (CxBus *bus, CxHttp *http, const char *server_url, GError **error)
+cx_agent_service_new (CxHttp *http, const char *server_url, GError **error)
 {
   g_autoptr (CxAgentService) self = NULL;
-  CxPlugin *plugin;
 
-  g_return_val_if_fail (CX_IS_BUS (bus), NULL);
   g_return_val_if_fail (CX_IS_HTTP (http), NULL);
   g_return_val_if_fail (server_url != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -3021,36 +3034,180 @@ cx_agent_service_new (CxBus *bus, CxHttp *http, const char *server_url, GError *
   if (!parse_server_url (self, server_url, error))
     return NULL;
 
-  plugin = cx_bus_register_plugin (bus, CX_AGENT_SERVICE_NAME, error);
-  if (plugin == NULL)
-    return NULL;
-  self->bus = g_object_ref (bus);
-  self->plugin = g_object_ref (plugin);
-
-  if (!cx_plugin_register_events (plugin, event_names, error))
-    return NULL;
-  for (guint i = 0; i < G_N_ELEMENTS (command_specs); i++)
-    if (!cx_plugin_register_command (plugin, command_specs[i].name, command_specs[i].func, self,
-                                     NULL, error))
-      return NULL;
-
-  /* Another window signs in or out. */
-  self->jar_changed_id = g_signal_connect (cx_http_get_cookie_jar (http), "changed",
-                                           G_CALLBACK (jar_changed_cb), self);
-
-  cx_plugin_ready (plugin);
   if (has_session_cookie (self))
     begin_restore (self);
 
   return g_steal_pointer (&self);
 }
 
+#define GREETED_KEY "cx-agent-service-greeted"
+
+/* A window attached to a signed-in session hears signedIn, as it would have had it been there:
+ * once, after the window has finished setting itself up. What it has missed besides is in the
+ * conversations model and the service's properties, which it reads. */
+static gboolean
+greet_cb (gpointer user_data)
+{
+  CxAgentService *self = user_data;
+
+  self->greet_id = 0;
+  for (guint i = 0; i < self->plugins->len; i++)
+    {
+      CxPlugin *plugin = g_ptr_array_index (self->plugins, i);
+
+      if (g_object_get_data (G_OBJECT (plugin), GREETED_KEY) != NULL)
+        continue;
+      g_object_set_data (G_OBJECT (plugin), GREETED_KEY, GINT_TO_POINTER (TRUE));
+      if (self->session == SESSION_SIGNED_IN && cx_plugin_get_bus (plugin) != NULL)
+        {
+          g_autoptr (JsonNode) agent = agent_node (self);
+
+          cx_plugin_publish (plugin, "signedIn", agent);
+        }
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static CxPlugin *
+plugin_of_bus (CxAgentService *self, CxBus *bus)
+{
+  for (guint i = 0; i < self->plugins->len; i++)
+    if (cx_plugin_get_bus (g_ptr_array_index (self->plugins, i)) == bus)
+      return g_ptr_array_index (self->plugins, i);
+  return NULL;
+}
+
+/**
+ * cx_agent_service_attach:
+ * @bus: a window's bus
+ * @error: return location for a #GError
+ *
+ * Registers the "AgentService" plugin on @bus and makes it ready: the window's plugins and its
+ * Console command the one session, and hear all of its events.
+ *
+ * Returns: (transfer none): the plugin, or %NULL with @error set (the name is taken on @bus)
+ */
 CxPlugin *
-cx_agent_service_get_plugin (CxAgentService *self)
+cx_agent_service_attach (CxAgentService *self, CxBus *bus, GError **error)
+{
+  CxPlugin *plugin;
+
+  g_return_val_if_fail (CX_IS_AGENT_SERVICE (self), NULL);
+  g_return_val_if_fail (CX_IS_BUS (bus), NULL);
+  g_return_val_if_fail (!self->disposed, NULL);
+
+  plugin = cx_bus_register_plugin (bus, CX_AGENT_SERVICE_NAME, error);
+  if (plugin == NULL)
+    return NULL;
+
+  if (!cx_plugin_register_events (plugin, event_names, error))
+    {
+      cx_bus_unregister_plugin (bus, plugin);
+      return NULL;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (command_specs); i++)
+    if (!cx_plugin_register_command (plugin, command_specs[i].name, command_specs[i].func, self,
+                                     NULL, error))
+      {
+        cx_bus_unregister_plugin (bus, plugin);
+        return NULL;
+      }
+
+  g_ptr_array_add (self->plugins, g_object_ref (plugin));
+  cx_plugin_ready (plugin);
+  if (self->session == SESSION_SIGNED_IN && self->greet_id == 0)
+    self->greet_id = g_idle_add (greet_cb, self);
+  else if (self->session != SESSION_SIGNED_IN)
+    g_object_set_data (G_OBJECT (plugin), GREETED_KEY, GINT_TO_POINTER (TRUE));
+  return plugin;
+}
+
+/**
+ * cx_agent_service_detach:
+ * @bus: a bus attached with cx_agent_service_attach()
+ *
+ * Takes the plugin off @bus (a window closes). The session goes on for the other windows.
+ */
+void
+cx_agent_service_detach (CxAgentService *self, CxBus *bus)
+{
+  CxPlugin *plugin;
+
+  g_return_if_fail (CX_IS_AGENT_SERVICE (self));
+  g_return_if_fail (CX_IS_BUS (bus));
+
+  plugin = plugin_of_bus (self, bus);
+  if (plugin == NULL)
+    return;
+
+  cx_bus_unregister_plugin (bus, plugin);
+  g_ptr_array_remove (self->plugins, plugin);
+}
+
+/**
+ * cx_agent_service_get_n_windows:
+ *
+ * Returns: how many buses are attached
+ */
+guint
+cx_agent_service_get_n_windows (CxAgentService *self)
+{
+  g_return_val_if_fail (CX_IS_AGENT_SERVICE (self), 0);
+
+  return self->plugins->len;
+}
+
+/**
+ * cx_agent_service_get_http:
+ *
+ * Returns: (transfer none): the application's CxHttp the session uses
+ */
+CxHttp *
+cx_agent_service_get_http (CxAgentService *self)
 {
   g_return_val_if_fail (CX_IS_AGENT_SERVICE (self), NULL);
 
-  return self->plugin;
+  return self->http;
+}
+
+/**
+ * cx_agent_service_get_display_name:
+ *
+ * Returns: (nullable): the signed-in agent's name for people
+ */
+const char *
+cx_agent_service_get_display_name (CxAgentService *self)
+{
+  g_return_val_if_fail (CX_IS_AGENT_SERVICE (self), NULL);
+
+  return self->session == SESSION_SIGNED_IN ? cx_json_get_string (self->agent, "displayName")
+                                            : NULL;
+}
+
+/**
+ * cx_agent_service_get_reason:
+ *
+ * Returns: (nullable): the code of the agent's not-ready reason
+ */
+const char *
+cx_agent_service_get_reason (CxAgentService *self)
+{
+  g_return_val_if_fail (CX_IS_AGENT_SERVICE (self), NULL);
+
+  return self->reason;
+}
+
+/**
+ * cx_agent_service_get_queues:
+ *
+ * Returns: (transfer none): the queues the agent serves; empty when signed out
+ */
+const char *const *
+cx_agent_service_get_queues (CxAgentService *self)
+{
+  g_return_val_if_fail (CX_IS_AGENT_SERVICE (self), NULL);
+
+  return (const char *const *) self->queues;
 }
 
 const char *

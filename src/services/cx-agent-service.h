@@ -1,12 +1,13 @@
-/* cx-agent-service.h: CxAgentService, the "AgentService" plugin of one agent window's bus: the
- * agent side of cxdesk-server's /cx/1 API (sign-in, state, invitations, chats, callbacks, canned
- * responses) and its event socket, plus a GListModel of the window's conversations for the UI.
+/* cx-agent-service.h: CxAgentService, the agent app's one session with cxdesk-server: the agent
+ * side of its /cx/1 API (sign-in, state, invitations, chats, callbacks, canned responses), its
+ * one event socket, and one GListModel of conversations for every window.
  *
- * Every window of the agent app has its own service on its own bus; they share the app's one
- * CxHttp, whose cookie jar holds the HttpOnly session cookie. Signing in in one window signs in
- * every window that restores (and every signed-out window, which follows the jar); signing out
- * in one, or the server ending the session, signs out all of them (DESIGN.md "Sessions, cookies
- * and windows").
+ * The application holds ONE service (DESIGN.md "Sessions, cookies and windows"). Each window is
+ * a view of it: the window attaches its own bus (cx_agent_service_attach()), which gets an
+ * "AgentService" plugin whose commands go to the shared session and which hears every event of
+ * it, so the window's plugins and its Console work as they would on a page. Signing in or out
+ * from any window signs in or out the session, and so every window; the HttpOnly session cookie
+ * lives in the app's one CxHttp cookie jar, which only carries it to the server.
  *
  * Commands (JSON data → result):
  *   signIn {username, password} → the agent {username, displayName, state, reason, capacity,
@@ -19,7 +20,8 @@
  *   getChats → {chats}; getTranscript {chatId, from?} → {chatId, messages, nextPosition}
  *   getCallbacks → {callbacks}; completeCallback {id} → the callback;
  *   rescheduleCallback {id, desiredTime} → the callback; getCanned → {responses}
- *   dismiss {chatId} → null: drops an ended or left conversation from this window's list
+ *   dismiss {chatId} → null: closes an ended or left conversation: it leaves the list of every
+ *     window
  * Events: signedIn {agent}, signedOut {}, stateChanged {state, reason}, invitation {chatId,
  *   queue, customer{nickname, firstName, lastName, email, subject}, userData, waitingSince,
  *   expiresAt}, invitationWithdrawn {chatId, reason}, chatAccepted {chatId}, messageReceived
@@ -81,14 +83,19 @@ GQuark cx_agent_service_error_quark (void);
 
 G_DECLARE_FINAL_TYPE (CxAgentService, cx_agent_service, CX, AGENT_SERVICE, GObject)
 
-CxAgentService *cx_agent_service_new (CxBus *bus, CxHttp *http, const char *server_url,
-                                      GError **error);
+CxAgentService *cx_agent_service_new (CxHttp *http, const char *server_url, GError **error);
 
-CxPlugin *cx_agent_service_get_plugin (CxAgentService *self);
+CxPlugin *cx_agent_service_attach (CxAgentService *self, CxBus *bus, GError **error);
+void cx_agent_service_detach (CxAgentService *self, CxBus *bus);
+guint cx_agent_service_get_n_windows (CxAgentService *self);
+CxHttp *cx_agent_service_get_http (CxAgentService *self);
 const char *cx_agent_service_get_server_url (CxAgentService *self);
 gboolean cx_agent_service_get_signed_in (CxAgentService *self);
 const char *cx_agent_service_get_username (CxAgentService *self);
 const char *cx_agent_service_get_state (CxAgentService *self);
+const char *cx_agent_service_get_display_name (CxAgentService *self);
+const char *cx_agent_service_get_reason (CxAgentService *self);
+const char *const *cx_agent_service_get_queues (CxAgentService *self);
 gboolean cx_agent_service_get_connected (CxAgentService *self);
 GListModel *cx_agent_service_get_conversations (CxAgentService *self);
 guint cx_agent_service_get_malformed_frames (CxAgentService *self);

@@ -67,26 +67,51 @@ record_cb (CxBus *bus, const CxEvent *event, gpointer user_data)
     g_ptr_array_add (window->events, cx_event_ref (event));
 }
 
+/* An app is a CxHttp with its one agent session: the first window of an app makes the session,
+ * the others attach to it, and it goes with the last one. */
+#define SERVICE_KEY "test-agent-service"
+
 static Window *
 window_new (CxHttp *http, const char *server_url)
 {
   Window *window = g_new0 (Window, 1);
+  CxAgentService *service = g_object_get_data (G_OBJECT (http), SERVICE_KEY);
   g_autoptr (GError) error = NULL;
+
+  if (service == NULL)
+    {
+      service = cx_agent_service_new (http, server_url, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (service);
+      /* Not a reference: the windows hold those. */
+      g_object_set_data (G_OBJECT (http), SERVICE_KEY, service);
+    }
+  else
+    g_object_ref (service);
 
   window->bus = cx_bus_new ();
   window->events = g_ptr_array_new_with_free_func ((GDestroyNotify) cx_event_unref);
-  /* Before the service exists, as the window's other plugins may. */
+  /* Before the service is attached, as the window's other plugins may. */
   cx_bus_subscribe (window->bus, NULL, record_cb, window, NULL);
-  window->service = cx_agent_service_new (window->bus, http, server_url, &error);
+  window->service = service;
+  g_assert_nonnull (cx_agent_service_attach (service, window->bus, &error));
   g_assert_no_error (error);
-  g_assert_nonnull (window->service);
   return window;
 }
 
 static void
 window_free (Window *window)
 {
-  g_assert_finalize_object (g_steal_pointer (&window->service));
+  CxAgentService *service = g_steal_pointer (&window->service);
+
+  cx_agent_service_detach (service, window->bus);
+  if (cx_agent_service_get_n_windows (service) == 0)
+    {
+      g_object_set_data (G_OBJECT (cx_agent_service_get_http (service)), SERVICE_KEY, NULL);
+      g_assert_finalize_object (service);
+    }
+  else
+    g_object_unref (service);
   g_assert_finalize_object (window->bus);
   g_ptr_array_unref (window->events);
   g_free (window);
@@ -330,6 +355,35 @@ assert_transcript_matches_server (Window *window, CxTestCustomer *customer)
   got = cx_test_transcript_summaries (messages);
   expected = cx_test_transcript_summaries (customer->transcript);
   g_assert_cmpuint (got->len, >=, expected->len);
+  for (guint i = 0; i < expected->len; i++)
+    g_assert_cmpstr (g_ptr_array_index (got, i), ==, g_ptr_array_index (expected, i));
+}
+
+static CxAgentConversation *find_conversation (Window *window, const char *chat_id);
+
+/* The session's model of the chat holds the server's transcript, in order, once. */
+static void
+assert_model_matches_server (Window *window, CxTestCustomer *customer)
+{
+  CxAgentConversation *conversation = find_conversation (window, customer->chat_id);
+  g_autoptr (GPtrArray) messages =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  g_autoptr (GPtrArray) got = NULL;
+  g_autoptr (GPtrArray) expected = NULL;
+
+  g_assert_nonnull (conversation);
+  cx_test_customer_poll (customer);
+  for (guint i = 0; i < cx_agent_conversation_get_n_messages (conversation); i++)
+    {
+      g_autoptr (JsonNode) node =
+          cx_message_to_json (cx_agent_conversation_get_message (conversation, i));
+
+      g_ptr_array_add (messages, json_object_ref (json_node_get_object (node)));
+    }
+  cx_test_assert_contiguous (messages, 1);
+  got = cx_test_transcript_summaries (messages);
+  expected = cx_test_transcript_summaries (customer->transcript);
+  g_assert_cmpuint (got->len, ==, expected->len);
   for (guint i = 0; i < expected->len; i++)
     g_assert_cmpstr (g_ptr_array_index (got, i), ==, g_ptr_array_index (expected, i));
 }
@@ -651,16 +705,20 @@ test_two_windows (Fixture *f, gconstpointer data)
   delivered_b = delivered (b, customer->chat_id);
   g_assert_cmpuint (delivered_b->len, ==, customer->transcript->len);
 
-  /* A window opened now has the open chat, its whole transcript once, and its list. */
+  /* A window opened now is a view of the same session: it hears signedIn once, and has the open
+   * chat with its whole transcript in the one model, without asking the server again. */
   c = window_new (http, url);
+  g_assert_true (c->service == a->service);
+  g_assert_cmpuint (cx_agent_service_get_n_windows (a->service), ==, 3);
   wait_event (c, "signedIn", 1);
   wait_connected (c);
-  g_assert_nonnull (find_chat_event (c, "chatAccepted", customer->chat_id));
-  assert_transcript_matches_server (c, customer);
-  g_assert_cmpuint (cx_agent_conversation_get_n_messages (find_conversation (c, customer->chat_id)),
-                    ==, customer->transcript->len);
+  g_assert_cmpint (cx_agent_conversation_get_status (find_conversation (c, customer->chat_id)), ==,
+                   CX_AGENT_CONVERSATION_ACTIVE);
+  assert_model_matches_server (c, customer);
   g_assert_null (find_chat_event (c, "invitation", customer->chat_id));
   window_free (c);
+  g_assert_cmpuint (cx_agent_service_get_n_windows (a->service), ==, 2);
+  g_assert_cmpuint (count_events (a, "signedIn"), ==, 1);
 
   /* The agent ends it: both windows hear it, the customer too. */
   chat_command (a, "end", customer->chat_id, NULL);
@@ -673,10 +731,10 @@ test_two_windows (Fixture *f, gconstpointer data)
   g_assert_cmpuint (count_chat_events (b, "chatEnded", customer->chat_id), ==, 1);
   assert_transcript_matches_server (b, customer);
 
-  /* An ended conversation can be dismissed from a window's list. */
+  /* An ended conversation is closed from one window: it leaves the list of every window. */
   chat_command (b, "dismiss", customer->chat_id, NULL);
   g_assert_null (find_conversation (b, customer->chat_id));
-  g_assert_nonnull (find_conversation (a, customer->chat_id));
+  g_assert_null (find_conversation (a, customer->chat_id));
 
   g_assert_cmpuint (cx_agent_service_get_malformed_frames (a->service), ==, 0);
   g_assert_cmpuint (cx_agent_service_get_malformed_frames (b->service), ==, 0);
@@ -1160,12 +1218,10 @@ test_bad_commands (Fixture *f, gconstpointer data)
 
   {
     g_autoptr (GError) error = NULL;
-    CxBus *bus = cx_bus_new ();
-    CxAgentService *service = cx_agent_service_new (bus, http, "ftp://example.com/", &error);
+    CxAgentService *service = cx_agent_service_new (http, "ftp://example.com/", &error);
 
     g_assert_null (service);
     g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
-    g_assert_finalize_object (bus);
   }
 
   window_free (window);

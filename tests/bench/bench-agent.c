@@ -978,7 +978,8 @@ workspace_open (const char *url)
   agent.app = cx_agent_application_new (id, G_APPLICATION_NON_UNIQUE);
   if (!g_application_register (G_APPLICATION (agent.app), NULL, &error))
     fail ("the agent application: %s", error->message);
-  cx_agent_application_set_server_url (agent.app, url);
+  if (!cx_agent_application_set_server_url (agent.app, url, &error))
+    fail ("the agent application: %s", error->message);
   agent.window = CX_AGENT_WINDOW (cx_agent_application_new_window (agent.app));
   agent.service = cx_agent_window_get_service (agent.window);
   if (!wait_for (window_mapped, NULL, SETUP_TIMEOUT_S))
@@ -1072,11 +1073,12 @@ run_phase (const char *self_path, gboolean workspace, Phase *phase)
       g_autoptr (JsonNode) signed_in = NULL;
       g_autoptr (JsonNode) ready = NULL;
 
-      /* The agent app's stack: one CxHttp, a window's bus, AgentService on it. */
+      /* The agent app's stack: one CxHttp, its one session, a window's bus attached to it. */
       agent.http = cx_http_new (NULL);
       agent.bus = cx_bus_new ();
-      agent.service = cx_agent_service_new (agent.bus, agent.http, url, &error);
-      if (agent.service == NULL)
+      agent.service = cx_agent_service_new (agent.http, url, &error);
+      if (agent.service == NULL ||
+          cx_agent_service_attach (agent.service, agent.bus, &error) == NULL)
         fail ("AgentService: %s", error->message);
       cx_bus_subscribe (agent.bus, CX_AGENT_SERVICE_NAME ".invitation", invitation_cb, NULL, NULL);
       signed_in =

@@ -51,8 +51,20 @@ cx_test_agent_ui_app_new (const char *name, const char *server_url)
   g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
   g_assert_no_error (error);
   g_assert_nonnull (cx_agent_application_get_http (app));
-  cx_agent_application_set_server_url (app, server_url);
+  g_assert_true (cx_agent_application_set_server_url (app, server_url, &error));
+  g_assert_no_error (error);
   return app;
+}
+
+static gboolean
+http_only_held_by_app (gpointer data)
+{
+  CxAgentApplication *app = data;
+  g_autoptr (CxAgentService) service = NULL;
+
+  g_object_get (app, "service", &service, NULL);
+  /* The app's reference, and the disposed session's until the app drops it. */
+  return G_OBJECT (cx_agent_application_get_http (app))->ref_count <= (service != NULL ? 2 : 1);
 }
 
 /* Closes the windows of @app one by one, waits until the requests they cancelled have unwound,
@@ -71,8 +83,19 @@ cx_test_agent_ui_app_free (CxAgentApplication *app)
       cx_test_wait (cx_test_agent_ui_pointer_is_null, &weak);
     }
 
-  /* Requests cancelled by the services hold the CxHttp until they have unwound. */
-  cx_test_wait (cx_test_agent_ui_only_one_ref, cx_agent_application_get_http (app));
+  /* The app's session goes with the app; requests cancelled by it hold the CxHttp until they
+   * have unwound. */
+  {
+    g_autoptr (CxAgentService) service = NULL;
+
+    g_object_get (app, "service", &service, NULL);
+    if (service != NULL)
+      {
+        g_object_run_dispose (G_OBJECT (service));
+        g_clear_object (&service);
+      }
+  }
+  cx_test_wait (http_only_held_by_app, app);
   g_object_unref (app);
 }
 

@@ -52,7 +52,7 @@ flag_is_set (gpointer data)
 static CxBus *
 window_bus (CxAgentWindow *window)
 {
-  return cx_plugin_get_bus (cx_agent_service_get_plugin (cx_agent_window_get_service (window)));
+  return cx_agent_window_get_bus (window);
 }
 
 static void
