@@ -1440,6 +1440,19 @@ grace_stop (CxServer *self)
   g_hash_table_remove_all (self->grace_timers);
 }
 
+/* The agent API's rules, for the callback API's agent-only calls (issue 9). */
+gboolean
+_cx_server_agent_request_allowed (CxServer *self, SoupServerMessage *msg)
+{
+  return origin_allowed (self, msg);
+}
+
+CxAgent *
+_cx_server_session_agent (CxServer *self, SoupServerMessage *msg, char **token_hash_out)
+{
+  return session_agent (self, msg, token_hash_out);
+}
+
 /* Frees what the access rules keep (issue 9); from the server's finalize. */
 void
 _cx_server_access_free (CxServer *self)

@@ -84,6 +84,9 @@ const char *_cx_agent_state_to_string (CxAgentState state);
 void _cx_server_agent_sockets_gone (CxServer *self, const char *username);
 void _cx_server_agent_socket_back (CxServer *self, const char *username);
 void _cx_server_access_free (CxServer *self);
+/* The agent API's rules for another path (cx-server-callback.c): the origin, the session. */
+gboolean _cx_server_agent_request_allowed (CxServer *self, SoupServerMessage *msg);
+CxAgent *_cx_server_session_agent (CxServer *self, SoupServerMessage *msg, char **token_hash_out);
 
 /* Customers (cx-server-gms.c) */
 void _cx_server_gms_init (CxServer *self);
