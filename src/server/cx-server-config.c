@@ -493,7 +493,8 @@ parse_access (CxServerConfig *config, JsonObject *root, GError **error)
       if (uri == NULL || g_uri_get_host (uri) == NULL ||
           (g_strcmp0 (g_uri_get_scheme (uri), "http") != 0 &&
            g_strcmp0 (g_uri_get_scheme (uri), "https") != 0) ||
-          (path != NULL && *path != '\0') || g_uri_get_query (uri) != NULL)
+          (path != NULL && *path != '\0' && !g_str_equal (path, "/")) ||
+          g_uri_get_query (uri) != NULL)
         return fail (error, "agentOrigins",
                      _ ("must be a list of origins like https://desk.example.com:8443"));
     }
