@@ -1279,6 +1279,75 @@ agent_handler_cb (SoupServer *server, SoupServerMessage *msg, const char *path, 
     _cx_server_reply_error (msg, SOUP_STATUS_NOT_FOUND, _ ("There is nothing at %s"), path);
 }
 
+/* Liveness (issue 9, item 14): an app that crashes closes its socket (the system does), but
+ * one whose network is gone leaves it open. Every socket is pinged each keepalive interval
+ * (30 s, or the grace time if shorter); one that has answered nothing (no pong, no frame) for
+ * SILENT_INTERVALS of them and SILENT_SLACK_S more is closed, and the grace time starts. */
+#define KEEPALIVE_MAX_S 30
+#define SILENT_INTERVALS 3
+#define SILENT_SLACK_S 10
+
+static guint
+keepalive_interval (CxServer *self)
+{
+  return CLAMP (self->config->agent_grace_s, 1, KEEPALIVE_MAX_S);
+}
+
+static void
+agent_socket_seen (SoupWebsocketConnection *conn)
+{
+  g_object_set_data (G_OBJECT (conn), "cx-seen-s",
+                     GSIZE_TO_POINTER ((gsize) (g_get_monotonic_time () / G_USEC_PER_SEC)));
+}
+
+static void
+agent_socket_pong_cb (SoupWebsocketConnection *conn, GBytes *message, gpointer user_data)
+{
+  agent_socket_seen (conn);
+}
+
+static void
+agent_socket_message_cb (SoupWebsocketConnection *conn, int type, GBytes *message,
+                         gpointer user_data)
+{
+  agent_socket_seen (conn);
+}
+
+static gboolean
+liveness_cb (gpointer user_data)
+{
+  CxServer *self = user_data;
+  gint64 now = g_get_monotonic_time () / G_USEC_PER_SEC;
+  gint64 limit = (gint64) SILENT_INTERVALS * keepalive_interval (self) + SILENT_SLACK_S;
+  g_autoptr (GPtrArray) silent = g_ptr_array_new_with_free_func (g_object_unref);
+  GHashTableIter iter;
+  GPtrArray *sockets;
+
+  g_hash_table_iter_init (&iter, self->agent_sockets);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &sockets))
+    for (guint i = 0; i < sockets->len; i++)
+      {
+        SoupWebsocketConnection *conn = g_ptr_array_index (sockets, i);
+        gint64 seen = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (conn), "cx-seen-s"));
+
+        if (soup_websocket_connection_get_state (conn) == SOUP_WEBSOCKET_STATE_OPEN &&
+            now - seen > limit)
+          g_ptr_array_add (silent, g_object_ref (conn));
+      }
+
+  /* Closed outside the walk: closing may change the table. libsoup gives a peer that does not
+   * answer the close frame 5 s, then closes the stream, and "closed" starts the grace time. */
+  for (guint i = 0; i < silent->len; i++)
+    {
+      SoupWebsocketConnection *conn = g_ptr_array_index (silent, i);
+
+      g_debug ("The event socket of %s has not answered for %" G_GINT64_FORMAT " s: closing it",
+               (const char *) g_object_get_data (G_OBJECT (conn), "cx-agent"), limit);
+      soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "no answer");
+    }
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 agent_socket_cb (SoupServer *server, SoupServerMessage *msg, const char *path,
                  SoupWebsocketConnection *conn, gpointer user_data)
@@ -1306,7 +1375,11 @@ agent_socket_cb (SoupServer *server, SoupServerMessage *msg, const char *path,
   g_object_set_data_full (G_OBJECT (conn), "cx-agent", g_strdup (agent->username), g_free);
   g_object_set_data_full (G_OBJECT (conn), "cx-session", g_steal_pointer (&token_hash), g_free);
   g_signal_connect_object (conn, "closed", G_CALLBACK (agent_socket_closed_cb), self, 0);
-  soup_websocket_connection_set_keepalive_interval (conn, 30);
+  /* Pinged every keepalive interval; a peer that stops answering is closed (issue 9). */
+  soup_websocket_connection_set_keepalive_interval (conn, keepalive_interval (self));
+  agent_socket_seen (conn);
+  g_signal_connect (conn, "pong", G_CALLBACK (agent_socket_pong_cb), NULL);
+  g_signal_connect (conn, "message", G_CALLBACK (agent_socket_message_cb), NULL);
   _cx_server_agent_socket_back (self, agent->username); /* within the grace time (issue 9) */
 
   /* What a reconnecting workspace needs first: its state and what is offered to it. */
@@ -1432,6 +1505,7 @@ grace_stop (CxServer *self)
   gpointer id;
 
   self->grace_stopped = TRUE;
+  g_clear_handle_id (&self->liveness_id, g_source_remove);
   if (self->grace_timers == NULL)
     return;
   g_hash_table_iter_init (&iter, self->grace_timers);
@@ -1506,6 +1580,7 @@ _cx_server_agent_init (CxServer *self)
       g_hash_table_new_full (g_str_hash, g_str_equal, g_free, sign_in_failures_free);
   self->sign_in_addresses =
       g_hash_table_new_full (g_str_hash, g_str_equal, g_free, sign_in_failures_free);
+  self->liveness_id = g_timeout_add_seconds (keepalive_interval (self), liveness_cb, self);
   /* Agents who vanish (issue 9): whoever is present at start has no socket yet. */
   self->grace_timers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   {

@@ -49,6 +49,7 @@ struct _CxServer
   GHashTable *sign_in_addresses; /* client address -> sign-in failures */
   GHashTable *grace_timers;      /* username -> GSource id: the agent's sockets are all gone */
   gboolean grace_stopped;        /* shutting down: arm no more grace timers */
+  guint liveness_id;             /* closes agent sockets whose peer stopped answering pings */
 };
 
 gint64 _cx_server_now (void);

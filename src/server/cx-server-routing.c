@@ -339,6 +339,7 @@ _cx_server_routing_shutdown (CxServer *self)
   g_hash_table_remove_all (self->invitation_timers);
   /* Agents' grace timers (issue 9) stop with the routing they feed. */
   self->grace_stopped = TRUE;
+  g_clear_handle_id (&self->liveness_id, g_source_remove);
   if (self->grace_timers != NULL)
     {
       g_hash_table_iter_init (&iter, self->grace_timers);

@@ -978,7 +978,7 @@ wait_agent_state (CxTestAgent *agent, const char *state, const char *reason)
 {
   for (guint i = 0; !agent_is (agent, state, reason); i++)
     {
-      if (i >= 600)
+      if (i >= 1200)
         g_error ("%s never became %s (%s)", agent->username, state, reason);
       cx_test_pause (100);
     }
@@ -1079,6 +1079,64 @@ test_vanished_across_restart (Fixture *f, gconstpointer data)
   server_done (server);
 }
 
+/* The event socket's handshake by hand, then silence: the app's machine lost its network (no
+ * close, no answer to pings). Returns the connection, to be kept open. */
+static GIOStream *
+silent_events (CxTestAgent *agent)
+{
+  g_autoptr (GUri) base =
+      g_uri_parse (cx_test_server_get_url (agent->server), G_URI_FLAGS_NONE, NULL);
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketConnection) conn = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *token = cx_test_agent_cookie (agent);
+  g_autofree char *request =
+      g_strdup_printf ("GET /cx/1/agent/events HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
+                       "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                       "Sec-WebSocket-Version: 13\r\nCookie: cxdesk_agent=%s\r\n\r\n",
+                       g_uri_get_host (base), g_uri_get_port (base), token);
+  GString *reply = g_string_new (NULL);
+  char byte;
+
+  conn = g_socket_client_connect_to_host (client, g_uri_get_host (base), g_uri_get_port (base),
+                                          NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)),
+                                            request, strlen (request), NULL, NULL, &error));
+  g_assert_no_error (error);
+  /* The reply's head, a byte at a time so that nothing after it is read. */
+  while (!g_str_has_suffix (reply->str, "\r\n\r\n"))
+    {
+      gssize n = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (conn)), &byte, 1,
+                                      NULL, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpint (n, ==, 1);
+      g_string_append_c (reply, byte);
+      g_assert_cmpuint (reply->len, <, 16384);
+    }
+  g_assert_true (g_str_has_prefix (reply->str, "HTTP/1.1 101"));
+  g_string_free (reply, TRUE);
+  return G_IO_STREAM (g_steal_pointer (&conn));
+}
+
+/* Item 14: an agent whose app's network is gone (its socket open, silent) is closed after a few
+ * unanswered pings, and then the grace time runs as after a crash. */
+static void
+test_silent_agent (Fixture *f, gconstpointer data)
+{
+  CxTestServer *server = server_with ("limits", "{\"agentGraceSeconds\":1}");
+  g_autoptr (CxTestAgent) ada = cx_test_agent_sign_in (server, "ada", CX_TEST_ADA_PASSWORD);
+  g_autoptr (GIOStream) silent = NULL;
+
+  cx_test_agent_set_state (ada, "ready");
+  silent = silent_events (ada);
+  wait_agent_state (ada, "not_ready", "disconnected");
+
+  g_clear_pointer (&ada, cx_test_agent_free);
+  server_done (server);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1108,6 +1166,7 @@ main (int argc, char *argv[])
   cx_test_add ("/server/routing/vanished-agent", NULL, NULL, test_vanished_agent);
   cx_test_add ("/server/routing/agent-back-in-time", NULL, NULL, test_agent_back_in_time);
   cx_test_add ("/server/routing/vanished-across-restart", NULL, NULL, test_vanished_across_restart);
+  cx_test_add ("/server/routing/silent-agent", NULL, NULL, test_silent_agent);
 
   return g_test_run ();
 }
