@@ -1137,6 +1137,77 @@ test_silent_agent (Fixture *f, gconstpointer data)
   server_done (server);
 }
 
+/* Signs in as ada from the loopback address @local (127.0.0.N) with a request of its own;
+ * returns the status, and the Retry-After in @retry_after (0: none). */
+static guint
+sign_in_from (CxTestServer *server, const char *local, const char *password, guint *retry_after)
+{
+  g_autoptr (GUri) base = g_uri_parse (cx_test_server_get_url (server), G_URI_FLAGS_NONE, NULL);
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GInetAddress) address = g_inet_address_new_from_string (local);
+  g_autoptr (GSocketAddress) bind_to = g_inet_socket_address_new (address, 0);
+  g_autoptr (GSocketConnection) conn = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *body = g_strdup_printf ("{\"username\":\"ada\",\"password\":\"%s\"}", password);
+  g_autofree char *request = g_strdup_printf (
+      "POST /cx/1/agent/session HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/json\r\n"
+      "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+      g_uri_get_host (base), g_uri_get_port (base), strlen (body), body);
+  char reply[4096] = { 0 };
+  const char *header;
+  gsize got = 0;
+
+  g_socket_client_set_local_address (client, bind_to);
+  conn = g_socket_client_connect_to_host (client, g_uri_get_host (base), g_uri_get_port (base),
+                                          NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)),
+                                            request, strlen (request), NULL, NULL, &error));
+  g_assert_no_error (error);
+  /* Connection: close: the reply ends with the stream. */
+  g_assert_true (g_input_stream_read_all (g_io_stream_get_input_stream (G_IO_STREAM (conn)), reply,
+                                          sizeof reply - 1, &got, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_prefix (reply, "HTTP/1.1 "));
+  header = strstr (reply, "\r\nRetry-After: ");
+  *retry_after =
+      header != NULL ? g_ascii_strtoull (header + strlen ("\r\nRetry-After: "), NULL, 10) : 0;
+  return g_ascii_strtoull (reply + 9, NULL, 10);
+}
+
+/* Item 11, the trade-off: failures from one address block the user name everywhere, except
+ * at the addresses the user signed in from before, which only their own failures block. */
+static void
+test_sign_in_known_address (Fixture *f, gconstpointer data)
+{
+  guint refused = 0, retry_after = 0;
+
+  /* Ada works from 127.0.0.1. */
+  g_assert_cmpuint (sign_in_from (f->server, "127.0.0.1", CX_TEST_ADA_PASSWORD, &retry_after), ==,
+                    200);
+
+  /* Someone at 127.0.0.2 guesses, until the block has more than a second to run (the second
+   * one, 2 s), so that what follows happens while it holds, on a slow machine too. */
+  for (guint i = 0; retry_after < 2; i++)
+    {
+      g_assert_cmpuint (i, <, 2000);
+      if (sign_in_from (f->server, "127.0.0.2", "guess", &retry_after) == 429)
+        refused++;
+      else
+        cx_test_pause (20);
+    }
+  g_assert_cmpuint (refused, >=, 1);
+
+  /* Blocked: the guesser, and the name from a new address; not ada where she works. */
+  g_assert_cmpuint (sign_in_from (f->server, "127.0.0.2", CX_TEST_ADA_PASSWORD, &retry_after), ==,
+                    429);
+  g_assert_cmpuint (sign_in_from (f->server, "127.0.0.3", CX_TEST_ADA_PASSWORD, &retry_after), ==,
+                    429);
+  g_assert_cmpuint (retry_after, >=, 1);
+  g_assert_cmpuint (sign_in_from (f->server, "127.0.0.1", CX_TEST_ADA_PASSWORD, &retry_after), ==,
+                    200);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1167,6 +1238,7 @@ main (int argc, char *argv[])
   cx_test_add ("/server/routing/agent-back-in-time", NULL, NULL, test_agent_back_in_time);
   cx_test_add ("/server/routing/vanished-across-restart", NULL, NULL, test_vanished_across_restart);
   cx_test_add ("/server/routing/silent-agent", NULL, NULL, test_silent_agent);
+  cx_test_add ("/server/agent/sign-in-known-address", NULL, NULL, test_sign_in_known_address);
 
   return g_test_run ();
 }
