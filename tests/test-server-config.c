@@ -115,6 +115,64 @@ test_errors (void)
     }
 }
 
+/* Access rules (issue 9): defaults, values, and errors naming the key. */
+static void
+test_access (void)
+{
+  const struct
+  {
+    const char *json;
+    const char *key;
+  } cases[] = {
+    { "{\"services\":{\"a\":{}},\"callback\":{\"openAccess\":\"yes\"}}", "“callback.openAccess”" },
+    { "{\"services\":{\"a\":{}},\"agentOrigins\":\"https://a.example\"}", "“agentOrigins”" },
+    { "{\"services\":{\"a\":{}},\"agentOrigins\":[\"a.example\"]}", "“agentOrigins”" },
+    { "{\"services\":{\"a\":{}},\"agentOrigins\":[\"https://a.example/path\"]}", "“agentOrigins”" },
+    { "{\"services\":{\"a\":{}},\"agentOrigins\":[\"ftp://a.example\"]}", "“agentOrigins”" },
+    { "{\"services\":{\"a\":{}},\"limits\":{\"signInFreeFailures\":0}}",
+      "“limits.signInFreeFailures”" },
+    { "{\"services\":{\"a\":{}},\"limits\":{\"signInMaxDelaySeconds\":0}}",
+      "“limits.signInMaxDelaySeconds”" },
+    { "{\"services\":{\"a\":{}},\"limits\":{\"agentGraceSeconds\":-1}}",
+      "“limits.agentGraceSeconds”" },
+  };
+  g_autoptr (CxServerConfig) defaults = cx_server_config_new_default ();
+  g_autoptr (CxServerConfig) config = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_false (defaults->callback_open_access);
+  g_assert_null (defaults->agent_origins[0]);
+  g_assert_cmpuint (defaults->sign_in_free_failures, ==, 5);
+  g_assert_cmpuint (defaults->sign_in_max_delay_s, ==, 60);
+  g_assert_cmpuint (defaults->agent_grace_s, ==, 30);
+
+  config = cx_server_config_parse (
+      "{\"services\":{\"a\":{}},\"callback\":{\"openAccess\":true},"
+      "\"agentOrigins\":[\"https://desk.example.com:8443\",\"http://[::1]:8080/\"],"
+      "\"limits\":{\"signInFreeFailures\":3,\"signInMaxDelaySeconds\":10,"
+      "\"agentGraceSeconds\":1,\"maxBodyBytes\":2048}}",
+      -1, &error);
+  g_assert_no_error (error);
+  g_assert_true (config->callback_open_access);
+  g_assert_cmpstr (config->agent_origins[0], ==, "https://desk.example.com:8443");
+  g_assert_cmpstr (config->agent_origins[1], ==, "http://[::1]:8080/");
+  g_assert_cmpuint (config->sign_in_free_failures, ==, 3);
+  g_assert_cmpuint (config->sign_in_max_delay_s, ==, 10);
+  g_assert_cmpuint (config->agent_grace_s, ==, 1);
+  g_assert_cmpuint (config->max_body_bytes, ==, 2048);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) case_error = NULL;
+      g_autoptr (CxServerConfig) bad = cx_server_config_parse (cases[i].json, -1, &case_error);
+
+      g_test_message ("%s -> %s", cases[i].json, case_error ? case_error->message : "(accepted)");
+      g_assert_null (bad);
+      g_assert_error (case_error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+      g_assert_nonnull (strstr (case_error->message, cases[i].key));
+    }
+}
+
 static void
 test_load_file (void)
 {
@@ -151,5 +209,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/server/config/full", test_full);
   g_test_add_func ("/server/config/errors", test_errors);
   g_test_add_func ("/server/config/load-file", test_load_file);
+  g_test_add_func ("/server/config/access", test_access);
   return g_test_run ();
 }

@@ -35,7 +35,28 @@ static const char *const reserved_keys[] = {
   "_callback_state",
   "_expiration_time",
   "_customer_number",
+  CX_CALLBACK_SECRET_MEMBER,
 };
+
+/**
+ * cx_callback_secret_validate:
+ * @secret: (nullable): a callback's secret
+ *
+ * Returns: whether @secret has the shape of a secret: 1 to %CX_CALLBACK_SECRET_MAX_BYTES
+ *   letters, digits, - or _ (safe in a header and a cookie)
+ */
+gboolean
+cx_callback_secret_validate (const char *secret)
+{
+  gsize length = 0;
+
+  if (secret == NULL)
+    return FALSE;
+  for (const char *p = secret; *p != '\0'; p++, length++)
+    if (length >= CX_CALLBACK_SECRET_MAX_BYTES || (!g_ascii_isalnum (*p) && *p != '-' && *p != '_'))
+      return FALSE;
+  return length > 0;
+}
 
 static gboolean
 is_reserved (const char *key)
@@ -581,6 +602,9 @@ error_to_callback (const GError *error, int *code, const char **message, guint *
           case CX_CALLBACK_ERROR_OFFICE_CLOSED:
             *status = 400;
             return;
+          case CX_CALLBACK_ERROR_FORBIDDEN:
+            *status = 403;
+            return;
           case CX_CALLBACK_ERROR_NOT_FOUND:
             *status = 404;
             return;
@@ -646,7 +670,7 @@ cx_callback_error_to_json (const GError *error)
  * @error: an error of any domain
  *
  * Returns: the HTTP status to send with cx_callback_error_to_json(): 400 (7042 included),
- *   404, 409, 503, or 500
+ *   403, 404, 409, 503, or 500
  */
 guint
 cx_callback_error_to_http_status (const GError *error)
@@ -796,6 +820,20 @@ cx_callback_parse_object (JsonNode *node, CxCallbackInfo **out, GError **error)
       info->state = g_strdup (text);
     }
 
+  if (!cx_json_member_string (object, CX_CALLBACK_SECRET_MEMBER, FALSE, CX_TEXT_SINGLE_LINE, &text,
+                              error))
+    return FALSE;
+  if (text != NULL)
+    {
+      if (!cx_callback_secret_validate (text))
+        {
+          g_set_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, _ ("“%s” is malformed"),
+                       CX_CALLBACK_SECRET_MEMBER);
+          return FALSE;
+        }
+      info->secret = g_strdup (text);
+    }
+
   if (!cx_json_member_string (object, "_customer_number", FALSE, CX_TEXT_SINGLE_LINE, &text, error))
     return FALSE;
   if (text != NULL)
@@ -850,6 +888,9 @@ cx_callback_info_free (CxCallbackInfo *info)
   g_free (info->state);
   g_free (info->customer_number);
   g_clear_pointer (&info->properties, json_node_unref);
+  if (info->secret != NULL)
+    explicit_bzero (info->secret, strlen (info->secret));
+  g_free (info->secret);
   g_free (info);
 }
 
@@ -946,6 +987,7 @@ is_known_code (gint64 code)
   switch (code)
     {
       case CX_CALLBACK_ERROR_INVALID:
+      case CX_CALLBACK_ERROR_FORBIDDEN:
       case CX_CALLBACK_ERROR_NOT_FOUND:
       case CX_CALLBACK_ERROR_SLOT_FULL:
       case CX_CALLBACK_ERROR_INTERNAL:
@@ -962,6 +1004,9 @@ code_for_status (guint http_status)
 {
   switch (http_status)
     {
+      case 401:
+      case 403:
+        return CX_CALLBACK_ERROR_FORBIDDEN;
       case 404:
         return CX_CALLBACK_ERROR_NOT_FOUND;
       case 409:
@@ -982,8 +1027,9 @@ code_for_status (guint http_status)
  * @error: return location for the %CX_CALLBACK_ERROR the reply describes
  *
  * Turns an error reply of the callback API into a %CX_CALLBACK_ERROR. A "code" this library
- * knows (400, 404, 409, 500, 503, 7042) is kept; otherwise (absent, malformed, or a code of
- * another GMS version) the code follows @http_status: 404, 409, 503 (and 429) as they are,
+ * knows (400, 403, 404, 409, 500, 503, 7042) is kept; otherwise (absent, malformed, or a code of
+ * another GMS version) the code follows @http_status: 403 (and 401), 404, 409, 503 (and 429) as
+ * they are,
  * any other 4xx 400, anything else 500. The server's "message" is kept when it is one line of
  * valid text of up to 1024 characters; otherwise a generic message for the code is used.
  *

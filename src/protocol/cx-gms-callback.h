@@ -14,7 +14,10 @@ G_BEGIN_DECLS
 /**
  * CxCallbackError:
  * @CX_CALLBACK_ERROR_INVALID: 400, a parameter is missing or malformed; HTTP 400
- * @CX_CALLBACK_ERROR_NOT_FOUND: 404, no such callback or service; HTTP 404
+ * @CX_CALLBACK_ERROR_FORBIDDEN: 403, listing or querying callbacks needs an agent session;
+ *   HTTP 403
+ * @CX_CALLBACK_ERROR_NOT_FOUND: 404, no such callback or service (or not with that secret);
+ *   HTTP 404
  * @CX_CALLBACK_ERROR_SLOT_FULL: 409, the requested time slot has no room left; HTTP 409
  * @CX_CALLBACK_ERROR_INTERNAL: 500, the server failed; HTTP 500
  * @CX_CALLBACK_ERROR_UNAVAILABLE: 503, the service is not available; HTTP 503
@@ -26,6 +29,7 @@ G_BEGIN_DECLS
 typedef enum
 {
   CX_CALLBACK_ERROR_INVALID = 400,
+  CX_CALLBACK_ERROR_FORBIDDEN = 403,
   CX_CALLBACK_ERROR_NOT_FOUND = 404,
   CX_CALLBACK_ERROR_SLOT_FULL = 409,
   CX_CALLBACK_ERROR_INTERNAL = 500,
@@ -34,6 +38,15 @@ typedef enum
 } CxCallbackError;
 
 GQuark cx_callback_error_quark (void);
+
+/* Private callbacks (issue 9, API.md): creating a callback answers its secret in this member,
+ * and reading, rescheduling or cancelling it sends the secret back in this header. */
+#define CX_CALLBACK_SECRET_MEMBER "_secret"
+#define CX_CALLBACK_SECRET_HEADER "X-Cx-Callback-Secret"
+/* A secret is 1 to this many bytes of letters, digits, - and _. */
+#define CX_CALLBACK_SECRET_MAX_BYTES 256
+
+gboolean cx_callback_secret_validate (const char *secret);
 
 /* A desired time of "as soon as possible". */
 #define CX_CALLBACK_ASAP ((gint64) -1)
@@ -118,6 +131,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CxCallbackRequest, cx_callback_request_free)
  * @expiration_time: "_expiration_time", milliseconds since the epoch, or -1 if absent
  * @customer_number: (nullable): "_customer_number", normalized ("+" and digits)
  * @properties: a JSON object of every other member (strings, numbers, booleans), never %NULL
+ * @secret: (nullable): "_secret", in the reply that created the callback only
  *
  * A callback as a client reads it from cx_callback_parse_object().
  */
@@ -130,6 +144,7 @@ typedef struct
   gint64 expiration_time;
   char *customer_number;
   JsonNode *properties;
+  char *secret;
 } CxCallbackInfo;
 
 gboolean cx_callback_parse_object (JsonNode *node, CxCallbackInfo **out, GError **error);

@@ -111,8 +111,8 @@ agent_socket_closed_cb (SoupWebsocketConnection *conn, CxServer *self)
   const char *username = g_object_get_data (G_OBJECT (conn), "cx-agent");
   GPtrArray *sockets = username ? g_hash_table_lookup (self->agent_sockets, username) : NULL;
 
-  if (sockets != NULL)
-    g_ptr_array_remove (sockets, conn);
+  if (sockets != NULL && g_ptr_array_remove (sockets, conn) && sockets->len == 0)
+    _cx_server_agent_sockets_gone (self, username); /* the grace time starts (issue 9) */
 }
 
 /* Tells the sockets of one session (the windows of one app) that it signed out, and closes
@@ -239,9 +239,148 @@ get_string_member (JsonNode *body, const char *member)
   return json_node_get_string (node);
 }
 
+/* Sign-in throttling (issue 9, item 11; API.md "Signing in"). Failed attempts are counted per
+ * user name (configured agents only, so the table is bounded) and per client address. After
+ * limits.signInFreeFailures failures in a row, each further failure blocks the name or address
+ * for twice as long as the one before, 1 s, 2 s, 4 s … up to limits.signInMaxDelaySeconds;
+ * while blocked, attempts are answered 429 without checking the password (so they cost no
+ * hashing and cannot be counted). A count with no failure for SIGN_IN_FORGET_MS is forgotten.
+ *
+ * The trade-off: a block on a user name also stops the real user, from wherever the
+ * failures come. It never lasts longer than the cap at a time, and addresses this user signed
+ * in from successfully before (the last SIGN_IN_KNOWN_ADDRESSES, since this process started)
+ * are not held back by the user name's block, only by their own address's. */
+#define SIGN_IN_FORGET_MS (15 * 60 * G_GINT64_CONSTANT (1000))
+#define SIGN_IN_KNOWN_ADDRESSES 8
+#define SIGN_IN_MAX_ADDRESSES 65536
+
+typedef struct
+{
+  guint failures;
+  gint64 last_failure;  /* monotonic ms */
+  gint64 blocked_until; /* monotonic ms */
+  GPtrArray *known;     /* of a user: addresses it signed in from, newest last */
+} SignInFailures;
+
+static void
+sign_in_failures_free (gpointer data)
+{
+  SignInFailures *failures = data;
+
+  g_clear_pointer (&failures->known, g_ptr_array_unref);
+  g_free (failures);
+}
+
+static gint64
+monotonic_ms (void)
+{
+  return g_get_monotonic_time () / 1000;
+}
+
+/* How long @failures still blocks, in ms (0: not blocked). */
+static gint64
+sign_in_wait (SignInFailures *failures, gint64 now)
+{
+  return failures != NULL && failures->blocked_until > now ? failures->blocked_until - now : 0;
+}
+
+static void
+sign_in_count_failure (CxServer *self, GHashTable *table, const char *key, gint64 now)
+{
+  SignInFailures *failures = g_hash_table_lookup (table, key);
+  guint free_failures = self->config->sign_in_free_failures;
+
+  if (failures == NULL)
+    {
+      /* Bounded: past the limit, forget the addresses that are not blocked now. */
+      if (g_hash_table_size (table) >= SIGN_IN_MAX_ADDRESSES)
+        {
+          GHashTableIter iter;
+          SignInFailures *other;
+
+          g_hash_table_iter_init (&iter, table);
+          while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &other))
+            if (sign_in_wait (other, now) == 0 && other->known == NULL)
+              g_hash_table_iter_remove (&iter);
+        }
+      failures = g_new0 (SignInFailures, 1);
+      g_hash_table_insert (table, g_strdup (key), failures);
+    }
+  if (failures->failures > 0 && now - failures->last_failure > SIGN_IN_FORGET_MS)
+    failures->failures = 0;
+
+  failures->failures++;
+  failures->last_failure = now;
+  if (failures->failures >= free_failures)
+    {
+      guint doublings = MIN (failures->failures - free_failures, 20);
+      gint64 delay = MIN ((G_GINT64_CONSTANT (1000) << doublings),
+                          (gint64) self->config->sign_in_max_delay_s * 1000);
+
+      failures->blocked_until = now + delay;
+    }
+}
+
+static gboolean
+sign_in_known_address (SignInFailures *user, const char *address)
+{
+  for (guint i = 0; user != NULL && user->known != NULL && i < user->known->len; i++)
+    if (g_str_equal (g_ptr_array_index (user->known, i), address))
+      return TRUE;
+  return FALSE;
+}
+
+static void
+sign_in_succeeded (CxServer *self, const char *username, const char *address)
+{
+  SignInFailures *user = g_hash_table_lookup (self->sign_in_users, username);
+
+  if (user == NULL)
+    {
+      user = g_new0 (SignInFailures, 1);
+      g_hash_table_insert (self->sign_in_users, g_strdup (username), user);
+    }
+  user->failures = 0;
+  user->blocked_until = 0;
+  if (user->known == NULL)
+    user->known = g_ptr_array_new_with_free_func (g_free);
+  if (!sign_in_known_address (user, address))
+    {
+      if (user->known->len >= SIGN_IN_KNOWN_ADDRESSES)
+        g_ptr_array_remove_index (user->known, 0);
+      g_ptr_array_add (user->known, g_strdup (address));
+    }
+  /* The address's own count is not reset: one account of one's own must not buy unlimited
+   * guesses at the others. It is forgotten after SIGN_IN_FORGET_MS. */
+}
+
+/* 429 with Retry-After when @username or @address is blocked now. */
+static gboolean
+sign_in_refuse_if_blocked (CxServer *self, SoupServerMessage *msg, const char *username,
+                           const char *address)
+{
+  gint64 now = monotonic_ms ();
+  SignInFailures *user = g_hash_table_lookup (self->sign_in_users, username);
+  gint64 wait = sign_in_wait (g_hash_table_lookup (self->sign_in_addresses, address), now);
+  g_autofree char *seconds = NULL;
+
+  if (!sign_in_known_address (user, address))
+    wait = MAX (wait, sign_in_wait (user, now));
+  if (wait == 0)
+    return FALSE;
+
+  seconds = g_strdup_printf ("%" G_GINT64_FORMAT, (wait + 999) / 1000);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Retry-After",
+                                seconds);
+  _cx_server_reply_error (msg, 429 /* Too Many Requests */,
+                          _ ("Too many failed sign-ins: try again in %s s"), seconds);
+  return TRUE;
+}
+
 static void
 sign_in (CxServer *self, SoupServerMessage *msg)
 {
+  const char *address = soup_server_message_get_remote_host (msg);
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) body = _cx_server_read_json_body (msg, &error);
   g_autoptr (CxAgent) agent = NULL;
@@ -264,12 +403,23 @@ sign_in (CxServer *self, SoupServerMessage *msg)
       return;
     }
 
+  if (address == NULL)
+    address = "";
+  if (sign_in_refuse_if_blocked (self, msg, username, address))
+    return;
+
   agent = cx_store_get_agent (self->store, username, NULL);
   if (!check_password (password, agent ? agent->password_hash : NULL))
     {
+      gint64 now = monotonic_ms ();
+
+      if (agent != NULL)
+        sign_in_count_failure (self, self->sign_in_users, agent->username, now);
+      sign_in_count_failure (self, self->sign_in_addresses, address, now);
       _cx_server_reply_error (msg, SOUP_STATUS_UNAUTHORIZED, _ ("Wrong user name or password"));
       return;
     }
+  sign_in_succeeded (self, agent->username, address);
 
   token = _cx_server_random_token (32);
   hash = _cx_server_hash_token (token);
@@ -950,6 +1100,90 @@ list_canned (CxServer *self, SoupServerMessage *msg)
   _cx_server_reply_json (msg, SOUP_STATUS_OK, reply);
 }
 
+/* Origin and content type (issue 9, item 10; API.md "Origins"). A browser names the page that
+ * makes a cross-site request in Origin: the agent API answers only its own origin and those of
+ * agentOrigins. A request without Origin (the native agent app, curl) is not a browser's
+ * cross-site request and passes. */
+
+/* "scheme://host:port", lower case, with the scheme's default port filled in; NULL if @scheme
+ * is not http(s) or there is no host. */
+static char *
+origin_key (const char *scheme, const char *host, int port)
+{
+  g_autofree char *lower_scheme = NULL;
+  g_autofree char *lower_host = NULL;
+
+  if (scheme == NULL || host == NULL || *host == '\0')
+    return NULL;
+  lower_scheme = g_ascii_strdown (scheme, -1);
+  if (port < 0 && g_str_equal (lower_scheme, "http"))
+    port = 80;
+  else if (port < 0 && g_str_equal (lower_scheme, "https"))
+    port = 443;
+  if (port < 0)
+    return NULL;
+  lower_host = g_ascii_strdown (host, -1);
+  return g_strdup_printf ("%s://%s:%d", lower_scheme, lower_host, port);
+}
+
+static char *
+origin_key_of (const char *origin)
+{
+  g_autoptr (GUri) uri = g_uri_parse (origin, G_URI_FLAGS_NONE, NULL);
+
+  if (uri == NULL || g_uri_get_userinfo (uri) != NULL ||
+      (*g_uri_get_path (uri) != '\0' && !g_str_equal (g_uri_get_path (uri), "/")))
+    return NULL;
+  return origin_key (g_uri_get_scheme (uri), g_uri_get_host (uri), g_uri_get_port (uri));
+}
+
+static gboolean
+origin_allowed (CxServer *self, SoupServerMessage *msg)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const char *origin = soup_message_headers_get_list (headers, "Origin");
+  GUri *own = soup_server_message_get_uri (msg);
+  g_autofree char *key = NULL;
+  g_autofree char *own_key = NULL;
+
+  if (origin == NULL)
+    return TRUE;
+  /* "null" (a sandboxed or file: page), several origins, or garbage: not ours. */
+  key = origin_key_of (origin);
+  if (key == NULL)
+    return FALSE;
+
+  /* The server's own origin: the scheme it was reached with, and the request's Host. */
+  own_key = origin_key (g_uri_get_scheme (own), g_uri_get_host (own), g_uri_get_port (own));
+  if (own_key != NULL && g_str_equal (key, own_key))
+    return TRUE;
+  for (guint i = 0; self->config->agent_origins[i] != NULL; i++)
+    {
+      g_autofree char *allowed = origin_key_of (self->config->agent_origins[i]);
+
+      if (allowed != NULL && g_str_equal (key, allowed))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* A POST or PUT with a body must say it is JSON: a browser's cross-site form or text/plain
+ * request cannot. */
+static gboolean
+content_type_allowed (SoupServerMessage *msg)
+{
+  const char *method = soup_server_message_get_method (msg);
+  const char *type = NULL;
+
+  if (!g_str_equal (method, "POST") && !g_str_equal (method, "PUT"))
+    return TRUE;
+  if (soup_server_message_get_request_body (msg)->length == 0)
+    return TRUE;
+  type =
+      soup_message_headers_get_content_type (soup_server_message_get_request_headers (msg), NULL);
+  return type != NULL && g_ascii_strcasecmp (type, "application/json") == 0;
+}
+
 /* The dispatcher for /cx/1/agent/… */
 static void
 agent_handler_cb (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
@@ -968,6 +1202,20 @@ agent_handler_cb (SoupServer *server, SoupServerMessage *msg, const char *path, 
   if (n < 2 || parts[0][0] != '\0')
     {
       _cx_server_reply_error (msg, SOUP_STATUS_NOT_FOUND, _ ("There is nothing at %s"), path);
+      return;
+    }
+
+  /* Access rules (issue 9): before anything else, the handshake of the event socket too. */
+  if (!origin_allowed (self, msg))
+    {
+      _cx_server_reply_error (msg, SOUP_STATUS_FORBIDDEN,
+                              _ ("Requests from this origin are not allowed"));
+      return;
+    }
+  if (!content_type_allowed (msg))
+    {
+      _cx_server_reply_error (msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE,
+                              _ ("The body must be application/json"));
       return;
     }
 
@@ -1031,6 +1279,75 @@ agent_handler_cb (SoupServer *server, SoupServerMessage *msg, const char *path, 
     _cx_server_reply_error (msg, SOUP_STATUS_NOT_FOUND, _ ("There is nothing at %s"), path);
 }
 
+/* Liveness (issue 9, item 14): an app that crashes closes its socket (the system does), but
+ * one whose network is gone leaves it open. Every socket is pinged each keepalive interval
+ * (30 s, or the grace time if shorter); one that has answered nothing (no pong, no frame) for
+ * SILENT_INTERVALS of them and SILENT_SLACK_S more is closed, and the grace time starts. */
+#define KEEPALIVE_MAX_S 30
+#define SILENT_INTERVALS 3
+#define SILENT_SLACK_S 10
+
+static guint
+keepalive_interval (CxServer *self)
+{
+  return CLAMP (self->config->agent_grace_s, 1, KEEPALIVE_MAX_S);
+}
+
+static void
+agent_socket_seen (SoupWebsocketConnection *conn)
+{
+  g_object_set_data (G_OBJECT (conn), "cx-seen-s",
+                     GSIZE_TO_POINTER ((gsize) (g_get_monotonic_time () / G_USEC_PER_SEC)));
+}
+
+static void
+agent_socket_pong_cb (SoupWebsocketConnection *conn, GBytes *message, gpointer user_data)
+{
+  agent_socket_seen (conn);
+}
+
+static void
+agent_socket_message_cb (SoupWebsocketConnection *conn, int type, GBytes *message,
+                         gpointer user_data)
+{
+  agent_socket_seen (conn);
+}
+
+static gboolean
+liveness_cb (gpointer user_data)
+{
+  CxServer *self = user_data;
+  gint64 now = g_get_monotonic_time () / G_USEC_PER_SEC;
+  gint64 limit = (gint64) SILENT_INTERVALS * keepalive_interval (self) + SILENT_SLACK_S;
+  g_autoptr (GPtrArray) silent = g_ptr_array_new_with_free_func (g_object_unref);
+  GHashTableIter iter;
+  GPtrArray *sockets;
+
+  g_hash_table_iter_init (&iter, self->agent_sockets);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &sockets))
+    for (guint i = 0; i < sockets->len; i++)
+      {
+        SoupWebsocketConnection *conn = g_ptr_array_index (sockets, i);
+        gint64 seen = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (conn), "cx-seen-s"));
+
+        if (soup_websocket_connection_get_state (conn) == SOUP_WEBSOCKET_STATE_OPEN &&
+            now - seen > limit)
+          g_ptr_array_add (silent, g_object_ref (conn));
+      }
+
+  /* Closed outside the walk: closing may change the table. libsoup gives a peer that does not
+   * answer the close frame 5 s, then closes the stream, and "closed" starts the grace time. */
+  for (guint i = 0; i < silent->len; i++)
+    {
+      SoupWebsocketConnection *conn = g_ptr_array_index (silent, i);
+
+      g_debug ("The event socket of %s has not answered for %" G_GINT64_FORMAT " s: closing it",
+               (const char *) g_object_get_data (G_OBJECT (conn), "cx-agent"), limit);
+      soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "no answer");
+    }
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 agent_socket_cb (SoupServer *server, SoupServerMessage *msg, const char *path,
                  SoupWebsocketConnection *conn, gpointer user_data)
@@ -1058,7 +1375,12 @@ agent_socket_cb (SoupServer *server, SoupServerMessage *msg, const char *path,
   g_object_set_data_full (G_OBJECT (conn), "cx-agent", g_strdup (agent->username), g_free);
   g_object_set_data_full (G_OBJECT (conn), "cx-session", g_steal_pointer (&token_hash), g_free);
   g_signal_connect_object (conn, "closed", G_CALLBACK (agent_socket_closed_cb), self, 0);
-  soup_websocket_connection_set_keepalive_interval (conn, 30);
+  /* Pinged every keepalive interval; a peer that stops answering is closed (issue 9). */
+  soup_websocket_connection_set_keepalive_interval (conn, keepalive_interval (self));
+  agent_socket_seen (conn);
+  g_signal_connect (conn, "pong", G_CALLBACK (agent_socket_pong_cb), NULL);
+  g_signal_connect (conn, "message", G_CALLBACK (agent_socket_message_cb), NULL);
+  _cx_server_agent_socket_back (self, agent->username); /* within the grace time (issue 9) */
 
   /* What a reconnecting workspace needs first: its state and what is offered to it. */
   push_agent_state (self, agent);
@@ -1071,6 +1393,148 @@ agent_socket_cb (SoupServer *server, SoupServerMessage *msg, const char *path,
       if (text != NULL)
         soup_websocket_connection_send_text (conn, text);
     }
+}
+
+/* Agents who vanish (issue 9, item 14; API.md "Agents who vanish"). When an agent's last event
+ * socket in this process closes (the app quit, crashed or lost the network), a timer of
+ * limits.agentGraceSeconds starts; a new socket within it cancels it and nothing changes. When
+ * it fires with still no socket, a ready agent becomes not_ready with the reason
+ * "disconnected", and every pending invitation to the agent is withdrawn and offered to the
+ * next agent. The timers are not stored: at start every agent who is not offline has no socket
+ * yet, so each gets the grace time from the start (a restart never cuts a grace short, nor
+ * loses one). */
+#define GRACE_REASON "disconnected"
+
+typedef struct
+{
+  CxServer *server;
+  char *username;
+} GraceTimer;
+
+static void
+grace_timer_free (gpointer data)
+{
+  GraceTimer *timer = data;
+
+  g_free (timer->username);
+  g_free (timer);
+}
+
+static gboolean
+grace_expired_cb (gpointer user_data)
+{
+  GraceTimer *timer = user_data;
+  CxServer *self = timer->server;
+  GPtrArray *sockets = g_hash_table_lookup (self->agent_sockets, timer->username);
+  g_autoptr (CxAgent) agent = NULL;
+  g_autoptr (GPtrArray) invitations = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_hash_table_remove (self->grace_timers, timer->username);
+  if (sockets != NULL && sockets->len > 0)
+    return G_SOURCE_REMOVE;
+
+  agent = cx_store_get_agent (self->store, timer->username, &error);
+  if (agent == NULL)
+    {
+      if (error != NULL)
+        g_warning ("Grace time of %s: %s", timer->username, error->message);
+      return G_SOURCE_REMOVE;
+    }
+
+  if (agent->state == CX_AGENT_READY)
+    {
+      g_autoptr (CxAgent) updated = NULL;
+
+      g_debug ("%s has had no event socket for %u s: not ready", agent->username,
+               self->config->agent_grace_s);
+      if (!cx_store_set_agent_state (self->store, agent->username, CX_AGENT_NOT_READY, GRACE_REASON,
+                                     _cx_server_now (), &error))
+        {
+          g_warning ("Grace time of %s: %s", agent->username, error->message);
+          return G_SOURCE_REMOVE;
+        }
+      updated = cx_store_get_agent (self->store, agent->username, NULL);
+      if (updated != NULL)
+        push_agent_state (self, updated);
+    }
+
+  invitations = cx_store_list_invitations (self->store, agent->username, NULL);
+  for (guint i = 0; invitations != NULL && i < invitations->len; i++)
+    {
+      CxInvitation *invitation = g_ptr_array_index (invitations, i);
+
+      _cx_server_withdraw_invitation (self, invitation->chat_id, GRACE_REASON);
+      _cx_server_route (self, invitation->chat_id);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+void
+_cx_server_agent_sockets_gone (CxServer *self, const char *username)
+{
+  GraceTimer *timer;
+  guint id;
+
+  if (self->grace_stopped || g_hash_table_contains (self->grace_timers, username))
+    return;
+  timer = g_new0 (GraceTimer, 1);
+  timer->server = self;
+  timer->username = g_strdup (username);
+  id = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, self->config->agent_grace_s,
+                                   grace_expired_cb, timer, grace_timer_free);
+  g_hash_table_insert (self->grace_timers, g_strdup (username), GUINT_TO_POINTER (id));
+}
+
+void
+_cx_server_agent_socket_back (CxServer *self, const char *username)
+{
+  gpointer id;
+
+  if (g_hash_table_lookup_extended (self->grace_timers, username, NULL, &id))
+    {
+      g_source_remove (GPOINTER_TO_UINT (id));
+      g_hash_table_remove (self->grace_timers, username);
+    }
+}
+
+static void
+grace_stop (CxServer *self)
+{
+  GHashTableIter iter;
+  gpointer id;
+
+  self->grace_stopped = TRUE;
+  g_clear_handle_id (&self->liveness_id, g_source_remove);
+  if (self->grace_timers == NULL)
+    return;
+  g_hash_table_iter_init (&iter, self->grace_timers);
+  while (g_hash_table_iter_next (&iter, NULL, &id))
+    g_source_remove (GPOINTER_TO_UINT (id));
+  g_hash_table_remove_all (self->grace_timers);
+}
+
+/* The agent API's rules, for the callback API's agent-only calls (issue 9). */
+gboolean
+_cx_server_agent_request_allowed (CxServer *self, SoupServerMessage *msg)
+{
+  return origin_allowed (self, msg);
+}
+
+CxAgent *
+_cx_server_session_agent (CxServer *self, SoupServerMessage *msg, char **token_hash_out)
+{
+  return session_agent (self, msg, token_hash_out);
+}
+
+/* Frees what the access rules keep (issue 9); from the server's finalize. */
+void
+_cx_server_access_free (CxServer *self)
+{
+  grace_stop (self);
+  g_clear_pointer (&self->grace_timers, g_hash_table_unref);
+  g_clear_pointer (&self->sign_in_users, g_hash_table_unref);
+  g_clear_pointer (&self->sign_in_addresses, g_hash_table_unref);
 }
 
 static void
@@ -1111,6 +1575,26 @@ ewt_cb (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
 void
 _cx_server_agent_init (CxServer *self)
 {
+  /* Sign-in throttling (issue 9): freed by _cx_server_access_free(). */
+  self->sign_in_users =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, sign_in_failures_free);
+  self->sign_in_addresses =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, sign_in_failures_free);
+  self->liveness_id = g_timeout_add_seconds (keepalive_interval (self), liveness_cb, self);
+  /* Agents who vanish (issue 9): whoever is present at start has no socket yet. */
+  self->grace_timers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  {
+    g_autoptr (GPtrArray) agents = cx_store_list_agents (self->store, NULL);
+
+    for (guint i = 0; agents != NULL && i < agents->len; i++)
+      {
+        CxAgent *agent = g_ptr_array_index (agents, i);
+
+        if (agent->state != CX_AGENT_OFFLINE)
+          _cx_server_agent_sockets_gone (self, agent->username);
+      }
+  }
+
   soup_server_add_handler (self->soup, "/cx/1/agent", agent_handler_cb, self, NULL);
   /* The same handler on the socket's own path: a handler only runs for the longest path it
    * matches, and this one refuses (401) a handshake without a session before it happens. */

@@ -124,7 +124,7 @@ notify_agents (CxServer *self)
  * store's refusal as the API's error. */
 static void
 reply_stored (CxServer *self, SoupServerMessage *msg, const CxCallback *callback, gboolean stored,
-              const GError *error)
+              const char *secret, const GError *error)
 {
   g_autoptr (JsonNode) reply = NULL;
 
@@ -143,6 +143,9 @@ reply_stored (CxServer *self, SoupServerMessage *msg, const CxCallback *callback
 
   notify_agents (self);
   reply = _cx_server_callback_to_json (callback);
+  /* Only the reply that created it carries the secret (only its hash is stored). */
+  if (secret != NULL)
+    json_object_set_string_member (json_node_get_object (reply), CX_CALLBACK_SECRET_MEMBER, secret);
   _cx_server_reply_json (msg, SOUP_STATUS_OK, reply);
 }
 
@@ -195,6 +198,8 @@ create_callback (CxServer *self, SoupServerMessage *msg, const char *service)
   g_autoptr (GHashTable) fields = read_fields (msg, &error);
   g_autoptr (CxCallbackRequest) request = NULL;
   g_autofree char *id = NULL;
+  g_autofree char *secret = NULL;
+  g_autofree char *secret_hash = NULL;
   gint64 now = _cx_server_now (), slot_start, slot_end;
   CxCallback callback = { 0 };
   gboolean stored;
@@ -218,7 +223,10 @@ create_callback (CxServer *self, SoupServerMessage *msg, const char *service)
     }
 
   id = _cx_server_random_token (12);
+  secret = _cx_server_random_token (32);
+  secret_hash = _cx_server_hash_token (secret);
   callback.id = id;
+  callback.secret_hash = secret_hash;
   callback.service = (char *) service;
   callback.customer_number = request->customer_number;
   callback.state = (char *) (request->desired_time == CX_CALLBACK_ASAP ? "QUEUED" : "SCHEDULED");
@@ -228,7 +236,44 @@ create_callback (CxServer *self, SoupServerMessage *msg, const char *service)
 
   stored = cx_store_create_callback (self->store, &callback, slot_start, slot_end,
                                      self->config->slot_capacity, &error);
-  reply_stored (self, msg, &callback, stored, error);
+  reply_stored (self, msg, &callback, stored, secret, error);
+}
+
+/* Access rules (issue 9, item 9; API.md "Callbacks are private") */
+
+static gboolean
+secret_matches (SoupServerMessage *msg, const CxCallback *callback)
+{
+  const char *secret = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                                     CX_CALLBACK_SECRET_HEADER);
+  g_autofree char *hash = NULL;
+
+  if (callback->secret_hash == NULL || !cx_callback_secret_validate (secret))
+    return FALSE;
+  hash = _cx_server_hash_token (secret);
+  return _cx_server_equal_secret (hash, callback->secret_hash);
+}
+
+/* Listing and querying a service's callbacks: open access, or an agent who serves @service
+ * signed in (the agent API's session cookie and origin rules). Answers 403 otherwise. */
+static gboolean
+may_list (CxServer *self, SoupServerMessage *msg, const char *service)
+{
+  g_autoptr (CxAgent) agent = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (self->config->callback_open_access)
+    return TRUE;
+  if (_cx_server_agent_request_allowed (self, msg))
+    agent = _cx_server_session_agent (self, msg, NULL);
+  if (agent != NULL && (agent->queues == NULL || agent->queues[0] == NULL ||
+                        g_strv_contains ((const char *const *) agent->queues, service)))
+    return TRUE;
+
+  error = g_error_new_literal (CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_FORBIDDEN,
+                               _ ("Listing callbacks needs an agent who serves this service"));
+  reply_callback_error (msg, error);
+  return FALSE;
 }
 
 static CxCallback *
@@ -242,7 +287,11 @@ find_callback (CxServer *self, SoupServerMessage *msg, const char *service, cons
       reply_callback_internal (msg, error);
       return NULL;
     }
-  if (callback == NULL || !g_str_equal (callback->service, service))
+  /* A wrong or missing secret is answered as an unknown id: the reply does not tell which
+   * ids exist (issue 9). Callbacks without a secret (made before there were secrets) are for
+   * agents only, unless access is open. */
+  if (callback == NULL || !g_str_equal (callback->service, service) ||
+      (!self->config->callback_open_access && !secret_matches (msg, callback)))
     {
       error = g_error_new (CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_NOT_FOUND,
                            _ ("There is no callback %s"), id);
@@ -287,7 +336,7 @@ reschedule_callback (CxServer *self, SoupServerMessage *msg, CxCallback *callbac
   callback->state = g_strdup ("SCHEDULED");
   stored = cx_store_update_callback (self->store, callback, slot_start, slot_end,
                                      self->config->slot_capacity, &error);
-  reply_stored (self, msg, callback, stored, error);
+  reply_stored (self, msg, callback, stored, NULL, error);
 }
 
 static void
@@ -299,7 +348,7 @@ cancel_callback (CxServer *self, SoupServerMessage *msg, CxCallback *callback)
   g_free (callback->state);
   callback->state = g_strdup ("CANCELLED");
   stored = cx_store_update_callback (self->store, callback, 0, 0, 0, &error);
-  reply_stored (self, msg, callback, stored, error);
+  reply_stored (self, msg, callback, stored, NULL, error);
 }
 
 static void
@@ -423,7 +472,10 @@ callback_handler_cb (SoupServer *server, SoupServerMessage *msg, const char *pat
   if (n == 2 && g_str_equal (method, "POST"))
     create_callback (self, msg, service);
   else if (n == 2 && g_str_equal (method, "GET"))
-    query_callbacks (self, msg, service, query);
+    {
+      if (may_list (self, msg, service))
+        query_callbacks (self, msg, service, query);
+    }
   else if (n == 3 && g_str_equal (parts[2], "availability") && g_str_equal (method, "GET"))
     availability (self, msg, service, query);
   else if (n == 3 && (callback = find_callback (self, msg, service, parts[2])) != NULL)

@@ -69,6 +69,7 @@ cx_server_config_free (CxServerConfig *config)
   g_strfreev (config->callback_services);
   g_clear_pointer (&config->callback_timezone, g_time_zone_unref);
   g_strfreev (config->file_types);
+  g_strfreev (config->agent_origins); /* access rules */
   g_free (config);
 }
 
@@ -95,6 +96,13 @@ config_new_empty (void)
   config->max_message_length = 4096;
   config->messages_per_minute = 60;
   config->invitation_timeout_s = 20;
+
+  /* Access rules (issue 9): closed callbacks, own origin only, sign-in backoff, grace. */
+  config->callback_open_access = FALSE;
+  config->agent_origins = g_new0 (char *, 1);
+  config->sign_in_free_failures = 5;
+  config->sign_in_max_delay_s = 60;
+  config->agent_grace_s = 30;
 
   return config;
 }
@@ -453,6 +461,62 @@ parse_limits (CxServerConfig *config, JsonNode *node, GError **error)
   return TRUE;
 }
 
+/* Access rules (issue 9, items 9, 10, 11, 14): callback.openAccess, agentOrigins,
+ * limits.signInFreeFailures, limits.signInMaxDelaySeconds, limits.agentGraceSeconds. Read from
+ * their objects here, apart from the other keys of those objects. */
+static gboolean
+parse_access (CxServerConfig *config, JsonObject *root, GError **error)
+{
+  JsonNode *callback = json_object_get_member (root, "callback");
+  JsonNode *limits = json_object_get_member (root, "limits");
+  JsonNode *open_access = NULL;
+  guint64 free_failures = config->sign_in_free_failures;
+  guint64 max_delay = config->sign_in_max_delay_s, grace = config->agent_grace_s;
+
+  if (callback != NULL && JSON_NODE_HOLDS_OBJECT (callback))
+    open_access = json_object_get_member (json_node_get_object (callback), "openAccess");
+  if (open_access != NULL)
+    {
+      if (!JSON_NODE_HOLDS_VALUE (open_access) ||
+          json_node_get_value_type (open_access) != G_TYPE_BOOLEAN)
+        return fail (error, "callback.openAccess", _ ("must be true or false"));
+      config->callback_open_access = json_node_get_boolean (open_access);
+    }
+
+  if (!get_string_list (root, "agentOrigins", "agentOrigins", &config->agent_origins, error))
+    return FALSE;
+  for (guint i = 0; config->agent_origins[i] != NULL; i++)
+    {
+      g_autoptr (GUri) uri = g_uri_parse (config->agent_origins[i], G_URI_FLAGS_NONE, NULL);
+      const char *path = uri ? g_uri_get_path (uri) : NULL;
+
+      if (uri == NULL || g_uri_get_host (uri) == NULL ||
+          (g_strcmp0 (g_uri_get_scheme (uri), "http") != 0 &&
+           g_strcmp0 (g_uri_get_scheme (uri), "https") != 0) ||
+          (path != NULL && *path != '\0' && !g_str_equal (path, "/")) ||
+          g_uri_get_query (uri) != NULL)
+        return fail (error, "agentOrigins",
+                     _ ("must be a list of origins like https://desk.example.com:8443"));
+    }
+
+  if (limits != NULL && JSON_NODE_HOLDS_OBJECT (limits))
+    {
+      JsonObject *object = json_node_get_object (limits);
+
+      if (!get_uint (object, "signInFreeFailures", "limits.signInFreeFailures", 1, 1000,
+                     &free_failures, error) ||
+          !get_uint (object, "signInMaxDelaySeconds", "limits.signInMaxDelaySeconds", 1, 86400,
+                     &max_delay, error) ||
+          !get_uint (object, "agentGraceSeconds", "limits.agentGraceSeconds", 1, 86400, &grace,
+                     error))
+        return FALSE;
+    }
+  config->sign_in_free_failures = free_failures;
+  config->sign_in_max_delay_s = max_delay;
+  config->agent_grace_s = grace;
+  return TRUE;
+}
+
 /**
  * cx_server_config_parse:
  *
@@ -487,6 +551,10 @@ cx_server_config_parse (const char *json, gssize length, GError **error)
       !parse_canned (config, json_object_get_member (root, "canned"), error) ||
       !parse_files (config, json_object_get_member (root, "files"), error) ||
       !parse_limits (config, json_object_get_member (root, "limits"), error))
+    return NULL;
+
+  /* Access rules (issue 9) */
+  if (!parse_access (config, root, error))
     return NULL;
 
   return g_steal_pointer (&config);

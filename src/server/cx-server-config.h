@@ -47,6 +47,13 @@ typedef struct
   guint max_message_length;
   guint messages_per_minute;
   guint invitation_timeout_s;
+
+  /* Who may do what (issue 9, items 9, 10, 11, 14; API.md "Access rules") */
+  gboolean callback_open_access; /* callback.openAccess: GMS's open listing and query */
+  char **agent_origins;          /* agentOrigins: other origins the agent API accepts */
+  guint sign_in_free_failures;   /* limits.signInFreeFailures */
+  guint sign_in_max_delay_s;     /* limits.signInMaxDelaySeconds */
+  guint agent_grace_s;           /* limits.agentGraceSeconds */
 } CxServerConfig;
 
 CxServerConfig *cx_server_config_load (const char *path, GError **error);

@@ -42,6 +42,14 @@ struct _CxServer
   guint sweep_id;
   GHashTable *rate_buckets;    /* chat id -> CxRateBucket */
   GHashTable *typing_previews; /* chat id -> the customer's last typing preview */
+
+  /* Access rules (issue 9: cx-server-agent.c, cx-server-routing.c). In memory by design:
+   * see API.md "Signing in" and "Agents who vanish". */
+  GHashTable *sign_in_users;     /* username -> sign-in failures (configured agents only) */
+  GHashTable *sign_in_addresses; /* client address -> sign-in failures */
+  GHashTable *grace_timers;      /* username -> GSource id: the agent's sockets are all gone */
+  gboolean grace_stopped;        /* shutting down: arm no more grace timers */
+  guint liveness_id;             /* closes agent sockets whose peer stopped answering pings */
 };
 
 gint64 _cx_server_now (void);
@@ -72,6 +80,14 @@ void _cx_server_send_to_agent (CxServer *self, const char *username, JsonNode *f
 void _cx_server_send_to_all_agents (CxServer *self, JsonNode *frame);
 JsonNode *_cx_server_agent_to_json (const CxAgent *agent);
 const char *_cx_agent_state_to_string (CxAgentState state);
+
+/* Access rules (issue 9): an agent's event sockets, for the grace time (cx-server-routing.c) */
+void _cx_server_agent_sockets_gone (CxServer *self, const char *username);
+void _cx_server_agent_socket_back (CxServer *self, const char *username);
+void _cx_server_access_free (CxServer *self);
+/* The agent API's rules for another path (cx-server-callback.c): the origin, the session. */
+gboolean _cx_server_agent_request_allowed (CxServer *self, SoupServerMessage *msg);
+CxAgent *_cx_server_session_agent (CxServer *self, SoupServerMessage *msg, char **token_hash_out);
 
 /* Customers (cx-server-gms.c) */
 void _cx_server_gms_init (CxServer *self);

@@ -337,6 +337,16 @@ _cx_server_routing_shutdown (CxServer *self)
   while (g_hash_table_iter_next (&iter, NULL, &id))
     g_source_remove (GPOINTER_TO_UINT (id));
   g_hash_table_remove_all (self->invitation_timers);
+  /* Agents' grace timers (issue 9) stop with the routing they feed. */
+  self->grace_stopped = TRUE;
+  g_clear_handle_id (&self->liveness_id, g_source_remove);
+  if (self->grace_timers != NULL)
+    {
+      g_hash_table_iter_init (&iter, self->grace_timers);
+      while (g_hash_table_iter_next (&iter, NULL, &id))
+        g_source_remove (GPOINTER_TO_UINT (id));
+      g_hash_table_remove_all (self->grace_timers);
+    }
   g_clear_handle_id (&self->sweep_id, g_source_remove);
   g_clear_handle_id (&self->renumber_id, g_source_remove);
 }

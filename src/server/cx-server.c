@@ -403,6 +403,7 @@ cx_server_finalize (GObject *object)
   g_hash_table_unref (self->queues_to_renumber);
   g_hash_table_unref (self->rate_buckets);
   g_hash_table_unref (self->typing_previews);
+  _cx_server_access_free (self); /* access rules (issue 9) */
   cx_server_config_free (self->config);
 
   G_OBJECT_CLASS (cx_server_parent_class)->finalize (object);

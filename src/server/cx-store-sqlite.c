@@ -130,6 +130,10 @@ static const char *const migrations[] = {
   "  PRIMARY KEY (callback_id, key)"
   ");"
   "CREATE INDEX callback_properties_by_value ON callback_properties (key, value);",
+
+  /* Version 2 (issue 9, item 9): each callback's secret, as its SHA-256 (NULL for callbacks
+   * made before: only agents reach those). */
+  "ALTER TABLE callbacks ADD COLUMN secret_hash TEXT;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == CX_STORE_SQLITE_SCHEMA_VERSION);
@@ -151,7 +155,7 @@ G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == CX_STORE_SQLITE_SCHEMA_VERSION);
 
 #define CALLBACK_COLUMNS                                                                           \
   "c.id, c.service, c.customer_number, c.state, c.desired_time, c.expiration_time, "               \
-  "c.created_at, c.properties"
+  "c.created_at, c.properties, c.secret_hash"
 
 #define CALLBACK_ORDER " ORDER BY c.desired_time, c.created_at, c.id"
 
@@ -329,8 +333,8 @@ static const char *const statement_sql[N_STATEMENTS] = {
                         "AND desired_time >= ?2 AND desired_time < ?3 "
                         "AND state <> 'CANCELLED' AND (?4 IS NULL OR id <> ?4)",
   [ST_CALLBACK_INSERT] = "INSERT INTO callbacks (id, service, customer_number, state, "
-                         "desired_time, expiration_time, created_at, properties) "
-                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                         "desired_time, expiration_time, created_at, properties, secret_hash) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
   [ST_CALLBACK_UPDATE] = "UPDATE callbacks SET state = ?2, desired_time = ?3, "
                          "expiration_time = ?4, properties = ?5 WHERE id = ?1",
   [ST_CALLBACK_GET] = "SELECT " CALLBACK_COLUMNS " FROM callbacks c WHERE c.id = ?1",
@@ -705,6 +709,7 @@ callback_from_row (CxStoreSqlite *self, Statement *stmt, GError **error)
   callback->desired_time = sqlite3_column_int64 (stmt, 4);
   callback->expiration_time = sqlite3_column_int64 (stmt, 5);
   callback->created_at = sqlite3_column_int64 (stmt, 6);
+  callback->secret_hash = column_dup (stmt, 8);
   if (!column_json (self, stmt, 7, TRUE, &callback->properties, error))
     return NULL;
 
@@ -1759,6 +1764,7 @@ cx_store_sqlite_create_callback (CxStore *store, const CxCallback *callback, gin
     bind_json (stmt, 8, callback->properties);
   else
     bind_text (stmt, 8, "{}");
+  bind_text (stmt, 9, callback->secret_hash);
   if (!run (self, stmt, error))
     return FALSE;
 

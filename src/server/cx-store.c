@@ -118,6 +118,7 @@ cx_callback_free (CxCallback *callback)
   g_free (callback->customer_number);
   g_free (callback->state);
   g_clear_pointer (&callback->properties, json_node_unref);
+  g_free (callback->secret_hash);
   g_free (callback);
 }
 
@@ -137,6 +138,7 @@ cx_callback_copy (const CxCallback *callback)
   copy->expiration_time = callback->expiration_time;
   copy->created_at = callback->created_at;
   copy->properties = callback->properties ? json_node_copy (callback->properties) : NULL;
+  copy->secret_hash = g_strdup (callback->secret_hash);
 
   return copy;
 }

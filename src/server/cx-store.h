@@ -131,6 +131,8 @@ typedef struct
   gint64 expiration_time;
   gint64 created_at;
   JsonNode *properties; /* JSON object of the other keys (subject, _customer_name, ...) */
+  char *secret_hash;    /* SHA-256 of the customer's secret, or NULL (issue 9); written by
+                         * create_callback only */
 } CxCallback;
 
 void cx_callback_free (CxCallback *callback);

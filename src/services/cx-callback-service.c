@@ -13,8 +13,13 @@
  * (ajaxTimeout), a cap on the reply's size (CX_CALLBACK_MAX_REPLY_SIZE), the stream closed
  * without reading a refused body to its end.
  *
- * Callbacks are not session state: nothing is kept in cookies, and a window that closes
- * cancels its requests (their commands are rejected) and leaves booked callbacks as they are.
+ * A callback is private to whoever booked it (issue 9): the server answers a booking with the
+ * callback's secret, and get, reschedule and cancel send it back (CX_CALLBACK_SECRET_HEADER).
+ * The secrets live where the chat keys do, in a session cookie of the application's one jar
+ * (CX_CALLBACK_COOKIE_SECRETS, on dataURL's site; the newest SECRETS_MAX), so every window of
+ * the app can move or cancel what another booked, and nothing outlives the process. A window
+ * that closes cancels its requests (their commands are rejected) and leaves booked callbacks
+ * as they are.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -37,6 +42,8 @@
 #define MAX_NUMBER_OF_DAYS 30
 #define READ_CHUNK_SIZE (16 * 1024)
 #define ID_MAX_BYTES 256
+/* Secrets kept in the cookie: the newest; each entry is under 100 bytes escaped. */
+#define SECRETS_MAX 24
 
 typedef enum
 {
@@ -202,6 +209,66 @@ slots_to_json (GArray *slots)
   json_object_set_array_member (object, "slots", array);
 
   return node_from_object (object);
+}
+
+/* Secrets (issue 9): id -> secret in CX_CALLBACK_COOKIE_SECRETS */
+
+static JsonObject *
+read_secrets (CxCallbackService *self)
+{
+  g_autofree char *text =
+      cx_http_get_site_cookie (self->http, self->data_url, CX_CALLBACK_COOKIE_SECRETS);
+  g_autoptr (JsonNode) root = NULL;
+
+  if (text != NULL)
+    root = cx_json_parse (text, strlen (text), 16 * 1024, NULL);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return json_object_new ();
+  return json_object_ref (json_node_get_object (root));
+}
+
+/* The secret of @id, or NULL. */
+static char *
+lookup_secret (CxCallbackService *self, const char *id)
+{
+  g_autoptr (JsonObject) secrets = read_secrets (self);
+  const char *secret = json_object_get_string_member_with_default (secrets, id, NULL);
+
+  return cx_callback_secret_validate (secret) ? g_strdup (secret) : NULL;
+}
+
+static void
+remember_secret (CxCallbackService *self, const char *id, const char *secret)
+{
+  g_autoptr (JsonObject) secrets = read_secrets (self);
+  g_autoptr (JsonObject) kept = json_object_new ();
+  g_autoptr (GList) ids = json_object_get_members (secrets);
+  g_autoptr (JsonNode) root = json_node_new (JSON_NODE_OBJECT);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = NULL;
+  guint skip;
+
+  /* Members in the order they were added: drop the oldest past SECRETS_MAX. */
+  json_object_remove_member (secrets, id);
+  g_clear_pointer (&ids, g_list_free);
+  ids = json_object_get_members (secrets);
+  skip = g_list_length (ids) + 1 > SECRETS_MAX ? g_list_length (ids) + 1 - SECRETS_MAX : 0;
+  for (GList *l = ids; l != NULL; l = l->next)
+    {
+      const char *value = json_object_get_string_member_with_default (secrets, l->data, NULL);
+
+      if (skip > 0)
+        skip--;
+      else if (cx_callback_secret_validate (value))
+        json_object_set_string_member (kept, l->data, value);
+    }
+  json_object_set_string_member (kept, id, secret);
+
+  json_node_set_object (root, kept);
+  text = json_to_string (root, FALSE);
+  if (!cx_http_set_site_cookie (self->http, self->data_url, CX_CALLBACK_COOKIE_SECRETS, text,
+                                &error))
+    g_debug ("Could not keep the secret of callback %s: %s", id, error->message);
 }
 
 /* Requests
@@ -484,6 +551,14 @@ request_start (CxCallbackService *self, CxCommand *command, Operation op, const 
   request->msg = soup_message_new_from_uri (method, uri);
   soup_message_headers_replace (soup_message_get_request_headers (request->msg), "Accept",
                                 "application/json");
+  if (id != NULL)
+    {
+      g_autofree char *secret = lookup_secret (self, id);
+
+      if (secret != NULL)
+        soup_message_headers_replace (soup_message_get_request_headers (request->msg),
+                                      CX_CALLBACK_SECRET_HEADER, secret);
+    }
   if (form != NULL)
     {
       g_autoptr (GBytes) body = NULL;
@@ -565,6 +640,8 @@ read_reply (Request *request, GError **error)
 
       if (cx_callback_parse_object (root, &info, &local_error))
         {
+          if (request->op == OP_SCHEDULE && info->secret != NULL)
+            remember_secret (request->self, info->id, info->secret);
           if (request->id == NULL || g_str_equal (info->id, request->id))
             return callback_to_json (info);
 

@@ -36,6 +36,9 @@ G_BEGIN_DECLS
 
 /* The namespace the service registers on its bus. */
 #define CX_CALLBACK_SERVICE_NAME "CallbackService"
+/* The session cookie (on dataURL's site, in CxHttp's jar) that keeps the secrets of the
+ * callbacks booked in this run of the app: a JSON object, id -> secret (issue 9). */
+#define CX_CALLBACK_COOKIE_SECRETS "_cxdesk.callback.secrets"
 
 #define CX_TYPE_CALLBACK_SERVICE (cx_callback_service_get_type ())
 

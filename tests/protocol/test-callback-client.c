@@ -124,6 +124,44 @@ test_object_minimal (void)
   g_assert_cmpstr (info->customer_number, ==, "+15551234567");
 }
 
+/* Issue 9, item 9: the secret of a new callback is read, checked, and never a property. */
+static void
+test_object_secret (void)
+{
+  g_autoptr (JsonNode) node = parse ("{\"_id\":\"cb-1\",\"_secret\":\"0123abcdef-_XYZ\",\"n\":1}");
+  g_autoptr (CxCallbackInfo) info = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *bad[] = {
+    "{\"_id\":\"cb-1\",\"_secret\":\"\"}",
+    "{\"_id\":\"cb-1\",\"_secret\":\"a b\"}",
+    "{\"_id\":\"cb-1\",\"_secret\":\"a\\r\\nX-Evil: 1\"}",
+    "{\"_id\":\"cb-1\",\"_secret\":7}",
+  };
+
+  g_assert_true (cx_callback_parse_object (node, &info, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (info->secret, ==, "0123abcdef-_XYZ");
+  g_assert_false (json_object_has_member (json_node_get_object (info->properties), "_secret"));
+  g_clear_pointer (&info, cx_callback_info_free);
+  g_clear_pointer (&node, json_node_unref);
+
+  node = parse ("{\"_id\":\"cb-1\"}");
+  g_assert_true (cx_callback_parse_object (node, &info, &error));
+  g_assert_null (info->secret);
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (JsonNode) bad_node = parse (bad[i]);
+      g_autoptr (CxCallbackInfo) bad_info = NULL;
+      g_autoptr (GError) bad_error = NULL;
+
+      g_assert_false (cx_callback_parse_object (bad_node, &bad_info, &bad_error));
+      g_assert_nonnull (bad_error);
+    }
+  g_assert_false (cx_callback_secret_validate (NULL));
+  g_assert_true (cx_callback_secret_validate ("abc"));
+}
+
 static void
 test_object_bad (void)
 {
@@ -374,8 +412,9 @@ static void
 test_error_round_trip (void)
 {
   static const int codes[] = {
-    CX_CALLBACK_ERROR_INVALID,  CX_CALLBACK_ERROR_NOT_FOUND,   CX_CALLBACK_ERROR_SLOT_FULL,
-    CX_CALLBACK_ERROR_INTERNAL, CX_CALLBACK_ERROR_UNAVAILABLE, CX_CALLBACK_ERROR_OFFICE_CLOSED,
+    CX_CALLBACK_ERROR_INVALID,   CX_CALLBACK_ERROR_NOT_FOUND,   CX_CALLBACK_ERROR_SLOT_FULL,
+    CX_CALLBACK_ERROR_INTERNAL,  CX_CALLBACK_ERROR_UNAVAILABLE, CX_CALLBACK_ERROR_OFFICE_CLOSED,
+    CX_CALLBACK_ERROR_FORBIDDEN,
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (codes); i++)
@@ -478,6 +517,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/callback-client/object/round-trip", test_object_round_trip);
   g_test_add_func ("/callback-client/object/minimal", test_object_minimal);
   g_test_add_func ("/callback-client/object/bad", test_object_bad);
+  g_test_add_func ("/callback-client/object/secret", test_object_secret);
   g_test_add_func ("/callback-client/availability/good", test_availability_good);
   g_test_add_func ("/callback-client/availability/bad", test_availability_bad);
   g_test_add_func ("/callback-client/error/round-trip", test_error_round_trip);

@@ -714,6 +714,500 @@ test_ewt (Fixture *f, gconstpointer data)
   g_assert_cmpfloat (ewt_of (f->server, "queue=sales&queue=customer-support", "sales"), >=, 0);
 }
 
+/* Access rules (issue 9, items 10, 11, 14) */
+
+/* The usual test configuration with the members of @json (an object) set in its member
+ * @object (NULL: at the top), on a server of its own. */
+static CxTestServer *
+server_with (const char *object, const char *json)
+{
+  g_autofree char *base = cx_test_config_new (NULL);
+  g_autoptr (JsonNode) root = json_from_string (base, NULL);
+  g_autoptr (JsonNode) extra = json_from_string (json, NULL);
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  g_autoptr (GList) members = NULL;
+  g_autofree char *text = NULL;
+  JsonObject *target = json_node_get_object (root);
+
+  g_assert_nonnull (extra);
+  if (object != NULL)
+    {
+      if (!json_object_has_member (target, object))
+        json_object_set_object_member (target, object, json_object_new ());
+      target = json_object_get_object_member (target, object);
+    }
+  members = json_object_get_members (json_node_get_object (extra));
+  for (GList *l = members; l != NULL; l = l->next)
+    json_object_set_member (target, l->data,
+                            json_object_dup_member (json_node_get_object (extra), l->data));
+  json_generator_set_root (generator, root);
+  text = json_generator_to_data (generator, NULL);
+  return cx_test_server_new (text);
+}
+
+static void
+server_done (CxTestServer *server)
+{
+  cx_test_assert_healthy (server);
+  cx_test_server_stop (server);
+  cx_test_server_free (server);
+}
+
+static CxTestReply *
+call_with_origin (CxTestAgent *agent, const char *method, const char *path,
+                  const char *content_type, const char *body, const char *origin)
+{
+  g_autofree char *url = cx_test_server_url (agent->server, "%s", path);
+  g_autoptr (SoupMessage) msg = soup_message_new (method, url);
+
+  if (origin != NULL)
+    soup_message_headers_replace (soup_message_get_request_headers (msg), "Origin", origin);
+  if (body != NULL)
+    {
+      g_autoptr (GBytes) bytes = g_bytes_new (body, strlen (body));
+
+      soup_message_set_request_body_from_bytes (msg, content_type, bytes);
+    }
+  return cx_test_send (agent->session, msg);
+}
+
+typedef struct
+{
+  gboolean done;
+  SoupWebsocketConnection *conn;
+  GError *error;
+} Handshake;
+
+static void
+handshake_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Handshake *handshake = user_data;
+
+  handshake->conn =
+      soup_session_websocket_connect_finish (SOUP_SESSION (source), result, &handshake->error);
+  handshake->done = TRUE;
+}
+
+static gboolean
+handshake_done (gpointer data)
+{
+  return ((Handshake *) data)->done;
+}
+
+/* The event socket's handshake with @origin: its HTTP status (101 when it opened). */
+static guint
+events_handshake (CxTestAgent *agent, const char *origin)
+{
+  g_autofree char *url = cx_test_server_url (agent->server, "/cx/1/agent/events");
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
+  Handshake handshake = { 0 };
+  guint status;
+
+  soup_session_websocket_connect_async (agent->session, msg, origin, NULL, G_PRIORITY_DEFAULT, NULL,
+                                        handshake_cb, &handshake);
+  cx_test_wait (handshake_done, &handshake);
+  status = soup_message_get_status (msg);
+  if (handshake.conn != NULL)
+    {
+      g_assert_cmpuint (status, ==, 101);
+      soup_websocket_connection_close (handshake.conn, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+      g_clear_object (&handshake.conn);
+    }
+  g_clear_error (&handshake.error);
+  return status;
+}
+
+/* Item 10: a foreign Origin is refused with a valid cookie, on a POST and on the event socket's
+ * handshake; the server's own origin and an allowed one pass, and so does no Origin at all; a
+ * body that is not JSON is 415. */
+static void
+test_origin (Fixture *f, gconstpointer data)
+{
+  CxTestServer *server =
+      server_with (NULL, "{\"agentOrigins\":[\"https://desk.example.com:8443\"]}");
+  g_autoptr (CxTestAgent) ada = cx_test_agent_sign_in (server, "ada", CX_TEST_ADA_PASSWORD);
+  g_autoptr (CxTestCustomer) customer = NULL;
+  g_autoptr (CxTestReply) reply = NULL;
+  g_autoptr (GUri) base = g_uri_parse (cx_test_server_get_url (server), G_URI_FLAGS_NONE, NULL);
+  g_autofree char *own =
+      g_strdup_printf ("http://%s:%d", g_uri_get_host (base), g_uri_get_port (base));
+  g_autofree char *own_upper =
+      g_strdup_printf ("HTTP://%s:%d", g_uri_get_host (base), g_uri_get_port (base));
+  g_autofree char *path = NULL;
+  const char *send_body = "{\"text\":\"hello\"}";
+
+  cx_test_agent_connect_events (ada);
+  cx_test_agent_set_state (ada, "ready");
+  customer = cx_test_customer_start (server, "customer-support", "Olga");
+  cx_test_agent_wait_invitation (ada, customer->chat_id);
+  json_object_unref (cx_test_agent_accept (ada, customer->chat_id));
+  path = g_strdup_printf ("/cx/1/agent/chats/%s/send", customer->chat_id);
+
+  reply =
+      call_with_origin (ada, "POST", path, "application/json", send_body, "http://evil.example");
+  cx_test_assert_cx_error (reply, 403);
+  g_clear_pointer (&reply, cx_test_reply_free);
+  reply = call_with_origin (ada, "PUT", "/cx/1/agent/state", "application/json",
+                            "{\"state\":\"not_ready\"}", "null");
+  cx_test_assert_cx_error (reply, 403);
+  g_clear_pointer (&reply, cx_test_reply_free);
+  reply = call_with_origin (ada, "GET", "/cx/1/agent/me", NULL, NULL, "http://evil.example");
+  cx_test_assert_cx_error (reply, 403);
+  g_clear_pointer (&reply, cx_test_reply_free);
+  reply = call_with_origin (ada, "POST", "/cx/1/agent/session", "application/json",
+                            "{\"username\":\"ada\",\"password\":\"" CX_TEST_ADA_PASSWORD "\"}",
+                            "http://evil.example");
+  cx_test_assert_cx_error (reply, 403);
+  g_assert_cmpuint (events_handshake (ada, "http://evil.example"), ==, 403);
+  g_assert_cmpuint (events_handshake (ada, "https://desk.example.com"), ==, 403);
+
+  /* text/plain (what a cross-site form can send): 415, with no Origin or the right one. */
+  g_clear_pointer (&reply, cx_test_reply_free);
+  reply = call_with_origin (ada, "POST", path, "text/plain", send_body, NULL);
+  cx_test_assert_cx_error (reply, 415);
+  g_clear_pointer (&reply, cx_test_reply_free);
+  reply = call_with_origin (ada, "POST", path, "application/x-www-form-urlencoded", send_body, own);
+  cx_test_assert_cx_error (reply, 415);
+
+  /* The server's own origin, an allowed one, and none. */
+  g_clear_pointer (&reply, cx_test_reply_free);
+  reply = call_with_origin (ada, "POST", path, "application/json", send_body, own);
+  g_assert_cmpuint (reply->status, ==, 200);
+  g_clear_pointer (&reply, cx_test_reply_free);
+  reply =
+      call_with_origin (ada, "POST", path, "application/json; charset=utf-8", send_body, own_upper);
+  g_assert_cmpuint (reply->status, ==, 200);
+  g_clear_pointer (&reply, cx_test_reply_free);
+  reply = call_with_origin (ada, "POST", path, "application/json", send_body,
+                            "https://desk.example.com:8443");
+  g_assert_cmpuint (reply->status, ==, 200);
+  g_clear_pointer (&reply, cx_test_reply_free);
+  reply = call_with_origin (ada, "POST", path, "application/json", send_body, NULL);
+  g_assert_cmpuint (reply->status, ==, 200);
+  g_assert_cmpuint (events_handshake (ada, own), ==, 101);
+  g_assert_cmpuint (events_handshake (ada, "https://desk.example.com:8443"), ==, 101);
+  g_assert_cmpuint (events_handshake (ada, NULL), ==, 101);
+
+  g_clear_pointer (&ada, cx_test_agent_free);
+  g_clear_pointer (&customer, cx_test_customer_free);
+  server_done (server);
+}
+
+static CxTestReply *
+sign_in_as_ada (CxTestAgent *agent, const char *password)
+{
+  g_autofree char *body = g_strdup_printf ("{\"username\":\"ada\",\"password\":\"%s\"}", password);
+
+  return cx_test_agent_call (agent, "POST", "/cx/1/agent/session", body);
+}
+
+/* Item 11: 300 wrong passwords in a burst: the first few are 401, most are 429 with
+ * Retry-After; once that has passed, the right password signs in. */
+static void
+test_sign_in_backoff (Fixture *f, gconstpointer data)
+{
+  CxTestServer *server = server_with ("limits", "{\"signInMaxDelaySeconds\":2}");
+  g_autoptr (CxTestAgent) agent = cx_test_agent_new (server, "ada");
+  g_autoptr (CxTestReply) reply = NULL;
+  guint refused = 0, wrong = 0, retry_after = 0;
+
+  for (guint i = 0; i < 300; i++)
+    {
+      g_clear_pointer (&reply, cx_test_reply_free);
+      reply = sign_in_as_ada (agent, "wrong");
+      if (reply->status == 429)
+        {
+          const char *header = soup_message_headers_get_one (reply->headers, "Retry-After");
+
+          cx_test_assert_cx_error (reply, 429);
+          g_assert_nonnull (header);
+          retry_after = g_ascii_strtoull (header, NULL, 10);
+          g_assert_cmpuint (retry_after, >=, 1);
+          g_assert_cmpuint (retry_after, <=, 2);
+          refused++;
+        }
+      else
+        {
+          cx_test_assert_cx_error (reply, 401);
+          wrong++;
+        }
+    }
+  g_test_message ("300 wrong passwords: %u answered 401, %u 429", wrong, refused);
+  g_assert_cmpuint (wrong, >=, 5);
+  g_assert_cmpuint (refused, >=, 200);
+
+  /* The right password: 429 while blocked (it is not even checked), then it works. */
+  for (guint tries = 0;; tries++)
+    {
+      g_autofree char *cookie = NULL;
+
+      g_clear_pointer (&reply, cx_test_reply_free);
+      reply = sign_in_as_ada (agent, CX_TEST_ADA_PASSWORD);
+      if (reply->status == 200)
+        break;
+      cx_test_assert_cx_error (reply, 429);
+      cookie = cx_test_agent_cookie (agent);
+      g_assert_null (cookie);
+      g_assert_cmpuint (tries, <, 10);
+      cx_test_pause (1000 *
+                     g_ascii_strtoull (soup_message_headers_get_one (reply->headers, "Retry-After"),
+                                       NULL, 10));
+    }
+  g_assert_cmpstr (cx_test_object_string (cx_test_reply_object (reply), "username"), ==, "ada");
+
+  g_clear_pointer (&agent, cx_test_agent_free);
+  server_done (server);
+}
+
+static gboolean
+agent_is (CxTestAgent *agent, const char *state, const char *reason)
+{
+  g_autoptr (CxTestReply) reply = cx_test_agent_call (agent, "GET", "/cx/1/agent/me", NULL);
+  JsonObject *me;
+
+  g_assert_cmpuint (reply->status, ==, 200);
+  me = cx_test_reply_object (reply);
+  return g_str_equal (cx_test_object_string (me, "state"), state) &&
+         (reason == NULL ||
+          g_strcmp0 (json_object_get_string_member_with_default (me, "reason", NULL), reason) == 0);
+}
+
+/* Polls /me until the agent is @state for @reason; a hang guard, not a timing assertion. */
+static void
+wait_agent_state (CxTestAgent *agent, const char *state, const char *reason)
+{
+  for (guint i = 0; !agent_is (agent, state, reason); i++)
+    {
+      if (i >= 1200)
+        g_error ("%s never became %s (%s)", agent->username, state, reason);
+      cx_test_pause (100);
+    }
+}
+
+/* The app crashes: its socket goes without a word. */
+static void
+crash_events (CxTestAgent *agent)
+{
+  GIOStream *stream = soup_websocket_connection_get_io_stream (agent->events->conn);
+
+  g_io_stream_close (stream, NULL, NULL);
+  g_clear_pointer (&agent->events, cx_test_socket_free);
+}
+
+/* Item 14: ada (idle longest) is offered a chat, then her app crashes. After the grace time
+ * (1 s here) she is not_ready "disconnected", the invitation goes to bob, and so does the next
+ * chat. */
+static void
+test_vanished_agent (Fixture *f, gconstpointer data)
+{
+  CxTestServer *server = server_with ("limits", "{\"agentGraceSeconds\":1}");
+  g_autoptr (CxTestAgent) ada = cx_test_agent_sign_in (server, "ada", CX_TEST_ADA_PASSWORD);
+  g_autoptr (CxTestAgent) bob = cx_test_agent_sign_in (server, "bob", CX_TEST_BOB_PASSWORD);
+  g_autoptr (CxTestCustomer) first = NULL;
+  g_autoptr (CxTestCustomer) second = NULL;
+  g_autoptr (JsonObject) invitation = NULL;
+
+  cx_test_agent_connect_events (ada);
+  cx_test_agent_set_state (ada, "ready");
+  cx_test_agent_connect_events (bob);
+  cx_test_agent_set_state (bob, "ready");
+  first = cx_test_customer_start (server, "sales", "Hal");
+  invitation = cx_test_agent_wait_invitation (ada, first->chat_id);
+  g_clear_pointer (&invitation, json_object_unref);
+
+  crash_events (ada);
+  wait_agent_state (ada, "not_ready", "disconnected");
+  invitation = cx_test_agent_wait_invitation (bob, first->chat_id);
+  g_clear_pointer (&invitation, json_object_unref);
+  g_assert_false (has_pending_invitation (ada, first->chat_id));
+  g_assert_true (has_pending_invitation (bob, first->chat_id));
+
+  second = cx_test_customer_start (server, "sales", "Ida");
+  invitation = cx_test_agent_wait_invitation (bob, second->chat_id);
+  g_assert_false (has_pending_invitation (ada, second->chat_id));
+
+  /* Back: the app shows why, and going ready works as always. */
+  cx_test_agent_connect_events (ada);
+  cx_test_agent_set_state (ada, "ready");
+
+  g_clear_pointer (&ada, cx_test_agent_free);
+  g_clear_pointer (&bob, cx_test_agent_free);
+  g_clear_pointer (&first, cx_test_customer_free);
+  g_clear_pointer (&second, cx_test_customer_free);
+  server_done (server);
+}
+
+/* Item 14: a socket that comes back within the grace time changes nothing. */
+static void
+test_agent_back_in_time (Fixture *f, gconstpointer data)
+{
+  CxTestServer *server = server_with ("limits", "{\"agentGraceSeconds\":4}");
+  g_autoptr (CxTestAgent) ada = cx_test_agent_sign_in (server, "ada", CX_TEST_ADA_PASSWORD);
+  g_autoptr (CxTestCustomer) customer = NULL;
+  g_autoptr (JsonObject) invitation = NULL;
+
+  cx_test_agent_connect_events (ada);
+  cx_test_agent_set_state (ada, "ready");
+  crash_events (ada);
+  cx_test_agent_connect_events (ada);
+  cx_test_pause (5000);
+  g_assert_true (agent_is (ada, "ready", NULL));
+  customer = cx_test_customer_start (server, "sales", "Hal");
+  invitation = cx_test_agent_wait_invitation (ada, customer->chat_id);
+
+  g_clear_pointer (&ada, cx_test_agent_free);
+  g_clear_pointer (&customer, cx_test_customer_free);
+  server_done (server);
+}
+
+/* Item 14: a restart does not lose the grace time: an agent whose app does not come back to the
+ * restarted server is not_ready after it. */
+static void
+test_vanished_across_restart (Fixture *f, gconstpointer data)
+{
+  CxTestServer *server = server_with ("limits", "{\"agentGraceSeconds\":1}");
+  g_autoptr (CxTestAgent) ada = cx_test_agent_sign_in (server, "ada", CX_TEST_ADA_PASSWORD);
+
+  cx_test_agent_connect_events (ada);
+  cx_test_agent_set_state (ada, "ready");
+  cx_test_server_kill9 (server);
+  g_clear_pointer (&ada->events, cx_test_socket_free);
+  cx_test_server_restart (server);
+  wait_agent_state (ada, "not_ready", "disconnected");
+
+  g_clear_pointer (&ada, cx_test_agent_free);
+  server_done (server);
+}
+
+/* The event socket's handshake by hand, then silence: the app's machine lost its network (no
+ * close, no answer to pings). Returns the connection, to be kept open. */
+static GIOStream *
+silent_events (CxTestAgent *agent)
+{
+  g_autoptr (GUri) base =
+      g_uri_parse (cx_test_server_get_url (agent->server), G_URI_FLAGS_NONE, NULL);
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketConnection) conn = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *token = cx_test_agent_cookie (agent);
+  g_autofree char *request =
+      g_strdup_printf ("GET /cx/1/agent/events HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
+                       "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                       "Sec-WebSocket-Version: 13\r\nCookie: cxdesk_agent=%s\r\n\r\n",
+                       g_uri_get_host (base), g_uri_get_port (base), token);
+  GString *reply = g_string_new (NULL);
+  char byte;
+
+  conn = g_socket_client_connect_to_host (client, g_uri_get_host (base), g_uri_get_port (base),
+                                          NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)),
+                                            request, strlen (request), NULL, NULL, &error));
+  g_assert_no_error (error);
+  /* The reply's head, a byte at a time so that nothing after it is read. */
+  while (!g_str_has_suffix (reply->str, "\r\n\r\n"))
+    {
+      gssize n = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (conn)), &byte, 1,
+                                      NULL, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpint (n, ==, 1);
+      g_string_append_c (reply, byte);
+      g_assert_cmpuint (reply->len, <, 16384);
+    }
+  g_assert_true (g_str_has_prefix (reply->str, "HTTP/1.1 101"));
+  g_string_free (reply, TRUE);
+  return G_IO_STREAM (g_steal_pointer (&conn));
+}
+
+/* Item 14: an agent whose app's network is gone (its socket open, silent) is closed after a few
+ * unanswered pings, and then the grace time runs as after a crash. */
+static void
+test_silent_agent (Fixture *f, gconstpointer data)
+{
+  CxTestServer *server = server_with ("limits", "{\"agentGraceSeconds\":1}");
+  g_autoptr (CxTestAgent) ada = cx_test_agent_sign_in (server, "ada", CX_TEST_ADA_PASSWORD);
+  g_autoptr (GIOStream) silent = NULL;
+
+  cx_test_agent_set_state (ada, "ready");
+  silent = silent_events (ada);
+  wait_agent_state (ada, "not_ready", "disconnected");
+
+  g_clear_pointer (&ada, cx_test_agent_free);
+  server_done (server);
+}
+
+/* Signs in as ada from the loopback address @local (127.0.0.N) with a request of its own;
+ * returns the status, and the Retry-After in @retry_after (0: none). */
+static guint
+sign_in_from (CxTestServer *server, const char *local, const char *password, guint *retry_after)
+{
+  g_autoptr (GUri) base = g_uri_parse (cx_test_server_get_url (server), G_URI_FLAGS_NONE, NULL);
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GInetAddress) address = g_inet_address_new_from_string (local);
+  g_autoptr (GSocketAddress) bind_to = g_inet_socket_address_new (address, 0);
+  g_autoptr (GSocketConnection) conn = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *body = g_strdup_printf ("{\"username\":\"ada\",\"password\":\"%s\"}", password);
+  g_autofree char *request = g_strdup_printf (
+      "POST /cx/1/agent/session HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/json\r\n"
+      "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+      g_uri_get_host (base), g_uri_get_port (base), strlen (body), body);
+  char reply[4096] = { 0 };
+  const char *header;
+  gsize got = 0;
+
+  g_socket_client_set_local_address (client, bind_to);
+  conn = g_socket_client_connect_to_host (client, g_uri_get_host (base), g_uri_get_port (base),
+                                          NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)),
+                                            request, strlen (request), NULL, NULL, &error));
+  g_assert_no_error (error);
+  /* Connection: close: the reply ends with the stream. */
+  g_assert_true (g_input_stream_read_all (g_io_stream_get_input_stream (G_IO_STREAM (conn)), reply,
+                                          sizeof reply - 1, &got, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_prefix (reply, "HTTP/1.1 "));
+  header = strstr (reply, "\r\nRetry-After: ");
+  *retry_after =
+      header != NULL ? g_ascii_strtoull (header + strlen ("\r\nRetry-After: "), NULL, 10) : 0;
+  return g_ascii_strtoull (reply + 9, NULL, 10);
+}
+
+/* Item 11, the trade-off: failures from one address block the user name everywhere, except
+ * at the addresses the user signed in from before, which only their own failures block. */
+static void
+test_sign_in_known_address (Fixture *f, gconstpointer data)
+{
+  guint refused = 0, retry_after = 0;
+
+  /* Ada works from 127.0.0.1. */
+  g_assert_cmpuint (sign_in_from (f->server, "127.0.0.1", CX_TEST_ADA_PASSWORD, &retry_after), ==,
+                    200);
+
+  /* Someone at 127.0.0.2 guesses, until the block has more than a second to run (the second
+   * one, 2 s), so that what follows happens while it holds, on a slow machine too. */
+  for (guint i = 0; retry_after < 2; i++)
+    {
+      g_assert_cmpuint (i, <, 2000);
+      if (sign_in_from (f->server, "127.0.0.2", "guess", &retry_after) == 429)
+        refused++;
+      else
+        cx_test_pause (20);
+    }
+  g_assert_cmpuint (refused, >=, 1);
+
+  /* Blocked: the guesser, and the name from a new address; not ada where she works. */
+  g_assert_cmpuint (sign_in_from (f->server, "127.0.0.2", CX_TEST_ADA_PASSWORD, &retry_after), ==,
+                    429);
+  g_assert_cmpuint (sign_in_from (f->server, "127.0.0.3", CX_TEST_ADA_PASSWORD, &retry_after), ==,
+                    429);
+  g_assert_cmpuint (retry_after, >=, 1);
+  g_assert_cmpuint (sign_in_from (f->server, "127.0.0.1", CX_TEST_ADA_PASSWORD, &retry_after), ==,
+                    200);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -737,6 +1231,14 @@ main (int argc, char *argv[])
   cx_test_add ("/server/agent/state-pushed", NULL, NULL, test_state_pushed);
   cx_test_add ("/server/agent/canned", NULL, NULL, test_canned);
   cx_test_add ("/server/ewt", NULL, NULL, test_ewt);
+  /* Access rules (issue 9) */
+  cx_test_add ("/server/agent/origin", NULL, NULL, test_origin);
+  cx_test_add ("/server/agent/sign-in-backoff", NULL, NULL, test_sign_in_backoff);
+  cx_test_add ("/server/routing/vanished-agent", NULL, NULL, test_vanished_agent);
+  cx_test_add ("/server/routing/agent-back-in-time", NULL, NULL, test_agent_back_in_time);
+  cx_test_add ("/server/routing/vanished-across-restart", NULL, NULL, test_vanished_across_restart);
+  cx_test_add ("/server/routing/silent-agent", NULL, NULL, test_silent_agent);
+  cx_test_add ("/server/agent/sign-in-known-address", NULL, NULL, test_sign_in_known_address);
 
   return g_test_run ();
 }

@@ -68,6 +68,34 @@ assert_time (JsonObject *callback, const char *member, GDateTime *expected)
     }
 }
 
+/* Each created callback's secret, by id (issue 9): what the customer keeps. */
+static GHashTable *secrets;
+
+static const char *
+secret_of (const char *id)
+{
+  return secrets != NULL ? g_hash_table_lookup (secrets, id) : NULL;
+}
+
+/* @method @url with @secret in the callback secret header (NULL: none) and @json_body. */
+static CxTestReply *
+request_with_secret (Fixture *f, const char *method, const char *url, const char *secret,
+                     const char *json_body)
+{
+  g_autoptr (SoupMessage) msg = soup_message_new (method, url);
+
+  if (secret != NULL)
+    soup_message_headers_replace (soup_message_get_request_headers (msg), "X-Cx-Callback-Secret",
+                                  secret);
+  if (json_body != NULL)
+    {
+      g_autoptr (GBytes) bytes = g_bytes_new (json_body, strlen (json_body));
+
+      soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
+    }
+  return cx_test_send (f->session, msg);
+}
+
 /* Checks a created callback and returns its id. */
 static char *
 assert_callback (CxTestReply *reply, const char *number)
@@ -84,6 +112,12 @@ assert_callback (CxTestReply *reply, const char *number)
   cx_test_object_string (callback, "_callback_state");
   g_assert_true (json_object_has_member (callback, "_expiration_time"));
   desired = parse_time (cx_test_object_string (callback, "_desired_time"));
+  /* The secret: long enough not to be guessed, in the creating reply only. */
+  g_assert_cmpuint (strlen (cx_test_object_string (callback, "_secret")), >=, 32);
+  if (secrets == NULL)
+    secrets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_hash_table_replace (secrets, cx_test_object_loose_string (callback, "_id"),
+                        g_strdup (cx_test_object_string (callback, "_secret")));
   return cx_test_object_loose_string (callback, "_id");
 }
 
@@ -93,7 +127,7 @@ get_callback (Fixture *f, const char *id)
   g_autofree char *rest = g_strdup_printf ("/%s", id);
   g_autofree char *url = callback_url (f, rest);
 
-  return cx_test_get (f->session, url);
+  return request_with_secret (f, "GET", url, secret_of (id), NULL);
 }
 
 /* Free capacity of the slot starting at @slot from the availability call, -1 if it is not
@@ -235,7 +269,7 @@ reschedule (Fixture *f, const char *id, GDateTime *time)
   g_autofree char *iso = cx_test_iso8601 (time);
   g_autofree char *body = g_strdup_printf ("{\"_new_desired_time\":\"%s\"}", iso);
 
-  return cx_test_json (f->session, "PUT", url, body);
+  return request_with_secret (f, "PUT", url, secret_of (id), body);
 }
 
 static void
@@ -286,7 +320,7 @@ test_cancel (Fixture *f, gconstpointer data)
 
   g_assert_cmpint (availability (f, slot), ==, SLOT_CAPACITY - 1);
   g_clear_pointer (&reply, cx_test_reply_free);
-  reply = cx_test_request (f->session, "DELETE", url, NULL, NULL);
+  reply = request_with_secret (f, "DELETE", url, secret_of (id), NULL);
   g_assert_no_error (reply->error);
   if (reply->status != 200 && reply->status != 204)
     g_error ("cancel: expected 200 or 204, got %u “%s”", reply->status, cx_test_reply_text (reply));
@@ -314,6 +348,23 @@ array_has_id (JsonArray *array, const char *id)
   return FALSE;
 }
 
+/* GET on the service (a listing or a query), as @agent (NULL: nobody). */
+static CxTestReply *
+query_as (Fixture *f, CxTestAgent *agent, const char *rest)
+{
+  g_autofree char *url = callback_url (f, rest);
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
+
+  if (agent != NULL)
+    {
+      g_autofree char *token = cx_test_agent_cookie (agent);
+      g_autofree char *cookie = g_strdup_printf ("cxdesk_agent=%s", token);
+
+      soup_message_headers_replace (soup_message_get_request_headers (msg), "Cookie", cookie);
+    }
+  return cx_test_send (f->session, msg);
+}
+
 static void
 test_query (Fixture *f, gconstpointer data)
 {
@@ -325,8 +376,8 @@ test_query (Fixture *f, gconstpointer data)
   g_autofree char *one_id = assert_callback (one, "+15551234");
   g_autofree char *two_id = assert_callback (two, "+15551234");
   g_autofree char *other_id = assert_callback (other, "+15559999");
-  g_autofree char *url = callback_url (f, "?_customer_number=%2B15551234");
-  g_autoptr (CxTestReply) reply = cx_test_get (f->session, url);
+  g_autoptr (CxTestAgent) ada = cx_test_agent_sign_in (f->server, "ada", CX_TEST_ADA_PASSWORD);
+  g_autoptr (CxTestReply) reply = query_as (f, ada, "?_customer_number=%2B15551234");
   JsonArray *found;
 
   g_assert_cmpuint (reply->status, ==, 200);
@@ -378,14 +429,15 @@ test_office_closed (Fixture *f, gconstpointer data)
   g_autoptr (GDateTime) noon = cx_test_tomorrow_at (12, 0);
   g_autoptr (CxTestReply) soon = create_form (f, "+15550041", in_an_hour);
   g_autoptr (CxTestReply) tomorrow = create_form (f, "+15550042", noon);
-  g_autofree char *url = callback_url (f, "?_customer_number=%2B15550041");
+  g_autoptr (CxTestAgent) ada = NULL;
   g_autoptr (CxTestReply) query = NULL;
 
   assert_office_closed (soon);
   assert_office_closed (tomorrow);
 
   /* Nothing was stored. */
-  query = cx_test_get (f->session, url);
+  ada = cx_test_agent_sign_in (f->server, "ada", CX_TEST_ADA_PASSWORD);
+  query = query_as (f, ada, "?_customer_number=%2B15550041");
   g_assert_cmpuint (query->status, ==, 200);
   g_assert_cmpuint (json_array_get_length (cx_test_reply_array (query)), ==, 0);
 }
@@ -469,6 +521,118 @@ test_agent_callbacks (Fixture *f, gconstpointer data)
   assert_time (cx_test_reply_object (reply), "_desired_time", later);
 }
 
+/* Issue 9, item 9: a callback is its customer's. Without its secret, or with another's, reading,
+ * rescheduling and cancelling it answer exactly what an unknown id does, and change nothing. */
+static void
+test_private (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GDateTime) slot = cx_test_tomorrow_at (10, 0);
+  g_autoptr (GDateTime) later = cx_test_tomorrow_at (10, 30);
+  g_autoptr (CxTestReply) mine = create_form (f, "+15550061", slot);
+  g_autoptr (CxTestReply) theirs = create_form (f, "+15550062", slot);
+  g_autofree char *id = assert_callback (mine, "+15550061");
+  g_autofree char *other_id = assert_callback (theirs, "+15550062");
+  g_autofree char *rest = g_strdup_printf ("/%s", id);
+  g_autofree char *url = callback_url (f, rest);
+  g_autofree char *unknown_url = callback_url (f, "/aaaaaaaaaaaaaaaaaaaaaaaa");
+  g_autofree char *iso = cx_test_iso8601 (later);
+  g_autofree char *body = g_strdup_printf ("{\"_new_desired_time\":\"%s\"}", iso);
+  const char *wrong[] = { NULL, "", "not-the-secret", secret_of (other_id) };
+  g_autoptr (CxTestReply) got = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (wrong); i++)
+    {
+      g_autoptr (CxTestReply) get = request_with_secret (f, "GET", url, wrong[i], NULL);
+      g_autoptr (CxTestReply) put = request_with_secret (f, "PUT", url, wrong[i], body);
+      g_autoptr (CxTestReply) del = request_with_secret (f, "DELETE", url, wrong[i], NULL);
+      g_autoptr (CxTestReply) unknown = request_with_secret (f, "GET", unknown_url, wrong[i], NULL);
+      JsonObject *error;
+
+      g_assert_cmpuint (get->status, ==, 404);
+      g_assert_cmpuint (put->status, ==, 404);
+      g_assert_cmpuint (del->status, ==, 404);
+      g_assert_cmpuint (unknown->status, ==, 404);
+      error = cx_test_reply_object (get);
+      g_assert_cmpint (cx_test_object_int (error, "code"), ==, 404);
+      g_assert_cmpint (cx_test_object_int (cx_test_reply_object (unknown), "code"), ==, 404);
+      g_assert_false (json_object_has_member (error, "_customer_number"));
+    }
+
+  /* Untouched, and the right secret still works. */
+  got = get_callback (f, id);
+  g_assert_cmpuint (got->status, ==, 200);
+  assert_time (cx_test_reply_object (got), "_desired_time", slot);
+  g_assert_cmpstr (cx_test_object_string (cx_test_reply_object (got), "_callback_state"), ==,
+                   "SCHEDULED");
+  g_assert_false (json_object_has_member (cx_test_reply_object (got), "_secret"));
+  g_assert_cmpint (availability (f, slot), ==, 0);
+}
+
+/* Issue 9, item 9: listing a service's callbacks (with their phone numbers) and querying them
+ * by property are for agents who serve the service. */
+static void
+test_listing_is_for_agents (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GDateTime) slot = cx_test_tomorrow_at (11, 0);
+  g_autoptr (CxTestReply) created = create_form (f, "+15550071", slot);
+  g_autofree char *id = assert_callback (created, "+15550071");
+  g_autoptr (CxTestAgent) ada = cx_test_agent_sign_in (f->server, "ada", CX_TEST_ADA_PASSWORD);
+  g_autoptr (CxTestAgent) bob = cx_test_agent_sign_in (f->server, "bob", CX_TEST_BOB_PASSWORD);
+  const char *queries[] = { "", "?_customer_number=%2B15550071", "?subject=Billing%20question" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (queries); i++)
+    {
+      g_autoptr (CxTestReply) nobody = query_as (f, NULL, queries[i]);
+      g_autoptr (CxTestReply) not_serving = query_as (f, bob, queries[i]);
+      g_autoptr (CxTestReply) serving = query_as (f, ada, queries[i]);
+
+      g_assert_cmpuint (nobody->status, ==, 403);
+      g_assert_cmpint (cx_test_object_int (cx_test_reply_object (nobody), "code"), ==, 403);
+      g_assert_null (strstr (cx_test_reply_text (nobody), "+15550071"));
+      g_assert_cmpuint (not_serving->status, ==, 403);
+      g_assert_cmpuint (serving->status, ==, 200);
+      g_assert_true (array_has_id (cx_test_reply_array (serving), id));
+    }
+}
+
+static void
+test_open_access (Fixture *f, gconstpointer data)
+{
+  g_autofree char *base = cx_test_config_new (NULL);
+  g_autoptr (JsonNode) root = json_from_string (base, NULL);
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  g_autofree char *config = NULL;
+  Fixture open = { 0 };
+  g_autoptr (GDateTime) slot = cx_test_tomorrow_at (11, 0);
+  g_autoptr (CxTestReply) created = NULL;
+  g_autoptr (CxTestReply) listed = NULL;
+  g_autoptr (CxTestReply) got = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *rest = NULL;
+  g_autofree char *url = NULL;
+
+  json_object_set_boolean_member (
+      json_object_get_object_member (json_node_get_object (root), "callback"), "openAccess", TRUE);
+  json_generator_set_root (generator, root);
+  config = json_generator_to_data (generator, NULL);
+  open.server = cx_test_server_new (config);
+  open.session = f->session;
+
+  created = create_form (&open, "+15550081", slot);
+  id = assert_callback (created, "+15550081");
+  listed = query_as (&open, NULL, "?_customer_number=%2B15550081");
+  g_assert_cmpuint (listed->status, ==, 200);
+  g_assert_true (array_has_id (cx_test_reply_array (listed), id));
+  rest = g_strdup_printf ("/%s", id);
+  url = callback_url (&open, rest);
+  got = request_with_secret (&open, "GET", url, NULL, NULL);
+  g_assert_cmpuint (got->status, ==, 200);
+
+  cx_test_assert_healthy (open.server);
+  cx_test_server_stop (open.server);
+  cx_test_server_free (open.server);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -484,6 +648,10 @@ main (int argc, char *argv[])
   cx_test_add ("/server/callback/unknown-id", NULL, NULL, test_unknown_id);
   cx_test_add ("/server/callback/office-closed", &closed_now, NULL, test_office_closed);
   cx_test_add ("/server/callback/agent", NULL, NULL, test_agent_callbacks);
+  /* Access rules (issue 9) */
+  cx_test_add ("/server/callback/private", NULL, NULL, test_private);
+  cx_test_add ("/server/callback/listing-is-for-agents", NULL, NULL, test_listing_is_for_agents);
+  cx_test_add ("/server/callback/open-access", NULL, NULL, test_open_access);
 
   return g_test_run ();
 }

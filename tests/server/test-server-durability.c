@@ -347,7 +347,15 @@ test_callback_survives (Fixture *f, gconstpointer data)
   cx_test_server_restart (f->server);
 
   got_url = cx_test_server_url (f->server, "/genesys/1/service/callback/customer-support/%s", id);
-  got = cx_test_get (session, got_url);
+  {
+    /* With the callback's secret (issue 9): it survives too. */
+    g_autoptr (SoupMessage) msg = soup_message_new ("GET", got_url);
+
+    soup_message_headers_replace (
+        soup_message_get_request_headers (msg), "X-Cx-Callback-Secret",
+        cx_test_object_string (cx_test_reply_object (created), "_secret"));
+    got = cx_test_send (session, msg);
+  }
   g_assert_cmpuint (got->status, ==, 200);
   g_assert_cmpstr (cx_test_object_string (cx_test_reply_object (got), "_customer_number"), ==,
                    "+15557777");

@@ -315,13 +315,34 @@ schedule_json (const char *desired_time)
                           desired_time);
 }
 
-/* The server's own account of a callback. */
+/* The secret @window's app keeps for callback @id (issue 9), or NULL. */
+static char *
+kept_secret (Window *window, const char *id)
+{
+  g_autofree char *text = cx_http_get_site_cookie (
+      window->http, cx_callback_service_get_data_url (window->service), CX_CALLBACK_COOKIE_SECRETS);
+  g_autoptr (JsonNode) root = text != NULL ? json_from_string (text, NULL) : NULL;
+
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return NULL;
+  return g_strdup (
+      json_object_get_string_member_with_default (json_node_get_object (root), id, NULL));
+}
+
+/* The server's own account of a callback, asked with the secret @window's app keeps. */
 static JsonObject *
-server_callback (Fixture *f, const char *id)
+server_callback (Fixture *f, Window *window, const char *id)
 {
   g_autofree char *url =
       cx_test_server_url (f->server, "/genesys/1/service/callback/" SERVICE "/%s", id);
-  g_autoptr (CxTestReply) reply = cx_test_get (f->session, url);
+  g_autofree char *secret = kept_secret (window, id);
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr (CxTestReply) reply = NULL;
+
+  g_assert_nonnull (secret);
+  soup_message_headers_replace (soup_message_get_request_headers (msg), CX_CALLBACK_SECRET_HEADER,
+                                secret);
+  reply = cx_test_send (f->session, msg);
 
   g_assert_cmpuint (reply->status, ==, 200);
   return json_object_ref (cx_test_reply_object (reply));
@@ -375,7 +396,7 @@ test_schedule_now (Fixture *f, gconstpointer data)
   g_assert_cmpstr (cx_test_object_string (scheduled, "id"), ==, id);
 
   /* The server's account, and get's, agree. */
-  stored = server_callback (f, id);
+  stored = server_callback (f, window, id);
   g_assert_cmpstr (cx_test_object_string (stored, "_customer_number"), ==, PHONE_NORMALIZED);
   g_assert_cmpstr (cx_test_object_string (stored, "_callback_state"), ==, "QUEUED");
   g_assert_cmpstr (cx_test_object_string (stored, "subject"), ==, "Billing <b>question</b>");
@@ -541,7 +562,7 @@ test_reschedule_cancel (Fixture *f, gconstpointer data)
   g_assert_cmpstr (cx_test_object_string (last_event (window, "cancelled"), "id"), ==, id);
   fetched = command (window, "get", json);
   g_assert_cmpstr (cx_test_object_string (fetched, "state"), ==, "CANCELLED");
-  stored = server_callback (f, id);
+  stored = server_callback (f, window, id);
   g_assert_cmpstr (cx_test_object_string (stored, "_callback_state"), ==, "CANCELLED");
 
   /* A cancelled callback cannot move, and an unknown one cannot be cancelled. */
@@ -671,8 +692,15 @@ test_server_killed (Fixture *f, gconstpointer data)
   /* The server comes back on another port, with the same database: a new window finds the
    * callback booked before the crash. */
   cx_test_server_restart (f->server);
-  window_free (window);
-  window = window_for_server (f);
+  {
+    /* Another window of the same app (the same CxHttp, so the same cookies). */
+    g_autoptr (JsonObject) config = make_config (cx_test_server_get_url (f->server));
+    g_autoptr (GError) error = NULL;
+
+    g_assert_finalize_object (g_steal_pointer (&window->service));
+    window->service = cx_callback_service_new (window->bus, window->http, config, &error);
+    g_assert_no_error (error);
+  }
   g_free (json);
   json = g_strdup_printf ("{\"id\":\"%s\"}", cx_test_object_string (callback, "id"));
   again = command (window, "get", json);
@@ -793,6 +821,74 @@ test_dispose_in_flight (Fixture *f, gconstpointer data)
   silent_free (silent);
 }
 
+/* Issue 9, item 9: the app keeps each booking's secret in its session cookies, so another
+ * window of the same app moves and cancels it; another app (another cookie jar) cannot even
+ * read it, and nobody lists the service's callbacks without an agent session. */
+static void
+test_secret_shared_by_windows (Fixture *f, gconstpointer data)
+{
+  Window *window = window_for_server (f);
+  Window *stranger = window_for_server (f);
+  g_autoptr (JsonObject) config = make_config (cx_test_server_get_url (f->server));
+  g_autoptr (CxBus) other_bus = cx_bus_new ();
+  g_autoptr (CxCallbackService) other = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) callback = NULL;
+  g_autoptr (JsonObject) availability = NULL;
+  g_autoptr (JsonObject) moved = NULL;
+  g_autoptr (JsonObject) cancelled = NULL;
+  g_autofree char *json = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autofree char *secret = NULL;
+  g_autofree char *list_url =
+      cx_test_server_url (f->server, "/genesys/1/service/callback/" SERVICE);
+  g_autoptr (CxTestReply) listed = NULL;
+  const char *id;
+
+  availability = command (window, "availability", NULL);
+  first = future_slot (availability, 0);
+  second = future_slot (availability, 1);
+  json = schedule_json (first);
+  callback = command (window, "schedule", json);
+  id = cx_test_object_string (callback, "id");
+  secret = kept_secret (window, id);
+  g_assert_nonnull (secret);
+  g_assert_cmpuint (strlen (secret), >=, 32);
+  /* The page is told about the callback, not its secret. */
+  g_assert_null (strstr (cx_test_object_string (callback, "id"), secret));
+
+  /* The stranger: not found, like an unknown id, for get, reschedule and cancel. */
+  g_free (json);
+  json = g_strdup_printf ("{\"id\":\"%s\"}", id);
+  command_fails (stranger, "get", json, CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_NOT_FOUND, NULL);
+  command_fails (stranger, "cancel", json, CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_NOT_FOUND, NULL);
+  listed = cx_test_get (f->session, list_url);
+  g_assert_cmpuint (listed->status, ==, 403);
+
+  /* Another window of the same app: a bus of its own, the same CxHttp. */
+  other = cx_callback_service_new (other_bus, window->http, config, &error);
+  g_assert_no_error (error);
+  g_free (json);
+  json = g_strdup_printf ("{\"id\":\"%s\",\"desiredTime\":\"%s\"}", id, second);
+  {
+    Window other_window = { .http = window->http, .bus = other_bus, .service = other };
+
+    other_window.events = g_ptr_array_new_with_free_func ((GDestroyNotify) cx_event_unref);
+    moved = command (&other_window, "reschedule", json);
+    g_assert_cmpint (time_of (cx_test_object_string (moved, "desiredTime")), ==, time_of (second));
+    g_free (json);
+    json = g_strdup_printf ("{\"id\":\"%s\"}", id);
+    cancelled = command (&other_window, "cancel", json);
+    g_assert_cmpstr (cx_test_object_string (cancelled, "state"), ==, "CANCELLED");
+    g_ptr_array_unref (other_window.events);
+  }
+
+  g_assert_finalize_object (g_steal_pointer (&other));
+  window_free (stranger);
+  window_free (window);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -810,6 +906,8 @@ main (int argc, char *argv[])
   cx_test_add ("/callback-service/server-killed", NULL, NULL, test_server_killed);
   cx_test_add ("/callback-service/timeout", NULL, NULL, test_timeout);
   cx_test_add ("/callback-service/dispose-in-flight", NULL, NULL, test_dispose_in_flight);
+  cx_test_add ("/callback-service/secret-shared-by-windows", NULL, NULL,
+               test_secret_shared_by_windows);
 
   return g_test_run ();
 }

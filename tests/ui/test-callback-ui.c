@@ -489,8 +489,17 @@ server_callback (Ui *ui, const char *id)
 {
   g_autofree char *url =
       cx_test_server_url (ui->f->server, "/genesys/1/service/callback/" SERVICE "/%s", id);
-  g_autoptr (CxTestReply) reply = cx_test_get (ui->f->session, url);
+  /* With the secret the app keeps in its cookies (issue 9). */
+  g_autofree char *text = cx_http_get_site_cookie (
+      ui->http, cx_callback_service_get_data_url (ui->service), CX_CALLBACK_COOKIE_SECRETS);
+  g_autoptr (JsonNode) secrets = text != NULL ? json_from_string (text, NULL) : NULL;
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr (CxTestReply) reply = NULL;
 
+  g_assert_nonnull (secrets);
+  soup_message_headers_replace (soup_message_get_request_headers (msg), CX_CALLBACK_SECRET_HEADER,
+                                json_object_get_string_member (json_node_get_object (secrets), id));
+  reply = cx_test_send (ui->f->session, msg);
   g_assert_cmpuint (reply->status, ==, 200);
   return json_object_ref (cx_test_reply_object (reply));
 }
@@ -502,7 +511,15 @@ server_count_for (Ui *ui, const char *number)
   g_autofree char *escaped = g_uri_escape_string (number, NULL, FALSE);
   g_autofree char *url = cx_test_server_url (
       ui->f->server, "/genesys/1/service/callback/" SERVICE "?_customer_number=%s", escaped);
-  g_autoptr (CxTestReply) reply = cx_test_get (ui->f->session, url);
+  /* Querying is for agents (issue 9). */
+  g_autoptr (CxTestAgent) ada = cx_test_agent_sign_in (ui->f->server, "ada", CX_TEST_ADA_PASSWORD);
+  g_autofree char *token = cx_test_agent_cookie (ada);
+  g_autofree char *cookie = g_strdup_printf ("cxdesk_agent=%s", token);
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr (CxTestReply) reply = NULL;
+
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "Cookie", cookie);
+  reply = cx_test_send (ui->f->session, msg);
 
   g_assert_cmpuint (reply->status, ==, 200);
   return json_array_get_length (cx_test_reply_array (reply));
