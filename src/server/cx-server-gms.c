@@ -687,6 +687,8 @@ _cx_server_close_customer_sockets (CxServer *self, const char *chat_id)
 {
   GPtrArray *sockets = g_hash_table_lookup (self->customer_sockets, chat_id);
 
+  if (_cx_server_commit_defer_close (self, chat_id)) /* group commit: after the pushes */
+    return;
   for (guint i = 0; sockets && i < sockets->len; i++)
     {
       CustomerSocket *socket = g_ptr_array_index (sockets, i);

@@ -42,6 +42,9 @@ struct _CxServer
   guint sweep_id;
   GHashTable *rate_buckets;    /* chat id -> CxRateBucket */
   GHashTable *typing_previews; /* chat id -> the customer's last typing preview */
+
+  /* Group commit (cx-server-commit.c) */
+  struct _CxServerCommit *commit;
 };
 
 gint64 _cx_server_now (void);
@@ -61,6 +64,13 @@ gboolean _cx_server_append (CxServer *self, const CxChat *chat, GPtrArray *messa
                             const CxChat *update, GError **error);
 gboolean _cx_server_append_one (CxServer *self, const CxChat *chat, CxMessage *message,
                                 const CxChat *update, GError **error);
+/* Group commit (cx-server-commit.c): the writes of a main-loop turn in one transaction and one
+ * sync; the replies of the requests that wrote wait for it. */
+typedef struct _CxServerCommit CxServerCommit;
+void _cx_server_commit_init (CxServer *self);
+void _cx_server_commit_flush (CxServer *self);
+void _cx_server_commit_free (CxServer *self);
+gboolean _cx_server_commit_defer_close (CxServer *self, const char *chat_id);
 JsonNode *_cx_server_chat_to_json (CxServer *self, const CxChat *chat, gboolean with_messages);
 CxMessage *_cx_server_system_notice (const char *text, JsonNode *user_data);
 CxMessage *_cx_server_agent_message (CxServer *self, const char *username, CxMessageType type,
