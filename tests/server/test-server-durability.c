@@ -1,5 +1,6 @@
-/* test-server-durability.c: SIGKILL loses nothing that was acknowledged; the agent's session,
- * the chat and the customer's push position survive a restart; SIGTERM exits 0.
+/* test-server-durability.c: SIGKILL loses nothing that was acknowledged, from one customer or
+ * from many at once (group commit); the agent's session, the chat and the customer's push
+ * position survive a restart; SIGTERM exits 0.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -14,6 +15,11 @@
 
 #define BURST 24
 #define KILL_AFTER 6
+
+/* Many customers at once: their sends share the server's batches. */
+#define CUSTOMERS 12
+#define SENDS_EACH 8
+#define MANY_KILL_AFTER (CUSTOMERS * SENDS_EACH / 2)
 
 typedef CxTestFixture Fixture;
 
@@ -285,6 +291,102 @@ test_kill9 (Fixture *f, gconstpointer data)
     }
 }
 
+static SoupMessage *
+send_message_new (const char *url, CxTestCustomer *customer, const char *text)
+{
+  const char *const fields[] = { "userId", customer->user_id, "secureKey", customer->secure_key,
+                                 "alias",  customer->alias,   "message",   text,
+                                 NULL };
+  g_autofree char *form = cx_test_form_encode (fields);
+  g_autoptr (GBytes) body = g_bytes_new (form, strlen (form));
+  SoupMessage *msg = soup_message_new ("POST", url);
+
+  soup_message_set_request_body_from_bytes (msg, "application/x-www-form-urlencoded", body);
+  return msg;
+}
+
+/* Many customers send at once, on as many connections, and SIGKILL comes while about half of
+ * the sends are answered: after a restart every send that got its 200 is in its chat exactly
+ * once, and nothing is there twice. The replies of a batch leave only once it is committed. */
+static void
+test_kill9_many (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GPtrArray) customers =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) cx_test_customer_free);
+  g_autoptr (SoupSession) session =
+      soup_session_new_with_options ("max-conns", CUSTOMERS * SENDS_EACH, "max-conns-per-host",
+                                     CUSTOMERS * SENDS_EACH, "timeout", 0, "idle-timeout", 0, NULL);
+  Pending pending[CUSTOMERS * SENDS_EACH] = { { 0 } };
+  BurstWait wait = { pending, G_N_ELEMENTS (pending), MANY_KILL_AFTER };
+  BurstWait all = { pending, G_N_ELEMENTS (pending), G_N_ELEMENTS (pending) };
+  guint acked = 0;
+
+  for (guint c = 0; c < CUSTOMERS; c++)
+    {
+      g_autofree char *nickname = g_strdup_printf ("Customer %u", c);
+
+      g_ptr_array_add (customers, cx_test_customer_start (f->server, "customer-support", nickname));
+    }
+
+  /* Round-robin over the customers, so that every batch mixes chats. */
+  for (guint i = 0; i < G_N_ELEMENTS (pending); i++)
+    {
+      CxTestCustomer *customer = g_ptr_array_index (customers, i % CUSTOMERS);
+      g_autofree char *url = cx_test_server_url (f->server, "/genesys/2/chat/%s/%s/send",
+                                                 customer->service, customer->chat_id);
+
+      pending[i].text = g_strdup_printf ("customer %u, send %u", i % CUSTOMERS, i / CUSTOMERS);
+      pending[i].msg = send_message_new (url, customer, pending[i].text);
+      soup_session_send_and_read_async (session, pending[i].msg, G_PRIORITY_DEFAULT, NULL, burst_cb,
+                                        &pending[i]);
+    }
+  cx_test_wait (enough_done, &wait);
+  cx_test_server_kill9 (f->server);
+  cx_test_wait (enough_done, &all);
+  for (guint i = 0; i < G_N_ELEMENTS (pending); i++)
+    acked += pending[i].acked ? 1 : 0;
+  g_printerr ("note: %u of %u sends from %d customers were acknowledged before SIGKILL\n", acked,
+              (guint) G_N_ELEMENTS (pending), CUSTOMERS);
+  g_assert_cmpuint (acked, >=, 1);
+
+  cx_test_server_restart (f->server);
+  cx_test_assert_healthy (f->server);
+
+  for (guint c = 0; c < CUSTOMERS; c++)
+    {
+      g_autoptr (CxTestCustomer) after =
+          cx_test_customer_copy_keys (g_ptr_array_index (customers, c));
+
+      cx_test_customer_poll (after);
+      g_assert_false (after->ended);
+      cx_test_assert_contiguous (after->transcript, 1);
+
+      for (guint i = c; i < G_N_ELEMENTS (pending); i += CUSTOMERS)
+        {
+          guint copies = 0;
+
+          for (guint j = 0; j < after->transcript->len; j++)
+            {
+              JsonObject *message = g_ptr_array_index (after->transcript, j);
+
+              if (g_str_equal (cx_test_object_string (message, "type"), "Message") &&
+                  g_str_equal (cx_test_message_text (message), pending[i].text))
+                copies++;
+            }
+          if (pending[i].acked && copies != 1)
+            g_error ("“%s” was acknowledged but is in the transcript %u times after SIGKILL",
+                     pending[i].text, copies);
+          g_assert_cmpuint (copies, <=, 1);
+        }
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (pending); i++)
+    {
+      g_clear_object (&pending[i].msg);
+      g_free (pending[i].text);
+    }
+}
+
 /* SIGTERM with sockets open exits 0, and a clean restart has everything. */
 static void
 test_sigterm (Fixture *f, gconstpointer data)
@@ -359,6 +461,7 @@ main (int argc, char *argv[])
   g_test_init (&argc, &argv, NULL);
 
   cx_test_add ("/server/durability/kill9", NULL, NULL, test_kill9);
+  cx_test_add ("/server/durability/kill9-many-customers", NULL, NULL, test_kill9_many);
   cx_test_add ("/server/durability/sigterm", NULL, NULL, test_sigterm);
   cx_test_add ("/server/durability/callback-survives", NULL, NULL, test_callback_survives);
 
