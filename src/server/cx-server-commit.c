@@ -237,6 +237,15 @@ request_read_cb (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
   for (guint i = 0; i < commit->paused->len; i++)
     if (g_ptr_array_index (commit->paused, i) == msg)
       commit->current_paused = TRUE;
+
+  /* A request that only reads may read what the open batch wrote: its reply waits for the
+   * commit too, so that no reply shows what is not yet on disk. */
+  if (!commit->current_paused && cx_store_in_batch (self->store))
+    {
+      soup_server_message_pause (msg);
+      g_ptr_array_add (commit->paused, g_object_ref (msg));
+      commit->current_paused = TRUE;
+    }
 }
 
 /* Just after the handler (connected after libsoup's own got-body, which runs it). */
