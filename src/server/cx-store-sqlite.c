@@ -381,6 +381,7 @@ struct _CxStoreSqlite
    * I/O error, say), so that the rest of it must fail too. */
   gboolean in_batch;
   gboolean batch_lost;
+  gboolean checkpoint_due; /* the timer came during a batch: checkpoint after its commit */
 };
 
 static void cx_store_sqlite_store_init (CxStoreInterface *iface);
@@ -2055,22 +2056,32 @@ set_journal_mode (CxStoreSqlite *self, GError **error)
   return ok;
 }
 
-static gboolean
-checkpoint_cb (gpointer user_data)
+static void
+checkpoint (CxStoreSqlite *self)
 {
-  CxStoreSqlite *self = user_data;
   int log_frames = 0, checkpointed = 0;
   int rc;
 
-  /* Not in the middle of a batch's transaction: the next tick will do. */
-  if (self->in_batch)
-    return G_SOURCE_CONTINUE;
+  self->checkpoint_due = FALSE;
 
   /* PASSIVE: copies what it can without waiting; with one connection that is everything. */
   rc = sqlite3_wal_checkpoint_v2 (self->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log_frames,
                                   &checkpointed);
   if (rc != SQLITE_OK && rc != SQLITE_BUSY)
     g_warning ("Database “%s”: checkpoint failed: %s", self->path, sqlite3_errmsg (self->db));
+}
+
+static gboolean
+checkpoint_cb (gpointer user_data)
+{
+  CxStoreSqlite *self = user_data;
+
+  /* Not in the middle of a batch's transaction (under load one is nearly always open): right
+   * after its commit. */
+  if (self->in_batch)
+    self->checkpoint_due = TRUE;
+  else
+    checkpoint (self);
 
   return G_SOURCE_CONTINUE;
 }
@@ -2191,6 +2202,8 @@ cx_store_sqlite_commit_batch (CxStore *store, GError **error)
   self->in_batch = FALSE;
   if (!ok)
     rollback (self);
+  else if (self->checkpoint_due)
+    checkpoint (self);
   return ok;
 }
 
