@@ -99,6 +99,9 @@ reply_not_committed (SoupServerMessage *msg)
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) node = NULL;
 
+  /* The handler's reply is there already: setting a response appends to the body. */
+  soup_message_body_truncate (soup_server_message_get_response_body (msg));
+
   if (path != NULL && g_str_has_prefix (path, "/genesys/2/chat"))
     {
       error = g_error_new_literal (CX_GMS_ERROR, CX_GMS_ERROR_INTERNAL,

@@ -9,7 +9,11 @@
 
 #include "config.h"
 
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "cx-test-server.h"
 
@@ -387,6 +391,98 @@ test_kill9_many (Fixture *f, gconstpointer data)
     }
 }
 
+/* prlimit(2) on the server process (glibc declares prlimit only for _GNU_SOURCE). */
+static void
+server_fsize_limit (int pid, const struct rlimit *limit, struct rlimit *old)
+{
+  g_assert_cmpint (syscall (SYS_prlimit64, pid, RLIMIT_FSIZE, limit, old), ==, 0);
+}
+
+/* A commit that fails: the server's files may not grow (its RLIMIT_FSIZE lowered to 1 byte, and
+ * SIGXFSZ ignored, inherited from this process, so that a write to the WAL fails with EFBIG
+ * instead of killing it). The send that was in the failed batch gets a 500 in the GMS shape,
+ * is pushed to nobody and is not in the transcript; once the files may grow again the server
+ * carries on. */
+static void
+test_commit_fails (Fixture *f, gconstpointer data)
+{
+  g_autoptr (CxTestCustomer) customer = NULL;
+  g_autoptr (CxTestCustomer) after = NULL;
+  g_autoptr (CxTestAgent) ada = NULL;
+  g_autoptr (CxTestSocket) push = NULL;
+  g_autoptr (JsonObject) invitation = NULL;
+  g_autoptr (JsonObject) chat = NULL;
+  g_autoptr (CxTestReply) reply = NULL;
+  g_autoptr (GPtrArray) pushed = NULL;
+  g_autofree char *url = NULL;
+  struct rlimit tiny, old;
+  int pid;
+
+  /* The server inherits the ignored SIGXFSZ when it starts again. (SIGKILL, not SIGTERM: a
+   * server that has just printed its listening line may not handle SIGTERM yet.) */
+  signal (SIGXFSZ, SIG_IGN);
+  cx_test_server_kill9 (f->server);
+  cx_test_server_restart (f->server);
+
+  customer = cx_test_customer_start (f->server, "customer-support", "Pat");
+  ada = cx_test_agent_sign_in (f->server, "ada", CX_TEST_ADA_PASSWORD);
+  cx_test_agent_connect_events (ada);
+  cx_test_agent_set_state (ada, "ready");
+  invitation = cx_test_agent_wait_invitation (ada, customer->chat_id);
+  chat = cx_test_agent_accept (ada, customer->chat_id);
+  push = cx_test_customer_push_socket (customer, 1);
+  cx_test_customer_send (customer, "before the disk fills");
+  cx_test_agent_wait_message (ada, customer->chat_id, "Message", "before the disk fills");
+
+  pid = cx_test_server_get_pid (f->server);
+  server_fsize_limit (pid, NULL, &old);
+  tiny = old;
+  tiny.rlim_cur = 1;
+  server_fsize_limit (pid, &tiny, NULL);
+
+  url = cx_test_server_url (f->server, "/genesys/2/chat/%s/%s/send", customer->service,
+                            customer->chat_id);
+  reply = cx_test_post_form (f->session, url, "userId", customer->user_id, "secureKey",
+                             customer->secure_key, "alias", customer->alias, "message",
+                             "not committed", NULL);
+  cx_test_assert_gms_error (reply, 500);
+
+  server_fsize_limit (pid, &old, NULL);
+
+  /* The server carries on; what it had not committed was pushed to nobody. */
+  cx_test_customer_send (customer, "after the disk has room");
+  cx_test_agent_wait_message (ada, customer->chat_id, "Message", "after the disk has room");
+  g_assert_null (
+      cx_test_frames_find_message (ada->events, customer->chat_id, "Message", "not committed"));
+  for (;;)
+    {
+      gboolean found = FALSE;
+
+      g_clear_pointer (&pushed, g_ptr_array_unref);
+      pushed = cx_test_push_transcript (push);
+      for (guint i = 0; i < pushed->len; i++)
+        {
+          const char *text = cx_test_message_text (g_ptr_array_index (pushed, i));
+
+          g_assert_cmpstr (text, !=, "not committed");
+          found = found || g_strcmp0 (text, "after the disk has room") == 0;
+        }
+      if (found)
+        break;
+      g_assert_false (push->closed);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  cx_test_assert_contiguous (pushed, 1);
+
+  after = cx_test_customer_copy_keys (customer);
+  cx_test_customer_poll (after);
+  cx_test_assert_contiguous (after->transcript, 1);
+  g_assert_nonnull (cx_test_customer_find (after, 1, "Message", "Client", "before the disk fills"));
+  g_assert_nonnull (
+      cx_test_customer_find (after, 1, "Message", "Client", "after the disk has room"));
+  g_assert_null (cx_test_customer_find (after, 1, "Message", "Client", "not committed"));
+}
+
 /* SIGTERM with sockets open exits 0, and a clean restart has everything. */
 static void
 test_sigterm (Fixture *f, gconstpointer data)
@@ -462,6 +558,7 @@ main (int argc, char *argv[])
 
   cx_test_add ("/server/durability/kill9", NULL, NULL, test_kill9);
   cx_test_add ("/server/durability/kill9-many-customers", NULL, NULL, test_kill9_many);
+  cx_test_add ("/server/durability/commit-fails", NULL, NULL, test_commit_fails);
   cx_test_add ("/server/durability/sigterm", NULL, NULL, test_sigterm);
   cx_test_add ("/server/durability/callback-survives", NULL, NULL, test_callback_survives);
 
