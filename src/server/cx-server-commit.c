@@ -144,6 +144,8 @@ _cx_server_commit_flush (CxServer *self)
     return;
 
   ok = cx_store_commit_batch (self->store, &error);
+  g_debug ("Group commit: %u writes, %u replies held, %u pushes: %s", commit->writes,
+           commit->paused->len, commit->pushes->len, ok ? "committed" : "failed");
 
   paused = g_steal_pointer (&commit->paused);
   pushes = g_steal_pointer (&commit->pushes);
