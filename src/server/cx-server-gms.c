@@ -747,6 +747,7 @@ customer_message_cb (SoupWebsocketConnection *conn, int type, GBytes *message, C
   /* After the hello the customer has nothing to say here; it talks through the GMS API. */
   if (socket == NULL)
     return;
+  _cx_server_commit_flush (self); /* group commit: the backlog is read committed, pushed once */
 
   data = g_bytes_get_data (message, &length);
   if (type == SOUP_WEBSOCKET_DATA_TEXT)

@@ -391,6 +391,135 @@ test_kill9_many (Fixture *f, gconstpointer data)
     }
 }
 
+#define PUSH_ROUND 20
+#define PUSH_SOCKETS 8
+
+typedef struct
+{
+  CxTestSocket *socket;
+  gint64 last_index;
+} PushWait;
+
+static gboolean
+push_has_index (gpointer data)
+{
+  PushWait *wait = data;
+  g_autoptr (GPtrArray) pushed = cx_test_push_transcript (wait->socket);
+
+  g_assert_false (wait->socket->closed);
+  return pushed->len > 0 && cx_test_object_int (g_ptr_array_index (pushed, pushed->len - 1),
+                                                "index") >= wait->last_index;
+}
+
+static void
+wrote_body_cb (SoupMessage *msg, gpointer user_data)
+{
+  (*(guint *) user_data)++;
+}
+
+static gboolean
+all_written (gpointer data)
+{
+  return *(guint *) data >= PUSH_ROUND;
+}
+
+static char *
+push_hello (CxTestCustomer *customer)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "secureKey");
+  json_builder_add_string_value (builder, customer->secure_key);
+  json_builder_set_member_name (builder, "userId");
+  json_builder_add_value (builder, json_node_copy (customer->user_id_node));
+  json_builder_set_member_name (builder, "alias");
+  json_builder_add_value (builder, json_node_copy (customer->alias_node));
+  json_builder_set_member_name (builder, "transcriptPosition");
+  json_builder_add_int_value (builder, 1);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  return json_to_string (root, FALSE);
+}
+
+/* Push sockets that say hello just behind a round of sends, while the batch that holds them is
+ * not yet committed: each socket sees every index exactly once, its backlog and the pushes
+ * that follow neither overlapping nor leaving a gap. */
+static void
+test_push_during_batches (Fixture *f, gconstpointer data)
+{
+  g_autoptr (CxTestCustomer) customer =
+      cx_test_customer_start (f->server, "customer-support", "Quinn");
+  g_autoptr (CxTestCustomer) after = NULL;
+  g_autoptr (SoupSession) session =
+      soup_session_new_with_options ("max-conns", PUSH_ROUND, "max-conns-per-host", PUSH_ROUND,
+                                     "timeout", 0, "idle-timeout", 0, NULL);
+  g_autoptr (SoupSession) socket_session = cx_test_session_new (FALSE);
+  g_autofree char *url = cx_test_server_url (f->server, "/genesys/2/chat/%s/%s/send",
+                                             customer->service, customer->chat_id);
+  g_autofree char *socket_url = cx_test_server_url (f->server, "/cx/1/chat/%s/%s/socket",
+                                                    customer->service, customer->chat_id);
+  g_autofree char *hello = push_hello (customer);
+  Pending pending[2 * PUSH_ROUND] = { { 0 } };
+  CxTestSocket *sockets[PUSH_SOCKETS] = { NULL };
+  BurstWait first = { pending, PUSH_ROUND, PUSH_ROUND };
+  BurstWait all = { pending, 2 * PUSH_ROUND, 2 * PUSH_ROUND };
+  guint written = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (pending); i++)
+    {
+      pending[i].text = g_strdup_printf ("send %02u", i);
+      pending[i].msg = send_message_new (url, customer, pending[i].text);
+    }
+
+  /* A first round opens the connections, so that the second is on the wire at once. */
+  for (guint i = 0; i < PUSH_ROUND; i++)
+    soup_session_send_and_read_async (session, pending[i].msg, G_PRIORITY_DEFAULT, NULL, burst_cb,
+                                      &pending[i]);
+  cx_test_wait (enough_done, &first);
+  for (guint i = 0; i < PUSH_SOCKETS; i++)
+    {
+      sockets[i] = cx_test_socket_connect (socket_session, socket_url);
+      g_assert_no_error (sockets[i]->error);
+    }
+
+  /* The second round, and the hellos right behind it. */
+  for (guint i = PUSH_ROUND; i < 2 * PUSH_ROUND; i++)
+    {
+      g_signal_connect (pending[i].msg, "wrote-body", G_CALLBACK (wrote_body_cb), &written);
+      soup_session_send_and_read_async (session, pending[i].msg, G_PRIORITY_DEFAULT, NULL, burst_cb,
+                                        &pending[i]);
+    }
+  cx_test_wait (all_written, &written);
+  for (guint i = 0; i < PUSH_SOCKETS; i++)
+    cx_test_socket_send (sockets[i], hello);
+  cx_test_wait (enough_done, &all);
+  for (guint i = 0; i < G_N_ELEMENTS (pending); i++)
+    g_assert_true (pending[i].acked);
+
+  after = cx_test_customer_copy_keys (customer);
+  cx_test_customer_poll (after);
+  cx_test_assert_contiguous (after->transcript, 1);
+  for (guint i = 0; i < PUSH_SOCKETS; i++)
+    {
+      PushWait wait = { sockets[i], after->next_position - 1 };
+      g_autoptr (GPtrArray) pushed = NULL;
+
+      cx_test_wait (push_has_index, &wait);
+      pushed = cx_test_push_transcript (sockets[i]);
+      cx_test_assert_contiguous (pushed, 1);
+      g_assert_cmpint (pushed->len, ==, after->next_position - 1);
+      cx_test_socket_free (sockets[i]);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (pending); i++)
+    {
+      g_clear_object (&pending[i].msg);
+      g_free (pending[i].text);
+    }
+}
+
 /* prlimit(2) on the server process (glibc declares prlimit only for _GNU_SOURCE). */
 static void
 server_fsize_limit (int pid, const struct rlimit *limit, struct rlimit *old)
@@ -559,6 +688,7 @@ main (int argc, char *argv[])
   cx_test_add ("/server/durability/kill9", NULL, NULL, test_kill9);
   cx_test_add ("/server/durability/kill9-many-customers", NULL, NULL, test_kill9_many);
   cx_test_add ("/server/durability/commit-fails", NULL, NULL, test_commit_fails);
+  cx_test_add ("/server/durability/push-during-batches", NULL, NULL, test_push_during_batches);
   cx_test_add ("/server/durability/sigterm", NULL, NULL, test_sigterm);
   cx_test_add ("/server/durability/callback-survives", NULL, NULL, test_callback_survives);
 
