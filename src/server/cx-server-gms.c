@@ -687,6 +687,8 @@ _cx_server_close_customer_sockets (CxServer *self, const char *chat_id)
 {
   GPtrArray *sockets = g_hash_table_lookup (self->customer_sockets, chat_id);
 
+  if (_cx_server_commit_defer_close (self, chat_id)) /* group commit: after the pushes */
+    return;
   for (guint i = 0; sockets && i < sockets->len; i++)
     {
       CustomerSocket *socket = g_ptr_array_index (sockets, i);
@@ -745,6 +747,7 @@ customer_message_cb (SoupWebsocketConnection *conn, int type, GBytes *message, C
   /* After the hello the customer has nothing to say here; it talks through the GMS API. */
   if (socket == NULL)
     return;
+  _cx_server_commit_flush (self); /* group commit: the backlog is read committed, pushed once */
 
   data = g_bytes_get_data (message, &length);
   if (type == SOUP_WEBSOCKET_DATA_TEXT)

@@ -50,6 +50,8 @@ struct _CxServer
   GHashTable *grace_timers;      /* username -> GSource id: the agent's sockets are all gone */
   gboolean grace_stopped;        /* shutting down: arm no more grace timers */
   guint liveness_id;             /* closes agent sockets whose peer stopped answering pings */
+  /* Group commit (cx-server-commit.c) */
+  struct _CxServerCommit *commit;
 };
 
 gint64 _cx_server_now (void);
@@ -69,6 +71,13 @@ gboolean _cx_server_append (CxServer *self, const CxChat *chat, GPtrArray *messa
                             const CxChat *update, GError **error);
 gboolean _cx_server_append_one (CxServer *self, const CxChat *chat, CxMessage *message,
                                 const CxChat *update, GError **error);
+/* Group commit (cx-server-commit.c): the writes of a main-loop turn in one transaction and one
+ * sync; the replies of the requests that wrote wait for it. */
+typedef struct _CxServerCommit CxServerCommit;
+void _cx_server_commit_init (CxServer *self);
+void _cx_server_commit_flush (CxServer *self);
+void _cx_server_commit_free (CxServer *self);
+gboolean _cx_server_commit_defer_close (CxServer *self, const char *chat_id);
 JsonNode *_cx_server_chat_to_json (CxServer *self, const CxChat *chat, gboolean with_messages);
 CxMessage *_cx_server_system_notice (const char *text, JsonNode *user_data);
 CxMessage *_cx_server_agent_message (CxServer *self, const char *username, CxMessageType type,

@@ -1,5 +1,6 @@
 /* cx-server.c: CxServer: the SoupServer, request limits, shared reply helpers, and the one path
- * every chat message takes: committed to the store first, pushed to sockets after. */
+ * every chat message takes (in cx-server-commit.c): committed to the store first, pushed to sockets
+ * after. */
 #define G_LOG_DOMAIN "cx-server"
 
 #include "config.h"
@@ -142,65 +143,7 @@ _cx_server_read_json_body (SoupServerMessage *msg, GError **error)
   return root;
 }
 
-static void
-push_to_agent (CxServer *self, const CxChat *chat, GPtrArray *messages)
-{
-  g_autoptr (JsonNode) frame = NULL;
-
-  if (chat->agent == NULL)
-    return;
-
-  frame = cx_agent_event_build_messages (
-      chat->id, messages,
-      ((CxMessage *) g_ptr_array_index (messages, messages->len - 1))->index + 1);
-  _cx_server_send_to_agent (self, chat->agent, frame);
-}
-
-/**
- * _cx_server_append:
- * @chat: the chat as it was before this change
- * @update: (nullable): the chat after it, written in the same transaction
- *
- * Commits @messages (and @update), then pushes them to the customer's sockets and to the
- * agent who had the chat and the one who has it now. Nothing is pushed that is not durable.
- */
-gboolean
-_cx_server_append (CxServer *self, const CxChat *chat, GPtrArray *messages, const CxChat *update,
-                   GError **error)
-{
-  const CxChat *now = update ? update : chat;
-
-  if (!cx_store_append (self->store, chat->id, messages, update, error))
-    return FALSE;
-
-  if (messages->len > 0)
-    {
-      _cx_server_push_to_customers (self, now, messages);
-      push_to_agent (self, now, messages);
-      if (chat->agent != NULL && g_strcmp0 (chat->agent, now->agent) != 0)
-        push_to_agent (self, chat, messages);
-    }
-
-  /* However it ended, the agent who had it hears it ended. */
-  if (chat->state != CX_CHAT_ENDED && now->state == CX_CHAT_ENDED && chat->agent != NULL)
-    {
-      g_autoptr (JsonNode) frame = cx_agent_event_build_chat_ended (chat->id);
-
-      _cx_server_send_to_agent (self, chat->agent, frame);
-    }
-
-  return TRUE;
-}
-
-gboolean
-_cx_server_append_one (CxServer *self, const CxChat *chat, CxMessage *message, const CxChat *update,
-                       GError **error)
-{
-  g_autoptr (GPtrArray) messages = g_ptr_array_new ();
-
-  g_ptr_array_add (messages, message);
-  return _cx_server_append (self, chat, messages, update, error);
-}
+/* _cx_server_append and _cx_server_append_one are in cx-server-commit.c (group commit). */
 
 CxMessage *
 _cx_server_system_notice (const char *text, JsonNode *user_data)
@@ -384,6 +327,7 @@ cx_server_dispose (GObject *object)
   CxServer *self = CX_SERVER (object);
 
   cx_server_shutdown (self);
+  _cx_server_commit_free (self); /* group commit: before the store goes */
   g_clear_object (&self->soup);
   g_clear_object (&self->store);
 
@@ -460,6 +404,7 @@ cx_server_new (CxServerConfig *config, CxStore *store, GError **error)
   _cx_server_callback_init (self);
   _cx_server_agent_init (self);
   _cx_server_routing_init (self);
+  _cx_server_commit_init (self); /* group commit (cx-server-commit.c) */
 
   return g_steal_pointer (&self);
 }
@@ -522,6 +467,7 @@ cx_server_shutdown (CxServer *self)
 {
   g_return_if_fail (CX_IS_SERVER (self));
 
+  _cx_server_commit_flush (self); /* group commit: what is pending, before the sockets close */
   _cx_server_routing_shutdown (self);
   if (self->soup != NULL)
     soup_server_disconnect (self->soup);

@@ -10,9 +10,25 @@ G_DEFINE_QUARK (cx - store - error - quark, cx_store_error)
 
 G_DEFINE_INTERFACE (CxStore, cx_store, G_TYPE_OBJECT)
 
+/* Batches: whether one is open, kept on the object so that every implementation shares it. */
+static GQuark in_batch_quark;
+
+/* Emitted by every call that writes, before it writes: the owner of a batch opens one here
+ * (cx-server-commit.c). */
+static guint will_write_signal;
+
 static void
 cx_store_default_init (CxStoreInterface *iface)
 {
+  in_batch_quark = g_quark_from_static_string ("cx-store-in-batch");
+  will_write_signal = g_signal_new ("will-write", G_TYPE_FROM_INTERFACE (iface), G_SIGNAL_RUN_LAST,
+                                    0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static inline void
+will_write (CxStore *self)
+{
+  g_signal_emit (self, will_write_signal, 0);
 }
 
 void
@@ -156,6 +172,7 @@ cx_store_create_chat (CxStore *self, const CxChat *chat, GError **error)
   g_return_val_if_fail (chat->secure_key != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  will_write (self);
   return CX_STORE_GET_IFACE (self)->create_chat (self, chat, error);
 }
 
@@ -178,6 +195,7 @@ cx_store_append (CxStore *self, const char *chat_id, GPtrArray *messages, const 
   g_return_val_if_fail (update == NULL || update->queue != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  will_write (self);
   return CX_STORE_GET_IFACE (self)->append (self, chat_id, messages, update, error);
 }
 
@@ -239,6 +257,7 @@ cx_store_add_file (CxStore *self, const CxFile *file, GError **error)
   g_return_val_if_fail (file->data != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  will_write (self);
   return CX_STORE_GET_IFACE (self)->add_file (self, file, error);
 }
 
@@ -276,6 +295,7 @@ cx_store_put_agent (CxStore *self, const CxAgent *agent, GError **error)
   g_return_val_if_fail (agent->username != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  will_write (self);
   return CX_STORE_GET_IFACE (self)->put_agent (self, agent, error);
 }
 
@@ -307,6 +327,7 @@ cx_store_set_agent_state (CxStore *self, const char *username, CxAgentState stat
   g_return_val_if_fail (state <= CX_AGENT_READY, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  will_write (self);
   return CX_STORE_GET_IFACE (self)->set_agent_state (self, username, state, reason, now, error);
 }
 
@@ -319,6 +340,7 @@ cx_store_create_session (CxStore *self, const char *token_hash, const char *user
   g_return_val_if_fail (username != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  will_write (self);
   return CX_STORE_GET_IFACE (self)->create_session (self, token_hash, username, expires_at, error);
 }
 
@@ -339,6 +361,7 @@ cx_store_delete_session (CxStore *self, const char *token_hash, GError **error)
   g_return_val_if_fail (token_hash != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  will_write (self);
   return CX_STORE_GET_IFACE (self)->delete_session (self, token_hash, error);
 }
 
@@ -352,6 +375,7 @@ cx_store_offer_chat (CxStore *self, const char *chat_id, gint64 now, gint64 expi
   g_return_val_if_fail (chat_id != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  will_write (self);
   return CX_STORE_GET_IFACE (self)->offer_chat (self, chat_id, now, expires_at, skip_since, error);
 }
 
@@ -364,6 +388,7 @@ cx_store_invite_agent (CxStore *self, const char *chat_id, const char *agent, gi
   g_return_val_if_fail (agent != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  will_write (self);
   return CX_STORE_GET_IFACE (self)->invite_agent (self, chat_id, agent, now, expires_at, error);
 }
 
@@ -377,6 +402,7 @@ cx_store_answer_invitation (CxStore *self, const char *chat_id, const char *agen
   g_return_val_if_fail (state > CX_INVITATION_PENDING && state <= CX_INVITATION_WITHDRAWN, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  will_write (self);
   return CX_STORE_GET_IFACE (self)->answer_invitation (self, chat_id, agent, state, now, error);
 }
 
@@ -404,6 +430,7 @@ cx_store_create_callback (CxStore *self, const CxCallback *callback, gint64 slot
       callback->properties == NULL || JSON_NODE_HOLDS_OBJECT (callback->properties), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  will_write (self);
   return CX_STORE_GET_IFACE (self)->create_callback (self, callback, slot_start, slot_end, capacity,
                                                      error);
 }
@@ -430,6 +457,7 @@ cx_store_update_callback (CxStore *self, const CxCallback *callback, gint64 slot
       callback->properties == NULL || JSON_NODE_HOLDS_OBJECT (callback->properties), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  will_write (self);
   return CX_STORE_GET_IFACE (self)->update_callback (self, callback, slot_start, slot_end, capacity,
                                                      error);
 }
@@ -454,4 +482,59 @@ cx_store_count_callbacks (CxStore *self, const char *service, gint64 start, gint
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   return CX_STORE_GET_IFACE (self)->count_callbacks (self, service, start, end, count, error);
+}
+
+/* Batches */
+
+gboolean
+cx_store_begin_batch (CxStore *self, GError **error)
+{
+  CxStoreInterface *iface;
+
+  g_return_val_if_fail (CX_IS_STORE (self), FALSE);
+  g_return_val_if_fail (!cx_store_in_batch (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  iface = CX_STORE_GET_IFACE (self);
+  if (iface->begin_batch != NULL && !iface->begin_batch (self, error))
+    return FALSE;
+
+  g_object_set_qdata (G_OBJECT (self), in_batch_quark, GINT_TO_POINTER (TRUE));
+  return TRUE;
+}
+
+gboolean
+cx_store_commit_batch (CxStore *self, GError **error)
+{
+  CxStoreInterface *iface;
+
+  g_return_val_if_fail (CX_IS_STORE (self), FALSE);
+  g_return_val_if_fail (cx_store_in_batch (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  iface = CX_STORE_GET_IFACE (self);
+  g_object_set_qdata (G_OBJECT (self), in_batch_quark, NULL);
+  return iface->commit_batch == NULL || iface->commit_batch (self, error);
+}
+
+void
+cx_store_rollback_batch (CxStore *self)
+{
+  CxStoreInterface *iface;
+
+  g_return_if_fail (CX_IS_STORE (self));
+  g_return_if_fail (cx_store_in_batch (self));
+
+  iface = CX_STORE_GET_IFACE (self);
+  g_object_set_qdata (G_OBJECT (self), in_batch_quark, NULL);
+  if (iface->rollback_batch != NULL)
+    iface->rollback_batch (self);
+}
+
+gboolean
+cx_store_in_batch (CxStore *self)
+{
+  g_return_val_if_fail (CX_IS_STORE (self), FALSE);
+
+  return g_object_get_qdata (G_OBJECT (self), in_batch_quark) != NULL;
 }

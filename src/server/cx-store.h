@@ -1,7 +1,12 @@
 /* cx-store.h: everything cxdesk-server knows, behind one interface. SQLite (cx-store-sqlite.c) is
  * the embedded default; a PostgreSQL store can implement the same interface so that several
  * server processes share one database. Rules for every implementation:
- *  - a call that returns TRUE has committed: what it wrote survives a kill -9 of the process;
+ *  - a call that returns TRUE has committed: what it wrote survives a kill -9 of the process
+ *    and a power loss (it is synced to disk before the call returns);
+ *  - except inside a batch (group commit, cx_store_begin_batch): there a call that returns TRUE
+ *    is committed, and synced, by cx_store_commit_batch together with the rest of the batch, or
+ *    not at all; a call that fails inside a batch is undone alone (a savepoint) and the batch
+ *    goes on; reads inside the batch see its writes;
  *  - decisions that more than one process could race on (who gets a chat, whether a callback
  *    slot has room) are taken inside one transaction of the store, never in the caller;
  *  - nothing here depends on the caller's memory between calls.
@@ -223,6 +228,14 @@ struct _CxStoreInterface
   /* How many callbacks of @service that are not cancelled are due in [@start, @end). */
   gboolean (*count_callbacks) (CxStore *self, const char *service, gint64 start, gint64 end,
                                guint *count, GError **error);
+
+  /* Batches (group commit, issue 9 item 13). Optional: a store without them commits each
+   * call on its own. begin_batch opens one transaction that the following calls join, each as
+   * its own savepoint; commit_batch commits and syncs it (one sync for the whole batch), or
+   * fails having rolled all of it back; rollback_batch drops it. */
+  gboolean (*begin_batch) (CxStore *self, GError **error);
+  gboolean (*commit_batch) (CxStore *self, GError **error);
+  void (*rollback_batch) (CxStore *self);
 };
 
 gboolean cx_store_create_chat (CxStore *self, const CxChat *chat, GError **error);
@@ -266,5 +279,12 @@ GPtrArray *cx_store_find_callbacks (CxStore *self, const char *service, const ch
                                     const char *value, GError **error);
 gboolean cx_store_count_callbacks (CxStore *self, const char *service, gint64 start, gint64 end,
                                    guint *count, GError **error);
+
+/* Batches (group commit). Every call that writes emits CxStore::will-write first, so that the
+ * owner of a batch can open one on demand (cx-server-commit.c). */
+gboolean cx_store_begin_batch (CxStore *self, GError **error);
+gboolean cx_store_commit_batch (CxStore *self, GError **error);
+void cx_store_rollback_batch (CxStore *self);
+gboolean cx_store_in_batch (CxStore *self);
 
 G_END_DECLS

@@ -10,6 +10,7 @@
 
 #include <signal.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 
@@ -409,6 +410,18 @@ cx_test_server_kill9 (CxTestServer *self)
   g_assert_true (g_subprocess_get_if_signaled (self->process));
   g_assert_cmpint (g_subprocess_get_term_sig (self->process), ==, SIGKILL);
   server_forget_process (self);
+}
+
+/* The running server's process id (test-server-durability: its resource limits). */
+int
+cx_test_server_get_pid (CxTestServer *self)
+{
+  const char *id;
+
+  g_assert_nonnull (self->process);
+  id = g_subprocess_get_identifier (self->process);
+  g_assert_nonnull (id);
+  return atoi (id);
 }
 
 void

@@ -46,6 +46,8 @@ void cx_test_server_kill9 (CxTestServer *self);
 void cx_test_server_restart (CxTestServer *self);
 void cx_test_server_stop (CxTestServer *self);
 void cx_test_server_free (CxTestServer *self);
+/* The running server's process id, for tests that act on the process itself (durability). */
+int cx_test_server_get_pid (CxTestServer *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CxTestServer, cx_test_server_free)
 

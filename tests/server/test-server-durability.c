@@ -1,5 +1,6 @@
-/* test-server-durability.c: SIGKILL loses nothing that was acknowledged; the agent's session,
- * the chat and the customer's push position survive a restart; SIGTERM exits 0.
+/* test-server-durability.c: SIGKILL loses nothing that was acknowledged, from one customer or
+ * from many at once (group commit); the agent's session, the chat and the customer's push
+ * position survive a restart; SIGTERM exits 0.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -8,12 +9,21 @@
 
 #include "config.h"
 
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "cx-test-server.h"
 
 #define BURST 24
 #define KILL_AFTER 6
+
+/* Many customers at once: their sends share the server's batches. */
+#define CUSTOMERS 12
+#define SENDS_EACH 8
+#define MANY_KILL_AFTER (CUSTOMERS * SENDS_EACH / 2)
 
 typedef CxTestFixture Fixture;
 
@@ -285,6 +295,323 @@ test_kill9 (Fixture *f, gconstpointer data)
     }
 }
 
+static SoupMessage *
+send_message_new (const char *url, CxTestCustomer *customer, const char *text)
+{
+  const char *const fields[] = { "userId", customer->user_id, "secureKey", customer->secure_key,
+                                 "alias",  customer->alias,   "message",   text,
+                                 NULL };
+  g_autofree char *form = cx_test_form_encode (fields);
+  g_autoptr (GBytes) body = g_bytes_new (form, strlen (form));
+  SoupMessage *msg = soup_message_new ("POST", url);
+
+  soup_message_set_request_body_from_bytes (msg, "application/x-www-form-urlencoded", body);
+  return msg;
+}
+
+/* Many customers send at once, on as many connections, and SIGKILL comes while about half of
+ * the sends are answered: after a restart every send that got its 200 is in its chat exactly
+ * once, and nothing is there twice. The replies of a batch leave only once it is committed. */
+static void
+test_kill9_many (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GPtrArray) customers =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) cx_test_customer_free);
+  g_autoptr (SoupSession) session =
+      soup_session_new_with_options ("max-conns", CUSTOMERS * SENDS_EACH, "max-conns-per-host",
+                                     CUSTOMERS * SENDS_EACH, "timeout", 0, "idle-timeout", 0, NULL);
+  Pending pending[CUSTOMERS * SENDS_EACH] = { { 0 } };
+  BurstWait wait = { pending, G_N_ELEMENTS (pending), MANY_KILL_AFTER };
+  BurstWait all = { pending, G_N_ELEMENTS (pending), G_N_ELEMENTS (pending) };
+  guint acked = 0;
+
+  for (guint c = 0; c < CUSTOMERS; c++)
+    {
+      g_autofree char *nickname = g_strdup_printf ("Customer %u", c);
+
+      g_ptr_array_add (customers, cx_test_customer_start (f->server, "customer-support", nickname));
+    }
+
+  /* Round-robin over the customers, so that every batch mixes chats. */
+  for (guint i = 0; i < G_N_ELEMENTS (pending); i++)
+    {
+      CxTestCustomer *customer = g_ptr_array_index (customers, i % CUSTOMERS);
+      g_autofree char *url = cx_test_server_url (f->server, "/genesys/2/chat/%s/%s/send",
+                                                 customer->service, customer->chat_id);
+
+      pending[i].text = g_strdup_printf ("customer %u, send %u", i % CUSTOMERS, i / CUSTOMERS);
+      pending[i].msg = send_message_new (url, customer, pending[i].text);
+      soup_session_send_and_read_async (session, pending[i].msg, G_PRIORITY_DEFAULT, NULL, burst_cb,
+                                        &pending[i]);
+    }
+  cx_test_wait (enough_done, &wait);
+  cx_test_server_kill9 (f->server);
+  cx_test_wait (enough_done, &all);
+  for (guint i = 0; i < G_N_ELEMENTS (pending); i++)
+    acked += pending[i].acked ? 1 : 0;
+  g_printerr ("note: %u of %u sends from %d customers were acknowledged before SIGKILL\n", acked,
+              (guint) G_N_ELEMENTS (pending), CUSTOMERS);
+  g_assert_cmpuint (acked, >=, 1);
+
+  cx_test_server_restart (f->server);
+  cx_test_assert_healthy (f->server);
+
+  for (guint c = 0; c < CUSTOMERS; c++)
+    {
+      g_autoptr (CxTestCustomer) after =
+          cx_test_customer_copy_keys (g_ptr_array_index (customers, c));
+
+      cx_test_customer_poll (after);
+      g_assert_false (after->ended);
+      cx_test_assert_contiguous (after->transcript, 1);
+
+      for (guint i = c; i < G_N_ELEMENTS (pending); i += CUSTOMERS)
+        {
+          guint copies = 0;
+
+          for (guint j = 0; j < after->transcript->len; j++)
+            {
+              JsonObject *message = g_ptr_array_index (after->transcript, j);
+
+              if (g_str_equal (cx_test_object_string (message, "type"), "Message") &&
+                  g_str_equal (cx_test_message_text (message), pending[i].text))
+                copies++;
+            }
+          if (pending[i].acked && copies != 1)
+            g_error ("“%s” was acknowledged but is in the transcript %u times after SIGKILL",
+                     pending[i].text, copies);
+          g_assert_cmpuint (copies, <=, 1);
+        }
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (pending); i++)
+    {
+      g_clear_object (&pending[i].msg);
+      g_free (pending[i].text);
+    }
+}
+
+#define PUSH_ROUND 20
+#define PUSH_SOCKETS 8
+
+typedef struct
+{
+  CxTestSocket *socket;
+  gint64 last_index;
+} PushWait;
+
+static gboolean
+push_has_index (gpointer data)
+{
+  PushWait *wait = data;
+  g_autoptr (GPtrArray) pushed = cx_test_push_transcript (wait->socket);
+
+  g_assert_false (wait->socket->closed);
+  return pushed->len > 0 && cx_test_object_int (g_ptr_array_index (pushed, pushed->len - 1),
+                                                "index") >= wait->last_index;
+}
+
+static void
+wrote_body_cb (SoupMessage *msg, gpointer user_data)
+{
+  (*(guint *) user_data)++;
+}
+
+static gboolean
+all_written (gpointer data)
+{
+  return *(guint *) data >= PUSH_ROUND;
+}
+
+static char *
+push_hello (CxTestCustomer *customer)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "secureKey");
+  json_builder_add_string_value (builder, customer->secure_key);
+  json_builder_set_member_name (builder, "userId");
+  json_builder_add_value (builder, json_node_copy (customer->user_id_node));
+  json_builder_set_member_name (builder, "alias");
+  json_builder_add_value (builder, json_node_copy (customer->alias_node));
+  json_builder_set_member_name (builder, "transcriptPosition");
+  json_builder_add_int_value (builder, 1);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  return json_to_string (root, FALSE);
+}
+
+/* Push sockets that say hello just behind a round of sends, while the batch that holds them is
+ * not yet committed: each socket sees every index exactly once, its backlog and the pushes
+ * that follow neither overlapping nor leaving a gap. */
+static void
+test_push_during_batches (Fixture *f, gconstpointer data)
+{
+  g_autoptr (CxTestCustomer) customer =
+      cx_test_customer_start (f->server, "customer-support", "Quinn");
+  g_autoptr (CxTestCustomer) after = NULL;
+  g_autoptr (SoupSession) session =
+      soup_session_new_with_options ("max-conns", PUSH_ROUND, "max-conns-per-host", PUSH_ROUND,
+                                     "timeout", 0, "idle-timeout", 0, NULL);
+  g_autoptr (SoupSession) socket_session = cx_test_session_new (FALSE);
+  g_autofree char *url = cx_test_server_url (f->server, "/genesys/2/chat/%s/%s/send",
+                                             customer->service, customer->chat_id);
+  g_autofree char *socket_url = cx_test_server_url (f->server, "/cx/1/chat/%s/%s/socket",
+                                                    customer->service, customer->chat_id);
+  g_autofree char *hello = push_hello (customer);
+  Pending pending[2 * PUSH_ROUND] = { { 0 } };
+  CxTestSocket *sockets[PUSH_SOCKETS] = { NULL };
+  BurstWait first = { pending, PUSH_ROUND, PUSH_ROUND };
+  BurstWait all = { pending, 2 * PUSH_ROUND, 2 * PUSH_ROUND };
+  guint written = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (pending); i++)
+    {
+      pending[i].text = g_strdup_printf ("send %02u", i);
+      pending[i].msg = send_message_new (url, customer, pending[i].text);
+    }
+
+  /* A first round opens the connections, so that the second is on the wire at once. */
+  for (guint i = 0; i < PUSH_ROUND; i++)
+    soup_session_send_and_read_async (session, pending[i].msg, G_PRIORITY_DEFAULT, NULL, burst_cb,
+                                      &pending[i]);
+  cx_test_wait (enough_done, &first);
+  for (guint i = 0; i < PUSH_SOCKETS; i++)
+    {
+      sockets[i] = cx_test_socket_connect (socket_session, socket_url);
+      g_assert_no_error (sockets[i]->error);
+    }
+
+  /* The second round, and the hellos right behind it. */
+  for (guint i = PUSH_ROUND; i < 2 * PUSH_ROUND; i++)
+    {
+      g_signal_connect (pending[i].msg, "wrote-body", G_CALLBACK (wrote_body_cb), &written);
+      soup_session_send_and_read_async (session, pending[i].msg, G_PRIORITY_DEFAULT, NULL, burst_cb,
+                                        &pending[i]);
+    }
+  cx_test_wait (all_written, &written);
+  for (guint i = 0; i < PUSH_SOCKETS; i++)
+    cx_test_socket_send (sockets[i], hello);
+  cx_test_wait (enough_done, &all);
+  for (guint i = 0; i < G_N_ELEMENTS (pending); i++)
+    g_assert_true (pending[i].acked);
+
+  after = cx_test_customer_copy_keys (customer);
+  cx_test_customer_poll (after);
+  cx_test_assert_contiguous (after->transcript, 1);
+  for (guint i = 0; i < PUSH_SOCKETS; i++)
+    {
+      PushWait wait = { sockets[i], after->next_position - 1 };
+      g_autoptr (GPtrArray) pushed = NULL;
+
+      cx_test_wait (push_has_index, &wait);
+      pushed = cx_test_push_transcript (sockets[i]);
+      cx_test_assert_contiguous (pushed, 1);
+      g_assert_cmpint (pushed->len, ==, after->next_position - 1);
+      cx_test_socket_free (sockets[i]);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (pending); i++)
+    {
+      g_clear_object (&pending[i].msg);
+      g_free (pending[i].text);
+    }
+}
+
+/* prlimit(2) on the server process (glibc declares prlimit only for _GNU_SOURCE). */
+static void
+server_fsize_limit (int pid, const struct rlimit *limit, struct rlimit *old)
+{
+  g_assert_cmpint (syscall (SYS_prlimit64, pid, RLIMIT_FSIZE, limit, old), ==, 0);
+}
+
+/* A commit that fails: the server's files may not grow (its RLIMIT_FSIZE lowered to 1 byte, and
+ * SIGXFSZ ignored, inherited from this process, so that a write to the WAL fails with EFBIG
+ * instead of killing it). The send that was in the failed batch gets a 500 in the GMS shape,
+ * is pushed to nobody and is not in the transcript; once the files may grow again the server
+ * carries on. */
+static void
+test_commit_fails (Fixture *f, gconstpointer data)
+{
+  g_autoptr (CxTestCustomer) customer = NULL;
+  g_autoptr (CxTestCustomer) after = NULL;
+  g_autoptr (CxTestAgent) ada = NULL;
+  g_autoptr (CxTestSocket) push = NULL;
+  g_autoptr (JsonObject) invitation = NULL;
+  g_autoptr (JsonObject) chat = NULL;
+  g_autoptr (CxTestReply) reply = NULL;
+  g_autoptr (GPtrArray) pushed = NULL;
+  g_autofree char *url = NULL;
+  struct rlimit tiny, old;
+  int pid;
+
+  /* The server inherits the ignored SIGXFSZ when it starts again. (SIGKILL, not SIGTERM: a
+   * server that has just printed its listening line may not handle SIGTERM yet.) */
+  signal (SIGXFSZ, SIG_IGN);
+  cx_test_server_kill9 (f->server);
+  cx_test_server_restart (f->server);
+
+  customer = cx_test_customer_start (f->server, "customer-support", "Pat");
+  ada = cx_test_agent_sign_in (f->server, "ada", CX_TEST_ADA_PASSWORD);
+  cx_test_agent_connect_events (ada);
+  cx_test_agent_set_state (ada, "ready");
+  invitation = cx_test_agent_wait_invitation (ada, customer->chat_id);
+  chat = cx_test_agent_accept (ada, customer->chat_id);
+  push = cx_test_customer_push_socket (customer, 1);
+  cx_test_customer_send (customer, "before the disk fills");
+  cx_test_agent_wait_message (ada, customer->chat_id, "Message", "before the disk fills");
+
+  pid = cx_test_server_get_pid (f->server);
+  server_fsize_limit (pid, NULL, &old);
+  tiny = old;
+  tiny.rlim_cur = 1;
+  server_fsize_limit (pid, &tiny, NULL);
+
+  url = cx_test_server_url (f->server, "/genesys/2/chat/%s/%s/send", customer->service,
+                            customer->chat_id);
+  reply = cx_test_post_form (f->session, url, "userId", customer->user_id, "secureKey",
+                             customer->secure_key, "alias", customer->alias, "message",
+                             "not committed", NULL);
+  cx_test_assert_gms_error (reply, 500);
+
+  server_fsize_limit (pid, &old, NULL);
+
+  /* The server carries on; what it had not committed was pushed to nobody. */
+  cx_test_customer_send (customer, "after the disk has room");
+  cx_test_agent_wait_message (ada, customer->chat_id, "Message", "after the disk has room");
+  g_assert_null (
+      cx_test_frames_find_message (ada->events, customer->chat_id, "Message", "not committed"));
+  for (;;)
+    {
+      gboolean found = FALSE;
+
+      g_clear_pointer (&pushed, g_ptr_array_unref);
+      pushed = cx_test_push_transcript (push);
+      for (guint i = 0; i < pushed->len; i++)
+        {
+          const char *text = cx_test_message_text (g_ptr_array_index (pushed, i));
+
+          g_assert_cmpstr (text, !=, "not committed");
+          found = found || g_strcmp0 (text, "after the disk has room") == 0;
+        }
+      if (found)
+        break;
+      g_assert_false (push->closed);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  cx_test_assert_contiguous (pushed, 1);
+
+  after = cx_test_customer_copy_keys (customer);
+  cx_test_customer_poll (after);
+  cx_test_assert_contiguous (after->transcript, 1);
+  g_assert_nonnull (cx_test_customer_find (after, 1, "Message", "Client", "before the disk fills"));
+  g_assert_nonnull (
+      cx_test_customer_find (after, 1, "Message", "Client", "after the disk has room"));
+  g_assert_null (cx_test_customer_find (after, 1, "Message", "Client", "not committed"));
+}
+
 /* SIGTERM with sockets open exits 0, and a clean restart has everything. */
 static void
 test_sigterm (Fixture *f, gconstpointer data)
@@ -367,6 +694,9 @@ main (int argc, char *argv[])
   g_test_init (&argc, &argv, NULL);
 
   cx_test_add ("/server/durability/kill9", NULL, NULL, test_kill9);
+  cx_test_add ("/server/durability/kill9-many-customers", NULL, NULL, test_kill9_many);
+  cx_test_add ("/server/durability/commit-fails", NULL, NULL, test_commit_fails);
+  cx_test_add ("/server/durability/push-during-batches", NULL, NULL, test_push_during_batches);
   cx_test_add ("/server/durability/sigterm", NULL, NULL, test_sigterm);
   cx_test_add ("/server/durability/callback-survives", NULL, NULL, test_callback_survives);
 

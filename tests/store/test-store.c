@@ -1,16 +1,37 @@
 /* test-store.c: CxStore on SQLite, every call, on ":memory:" and on a file; the file's own
- * concerns (migration, reopening, versions, bad files, surviving a kill -9) on a file only. */
+ * concerns (migration, reopening, versions, bad files, surviving a kill -9, syncing to disk) on
+ * a file only. */
 #include "config.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
 
 #include "server/cx-store-sqlite.h"
+
+/* Syncs to disk: this program's fsync and fdatasync take the place of libc's for libsqlite3's
+ * calls too (the executable comes first in symbol lookup); they count, then do the real
+ * system call. */
+static int sync_calls;
+
+int
+fsync (int fd)
+{
+  g_atomic_int_inc (&sync_calls);
+  return syscall (SYS_fsync, fd);
+}
+
+int
+fdatasync (int fd)
+{
+  g_atomic_int_inc (&sync_calls);
+  return syscall (SYS_fdatasync, fd);
+}
 
 typedef struct
 {
@@ -1655,6 +1676,123 @@ test_file_durability (Fixture *f, gconstpointer data)
   g_assert_cmpuint (agent->capacity, ==, 1);
 }
 
+/* Group commit: a batch is one transaction, each call in it a savepoint. A call that fails in
+ * the middle of its writes is undone alone; reads in the batch see its writes; the commit keeps
+ * the rest, a rollback drops all of it. */
+static void
+test_batch (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) messages = text_messages (3, "lost", 5000);
+  g_autoptr (GPtrArray) read = NULL;
+  g_autoptr (CxChat) update = NULL;
+  g_autoptr (CxChat) chat = NULL;
+  g_autoptr (CxChat) duplicate = chat_new ("c2", "sales", 1);
+
+  add_chat (f->store, "c1", "sales", 1000);
+  add_chat (f->store, "c2", "sales", 1000);
+  add_agent (f->store, "alice", 1, NULL, CX_AGENT_READY, 10);
+
+  g_assert_false (cx_store_in_batch (f->store));
+  g_assert_true (cx_store_begin_batch (f->store, &error));
+  g_assert_no_error (error);
+  g_assert_true (cx_store_in_batch (f->store));
+
+  append_texts (f->store, "c1", 2, "kept", 2000);
+
+  /* Messages written, then an update that cannot be (no such agent): this call alone is undone */
+  update = get_chat (f->store, "c1");
+  update->state = CX_CHAT_ACTIVE;
+  g_free (update->agent);
+  update->agent = g_strdup ("ghost");
+  g_assert_false (cx_store_append (f->store, "c1", messages, update, &error));
+  g_assert_error (error, CX_STORE_ERROR, CX_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* A conflict, then the batch goes on */
+  g_assert_false (cx_store_create_chat (f->store, duplicate, &error));
+  g_assert_error (error, CX_STORE_ERROR, CX_STORE_ERROR_CONFLICT);
+  g_clear_error (&error);
+  append_texts (f->store, "c2", 1, "also kept", 3000);
+
+  /* Reads inside the batch see its writes */
+  chat = get_chat (f->store, "c1");
+  g_assert_cmpuint (chat->next_index, ==, 3);
+  g_assert_cmpint (chat->state, ==, CX_CHAT_WAITING);
+  g_clear_pointer (&chat, cx_chat_free);
+  read = get_messages (f->store, "c1", 1, 0);
+  assert_window (read, 1, 2);
+  g_clear_pointer (&read, g_ptr_array_unref);
+
+  g_assert_true (cx_store_commit_batch (f->store, &error));
+  g_assert_no_error (error);
+  g_assert_false (cx_store_in_batch (f->store));
+
+  /* A batch rolled back leaves nothing */
+  g_assert_true (cx_store_begin_batch (f->store, &error));
+  g_assert_no_error (error);
+  append_texts (f->store, "c2", 5, "dropped", 4000);
+  cx_store_rollback_batch (f->store);
+  g_assert_false (cx_store_in_batch (f->store));
+
+  /* What the batch committed is there (after a reopen, on a file) */
+  if (f->dir != NULL)
+    {
+      g_assert_finalize_object (f->store);
+      f->store = open_store (f->path);
+    }
+  chat = get_chat (f->store, "c1");
+  g_assert_cmpuint (chat->next_index, ==, 3);
+  g_assert_null (chat->agent);
+  g_clear_pointer (&chat, cx_chat_free);
+  read = get_messages (f->store, "c1", 1, 0);
+  assert_window (read, 1, 2);
+  g_assert_cmpstr (((CxMessage *) read->pdata[0])->text, ==, "kept 0");
+  g_clear_pointer (&read, g_ptr_array_unref);
+  chat = get_chat (f->store, "c2");
+  g_assert_cmpuint (chat->next_index, ==, 2);
+  read = get_messages (f->store, "c2", 1, 0);
+  assert_window (read, 1, 1);
+  g_assert_cmpstr (((CxMessage *) read->pdata[0])->text, ==, "also kept 0");
+}
+
+#define SYNC_WRITES 40
+
+/* Durable against power loss: every commit syncs the WAL (synchronous=FULL), and a batch of
+ * writes syncs once, at its commit, not once per write. */
+static void
+test_file_sync (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  int before, per_write, in_batch, at_commit;
+
+  add_chat (f->store, "c1", "sales", 1000);
+
+  before = g_atomic_int_get (&sync_calls);
+  for (guint i = 0; i < SYNC_WRITES; i++)
+    append_texts (f->store, "c1", 1, "alone", 2000 + i);
+  per_write = g_atomic_int_get (&sync_calls) - before;
+  g_test_message ("%d syncs for %d writes, each its own transaction", per_write, SYNC_WRITES);
+  g_assert_cmpint (per_write, >=, SYNC_WRITES);
+
+  g_assert_true (cx_store_begin_batch (f->store, &error));
+  g_assert_no_error (error);
+  before = g_atomic_int_get (&sync_calls);
+  for (guint i = 0; i < SYNC_WRITES; i++)
+    append_texts (f->store, "c1", 1, "batched", 3000 + i);
+  in_batch = g_atomic_int_get (&sync_calls) - before;
+  g_assert_cmpint (in_batch, ==, 0);
+  g_assert_true (cx_store_commit_batch (f->store, &error));
+  g_assert_no_error (error);
+  at_commit = g_atomic_int_get (&sync_calls) - before - in_batch;
+  g_test_message ("%d syncs during a batch of %d writes, %d at its commit", in_batch, SYNC_WRITES,
+                  at_commit);
+  g_assert_cmpint (in_batch, ==, 0);
+  /* The WAL, and its header when the WAL starts over */
+  g_assert_cmpint (at_commit, >=, 1);
+  g_assert_cmpint (at_commit, <=, 2);
+}
+
 static void
 add_test (const char *name, void (*func) (Fixture *, gconstpointer), gboolean file_only)
 {
@@ -1694,6 +1832,9 @@ main (int argc, char *argv[])
   add_test ("future-version", test_file_future_version, TRUE);
   add_test ("bad-files", test_file_bad, TRUE);
   add_test ("durability", test_file_durability, TRUE);
+  /* Group commit and power loss (issue 9 item 13) */
+  add_test ("batch", test_batch, FALSE);
+  add_test ("sync", test_file_sync, TRUE);
 
   return g_test_run ();
 }
