@@ -62,6 +62,9 @@
 /* Targets */
 #define TARGET_P99_MS 16.0
 #define TARGET_CPU_PERCENT 25.0
+/* The agent app with 10 windows open on the same chats, against the same app with one. */
+#define MORE_WINDOWS 9
+#define TARGET_RSS_RATIO 1.3
 
 #define SERVICE "customer-support"
 #define MARKER "bench:"
@@ -135,12 +138,6 @@ static gboolean
 pointer_is_null (gpointer data)
 {
   return *(gpointer *) data == NULL;
-}
-
-static gboolean
-only_one_ref (gpointer data)
-{
-  return G_OBJECT (data)->ref_count == 1;
 }
 
 static int
@@ -992,6 +989,12 @@ workspace_open (const char *url)
     fail ("the workspace did not become ready with its event socket connected");
 }
 
+static gboolean
+two_refs_at_most (gpointer data)
+{
+  return G_OBJECT (data)->ref_count <= 2;
+}
+
 static void
 workspace_close (void)
 {
@@ -1004,8 +1007,16 @@ workspace_close (void)
   agent.service = NULL;
   if (!wait_for (pointer_is_null, &weak, SETUP_TIMEOUT_S))
     fail ("the workspace window was not finalized");
-  /* Requests the window's service cancelled hold the CxHttp until they have unwound. */
-  if (!wait_for (only_one_ref, http, SETUP_TIMEOUT_S))
+  /* The app's session goes with the app: requests it cancelled hold the CxHttp until they
+   * have unwound (the app and the disposed session keep one reference each). */
+  {
+    g_autoptr (CxAgentService) session = NULL;
+
+    g_object_get (agent.app, "service", &session, NULL);
+    if (session != NULL)
+      g_object_run_dispose (G_OBJECT (session));
+  }
+  if (!wait_for (two_refs_at_most, http, SETUP_TIMEOUT_S))
     fail ("the workspace's requests did not unwind");
   g_clear_object (&agent.app);
 }
@@ -1041,7 +1052,129 @@ typedef struct
   guint anchor_n, hop_n;
   double cpu_percent;
   guint shown_expected; /* workspace: the shown chat's messages */
+  /* workspace: the app with one window, then with 1 + MORE_WINDOWS */
+  gsize rss_one_kib, rss_ten_kib;
+  guint tcp_one, tcp_ten;
+  guint sessions_ten; /* distinct agent sessions behind the windows */
 } Phase;
+
+static gsize
+rss_kib (void)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL) ||
+      (line = strstr (status, "\nVmRSS:")) == NULL)
+    fail ("cannot read this process's RSS");
+  return g_ascii_strtoull (line + strlen ("\nVmRSS:"), NULL, 10);
+}
+
+/* TCP connections of this process to @port on loopback: its sockets (/proc/self/fd) matched
+ * with the kernel's table (/proc/net/tcp), the event socket and HTTP keep-alive ones alike. */
+static guint
+tcp_connections_to (guint port)
+{
+  g_autoptr (GHashTable) inodes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  g_autofree char *table = NULL;
+  g_auto (GStrv) lines = NULL;
+  g_autofree char *remote = g_strdup_printf (":%04X", port);
+  const char *name;
+  guint count = 0;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename ("/proc/self/fd", name, NULL);
+      g_autofree char *target = g_file_read_link (path, NULL);
+
+      if (target != NULL && g_str_has_prefix (target, "socket:["))
+        g_hash_table_add (inodes, g_strndup (target + 8, strlen (target) - 9));
+    }
+
+  if (!g_file_get_contents ("/proc/net/tcp", &table, NULL, NULL))
+    fail ("cannot read /proc/net/tcp");
+  lines = g_strsplit (table, "\n", -1);
+  for (guint i = 1; lines[i] != NULL; i++)
+    {
+      g_auto (GStrv) fields = g_strsplit_set (g_strstrip (lines[i]), " ", -1);
+      GPtrArray *words = g_ptr_array_new ();
+
+      for (guint j = 0; fields[j] != NULL; j++)
+        if (fields[j][0] != '\0')
+          g_ptr_array_add (words, fields[j]);
+      /* sl local remote st ... inode is the 10th word; 01 = ESTABLISHED */
+      if (words->len > 9 && g_str_has_suffix (g_ptr_array_index (words, 2), remote) &&
+          g_str_equal (g_ptr_array_index (words, 3), "01") &&
+          g_hash_table_contains (inodes, g_ptr_array_index (words, 9)))
+        count++;
+      g_ptr_array_unref (words);
+    }
+  return count;
+}
+
+static gboolean
+every_window_shows_the_workspace (gpointer data)
+{
+  GList *windows = gtk_application_get_windows (GTK_APPLICATION (agent.app));
+  guint n = 0;
+
+  for (GList *l = windows; l != NULL; l = l->next, n++)
+    {
+      GObject *stack =
+          gtk_widget_get_template_child (GTK_WIDGET (l->data), CX_TYPE_AGENT_WINDOW, "stack");
+
+      if (!gtk_widget_get_mapped (GTK_WIDGET (l->data)) ||
+          g_strcmp0 (gtk_stack_get_visible_child_name (GTK_STACK (stack)), "workspace") != 0 ||
+          cx_agent_window_get_selected (l->data) == NULL)
+        return FALSE;
+    }
+  return n == 1 + MORE_WINDOWS;
+}
+
+static gboolean
+frames_drawn (gpointer data)
+{
+  return g_get_monotonic_time () >= *(gint64 *) data;
+}
+
+/* The app with one window, then with MORE_WINDOWS more on the same session: RSS, connections to
+ * the server, and how many sessions the windows view. */
+static void
+measure_windows (const char *url, Phase *phase)
+{
+  g_autoptr (GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  g_autoptr (GHashTable) sessions = g_hash_table_new (NULL, NULL);
+  guint port = g_uri_get_port (uri);
+  gint64 settle;
+
+  phase->rss_one_kib = rss_kib ();
+  phase->tcp_one = tcp_connections_to (port);
+
+  for (guint i = 0; i < MORE_WINDOWS; i++)
+    cx_agent_application_new_window (agent.app);
+  if (!wait_for (every_window_shows_the_workspace, NULL, SETUP_TIMEOUT_S))
+    fail ("the %d new windows did not all show the workspace with a conversation", MORE_WINDOWS);
+  /* A second of frames, so that every window has drawn its list and transcript. */
+  settle = g_get_monotonic_time () + G_USEC_PER_SEC;
+  wait_for (frames_drawn, &settle, 2);
+
+  phase->rss_ten_kib = rss_kib ();
+  phase->tcp_ten = tcp_connections_to (port);
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (agent.app)); l != NULL; l = l->next)
+    g_hash_table_add (sessions, cx_agent_window_get_service (l->data));
+  phase->sessions_ten = g_hash_table_size (sessions);
+
+  /* Back to the one window the phase is closed with. */
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (agent.app)); l != NULL;)
+    {
+      GList *next = l->next;
+
+      if (l->data != (gpointer) agent.window)
+        gtk_window_destroy (l->data);
+      l = next;
+    }
+}
 
 static void
 run_phase (const char *self_path, gboolean workspace, Phase *phase)
@@ -1174,7 +1307,10 @@ run_phase (const char *self_path, gboolean workspace, Phase *phase)
   phase->cpu_percent = agent.cpu_percent;
 
   if (workspace)
-    workspace_close ();
+    {
+      measure_windows (url, phase);
+      workspace_close ();
+    }
   g_ptr_array_unref (agent.transcripts);
   g_clear_object (&agent.service);
   g_clear_object (&agent.bus);
@@ -1197,7 +1333,8 @@ run_agent (const char *self_path)
 {
   ArrivalHook hook = { agent_arrival_cb, NULL };
   Phase service = { 0 }, workspace = { 0 };
-  gboolean met_latency, met_cpu, met_workspace_latency, met_workspace_cpu;
+  gboolean met_latency, met_cpu, met_workspace_latency, met_workspace_cpu, met_windows;
+  double rss_ratio;
 
   add_arrival_hook (&hook);
   g_print ("bench-agent: one agent, %d chats, %g customer messages/s in total, %d s measured "
@@ -1252,7 +1389,18 @@ run_agent (const char *self_path)
            opt.chats, opt.seconds, workspace.cpu_percent, TARGET_CPU_PERCENT,
            met_workspace_cpu ? "met" : "MISSED");
 
-  if (!met_latency || !met_cpu || !met_workspace_latency || !met_workspace_cpu)
+  rss_ratio = (double) workspace.rss_ten_kib / MAX (workspace.rss_one_kib, 1);
+  met_windows = rss_ratio <= TARGET_RSS_RATIO && workspace.sessions_ten == 1 &&
+                workspace.tcp_ten <= workspace.tcp_one;
+  g_print (
+      "  the app with 1 window, then %d, on the same %d chats: RSS %.1f MB -> %.1f MB (%.2f x, "
+      "target <= %.1f x); TCP connections to the server %u -> %u; agent sessions behind the "
+      "windows: %u (one event socket each): target 1 session, no new connection %s\n",
+      1 + MORE_WINDOWS, opt.chats, workspace.rss_one_kib / 1024.0, workspace.rss_ten_kib / 1024.0,
+      rss_ratio, TARGET_RSS_RATIO, workspace.tcp_one, workspace.tcp_ten, workspace.sessions_ten,
+      met_windows ? "met" : "MISSED");
+
+  if (!met_latency || !met_cpu || !met_workspace_latency || !met_workspace_cpu || !met_windows)
     {
       g_print ("bench-agent: target(s) MISSED\n");
       return 1;

@@ -1165,6 +1165,9 @@ test_canned_switcher_unread (Fixture *f, gconstpointer data)
 
 /* Callbacks */
 
+/* id -> the secret its creation returned, which reading it needs (API.md "Access rules"). */
+static GHashTable *callback_secrets;
+
 static char *
 create_callback (Fixture *f, const char *number, GDateTime *desired)
 {
@@ -1181,6 +1184,10 @@ create_callback (Fixture *f, const char *number, GDateTime *desired)
                                "subject", "Delivery", NULL);
   g_assert_cmpuint (reply->status, ==, 200);
   callback = cx_test_reply_object (reply);
+  if (callback_secrets == NULL)
+    callback_secrets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_hash_table_replace (callback_secrets, g_strdup (cx_test_object_string (callback, "_id")),
+                        g_strdup (cx_test_object_string (callback, "_secret")));
   return g_strdup (cx_test_object_string (callback, "_id"));
 }
 
@@ -1189,8 +1196,13 @@ callback_state (Fixture *f, const char *id)
 {
   g_autofree char *url =
       cx_test_server_url (f->server, "/genesys/1/service/callback/%s/%s", SUPPORT, id);
-  g_autoptr (CxTestReply) reply = cx_test_get (f->session, url);
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr (CxTestReply) reply = NULL;
 
+  g_assert_nonnull (callback_secrets);
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "X-Cx-Callback-Secret",
+                                g_hash_table_lookup (callback_secrets, id));
+  reply = cx_test_send (f->session, msg);
   g_assert_cmpuint (reply->status, ==, 200);
   return g_strdup (cx_test_object_string (cx_test_reply_object (reply), "_callback_state"));
 }
