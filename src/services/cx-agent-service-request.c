@@ -1,0 +1,209 @@
+/* cx-agent-service-request.c: CxAgentService's requests to the /cx/1/agent API: one
+ * SoupMessage each, with the session generation it belongs to, and the errors as the service
+ * reports them (a 401 ends the session, a 409 says what it means for that request).
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "cx-agent-service"
+
+#include "config.h"
+
+#include "services/cx-agent-service-private.h"
+
+/* Requests */
+
+static void
+request_free (Request *request)
+{
+  g_clear_object (&request->cancellable);
+  g_clear_object (&request->msg);
+  g_clear_object (&request->command);
+  g_free (request->chat_id);
+  g_free (request);
+}
+
+char *
+_cx_agent_service_escape (const char *segment)
+{
+  return g_uri_escape_string (segment, NULL, FALSE);
+}
+
+/* A request to api_base + @path (which starts with "/"). Set its fields, then request_send(). */
+Request *
+_cx_agent_service_request_new (CxAgentService *self, const char *method, const char *path,
+                               JsonNode *body, CxCommand *command, ReplyFunc func)
+{
+  Request *request = g_new0 (Request, 1);
+  g_autofree char *url = g_strconcat (self->api_base, path, NULL);
+
+  request->self = self;
+  request->cancellable = g_object_ref (self->cancellable);
+  request->command = command != NULL ? g_object_ref (command) : NULL;
+  request->func = func;
+  request->generation = self->generation;
+  /* api_base was checked at construction and every segment of @path is escaped. */
+  request->msg = soup_message_new (method, url);
+
+  if (request->msg != NULL)
+    {
+      soup_message_headers_replace (soup_message_get_request_headers (request->msg), "Accept",
+                                    "application/json");
+      if (body != NULL)
+        {
+          char *text = json_to_string (body, FALSE);
+          g_autoptr (GBytes) bytes = g_bytes_new_take (text, strlen (text));
+
+          soup_message_set_request_body_from_bytes (request->msg, "application/json", bytes);
+        }
+    }
+
+  return request;
+}
+
+/* A failed request's error, as this service reports it. */
+static GError *
+request_error (Request *request, guint status, GError *error)
+{
+  if (status == SOUP_STATUS_UNAUTHORIZED)
+    {
+      g_error_free (error);
+      if (request->signing_in)
+        return g_error_new_literal (CX_AGENT_SERVICE_ERROR,
+                                    CX_AGENT_SERVICE_ERROR_WRONG_CREDENTIALS,
+                                    _ ("Wrong user name or password"));
+      return g_error_new_literal (CX_AGENT_SERVICE_ERROR, CX_AGENT_SERVICE_ERROR_NOT_SIGNED_IN,
+                                  _ ("You are not signed in"));
+    }
+
+  if (status == SOUP_STATUS_CONFLICT && request->conflict_message != NULL)
+    {
+      g_error_free (error);
+      return g_error_new_literal (CX_AGENT_SERVICE_ERROR, CX_AGENT_SERVICE_ERROR_REFUSED,
+                                  request->conflict_message);
+    }
+
+  if (status >= 400 && status < 500 && status != SOUP_STATUS_REQUEST_TIMEOUT)
+    {
+      GError *refused = g_error_new_literal (CX_AGENT_SERVICE_ERROR, CX_AGENT_SERVICE_ERROR_REFUSED,
+                                             error->message);
+
+      g_error_free (error);
+      return refused;
+    }
+
+  /* No _cx_agent_service_answer, a timeout, or a server error: CxHttp's error says which. */
+  return error;
+}
+
+void
+_cx_agent_service_request_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Request *request = user_data;
+  CxAgentService *self;
+  g_autoptr (CxAgentService) hold = NULL;
+  g_autoptr (GBytes) body = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) reply = NULL;
+  guint status;
+
+  body = cx_http_send_finish (CX_HTTP (source), result, &error);
+  if (g_cancellable_is_cancelled (request->cancellable))
+    {
+      /* The window is gone: answer its command, touch nothing else. */
+      if (request->command != NULL)
+        cx_command_reject (request->command,
+                           g_error_new_literal (CX_BUS_ERROR, CX_BUS_ERROR_SHUT_DOWN,
+                                                _ ("The agent window was closed")));
+      request_free (request);
+      return;
+    }
+
+  self = request->self;
+  hold = g_object_ref (self);
+  status = soup_message_get_status (request->msg);
+
+  if (body == NULL)
+    {
+      error = request_error (request, status, g_steal_pointer (&error));
+    }
+  else if (g_bytes_get_size (body) > 0)
+    {
+      gsize size = 0;
+      const char *data = g_bytes_get_data (body, &size);
+
+      reply = cx_json_parse (data, size, size, NULL);
+      if (reply == NULL || !JSON_NODE_HOLDS_OBJECT (reply))
+        {
+          g_clear_pointer (&reply, json_node_unref);
+          error = _cx_agent_service_bad_reply_error (
+              g_uri_get_path (soup_message_get_uri (request->msg)));
+        }
+    }
+
+  request->func (self, request, reply, error);
+
+  /* The server no longer knows the session: every window signs out. */
+  if (status == SOUP_STATUS_UNAUTHORIZED && !request->signing_in)
+    _cx_agent_service_session_rejected (self, request->generation);
+
+  request_free (request);
+}
+
+void
+_cx_agent_service_request_send (CxAgentService *self, Request *request)
+{
+  if (request->msg == NULL)
+    {
+      g_autoptr (GError) error = g_error_new_literal (CX_HTTP_ERROR, CX_HTTP_ERROR_INVALID_URI,
+                                                      _ ("The agent API address is not valid"));
+
+      request->func (self, request, NULL, error);
+      request_free (request);
+      return;
+    }
+
+  cx_http_send_async (self->http, request->msg, 0, self->cancellable,
+                      _cx_agent_service_request_done_cb, request);
+}
+
+/* Resolves or rejects the request's command with @reply or @error. */
+void
+_cx_agent_service_answer (Request *request, JsonNode *reply, const GError *error)
+{
+  if (request->command == NULL)
+    return;
+
+  if (error != NULL)
+    cx_command_reject (request->command, g_error_copy (error));
+  else
+    cx_command_resolve (request->command, reply);
+}
+
+static void
+detached_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GBytes) body = NULL;
+  g_autoptr (GError) error = NULL;
+
+  body = cx_http_send_finish (CX_HTTP (source), result, &error);
+  if (body == NULL)
+    g_debug ("A request sent by a closed window failed: %s", error->message);
+}
+
+/* Sends typing false for a window that is closing: nothing waits for the answer. */
+void
+_cx_agent_service_send_typing_stop_detached (CxAgentService *self, const char *chat_id)
+{
+  g_autofree char *escaped = _cx_agent_service_escape (chat_id);
+  g_autofree char *url = g_strdup_printf ("%s/chats/%s/typing", self->api_base, escaped);
+  g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_POST, url);
+  static const char body[] = "{\"typing\":false}";
+  g_autoptr (GBytes) bytes = g_bytes_new_static (body, strlen (body));
+
+  if (msg == NULL)
+    return;
+
+  soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
+  cx_http_send_async (self->http, msg, 0, NULL, detached_done_cb, NULL);
+}
