@@ -29,26 +29,6 @@ typedef CxTestFixture Fixture;
 
 /* Waiting */
 
-static gboolean
-pointer_is_set (gpointer data)
-{
-  return *(gpointer *) data != NULL;
-}
-
-static gboolean
-only_one_ref (gpointer data)
-{
-  return G_OBJECT (data)->ref_count == 1;
-}
-
-/* Requests cancelled by the services still hold the CxHttp until they have unwound. */
-static void
-finalize_http (CxHttp *http)
-{
-  cx_test_wait (only_one_ref, http);
-  g_assert_finalize_object (http);
-}
-
 /* Windows: a bus, the service on it, and everything the service published */
 
 typedef struct
@@ -440,7 +420,7 @@ command_run (Window *window, const char *name, const char *json, GError **error)
     }
   cx_bus_command_async (window->bus, NULL, full, data, COMMAND_TIMEOUT_MS, NULL, command_cb,
                         &result);
-  cx_test_wait (pointer_is_set, &result);
+  cx_test_wait (cx_test_pointer_is_set, &result);
   return cx_bus_command_finish (window->bus, result, error);
 }
 
@@ -743,7 +723,7 @@ test_two_windows (Fixture *f, gconstpointer data)
 
   window_free (a);
   window_free (b);
-  finalize_http (http);
+  cx_test_finalize_when_unwound (http);
 }
 
 /* A declined invitation goes to the other agent, who runs another app (its own CxHttp). */
@@ -800,8 +780,8 @@ test_decline (Fixture *f, gconstpointer data)
 
   window_free (ada);
   window_free (bob);
-  finalize_http (ada_http);
-  finalize_http (bob_http);
+  cx_test_finalize_when_unwound (ada_http);
+  cx_test_finalize_when_unwound (bob_http);
 }
 
 /* A transfer to a queue: the agent leaves the chat, another agent of that queue gets it, with
@@ -866,8 +846,8 @@ test_transfer (Fixture *f, gconstpointer data)
 
   window_free (ada);
   window_free (bob);
-  finalize_http (ada_http);
-  finalize_http (bob_http);
+  cx_test_finalize_when_unwound (ada_http);
+  cx_test_finalize_when_unwound (bob_http);
 }
 
 /* Callbacks: listed, rescheduled, completed; every change is announced. */
@@ -931,7 +911,7 @@ test_callbacks (Fixture *f, gconstpointer data)
   wait_event (window, "callbacksChanged", 3);
 
   window_free (window);
-  finalize_http (http);
+  cx_test_finalize_when_unwound (http);
 }
 
 /* Signing out in one window signs out every window of the app; calls then fail clearly; and
@@ -992,7 +972,7 @@ test_sign_out (Fixture *f, gconstpointer data)
   window_free (a);
   window_free (b);
   window_free (c);
-  finalize_http (http);
+  cx_test_finalize_when_unwound (http);
 }
 
 /* Two apps signed in as the same agent have two sessions: signing out of one leaves the other
@@ -1029,8 +1009,8 @@ test_other_session (Fixture *f, gconstpointer data)
 
   window_free (first);
   window_free (second);
-  finalize_http (first_http);
-  finalize_http (second_http);
+  cx_test_finalize_when_unwound (first_http);
+  cx_test_finalize_when_unwound (second_http);
 }
 
 /* The server forgets the session (here: the cookie no longer names one): the first 401 signs
@@ -1080,7 +1060,7 @@ test_session_refused (Fixture *f, gconstpointer data)
 
   window_free (a);
   window_free (b);
-  finalize_http (http);
+  cx_test_finalize_when_unwound (http);
 }
 
 /* The server is killed mid-conversation and comes back on the same database: the windows lose
@@ -1169,7 +1149,7 @@ test_server_restart (Fixture *f, gconstpointer data)
 
   window_free (a);
   window_free (b);
-  finalize_http (http);
+  cx_test_finalize_when_unwound (http);
   cx_test_forwarder_free (forwarder);
 }
 
@@ -1225,7 +1205,7 @@ test_bad_commands (Fixture *f, gconstpointer data)
   }
 
   window_free (window);
-  finalize_http (http);
+  cx_test_finalize_when_unwound (http);
 }
 
 int

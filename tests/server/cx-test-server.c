@@ -638,10 +638,33 @@ cx_test_session_new (gboolean with_cookie_jar)
   return session;
 }
 
-static gboolean
-pointer_is_set (gpointer data)
+/* Conditions every suite waits on */
+
+gboolean
+cx_test_pointer_is_set (gpointer data)
 {
   return *(gpointer *) data != NULL;
+}
+
+gboolean
+cx_test_pointer_is_null (gpointer data)
+{
+  return *(gpointer *) data == NULL;
+}
+
+gboolean
+cx_test_has_one_ref (gpointer data)
+{
+  return G_OBJECT (data)->ref_count == 1;
+}
+
+/* Requests that @object's users cancelled may still hold it until they have unwound: waits for
+ * the last other reference to go, then checks that the caller's drops it for good. */
+void
+cx_test_finalize_when_unwound (gpointer object)
+{
+  cx_test_wait (cx_test_has_one_ref, object);
+  g_assert_finalize_object (object);
 }
 
 static void
@@ -659,7 +682,7 @@ cx_test_send (SoupSession *session, SoupMessage *msg)
   CxTestReply *reply = g_new0 (CxTestReply, 1);
 
   soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, result_cb, &result);
-  cx_test_wait (pointer_is_set, &result);
+  cx_test_wait (cx_test_pointer_is_set, &result);
 
   reply->body = soup_session_send_and_read_finish (session, result, &reply->error);
   reply->status = reply->error == NULL ? soup_message_get_status (msg) : 0;

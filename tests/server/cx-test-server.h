@@ -84,6 +84,14 @@ void cx_test_wait_named (const char *name, CxTestCondition done, gpointer data);
 #define cx_test_wait(done, ...) cx_test_wait_named (#done, (done), __VA_ARGS__)
 void cx_test_pause (guint ms);
 
+/* Conditions for cx_test_wait(): *data (a pointer variable) is set, or NULL. */
+gboolean cx_test_pointer_is_set (gpointer data);
+gboolean cx_test_pointer_is_null (gpointer data);
+/* The caller holds the last reference to the GObject @data. */
+gboolean cx_test_has_one_ref (gpointer data);
+/* Waits until the caller holds the last reference to @object, then finalizes it. */
+void cx_test_finalize_when_unwound (gpointer object);
+
 /* HTTP */
 
 typedef struct

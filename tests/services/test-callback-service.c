@@ -31,26 +31,6 @@ typedef CxTestFixture Fixture;
 
 /* Waiting */
 
-static gboolean
-pointer_is_set (gpointer data)
-{
-  return *(gpointer *) data != NULL;
-}
-
-static gboolean
-only_one_ref (gpointer data)
-{
-  return G_OBJECT (data)->ref_count == 1;
-}
-
-/* Requests cancelled by the service still hold libsoup's objects until they have unwound. */
-static void
-finalize_http (CxHttp *http)
-{
-  cx_test_wait (only_one_ref, http);
-  g_assert_finalize_object (http);
-}
-
 /* A window: a bus, the service on it, what it published, and how many requests went out */
 
 typedef struct
@@ -128,7 +108,7 @@ window_free (Window *window)
     g_assert_finalize_object (g_steal_pointer (&window->service));
   g_assert_finalize_object (window->bus);
   g_signal_handler_disconnect (cx_http_get_session (window->http), window->queued_id);
-  finalize_http (window->http);
+  cx_test_finalize_when_unwound (window->http);
   g_ptr_array_unref (window->events);
   g_free (window);
 }
@@ -188,7 +168,7 @@ command_finish (Window *window, GAsyncResult **slot, GError **error)
 {
   JsonNode *result;
 
-  cx_test_wait (pointer_is_set, slot);
+  cx_test_wait (cx_test_pointer_is_set, slot);
   result = cx_bus_command_finish (window->bus, *slot, error);
   g_clear_object (slot);
   return result;
@@ -763,7 +743,7 @@ silent_free (Silent *silent)
   g_socket_listener_close (G_SOCKET_LISTENER (silent->listener));
   g_signal_handlers_disconnect_by_data (silent->listener, silent);
   /* Its cancelled accept holds it until the main loop has run it. */
-  cx_test_wait (only_one_ref, silent->listener);
+  cx_test_wait (cx_test_has_one_ref, silent->listener);
   g_assert_finalize_object (silent->listener);
   for (guint i = 0; i < silent->connections->len; i++)
     g_io_stream_close (g_ptr_array_index (silent->connections, i), NULL, NULL);

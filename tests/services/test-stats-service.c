@@ -94,25 +94,6 @@ test_availability (void)
 
 /* Waiting */
 
-static gboolean
-pointer_is_set (gpointer data)
-{
-  return *(gpointer *) data != NULL;
-}
-
-static gboolean
-only_one_ref (gpointer data)
-{
-  return G_OBJECT (data)->ref_count == 1;
-}
-
-static void
-finalize_http (CxHttp *http)
-{
-  cx_test_wait (only_one_ref, http);
-  g_assert_finalize_object (http);
-}
-
 /* A window: a bus, the service on it, what it published, and the requests that went out */
 
 typedef struct
@@ -175,7 +156,7 @@ window_free (Window *window)
   g_assert_finalize_object (g_steal_pointer (&window->service));
   g_assert_finalize_object (window->bus);
   g_signal_handler_disconnect (cx_http_get_session (window->http), window->queued_id);
-  finalize_http (window->http);
+  cx_test_finalize_when_unwound (window->http);
   g_ptr_array_unref (window->events);
   g_free (window);
 }
@@ -348,7 +329,7 @@ command_try (Window *window, const char *name, const char *json, GError **error)
       g_assert_no_error (parse_error);
     }
   cx_bus_command_async (window->bus, NULL, full, data, COMMAND_TIMEOUT_MS, NULL, command_cb, &slot);
-  cx_test_wait (pointer_is_set, &slot);
+  cx_test_wait (cx_test_pointer_is_set, &slot);
   result = cx_bus_command_finish (window->bus, slot, error);
   return result;
 }

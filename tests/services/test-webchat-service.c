@@ -30,12 +30,6 @@ typedef CxTestFixture Fixture;
 /* Waiting */
 
 static gboolean
-pointer_is_set (gpointer data)
-{
-  return *(gpointer *) data != NULL;
-}
-
-static gboolean
 flag_is_set (gpointer data)
 {
   return *(gboolean *) data;
@@ -56,20 +50,6 @@ wait_timer (guint ms)
 
   g_timeout_add (ms, set_flag_cb, &fired);
   cx_test_wait (flag_is_set, &fired);
-}
-
-static gboolean
-only_one_ref (gpointer data)
-{
-  return G_OBJECT (data)->ref_count == 1;
-}
-
-/* Requests cancelled by the services still hold the CxHttp until they have unwound. */
-static void
-finalize_http (CxHttp *http)
-{
-  cx_test_wait (only_one_ref, http);
-  g_assert_finalize_object (http);
 }
 
 /* Configuration */
@@ -324,7 +304,7 @@ command_finish (Window *window, GAsyncResult **slot, GError **error)
 {
   JsonNode *result;
 
-  cx_test_wait (pointer_is_set, slot);
+  cx_test_wait (cx_test_pointer_is_set, slot);
   result = cx_bus_command_finish (window->bus, *slot, error);
   g_clear_object (slot);
   return result;
@@ -584,7 +564,7 @@ test_conversation (Fixture *f, gconstpointer data)
   g_assert_false (json_object_has_member (json_node_get_object (session), "secureKey"));
 
   window_free (window);
-  finalize_http (http);
+  cx_test_finalize_when_unwound (http);
 }
 
 static char *
@@ -655,7 +635,7 @@ test_two_windows (Fixture *f, gconstpointer data)
 
   window_free (a);
   window_free (b);
-  finalize_http (http);
+  cx_test_finalize_when_unwound (http);
 }
 
 /* Subdomains of the site restore the chat; another domain does not see it. */
@@ -695,7 +675,7 @@ test_subdomain (Fixture *f, gconstpointer data)
   window_free (www);
   window_free (shop);
   window_free (other);
-  finalize_http (http);
+  cx_test_finalize_when_unwound (http);
 }
 
 /* A chat nobody pinged for restoreTimeout is not restored: restoreTimeout, and the cookies go. */
@@ -734,7 +714,7 @@ test_restore_timeout (Fixture *f, gconstpointer data)
 
   window_free (a);
   window_free (b);
-  finalize_http (http);
+  cx_test_finalize_when_unwound (http);
 }
 
 static guint
@@ -788,7 +768,7 @@ test_start_race (Fixture *f, gconstpointer data)
 
   window_free (a);
   window_free (b);
-  finalize_http (http);
+  cx_test_finalize_when_unwound (http);
 }
 
 static void
@@ -842,7 +822,7 @@ test_double_start (Fixture *f, gconstpointer data)
 
   g_signal_handler_disconnect (cx_http_get_session (http), handler);
   window_free (window);
-  finalize_http (http);
+  cx_test_finalize_when_unwound (http);
 }
 
 /* Closing the only window leaves the chat running; the next window restores it. */
@@ -878,7 +858,7 @@ test_dispose_keeps_chat (Fixture *f, gconstpointer data)
 
   window_free (a);
   window_free (b);
-  finalize_http (http);
+  cx_test_finalize_when_unwound (http);
 }
 
 /* poll is the service's own: anyone else is refused. */
@@ -919,7 +899,7 @@ test_private_poll (Fixture *f, gconstpointer data)
   g_assert_nonnull (result);
 
   window_free (window);
-  finalize_http (http);
+  cx_test_finalize_when_unwound (http);
 }
 
 /* A forwarder on a fixed loopback port in front of the server, as a load balancer would be:
@@ -1159,7 +1139,7 @@ proxy_free (Proxy *proxy)
   g_socket_listener_close (G_SOCKET_LISTENER (proxy->listener));
   g_signal_handlers_disconnect_by_data (proxy->listener, proxy);
   /* Its cancelled accept holds it until the main loop has run it. */
-  cx_test_wait (only_one_ref, proxy->listener);
+  cx_test_wait (cx_test_has_one_ref, proxy->listener);
   g_assert_finalize_object (proxy->listener);
   /* Every connection was closed by its client by now: wait for the links to unwind. */
   cx_test_wait (proxy_idle, proxy);
@@ -1244,7 +1224,7 @@ test_server_restart (Fixture *f, gconstpointer data)
   wait_delivered (window, "Message", "Client", "After the restart");
 
   window_free (window);
-  finalize_http (http);
+  cx_test_finalize_when_unwound (http);
   proxy_free (proxy);
 }
 
@@ -1290,7 +1270,7 @@ test_uncertain_send (Fixture *f, gconstpointer data)
   g_assert_cmpuint (count_events (window, "chatServerWentOffline"), ==, 0);
 
   window_free (window);
-  finalize_http (http);
+  cx_test_finalize_when_unwound (http);
   proxy_free (proxy);
 }
 
@@ -1327,7 +1307,7 @@ test_end_with_push (Fixture *f, gconstpointer data)
   g_assert_cmpuint (count_events (window, "error"), ==, 0);
 
   window_free (window);
-  finalize_http (http);
+  cx_test_finalize_when_unwound (http);
 }
 
 /* The agent ends the chat: the push socket says so, and the entries that came with the end are
@@ -1357,7 +1337,7 @@ test_agent_ends_with_push (Fixture *f, gconstpointer data)
   g_assert_cmpuint (count_events (window, "agentDisconnected"), ==, 1);
 
   window_free (window);
-  finalize_http (http);
+  cx_test_finalize_when_unwound (http);
 }
 
 /* A window with no chat joins one that another window of the site starts, at once, without
@@ -1396,7 +1376,7 @@ test_pick_up_chat (Fixture *f, gconstpointer data)
   window_free (a);
   window_free (b);
   window_free (other);
-  finalize_http (http);
+  cx_test_finalize_when_unwound (http);
 }
 
 static void
@@ -1449,7 +1429,7 @@ test_error_texts (Fixture *f, gconstpointer data)
 
   window_free (dead);
   window_free (window);
-  finalize_http (http);
+  cx_test_finalize_when_unwound (http);
 }
 
 /* sendFile: the file reaches the server and the agent as a FileUploaded entry; one over the
@@ -1468,7 +1448,7 @@ send_file_start (Window *window, const char *path)
   node = json_node_init_object (json_node_alloc (), object);
   json = json_to_string (node, FALSE);
   command_start (window, NULL, "sendFile", json, &slot);
-  cx_test_wait (pointer_is_set, &slot);
+  cx_test_wait (cx_test_pointer_is_set, &slot);
   return slot;
 }
 
@@ -1559,7 +1539,7 @@ test_send_file (Fixture *f, gconstpointer data)
   g_unlink (wrong_type);
   g_rmdir (dir);
   window_free (window);
-  finalize_http (http);
+  cx_test_finalize_when_unwound (http);
 }
 
 /* The panel's state is kept in the site's cookies for the chat, and a window that restores the
@@ -1613,7 +1593,7 @@ test_panel_state (Fixture *f, gconstpointer data)
 
   window_free (a);
   window_free (b);
-  finalize_http (http);
+  cx_test_finalize_when_unwound (http);
 }
 
 int
