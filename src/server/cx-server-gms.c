@@ -8,6 +8,7 @@
 
 #include "protocol/cx-agent-protocol.h"
 #include "protocol/cx-gms-chat.h"
+#include "protocol/cx-multipart.h"
 #include "server/cx-server-private.h"
 
 /* What every chat's customer gets as alias: the GMS node that serves the chat. */
@@ -218,51 +219,29 @@ end_by_customer (CxServer *self, SoupServerMessage *msg, CxChat *chat, guint fro
 }
 
 static void
-upload_file (CxServer *self, SoupServerMessage *msg, CxChat *chat)
+upload_file (CxServer *self, SoupServerMessage *msg, CxChat *chat, GPtrArray *form_parts)
 {
-  g_autoptr (SoupMultipart) multipart = NULL;
-  g_autoptr (GBytes) body = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonBuilder) builder = NULL;
   g_autoptr (JsonNode) data = NULL;
   g_autoptr (CxMessage) message = NULL;
-  g_autofree char *disposition = NULL;
+  const CxMultipartPart *part = form_parts ? cx_multipart_find_file (form_parts, "file") : NULL;
   CxGmsFileLimits limits = { 0 };
-  SoupMessageHeaders *part_headers = NULL;
-  GBytes *part_body = NULL;
-  const char *name = NULL, *type;
+  GBytes *part_body;
+  const char *name, *type;
   guint64 total = 0;
   guint count = 0;
   CxFile file = { 0 };
 
-  body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
-  multipart = soup_multipart_new_from_message (soup_server_message_get_request_headers (msg), body);
-  for (int i = 0; multipart && i < soup_multipart_get_length (multipart); i++)
-    {
-      SoupMessageHeaders *headers;
-      GBytes *part;
-      g_autofree char *disp = NULL;
-      g_autoptr (GHashTable) disp_params = NULL;
-
-      if (!soup_multipart_get_part (multipart, i, &headers, &part) ||
-          !soup_message_headers_get_content_disposition (headers, &disp, &disp_params))
-        continue;
-      if (g_strcmp0 (g_hash_table_lookup (disp_params, "name"), "file") == 0)
-        {
-          part_headers = headers;
-          part_body = part;
-          g_free (disposition);
-          disposition = g_strdup (g_hash_table_lookup (disp_params, "filename"));
-        }
-    }
-  if (part_body == NULL || disposition == NULL)
+  if (part == NULL)
     {
       error = g_error_new_literal (CX_GMS_ERROR, CX_GMS_ERROR_MISSING_PARAMETER,
                                    _ ("The upload has no “file” part with a file name"));
       reply_gms_error (msg, error);
       return;
     }
-  name = disposition;
+  name = part->filename;
+  part_body = part->body;
 
   if (!cx_store_file_usage (self->store, chat->id, &count, &total, &error))
     {
@@ -276,7 +255,7 @@ upload_file (CxServer *self, SoupServerMessage *msg, CxChat *chat)
       return;
     }
 
-  type = soup_message_headers_get_content_type (part_headers, NULL);
+  type = part->content_type;
   file.id = _cx_server_random_token (12);
   file.chat_id = chat->id;
   file.name = (char *) name;
@@ -349,7 +328,7 @@ download_file (CxServer *self, SoupServerMessage *msg, CxChat *chat, const char 
 
 static void
 chat_operation (CxServer *self, SoupServerMessage *msg, const char *service, const char *chat_id,
-                CxGmsOp op, const char *file_id, GHashTable *form)
+                CxGmsOp op, const char *file_id, GHashTable *form, GPtrArray *form_parts)
 {
   g_autoptr (CxGmsChatRequest) request = NULL;
   g_autoptr (CxChat) chat = NULL;
@@ -510,7 +489,7 @@ chat_operation (CxServer *self, SoupServerMessage *msg, const char *service, con
           break;
         }
       case CX_GMS_OP_FILE_UPLOAD:
-        upload_file (self, msg, chat);
+        upload_file (self, msg, chat, form_parts);
         return;
       default:
         error = g_error_new_literal (CX_GMS_ERROR, CX_GMS_ERROR_INVALID_OPERATION,
@@ -542,39 +521,32 @@ chat_operation (CxServer *self, SoupServerMessage *msg, const char *service, con
   reply_chat (self, msg, chat, NULL, from, NULL);
 }
 
+/* The request's form: urlencoded (body, or the query when the body is empty), or
+ * multipart/form-data, read by our own parser (cx-multipart.c), never by libsoup's. A multipart
+ * form's text fields are the form; all its parts are returned in @parts for the file upload. */
 static GHashTable *
-read_gms_form (SoupServerMessage *msg, GError **error)
+read_gms_form (SoupServerMessage *msg, GPtrArray **parts, GError **error)
 {
   SoupMessageBody *body = soup_server_message_get_request_body (msg);
   const char *type =
-      soup_message_headers_get_content_type (soup_server_message_get_request_headers (msg), NULL);
+      soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Content-Type");
   const char *query = g_uri_get_query (soup_server_message_get_uri (msg));
 
   /* A multipart upload carries its key fields as parts; they are read the same way. */
-  if (g_strcmp0 (type, "multipart/form-data") == 0)
+  if (type != NULL && g_ascii_strncasecmp (type, "multipart/", strlen ("multipart/")) == 0)
     {
       g_autoptr (GBytes) bytes = soup_message_body_flatten (body);
-      g_autoptr (SoupMultipart) multipart =
-          soup_multipart_new_from_message (soup_server_message_get_request_headers (msg), bytes);
-      GHashTable *form = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+      g_autofree char *boundary = cx_multipart_boundary (type, error);
+      GHashTable *form;
 
-      for (int i = 0; multipart && i < soup_multipart_get_length (multipart); i++)
-        {
-          SoupMessageHeaders *headers;
-          GBytes *part;
-          g_autofree char *disp = NULL;
-          g_autoptr (GHashTable) params = NULL;
-          const char *name;
-
-          if (!soup_multipart_get_part (multipart, i, &headers, &part) ||
-              !soup_message_headers_get_content_disposition (headers, &disp, &params))
-            continue;
-          name = g_hash_table_lookup (params, "name");
-          if (name == NULL || g_str_equal (name, "file"))
-            continue;
-          g_hash_table_replace (form, g_strdup (name),
-                                g_strndup (g_bytes_get_data (part, NULL), g_bytes_get_size (part)));
-        }
+      if (boundary == NULL)
+        return NULL;
+      *parts = cx_multipart_parse (bytes, boundary, NULL, error);
+      if (*parts == NULL)
+        return NULL;
+      form = cx_multipart_form_fields (*parts, error);
+      if (form == NULL)
+        g_clear_pointer (parts, g_ptr_array_unref);
       return form;
     }
 
@@ -591,6 +563,7 @@ gms_handler_cb (SoupServer *server, SoupServerMessage *msg, const char *path, GH
   const char *method = soup_server_message_get_method (msg);
   g_auto (GStrv) parts = g_strsplit (path + strlen ("/genesys/2/chat"), "/", 0);
   g_autoptr (GHashTable) form = NULL;
+  g_autoptr (GPtrArray) form_parts = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *op_name = NULL;
   const char *file_id = NULL;
@@ -606,7 +579,7 @@ gms_handler_cb (SoupServer *server, SoupServerMessage *msg, const char *path, GH
       return;
     }
 
-  form = read_gms_form (msg, &error);
+  form = read_gms_form (msg, &form_parts, &error);
   if (form == NULL)
     {
       g_autoptr (GError) gms =
@@ -642,7 +615,7 @@ gms_handler_cb (SoupServer *server, SoupServerMessage *msg, const char *path, GH
       return;
     }
 
-  chat_operation (self, msg, parts[1], parts[2], op, file_id, form);
+  chat_operation (self, msg, parts[1], parts[2], op, file_id, form, form_parts);
 }
 
 /* The customer push socket */

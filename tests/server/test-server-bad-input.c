@@ -458,6 +458,77 @@ test_rate_limit (Fixture *f, gconstpointer data)
   g_assert_cmpuint (count_messages (customer, "Client"), ==, accepted);
 }
 
+/* issue 9 item 1: multipart bodies that libsoup 3.2.3's parser mishandled (the first one made
+ * it compute a part length of -1 and abort the server): 400 in the GMS shape, on the start
+ * path and on the file path, and the server still answers. */
+static void
+test_malformed_multipart (Fixture *f, gconstpointer data)
+{
+  g_autoptr (CxTestCustomer) customer = cx_test_customer_start (f->server, "sales", "Mia");
+  g_autofree char *start_url = cx_test_server_url (f->server, "/genesys/2/chat/sales");
+  g_autofree char *file_url =
+      cx_test_server_url (f->server, "/genesys/2/chat/sales/%s/file", customer->chat_id);
+  g_autofree char *keys =
+      g_strdup_printf ("--B\r\nContent-Disposition: form-data; name=\"userId\"\r\n\r\n%s\r\n"
+                       "--B\r\nContent-Disposition: form-data; name=\"secureKey\"\r\n\r\n%s\r\n"
+                       "--B\r\nContent-Disposition: form-data; name=\"alias\"\r\n\r\n%s\r\n",
+                       customer->user_id, customer->secure_key, customer->alias);
+  static const char *const bodies[] = {
+    "--B\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n--B--\r\n",
+    "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\n--B--\r\n",
+    "--B\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\nno close delimiter",
+    "--B\r\nContent-Disposition: form-data; name=\"x\"\r\n",
+    "--B\r\n\r\n\r\n--B--\r\n",
+    "--B",
+    "",
+  };
+  static const char *const types[] = {
+    "multipart/form-data; boundary=B",
+    "multipart/form-data",
+    "multipart/form-data; boundary=",
+    "multipart/form-data; boundary=\"" /* unterminated */,
+  };
+
+  for (guint t = 0; t < G_N_ELEMENTS (types); t++)
+    for (guint i = 0; i < G_N_ELEMENTS (bodies); i++)
+      {
+        g_autoptr (GBytes) body = g_bytes_new_static (bodies[i], strlen (bodies[i]));
+        g_autoptr (CxTestReply) reply =
+            cx_test_request (f->session, "POST", start_url, types[t], body);
+
+        if (reply->status != 400)
+          g_error ("start with “%s” “%s”: expected 400, got %u “%s”", types[t], bodies[i],
+                   reply->status, cx_test_reply_text (reply));
+        assert_gms_refused (f->server, reply, 400);
+      }
+
+  /* The file path, with the right keys before the bad part. */
+  for (guint i = 0; i < G_N_ELEMENTS (bodies); i++)
+    {
+      g_autofree char *text = g_strconcat (keys, bodies[i], NULL);
+      g_autoptr (GBytes) body = g_bytes_new (text, strlen (text));
+      g_autoptr (CxTestReply) reply =
+          cx_test_request (f->session, "POST", file_url, "multipart/form-data; boundary=B", body);
+
+      if (reply->status != 400)
+        g_error ("file with “%s”: expected 400, got %u “%s”", bodies[i], reply->status,
+                 cx_test_reply_text (reply));
+      assert_gms_refused (f->server, reply, 400);
+    }
+
+  /* A well-formed multipart start still works. */
+  {
+    static const char good[] = "--B\r\nContent-Disposition: form-data; name=\"nickname\"\r\n\r\n"
+                               "Mia\r\n--B--\r\n";
+    g_autoptr (GBytes) body = g_bytes_new_static (good, sizeof good - 1);
+    g_autoptr (CxTestReply) reply =
+        cx_test_request (f->session, "POST", start_url, "multipart/form-data; boundary=B", body);
+
+    g_assert_cmpuint (reply->status, ==, 200);
+  }
+  cx_test_assert_healthy (f->server);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -471,6 +542,7 @@ main (int argc, char *argv[])
   cx_test_add ("/server/bad-input/wrong-key", NULL, NULL, test_wrong_key);
   cx_test_add ("/server/bad-input/markup-and-control", NULL, NULL, test_markup_and_control);
   cx_test_add ("/server/bad-input/rate-limit", NULL, NULL, test_rate_limit);
+  cx_test_add ("/server/bad-input/malformed-multipart", NULL, NULL, test_malformed_multipart);
 
   return g_test_run ();
 }
