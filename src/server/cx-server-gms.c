@@ -8,11 +8,14 @@
 
 #include "protocol/cx-agent-protocol.h"
 #include "protocol/cx-gms-chat.h"
+#include "protocol/cx-http-range.h"
 #include "protocol/cx-multipart.h"
 #include "server/cx-server-private.h"
 
 /* What every chat's customer gets as alias: the GMS node that serves the chat. */
 #define CX_ALIAS "cxdesk"
+/* Where a request's Range header is kept once it is off the request (see take_range_cb). */
+#define RANGE_KEY "cx-range"
 /* How long a push socket may stay silent before it says which chat it wants. */
 #define HELLO_TIMEOUT_S 10
 
@@ -301,6 +304,8 @@ download_file (CxServer *self, SoupServerMessage *msg, CxChat *chat, const char 
   g_autofree char *disposition = NULL;
   g_autofree char *escaped = NULL;
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  const char *range;
+  guint64 size, start = 0, end = 0;
 
   if (file == NULL)
     {
@@ -320,10 +325,46 @@ download_file (CxServer *self, SoupServerMessage *msg, CxChat *chat, const char 
   disposition = g_strdup_printf ("attachment; filename*=UTF-8''%s", escaped);
   soup_message_headers_replace (headers, "Content-Disposition", disposition);
   soup_message_headers_replace (headers, "X-Content-Type-Options", "nosniff");
+  soup_message_headers_replace (headers, "Accept-Ranges", "bytes");
+
+  /* At most one range, by our own parser (cx-http-range.c): never a multipart/byteranges reply,
+   * never more bytes than the file. Range was taken off the request in got-headers so that
+   * libsoup does not apply it again. */
+  range = g_object_get_data (G_OBJECT (msg), RANGE_KEY);
+  size = g_bytes_get_size (file->data);
+  switch (range ? cx_http_range_parse (range, strlen (range), size, &start, &end)
+                : CX_HTTP_RANGE_NONE)
+    {
+      case CX_HTTP_RANGE_OK:
+        {
+          g_autofree char *content_range = g_strdup_printf (
+              "bytes %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT, start, end,
+              size);
+
+          soup_message_headers_replace (headers, "Content-Range", content_range);
+          soup_server_message_set_status (msg, SOUP_STATUS_PARTIAL_CONTENT, NULL);
+          soup_server_message_set_response (
+              msg, file->content_type, SOUP_MEMORY_COPY,
+              (const char *) g_bytes_get_data (file->data, NULL) + start, end - start + 1);
+          return;
+        }
+      case CX_HTTP_RANGE_UNSATISFIABLE:
+        {
+          g_autofree char *content_range = g_strdup_printf ("bytes */%" G_GUINT64_FORMAT, size);
+
+          soup_message_headers_remove (headers, "Content-Disposition");
+          soup_message_headers_replace (headers, "Content-Range", content_range);
+          soup_server_message_set_status (msg, SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE, NULL);
+          return;
+        }
+      case CX_HTTP_RANGE_NONE:
+      default:
+        break;
+    }
+
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
   soup_server_message_set_response (msg, file->content_type, SOUP_MEMORY_COPY,
-                                    g_bytes_get_data (file->data, NULL),
-                                    g_bytes_get_size (file->data));
+                                    g_bytes_get_data (file->data, NULL), size);
 }
 
 static void
@@ -785,9 +826,34 @@ customer_socket_cb (SoupServer *server, SoupServerMessage *msg, const char *path
   g_signal_connect_object (conn, "closed", G_CALLBACK (customer_socket_closed_cb), self, 0);
 }
 
+/* Range off every request, before any handler runs: libsoup 3.2.3 applies a Range itself to
+ * any 200 reply to a GET (handle_partial_get), several ranges included, in a multipart reply
+ * that can be many times the resource (issue 9 item 3). The download path reads it back from
+ * RANGE_KEY; every other reply ignores it, as RFC 9110 allows. Several Range headers are kept
+ * joined by commas, that is as several ranges, which download_file ignores. */
+static void
+take_range_cb (SoupServerMessage *msg, gpointer user_data)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const char *range = soup_message_headers_get_list (headers, "Range");
+
+  if (range == NULL)
+    return;
+  g_object_set_data_full (G_OBJECT (msg), RANGE_KEY, g_strdup (range), g_free);
+  soup_message_headers_remove (headers, "Range");
+  soup_message_headers_remove (headers, "If-Range");
+}
+
+static void
+request_started_cb (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+  g_signal_connect (msg, "got-headers", G_CALLBACK (take_range_cb), NULL);
+}
+
 void
 _cx_server_gms_init (CxServer *self)
 {
+  g_signal_connect (self->soup, "request-started", G_CALLBACK (request_started_cb), NULL);
   soup_server_add_handler (self->soup, "/genesys/2/chat", gms_handler_cb, self, NULL);
   soup_server_add_websocket_handler (self->soup, "/cx/1/chat", NULL, NULL, customer_socket_cb, self,
                                      NULL);

@@ -9,6 +9,7 @@
 #include "protocol/cx-gms-callback.h"
 #include "protocol/cx-gms-chat.h"
 #include "protocol/cx-message.h"
+#include "protocol/cx-http-range.h"
 #include "protocol/cx-multipart.h"
 #include "protocol/cx-protocol.h"
 
@@ -2425,6 +2426,74 @@ test_multipart_truncated (void)
     }
 }
 
+/* HTTP Range, one range at most (cx-http-range.c) */
+
+static void
+test_http_range (void)
+{
+  static const struct
+  {
+    const char *header;
+    guint64 size;
+    CxHttpRangeResult result;
+    guint64 start, end;
+  } cases[] = {
+    { "bytes=0-9", 100, CX_HTTP_RANGE_OK, 0, 9 },
+    { "bytes=10-", 100, CX_HTTP_RANGE_OK, 10, 99 },
+    { "bytes=-5", 100, CX_HTTP_RANGE_OK, 95, 99 },
+    { "bytes=-500", 100, CX_HTTP_RANGE_OK, 0, 99 },
+    { "bytes=90-1000", 100, CX_HTTP_RANGE_OK, 90, 99 },
+    { "Bytes= 3-4 ", 100, CX_HTTP_RANGE_OK, 3, 4 },
+    { "bytes=99-99", 100, CX_HTTP_RANGE_OK, 99, 99 },
+    { "bytes=100-", 100, CX_HTTP_RANGE_UNSATISFIABLE, 0, 0 },
+    { "bytes=100-200", 100, CX_HTTP_RANGE_UNSATISFIABLE, 0, 0 },
+    { "bytes=-0", 100, CX_HTTP_RANGE_UNSATISFIABLE, 0, 0 },
+    { "bytes=0-", 0, CX_HTTP_RANGE_UNSATISFIABLE, 0, 0 },
+    { "bytes=-1", 0, CX_HTTP_RANGE_UNSATISFIABLE, 0, 0 },
+    /* ignored: the whole resource */
+    { "bytes=0-,0-", 100, CX_HTTP_RANGE_NONE, 0, 0 },
+    { "bytes=0-1, 2-3", 100, CX_HTTP_RANGE_NONE, 0, 0 },
+    { "bytes=5-4", 100, CX_HTTP_RANGE_NONE, 0, 0 },
+    { "bytes=", 100, CX_HTTP_RANGE_NONE, 0, 0 },
+    { "bytes=-", 100, CX_HTTP_RANGE_NONE, 0, 0 },
+    { "bytes=a-b", 100, CX_HTTP_RANGE_NONE, 0, 0 },
+    { "bytes=1-2x", 100, CX_HTTP_RANGE_NONE, 0, 0 },
+    { "items=0-1", 100, CX_HTTP_RANGE_NONE, 0, 0 },
+    { "bytes 0-1", 100, CX_HTTP_RANGE_NONE, 0, 0 },
+    { "", 100, CX_HTTP_RANGE_NONE, 0, 0 },
+    { "bytes=99999999999999999999-", 100, CX_HTTP_RANGE_NONE, 0, 0 },
+    { "bytes=0-99999999999999999999", 100, CX_HTTP_RANGE_NONE, 0, 0 },
+    { "bytes=18446744073709551615-", 100, CX_HTTP_RANGE_UNSATISFIABLE, 0, 0 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      guint64 start = 0, end = 0;
+      CxHttpRangeResult result = cx_http_range_parse (cases[i].header, strlen (cases[i].header),
+                                                      cases[i].size, &start, &end);
+
+      if (result != cases[i].result)
+        g_error ("“%s” of %" G_GUINT64_FORMAT ": expected %d, got %d", cases[i].header,
+                 cases[i].size, cases[i].result, result);
+      if (result == CX_HTTP_RANGE_OK)
+        {
+          g_assert_cmpuint (start, ==, cases[i].start);
+          g_assert_cmpuint (end, ==, cases[i].end);
+        }
+    }
+
+  {
+    /* 200 ranges, and a header over the length cap. */
+    g_autoptr (GString) many = g_string_new ("bytes=0-");
+    guint64 start, end;
+
+    for (guint i = 1; i < 200; i++)
+      g_string_append (many, ",0-");
+    g_assert_cmpint (cx_http_range_parse (many->str, many->len, 1000, &start, &end), ==,
+                     CX_HTTP_RANGE_NONE);
+  }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -2437,6 +2506,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/protocol/multipart/bad", test_multipart_bad);
   g_test_add_func ("/protocol/multipart/limits", test_multipart_limits);
   g_test_add_func ("/protocol/multipart/truncated", test_multipart_truncated);
+  g_test_add_func ("/protocol/http-range", test_http_range);
 
   g_test_add_func ("/protocol/message/names", test_message_names);
   g_test_add_func ("/protocol/message/boxed", test_message_boxed);
