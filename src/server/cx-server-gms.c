@@ -384,8 +384,12 @@ chat_operation (CxServer *self, SoupServerMessage *msg, const char *service, con
   request = cx_gms_chat_request_parse (op, form, &limits, &error);
   if (request == NULL)
     {
-      /* A missing or malformed key is a refused key: say nothing else about the chat. */
-      if (g_hash_table_lookup (form, "secureKey") == NULL)
+      g_autoptr (CxGmsChatRequest) keys = NULL;
+
+      /* A missing, empty or malformed userId, secureKey or alias is a refused key (403): say
+       * nothing else about the chat. The keys alone are what disconnect reads. */
+      keys = cx_gms_chat_request_parse (CX_GMS_OP_DISCONNECT, form, &limits, NULL);
+      if (keys == NULL)
         {
           g_clear_error (&error);
           error = g_error_new_literal (CX_GMS_ERROR, CX_GMS_ERROR_INVALID_KEY,

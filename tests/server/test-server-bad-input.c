@@ -529,6 +529,76 @@ test_malformed_multipart (Fixture *f, gconstpointer data)
   cx_test_assert_healthy (f->server);
 }
 
+/* issue 9 item 12: an empty or missing userId, secureKey or alias on every per-chat call is a
+ * refused key: 403 in the GMS shape, as API.md says (it was 400 "userId is missing"). The push
+ * socket's first frame likewise closes with 4403. */
+static void
+test_missing_key_403 (Fixture *f, gconstpointer data)
+{
+  g_autoptr (CxTestCustomer) customer = cx_test_customer_start (f->server, "sales", "Kai");
+  static const char *const ops[] = { "refresh",     "send",         "startTyping",
+                                     "stopTyping",  "customNotice", "updateData",
+                                     "file/limits", "disconnect",   "file" };
+  static const char *const keys[] = { "userId", "secureKey", "alias" };
+
+  for (guint o = 0; o < G_N_ELEMENTS (ops); o++)
+    for (guint k = 0; k < G_N_ELEMENTS (keys); k++)
+      for (guint empty = 0; empty < 2; empty++)
+        {
+          g_autofree char *url = cx_test_server_url (f->server, "/genesys/2/chat/sales/%s/%s",
+                                                     customer->chat_id, ops[o]);
+          const char *values[] = { customer->user_id, customer->secure_key, customer->alias };
+          g_autoptr (GPtrArray) fields = g_ptr_array_new ();
+          g_autoptr (CxTestReply) reply = NULL;
+
+          for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+            if (i != k || empty)
+              {
+                g_ptr_array_add (fields, (gpointer) keys[i]);
+                g_ptr_array_add (fields, (gpointer) (i == k ? "" : values[i]));
+              }
+          g_ptr_array_add (fields, (gpointer) "message");
+          g_ptr_array_add (fields, (gpointer) "hello");
+          g_ptr_array_add (fields, NULL);
+          reply = cx_test_post_formv (f->session, url, (const char *const *) fields->pdata);
+          if (reply->status != 403)
+            g_error ("%s with %s %s: expected 403, got %u “%s”", ops[o], keys[k],
+                     empty ? "empty" : "missing", reply->status, cx_test_reply_text (reply));
+          cx_test_assert_gms_error (reply, 403);
+        }
+  cx_test_assert_healthy (f->server);
+
+  /* The push socket: a first frame with an empty or missing key. */
+  {
+    g_autoptr (SoupSession) session = cx_test_session_new (FALSE);
+    g_autofree char *url = cx_test_server_url (f->server, "/cx/1/chat/%s/%s/socket",
+                                               customer->service, customer->chat_id);
+    g_autofree char *user_id = json_to_string (customer->user_id_node, FALSE);
+    g_autofree char *alias = json_to_string (customer->alias_node, FALSE);
+    g_autofree char *empty_key = g_strdup_printf (
+        "{\"secureKey\":\"\",\"userId\":%s,\"alias\":%s,\"transcriptPosition\":1}", user_id, alias);
+    g_autofree char *no_user =
+        g_strdup_printf ("{\"secureKey\":\"%s\",\"alias\":%s}", customer->secure_key, alias);
+    const char *const frames[] = { empty_key, no_user };
+
+    for (guint i = 0; i < G_N_ELEMENTS (frames); i++)
+      {
+        g_autoptr (CxTestSocket) socket = cx_test_socket_connect (session, url);
+
+        g_assert_no_error (socket->error);
+        cx_test_socket_send (socket, frames[i]);
+        cx_test_socket_wait_closed (socket);
+        g_assert_cmpuint (socket->close_code, ==, 4403);
+        g_assert_null (cx_test_socket_peek (socket, "messages", NULL));
+      }
+  }
+
+  /* Nothing happened to the chat. */
+  cx_test_customer_poll (customer);
+  g_assert_false (customer->ended);
+  g_assert_null (cx_test_customer_find (customer, 1, NULL, NULL, "hello"));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -543,6 +613,7 @@ main (int argc, char *argv[])
   cx_test_add ("/server/bad-input/markup-and-control", NULL, NULL, test_markup_and_control);
   cx_test_add ("/server/bad-input/rate-limit", NULL, NULL, test_rate_limit);
   cx_test_add ("/server/bad-input/malformed-multipart", NULL, NULL, test_malformed_multipart);
+  cx_test_add ("/server/bad-input/missing-key-403", NULL, NULL, test_missing_key_403);
 
   return g_test_run ();
 }
