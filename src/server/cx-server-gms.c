@@ -4,6 +4,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n-lib.h>
 
 #include "protocol/cx-agent-protocol.h"
@@ -110,6 +112,189 @@ client_message (const CxChat *chat, CxMessageType type, const char *text, JsonNo
                          _cx_server_now (), user_data);
 }
 
+/* Rate limits (issue 9 item 5): one token bucket per customer operation and chat, and one per
+ * client address for chat starts, each a burst of the whole minute's allowance refilled
+ * continuously. They live in self->rate_buckets under "operation:subject", in memory only: see
+ * API.md for why they do not survive a restart. */
+typedef enum
+{
+  LIMIT_SEND,
+  LIMIT_NOTICE,
+  LIMIT_TYPING,
+  LIMIT_UPDATE,
+  LIMIT_UPLOAD,
+  LIMIT_START,
+} LimitKind;
+
+static const char *const limit_names[] = {
+  "send", "notice", "typing", "update", "upload", "start"
+};
+
+/* A bucket idle this long is full again, the same as no bucket: the sweep drops it. */
+#define BUCKET_IDLE_US (60 * G_USEC_PER_SEC)
+/* The table is swept of idle buckets when it reaches this size, then at twice what is left. */
+#define BUCKET_SWEEP_MIN 1024
+
+static guint
+limit_per_minute (CxServer *self, LimitKind kind)
+{
+  switch (kind)
+    {
+      case LIMIT_SEND:
+        return self->config->messages_per_minute;
+      case LIMIT_NOTICE:
+        return self->config->notices_per_minute;
+      case LIMIT_TYPING:
+        return self->config->typing_per_minute;
+      case LIMIT_UPDATE:
+        return self->config->updates_per_minute;
+      case LIMIT_UPLOAD:
+        return self->config->uploads_per_minute;
+      case LIMIT_START:
+      default:
+        return self->config->chat_starts_per_minute;
+    }
+}
+
+static void
+sweep_buckets (CxServer *self, gint64 now)
+{
+  static guint sweep_at = BUCKET_SWEEP_MIN; /* one server per process */
+  GHashTableIter iter;
+  CxRateBucket *bucket;
+
+  if (g_hash_table_size (self->rate_buckets) < sweep_at)
+    return;
+  g_hash_table_iter_init (&iter, self->rate_buckets);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &bucket))
+    if (now - bucket->last >= BUCKET_IDLE_US)
+      g_hash_table_iter_remove (&iter);
+  sweep_at = MAX (BUCKET_SWEEP_MIN, 2 * g_hash_table_size (self->rate_buckets));
+}
+
+/* Takes a token for @kind on @subject (a chat id or an address): 0 when there was one, or the
+ * seconds until there will be, for Retry-After. */
+static guint
+rate_limit_take (CxServer *self, LimitKind kind, const char *subject)
+{
+  double burst = limit_per_minute (self, kind);
+  double rate = burst / 60.0;
+  gint64 now = g_get_monotonic_time ();
+  g_autofree char *key = g_strdup_printf ("%s:%s", limit_names[kind], subject);
+  CxRateBucket *bucket = g_hash_table_lookup (self->rate_buckets, key);
+
+  if (bucket == NULL)
+    {
+      sweep_buckets (self, now);
+      bucket = g_new0 (CxRateBucket, 1);
+      bucket->tokens = burst;
+      bucket->last = now;
+      g_hash_table_insert (self->rate_buckets, g_steal_pointer (&key), bucket);
+    }
+
+  bucket->tokens = MIN (burst, bucket->tokens + (now - bucket->last) / 1e6 * rate);
+  bucket->last = now;
+  if (bucket->tokens < 1.0)
+    return MAX (1, (guint) ((1.0 - bucket->tokens) / rate + 0.999));
+  bucket->tokens -= 1.0;
+  return 0;
+}
+
+static void
+forget_chat_buckets (CxServer *self, const char *chat_id)
+{
+  for (guint i = 0; i < LIMIT_START; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("%s:%s", limit_names[i], chat_id);
+
+      g_hash_table_remove (self->rate_buckets, key);
+    }
+}
+
+/* 429 in the GMS shape, with Retry-After. */
+static void
+reply_rate_limited (CxServer *self, SoupServerMessage *msg, LimitKind kind, guint retry_after)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *seconds = g_strdup_printf ("%u", retry_after);
+
+  if (kind == LIMIT_SEND)
+    error = g_error_new (CX_GMS_ERROR, CX_GMS_ERROR_RATE_LIMITED,
+                         _ ("More than %u messages a minute: slow down"),
+                         self->config->messages_per_minute);
+  else
+    error = g_error_new (CX_GMS_ERROR, CX_GMS_ERROR_RATE_LIMITED,
+                         _ ("More than %u of these requests a minute: try again in %u s"),
+                         limit_per_minute (self, kind), retry_after);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Retry-After",
+                                seconds);
+  reply_gms_error (msg, error);
+}
+
+/* Takes a token, or replies 429 and returns FALSE. */
+static gboolean
+rate_limit_check (CxServer *self, SoupServerMessage *msg, LimitKind kind, const char *subject)
+{
+  guint retry_after = rate_limit_take (self, kind, subject);
+
+  if (retry_after == 0)
+    return TRUE;
+  reply_rate_limited (self, msg, kind, retry_after);
+  return FALSE;
+}
+
+/* userData of one chat, bounded (issue 9 item 6): keys, bytes of each key and value, and the
+ * whole object serialized as JSON. Checked on the merged result, before anything is stored. */
+static gboolean
+check_user_data (CxServer *self, JsonNode *user_data, GError **error)
+{
+  const CxServerConfig *config = self->config;
+  JsonObject *object = json_node_get_object (user_data);
+  g_autofree char *text = NULL;
+  JsonObjectIter iter;
+  const char *key;
+  JsonNode *value;
+
+  if (json_object_get_size (object) > config->user_data_max_keys)
+    {
+      g_set_error (error, CX_GMS_ERROR, CX_GMS_ERROR_TOO_LONG,
+                   _ ("A chat's “userData” has at most %u keys"), config->user_data_max_keys);
+      return FALSE;
+    }
+  json_object_iter_init (&iter, object);
+  while (json_object_iter_next (&iter, &key, &value))
+    {
+      const char *string =
+          JSON_NODE_HOLDS_VALUE (value) && json_node_get_value_type (value) == G_TYPE_STRING
+              ? json_node_get_string (value)
+              : NULL;
+
+      if (strlen (key) > config->user_data_max_key_bytes)
+        {
+          g_set_error (error, CX_GMS_ERROR, CX_GMS_ERROR_TOO_LONG,
+                       _ ("A “userData” key is longer than %u bytes"),
+                       config->user_data_max_key_bytes);
+          return FALSE;
+        }
+      if (string != NULL && strlen (string) > config->user_data_max_value_bytes)
+        {
+          g_set_error (error, CX_GMS_ERROR, CX_GMS_ERROR_TOO_LONG,
+                       _ ("A “userData” value is longer than %u bytes"),
+                       config->user_data_max_value_bytes);
+          return FALSE;
+        }
+    }
+  text = json_to_string (user_data, FALSE);
+  if (strlen (text) > config->user_data_max_total_bytes)
+    {
+      g_set_error (error, CX_GMS_ERROR, CX_GMS_ERROR_TOO_LONG,
+                   _ ("A chat's “userData” is larger than %u bytes"),
+                   config->user_data_max_total_bytes);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 start_chat (CxServer *self, SoupServerMessage *msg, const char *service, GHashTable *form)
 {
@@ -123,11 +308,17 @@ start_chat (CxServer *self, SoupServerMessage *msg, const char *service, GHashTa
 
   limits_from_config (self, &limits);
   request = cx_gms_start_request_parse (form, &limits, &error);
-  if (request == NULL)
+  if (request == NULL || !check_user_data (self, request->user_data, &error))
     {
       reply_gms_error (msg, error);
       return;
     }
+  /* Per client address: behind a reverse proxy, that is the proxy's (API.md). */
+  if (!rate_limit_check (self, msg, LIMIT_START,
+                         soup_server_message_get_remote_host (msg)
+                             ? soup_server_message_get_remote_host (msg)
+                             : "unknown"))
+    return;
 
   secure_key = _cx_server_random_token (16);
   chat.id = _cx_server_random_token (16);
@@ -166,31 +357,6 @@ start_chat (CxServer *self, SoupServerMessage *msg, const char *service, GHashTa
   g_free (chat.user_id);
 }
 
-/* Token bucket per chat: a burst of the whole minute's allowance, refilled continuously. */
-static gboolean
-rate_limited (CxServer *self, const char *chat_id)
-{
-  double rate = self->config->messages_per_minute / 60.0;
-  double burst = self->config->messages_per_minute;
-  gint64 now = g_get_monotonic_time ();
-  CxRateBucket *bucket = g_hash_table_lookup (self->rate_buckets, chat_id);
-
-  if (bucket == NULL)
-    {
-      bucket = g_new0 (CxRateBucket, 1);
-      bucket->tokens = burst;
-      bucket->last = now;
-      g_hash_table_insert (self->rate_buckets, g_strdup (chat_id), bucket);
-    }
-
-  bucket->tokens = MIN (burst, bucket->tokens + (now - bucket->last) / 1e6 * rate);
-  bucket->last = now;
-  if (bucket->tokens < 1.0)
-    return TRUE;
-  bucket->tokens -= 1.0;
-  return FALSE;
-}
-
 static void
 end_by_customer (CxServer *self, SoupServerMessage *msg, CxChat *chat, guint from)
 {
@@ -210,7 +376,7 @@ end_by_customer (CxServer *self, SoupServerMessage *msg, CxChat *chat, guint fro
           return;
         }
       _cx_server_close_customer_sockets (self, chat->id);
-      g_hash_table_remove (self->rate_buckets, chat->id);
+      forget_chat_buckets (self, chat->id);
       g_hash_table_remove (self->typing_previews, chat->id);
       g_hash_table_remove (self->notified_positions, chat->id);
       _cx_server_queue_changed (self, chat->queue);
@@ -451,9 +617,11 @@ chat_operation (CxServer *self, SoupServerMessage *msg, const char *service, con
             g_strcmp0 (g_hash_table_lookup (self->typing_previews, chat->id), request->message) !=
                 0)
           {
-            g_autoptr (CxMessage) preview =
-                client_message (chat, CX_MESSAGE_TYPING_STARTED, request->message, NULL);
+            g_autoptr (CxMessage) preview = NULL;
 
+            if (!rate_limit_check (self, msg, LIMIT_TYPING, chat->id))
+              return;
+            preview = client_message (chat, CX_MESSAGE_TYPING_STARTED, request->message, NULL);
             if (!_cx_server_append_one (self, chat, preview, NULL, &error))
               {
                 reply_gms_internal (msg, error);
@@ -500,23 +668,23 @@ chat_operation (CxServer *self, SoupServerMessage *msg, const char *service, con
   switch (op)
     {
       case CX_GMS_OP_SEND:
-        if (rate_limited (self, chat->id))
-          {
-            error = g_error_new (CX_GMS_ERROR, CX_GMS_ERROR_RATE_LIMITED,
-                                 _ ("More than %u messages a minute: slow down"),
-                                 self->config->messages_per_minute);
-            reply_gms_error (msg, error);
-            return;
-          }
+        if (!rate_limit_check (self, msg, LIMIT_SEND, chat->id))
+          return;
         message = client_message (chat, CX_MESSAGE_TEXT, request->message, NULL);
         break;
       case CX_GMS_OP_START_TYPING:
+        if (!rate_limit_check (self, msg, LIMIT_TYPING, chat->id))
+          return;
         message = client_message (chat, CX_MESSAGE_TYPING_STARTED, request->message, NULL);
         break;
       case CX_GMS_OP_STOP_TYPING:
+        if (!rate_limit_check (self, msg, LIMIT_TYPING, chat->id))
+          return;
         message = client_message (chat, CX_MESSAGE_TYPING_STOPPED, NULL, NULL);
         break;
       case CX_GMS_OP_CUSTOM_NOTICE:
+        if (!rate_limit_check (self, msg, LIMIT_NOTICE, chat->id))
+          return;
         message = client_message (chat, CX_MESSAGE_CUSTOM_NOTICE, request->message, NULL);
         break;
       case CX_GMS_OP_UPDATE_DATA:
@@ -526,14 +694,24 @@ chat_operation (CxServer *self, SoupServerMessage *msg, const char *service, con
           const char *key;
           JsonNode *value;
 
+          if (!rate_limit_check (self, msg, LIMIT_UPDATE, chat->id))
+            return;
           update = cx_chat_copy (chat);
           merged = json_node_get_object (update->user_data);
           json_object_iter_init (&iter, json_node_get_object (request->user_data));
           while (json_object_iter_next (&iter, &key, &value))
             json_object_set_member (merged, key, json_node_copy (value));
+          /* Over a bound: refused whole, nothing of it applied (update is only a copy). */
+          if (!check_user_data (self, update->user_data, &error))
+            {
+              reply_gms_error (msg, error);
+              return;
+            }
           break;
         }
       case CX_GMS_OP_FILE_UPLOAD:
+        if (!rate_limit_check (self, msg, LIMIT_UPLOAD, chat->id))
+          return;
         upload_file (self, msg, chat, form_parts);
         return;
       default:
