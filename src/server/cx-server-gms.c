@@ -114,8 +114,9 @@ client_message (const CxChat *chat, CxMessageType type, const char *text, JsonNo
 
 /* Rate limits (issue 9 item 5): one token bucket per customer operation and chat, and one per
  * client address for chat starts, each a burst of the whole minute's allowance refilled
- * continuously. They live in self->rate_buckets under "operation:subject", in memory only: see
- * API.md for why they do not survive a restart. */
+ * continuously. They live in self->rate_buckets under "operation:subject"; the changed ones are
+ * written to the store within BUCKET_FLUSH_S and at shutdown, and read back at start, so that a
+ * restart does not refill them. */
 typedef enum
 {
   LIMIT_SEND,
@@ -134,6 +135,120 @@ static const char *const limit_names[] = {
 #define BUCKET_IDLE_US (60 * G_USEC_PER_SEC)
 /* The table is swept of idle buckets when it reaches this size, then at twice what is left. */
 #define BUCKET_SWEEP_MIN 1024
+/* Changed buckets are written to the store this long after the first change, together. */
+#define BUCKET_FLUSH_S 1
+#define LIMITS_KEY "cx-gms-limits"
+
+/* What the rate limits keep beside self->rate_buckets, on the server as LIMITS_KEY. */
+typedef struct
+{
+  CxServer *server;
+  GHashTable *dirty; /* keys of buckets changed since the last flush */
+  guint flush_id;
+} LimitsState;
+
+static void
+limits_state_free (gpointer data)
+{
+  LimitsState *state = data;
+
+  g_clear_handle_id (&state->flush_id, g_source_remove);
+  g_hash_table_unref (state->dirty);
+  g_free (state);
+}
+
+/* Writes the changed buckets, and forgets the idle ones, in one transaction. A bucket's
+ * monotonic time becomes wall-clock time here, and back in load_buckets. */
+static void
+flush_buckets (CxServer *self)
+{
+  LimitsState *state = g_object_get_data (G_OBJECT (self), LIMITS_KEY);
+  g_autoptr (GPtrArray) buckets = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 mono = g_get_monotonic_time ();
+  gint64 real = g_get_real_time ();
+  GHashTableIter iter;
+  const char *key;
+
+  if (state == NULL || self->store == NULL || g_hash_table_size (state->dirty) == 0)
+    return;
+
+  buckets = g_ptr_array_new_with_free_func ((GDestroyNotify) cx_stored_bucket_free);
+  g_hash_table_iter_init (&iter, state->dirty);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &key, NULL))
+    {
+      const CxRateBucket *bucket = g_hash_table_lookup (self->rate_buckets, key);
+      CxStoredBucket *stored;
+
+      if (bucket == NULL) /* forgotten: its chat ended */
+        continue;
+      stored = g_new0 (CxStoredBucket, 1);
+      stored->key = g_strdup (key);
+      stored->tokens = bucket->tokens;
+      stored->updated_at = real - (mono - bucket->last);
+      g_ptr_array_add (buckets, stored);
+    }
+  g_hash_table_remove_all (state->dirty);
+  if (!cx_store_save_rate_buckets (self->store, buckets, real - BUCKET_IDLE_US, &error))
+    g_warning ("Could not keep the rate limits: %s", error->message);
+}
+
+static gboolean
+flush_buckets_cb (gpointer user_data)
+{
+  LimitsState *state = user_data;
+
+  state->flush_id = 0;
+  flush_buckets (state->server);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+bucket_changed (CxServer *self, const char *key)
+{
+  LimitsState *state = g_object_get_data (G_OBJECT (self), LIMITS_KEY);
+
+  g_hash_table_add (state->dirty, g_strdup (key));
+  if (state->flush_id == 0)
+    state->flush_id = g_timeout_add_seconds (BUCKET_FLUSH_S, flush_buckets_cb, state);
+}
+
+/* At start: the buckets of the last minute, as the store kept them. */
+static void
+load_buckets (CxServer *self)
+{
+  g_autoptr (GPtrArray) stored = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 mono = g_get_monotonic_time ();
+  gint64 real = g_get_real_time ();
+
+  stored = cx_store_load_rate_buckets (self->store, real - BUCKET_IDLE_US, &error);
+  if (stored == NULL)
+    {
+      g_warning ("Could not read the rate limits: %s", error->message);
+      return;
+    }
+  for (guint i = 0; i < stored->len; i++)
+    {
+      const CxStoredBucket *one = g_ptr_array_index (stored, i);
+      CxRateBucket *bucket = g_new0 (CxRateBucket, 1);
+
+      bucket->tokens = MAX (0.0, one->tokens);
+      bucket->last = mono - CLAMP (real - one->updated_at, 0, BUCKET_IDLE_US);
+      g_hash_table_replace (self->rate_buckets, g_strdup (one->key), bucket);
+    }
+}
+
+void
+_cx_server_gms_shutdown (CxServer *self)
+{
+  LimitsState *state = g_object_get_data (G_OBJECT (self), LIMITS_KEY);
+
+  if (state == NULL)
+    return;
+  g_clear_handle_id (&state->flush_id, g_source_remove);
+  flush_buckets (self);
+}
 
 static guint
 limit_per_minute (CxServer *self, LimitKind kind)
@@ -189,7 +304,7 @@ rate_limit_take (CxServer *self, LimitKind kind, const char *subject)
       bucket = g_new0 (CxRateBucket, 1);
       bucket->tokens = burst;
       bucket->last = now;
-      g_hash_table_insert (self->rate_buckets, g_steal_pointer (&key), bucket);
+      g_hash_table_insert (self->rate_buckets, g_strdup (key), bucket);
     }
 
   bucket->tokens = MIN (burst, bucket->tokens + (now - bucket->last) / 1e6 * rate);
@@ -197,6 +312,7 @@ rate_limit_take (CxServer *self, LimitKind kind, const char *subject)
   if (bucket->tokens < 1.0)
     return MAX (1, (guint) ((1.0 - bucket->tokens) / rate + 0.999));
   bucket->tokens -= 1.0;
+  bucket_changed (self, key);
   return 0;
 }
 
@@ -1035,6 +1151,13 @@ request_started_cb (SoupServer *server, SoupServerMessage *msg, gpointer user_da
 void
 _cx_server_gms_init (CxServer *self)
 {
+  LimitsState *limits = g_new0 (LimitsState, 1);
+
+  limits->server = self;
+  limits->dirty = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_object_set_data_full (G_OBJECT (self), LIMITS_KEY, limits, limits_state_free);
+  load_buckets (self);
+
   g_signal_connect (self->soup, "request-started", G_CALLBACK (request_started_cb), NULL);
   soup_server_add_handler (self->soup, "/genesys/2/chat", gms_handler_cb, self, NULL);
   soup_server_add_websocket_handler (self->soup, "/cx/1/chat", NULL, NULL, customer_socket_cb, self,

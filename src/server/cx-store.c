@@ -453,3 +453,39 @@ cx_store_count_callbacks (CxStore *self, const char *service, gint64 start, gint
 
   return CX_STORE_GET_IFACE (self)->count_callbacks (self, service, start, end, count, error);
 }
+
+/* Customer rate limits (issue 9 item 5) */
+
+void
+cx_stored_bucket_free (CxStoredBucket *bucket)
+{
+  if (bucket == NULL)
+    return;
+  g_free (bucket->key);
+  g_free (bucket);
+}
+
+gboolean
+cx_store_save_rate_buckets (CxStore *self, GPtrArray *buckets, gint64 forget_before, GError **error)
+{
+  g_return_val_if_fail (CX_IS_STORE (self), FALSE);
+  g_return_val_if_fail (buckets != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return CX_STORE_GET_IFACE (self)->save_rate_buckets (self, buckets, forget_before, error);
+}
+
+/**
+ * cx_store_load_rate_buckets:
+ *
+ * Returns: (transfer full) (element-type CxStoredBucket): the buckets used since @since, or
+ *   %NULL with @error set
+ */
+GPtrArray *
+cx_store_load_rate_buckets (CxStore *self, gint64 since, GError **error)
+{
+  g_return_val_if_fail (CX_IS_STORE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return CX_STORE_GET_IFACE (self)->load_rate_buckets (self, since, error);
+}

@@ -221,6 +221,13 @@ struct _CxStoreInterface
   /* How many callbacks of @service that are not cancelled are due in [@start, @end). */
   gboolean (*count_callbacks) (CxStore *self, const char *service, gint64 start, gint64 end,
                                guint *count, GError **error);
+
+  /* Customer rate limits (issue 9 item 5, cx-server-gms.c): upserts @buckets
+   * (CxStoredBucket) and forgets every bucket last used before @forget_before, in one
+   * transaction; loads the buckets used since @since. */
+  gboolean (*save_rate_buckets) (CxStore *self, GPtrArray *buckets, gint64 forget_before,
+                                 GError **error);
+  GPtrArray *(*load_rate_buckets) (CxStore *self, gint64 since, GError **error);
 };
 
 gboolean cx_store_create_chat (CxStore *self, const CxChat *chat, GError **error);
@@ -264,5 +271,20 @@ GPtrArray *cx_store_find_callbacks (CxStore *self, const char *service, const ch
                                     const char *value, GError **error);
 gboolean cx_store_count_callbacks (CxStore *self, const char *service, gint64 start, gint64 end,
                                    guint *count, GError **error);
+
+/* Customer rate limits (issue 9 item 5): a token bucket as kept across restarts. */
+typedef struct
+{
+  char *key;         /* "operation:chat id" or "start:address" */
+  double tokens;     /* what was left at @updated_at */
+  gint64 updated_at; /* wall-clock µs */
+} CxStoredBucket;
+
+void cx_stored_bucket_free (CxStoredBucket *bucket);
+gboolean cx_store_save_rate_buckets (CxStore *self, GPtrArray *buckets, gint64 forget_before,
+                                     GError **error);
+GPtrArray *cx_store_load_rate_buckets (CxStore *self, gint64 since, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CxStoredBucket, cx_stored_bucket_free)
 
 G_END_DECLS

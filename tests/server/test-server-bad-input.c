@@ -725,6 +725,58 @@ test_rate_limit_chat_start (Fixture *f, gconstpointer data)
   cx_test_assert_healthy (f->server);
 }
 
+static guint
+start_chats (Fixture *f, guint times, guint *first_refused)
+{
+  g_autofree char *start_url = cx_test_server_url (f->server, "/genesys/2/chat/sales");
+  guint accepted = 0;
+
+  *first_refused = 0;
+  for (guint i = 1; i <= times; i++)
+    {
+      g_autoptr (CxTestReply) reply =
+          cx_test_post_form (f->session, start_url, "nickname", "again", NULL);
+
+      if (reply->status == 200)
+        accepted++;
+      else
+        {
+          cx_test_assert_gms_error (reply, 429);
+          if (*first_refused == 0)
+            *first_refused = i;
+        }
+    }
+  return accepted;
+}
+
+/* issue 9 item 5: a restart does not refill the buckets: after a flood of customNotice and of
+ * chat starts, and a restart, the same client is still refused (the buckets refill by a
+ * fraction of a token a second, so at most a few pass however slow the restart). */
+static void
+test_rate_limit_survives_restart (Fixture *f, gconstpointer data)
+{
+  g_autoptr (CxTestCustomer) customer = cx_test_customer_start (f->server, "sales", "Ivy");
+  guint first_refused, accepted;
+
+  accepted = flood (customer, "customNotice", 40, &first_refused);
+  g_assert_cmpuint (first_refused, >, 0);
+  accepted = start_chats (f, 30, &first_refused);
+  g_assert_cmpuint (first_refused, >, 0);
+
+  cx_test_server_restart (f->server);
+
+  accepted = flood (customer, "customNotice", 10, &first_refused);
+  g_assert_cmpuint (first_refused, >, 0);
+  g_assert_cmpuint (first_refused, <=, 5);
+  g_assert_cmpuint (accepted, <=, 5);
+  accepted = start_chats (f, 10, &first_refused);
+  g_printerr ("note: after a restart, 10 more chat starts: %u accepted\n", accepted);
+  g_assert_cmpuint (first_refused, >, 0);
+  g_assert_cmpuint (first_refused, <=, 5);
+  g_assert_cmpuint (accepted, <=, 5);
+  cx_test_assert_healthy (f->server);
+}
+
 static char *
 user_data_form (guint call, guint keys, gsize value_bytes)
 {
@@ -849,6 +901,8 @@ main (int argc, char *argv[])
                test_rate_limit_every_operation);
   cx_test_add ("/server/bad-input/rate-limit-chat-start", NULL, NULL, test_rate_limit_chat_start);
   cx_test_add ("/server/bad-input/user-data-bounded", NULL, NULL, test_user_data_bounded);
+  cx_test_add ("/server/bad-input/rate-limit-survives-restart", NULL, NULL,
+               test_rate_limit_survives_restart);
 
   return g_test_run ();
 }
