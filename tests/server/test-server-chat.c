@@ -615,7 +615,7 @@ test_download_range (Fixture *f, gconstpointer data)
   g_autofree char *form = cx_test_form_encode (fields);
   g_autofree char *url = NULL;
   g_autofree char *health = cx_test_server_url (f->server, "/cx/1/health");
-  const char *file_id;
+  g_autofree char *file_id = NULL;
   gsize size = g_bytes_get_size (file);
 
   if (reply->status != 200)
