@@ -1,6 +1,8 @@
 /* test-server-config.c: cxdesk-server's configuration: defaults, and errors that name the key. */
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gstdio.h>
 
 #include "server/cx-server-config.h"
@@ -201,6 +203,43 @@ test_load_file (void)
   g_rmdir (dir);
 }
 
+/* issue 9 items 5 and 6: the customer limits, their defaults and their keys. */
+static void
+test_customer_limits (void)
+{
+  g_autoptr (CxServerConfig) defaults = cx_server_config_new_default ();
+  g_autoptr (CxServerConfig) config = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpuint (defaults->notices_per_minute, ==, 30);
+  g_assert_cmpuint (defaults->typing_per_minute, ==, 300);
+  g_assert_cmpuint (defaults->updates_per_minute, ==, 30);
+  g_assert_cmpuint (defaults->uploads_per_minute, ==, 10);
+  g_assert_cmpuint (defaults->chat_starts_per_minute, ==, 20);
+  g_assert_cmpuint (defaults->user_data_max_keys, ==, 64);
+  g_assert_cmpuint (defaults->user_data_max_key_bytes, ==, 128);
+  g_assert_cmpuint (defaults->user_data_max_value_bytes, ==, 4096);
+  g_assert_cmpuint (defaults->user_data_max_total_bytes, ==, 32768);
+
+  config = cx_server_config_parse (
+      "{\"services\":{\"a\":{}},\"limits\":{\"chatStartsPerMinute\":1000,"
+      "\"typingPerMinute\":7,\"userDataMaxKeys\":3,\"userDataMaxTotalBytes\":100}}",
+      -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (config->chat_starts_per_minute, ==, 1000);
+  g_assert_cmpuint (config->typing_per_minute, ==, 7);
+  g_assert_cmpuint (config->user_data_max_keys, ==, 3);
+  g_assert_cmpuint (config->user_data_max_total_bytes, ==, 100);
+  g_assert_cmpuint (config->notices_per_minute, ==, 30);
+  g_clear_pointer (&config, cx_server_config_free);
+
+  config = cx_server_config_parse ("{\"services\":{\"a\":{}},\"limits\":{\"noticesPerMinute\":0}}",
+                                   -1, &error);
+  g_assert_null (config);
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "limits.noticesPerMinute"));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -210,5 +249,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/server/config/errors", test_errors);
   g_test_add_func ("/server/config/load-file", test_load_file);
   g_test_add_func ("/server/config/access", test_access);
+  g_test_add_func ("/server/config/customer-limits", test_customer_limits);
   return g_test_run ();
 }

@@ -73,6 +73,65 @@ cx_server_config_free (CxServerConfig *config)
   g_free (config);
 }
 
+/* Customer limits (issue 9 items 5 and 6): defaults, then "limits" keys. */
+static void
+customer_limits_init_default (CxServerConfig *config)
+{
+  config->notices_per_minute = 30;
+  config->typing_per_minute = 300;
+  config->updates_per_minute = 30;
+  config->uploads_per_minute = 10;
+  config->chat_starts_per_minute = 20;
+  config->user_data_max_keys = 64;
+  config->user_data_max_key_bytes = 128;
+  config->user_data_max_value_bytes = 4096;
+  config->user_data_max_total_bytes = 32 * 1024;
+}
+
+static gboolean get_uint (JsonObject *object, const char *member, const char *key, guint64 min,
+                          guint64 max, guint64 *out, GError **error);
+
+static gboolean
+parse_customer_limits (CxServerConfig *config, JsonNode *node, GError **error)
+{
+  struct
+  {
+    const char *member;
+    const char *key;
+    guint64 min, max;
+    guint *field;
+  } keys[] = {
+    { "noticesPerMinute", "limits.noticesPerMinute", 1, 1000000, &config->notices_per_minute },
+    { "typingPerMinute", "limits.typingPerMinute", 1, 1000000, &config->typing_per_minute },
+    { "updateDataPerMinute", "limits.updateDataPerMinute", 1, 1000000,
+      &config->updates_per_minute },
+    { "uploadsPerMinute", "limits.uploadsPerMinute", 1, 1000000, &config->uploads_per_minute },
+    { "chatStartsPerMinute", "limits.chatStartsPerMinute", 1, 1000000,
+      &config->chat_starts_per_minute },
+    { "userDataMaxKeys", "limits.userDataMaxKeys", 1, 100000, &config->user_data_max_keys },
+    { "userDataMaxKeyBytes", "limits.userDataMaxKeyBytes", 1, 1024 * 1024,
+      &config->user_data_max_key_bytes },
+    { "userDataMaxValueBytes", "limits.userDataMaxValueBytes", 1, 16 * 1024 * 1024,
+      &config->user_data_max_value_bytes },
+    { "userDataMaxTotalBytes", "limits.userDataMaxTotalBytes", 2, 64 * 1024 * 1024,
+      &config->user_data_max_total_bytes },
+  };
+
+  /* parse_limits has said whether "limits" is an object. */
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return TRUE;
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    {
+      guint64 value = *keys[i].field;
+
+      if (!get_uint (json_node_get_object (node), keys[i].member, keys[i].key, keys[i].min,
+                     keys[i].max, &value, error))
+        return FALSE;
+      *keys[i].field = value;
+    }
+  return TRUE;
+}
+
 static CxServerConfig *
 config_new_empty (void)
 {
@@ -96,6 +155,7 @@ config_new_empty (void)
   config->max_message_length = 4096;
   config->messages_per_minute = 60;
   config->invitation_timeout_s = 20;
+  customer_limits_init_default (config);
 
   /* Access rules (issue 9): closed callbacks, own origin only, sign-in backoff, grace. */
   config->callback_open_access = FALSE;
@@ -550,7 +610,8 @@ cx_server_config_parse (const char *json, gssize length, GError **error)
       !parse_callback (config, json_object_get_member (root, "callback"), error) ||
       !parse_canned (config, json_object_get_member (root, "canned"), error) ||
       !parse_files (config, json_object_get_member (root, "files"), error) ||
-      !parse_limits (config, json_object_get_member (root, "limits"), error))
+      !parse_limits (config, json_object_get_member (root, "limits"), error) ||
+      !parse_customer_limits (config, json_object_get_member (root, "limits"), error))
     return NULL;
 
   /* Access rules (issue 9) */

@@ -54,6 +54,17 @@ typedef struct
   guint sign_in_free_failures;   /* limits.signInFreeFailures */
   guint sign_in_max_delay_s;     /* limits.signInMaxDelaySeconds */
   guint agent_grace_s;           /* limits.agentGraceSeconds */
+  /* Customer limits (issue 9 items 5 and 6; cx-server-gms.c), under "limits" too. Each rate is
+   * a token bucket: a burst of the whole minute's allowance, refilled continuously. */
+  guint notices_per_minute;      /* customNotice, per chat */
+  guint typing_per_minute;       /* startTyping, stopTyping, refresh with a new preview */
+  guint updates_per_minute;      /* updateData, per chat */
+  guint uploads_per_minute;      /* file, per chat */
+  guint chat_starts_per_minute;  /* chat start, per client address */
+  guint user_data_max_keys;      /* userData keys of one chat */
+  guint user_data_max_key_bytes; /* bytes of one key */
+  guint user_data_max_value_bytes;
+  guint user_data_max_total_bytes; /* the chat's userData serialized as JSON */
 } CxServerConfig;
 
 CxServerConfig *cx_server_config_load (const char *path, GError **error);

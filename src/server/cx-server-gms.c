@@ -4,14 +4,20 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n-lib.h>
 
 #include "protocol/cx-agent-protocol.h"
 #include "protocol/cx-gms-chat.h"
+#include "protocol/cx-http-range.h"
+#include "protocol/cx-multipart.h"
 #include "server/cx-server-private.h"
 
 /* What every chat's customer gets as alias: the GMS node that serves the chat. */
 #define CX_ALIAS "cxdesk"
+/* Where a request's Range header is kept once it is off the request (see take_range_cb). */
+#define RANGE_KEY "cx-range"
 /* How long a push socket may stay silent before it says which chat it wants. */
 #define HELLO_TIMEOUT_S 10
 
@@ -106,6 +112,305 @@ client_message (const CxChat *chat, CxMessageType type, const char *text, JsonNo
                          _cx_server_now (), user_data);
 }
 
+/* Rate limits (issue 9 item 5): one token bucket per customer operation and chat, and one per
+ * client address for chat starts, each a burst of the whole minute's allowance refilled
+ * continuously. They live in self->rate_buckets under "operation:subject"; the changed ones are
+ * written to the store within BUCKET_FLUSH_S and at shutdown, and read back at start, so that a
+ * restart does not refill them. */
+typedef enum
+{
+  LIMIT_SEND,
+  LIMIT_NOTICE,
+  LIMIT_TYPING,
+  LIMIT_UPDATE,
+  LIMIT_UPLOAD,
+  LIMIT_START,
+} LimitKind;
+
+static const char *const limit_names[] = {
+  "send", "notice", "typing", "update", "upload", "start"
+};
+
+/* A bucket idle this long is full again, the same as no bucket: the sweep drops it. */
+#define BUCKET_IDLE_US (60 * G_USEC_PER_SEC)
+/* The table is swept of idle buckets when it reaches this size, then at twice what is left. */
+#define BUCKET_SWEEP_MIN 1024
+/* Changed buckets are written to the store this long after the first change, together. */
+#define BUCKET_FLUSH_S 1
+#define LIMITS_KEY "cx-gms-limits"
+
+/* What the rate limits keep beside self->rate_buckets, on the server as LIMITS_KEY. */
+typedef struct
+{
+  CxServer *server;
+  GHashTable *dirty; /* keys of buckets changed since the last flush */
+  guint flush_id;
+} LimitsState;
+
+static void
+limits_state_free (gpointer data)
+{
+  LimitsState *state = data;
+
+  g_clear_handle_id (&state->flush_id, g_source_remove);
+  g_hash_table_unref (state->dirty);
+  g_free (state);
+}
+
+/* Writes the changed buckets, and forgets the idle ones, in one transaction. A bucket's
+ * monotonic time becomes wall-clock time here, and back in load_buckets. */
+static void
+flush_buckets (CxServer *self)
+{
+  LimitsState *state = g_object_get_data (G_OBJECT (self), LIMITS_KEY);
+  g_autoptr (GPtrArray) buckets = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 mono = g_get_monotonic_time ();
+  gint64 real = g_get_real_time ();
+  GHashTableIter iter;
+  const char *key;
+
+  if (state == NULL || self->store == NULL || g_hash_table_size (state->dirty) == 0)
+    return;
+
+  buckets = g_ptr_array_new_with_free_func ((GDestroyNotify) cx_stored_bucket_free);
+  g_hash_table_iter_init (&iter, state->dirty);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &key, NULL))
+    {
+      const CxRateBucket *bucket = g_hash_table_lookup (self->rate_buckets, key);
+      CxStoredBucket *stored;
+
+      if (bucket == NULL) /* forgotten: its chat ended */
+        continue;
+      stored = g_new0 (CxStoredBucket, 1);
+      stored->key = g_strdup (key);
+      stored->tokens = bucket->tokens;
+      stored->updated_at = real - (mono - bucket->last);
+      g_ptr_array_add (buckets, stored);
+    }
+  g_hash_table_remove_all (state->dirty);
+  if (!cx_store_save_rate_buckets (self->store, buckets, real - BUCKET_IDLE_US, &error))
+    g_warning ("Could not keep the rate limits: %s", error->message);
+}
+
+static gboolean
+flush_buckets_cb (gpointer user_data)
+{
+  LimitsState *state = user_data;
+
+  state->flush_id = 0;
+  flush_buckets (state->server);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+bucket_changed (CxServer *self, const char *key)
+{
+  LimitsState *state = g_object_get_data (G_OBJECT (self), LIMITS_KEY);
+
+  g_hash_table_add (state->dirty, g_strdup (key));
+  if (state->flush_id == 0)
+    state->flush_id = g_timeout_add_seconds (BUCKET_FLUSH_S, flush_buckets_cb, state);
+}
+
+/* At start: the buckets of the last minute, as the store kept them. */
+static void
+load_buckets (CxServer *self)
+{
+  g_autoptr (GPtrArray) stored = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 mono = g_get_monotonic_time ();
+  gint64 real = g_get_real_time ();
+
+  stored = cx_store_load_rate_buckets (self->store, real - BUCKET_IDLE_US, &error);
+  if (stored == NULL)
+    {
+      g_warning ("Could not read the rate limits: %s", error->message);
+      return;
+    }
+  for (guint i = 0; i < stored->len; i++)
+    {
+      const CxStoredBucket *one = g_ptr_array_index (stored, i);
+      CxRateBucket *bucket = g_new0 (CxRateBucket, 1);
+
+      bucket->tokens = MAX (0.0, one->tokens);
+      bucket->last = mono - CLAMP (real - one->updated_at, 0, BUCKET_IDLE_US);
+      g_hash_table_replace (self->rate_buckets, g_strdup (one->key), bucket);
+    }
+}
+
+void
+_cx_server_gms_shutdown (CxServer *self)
+{
+  LimitsState *state = g_object_get_data (G_OBJECT (self), LIMITS_KEY);
+
+  if (state == NULL)
+    return;
+  g_clear_handle_id (&state->flush_id, g_source_remove);
+  flush_buckets (self);
+}
+
+static guint
+limit_per_minute (CxServer *self, LimitKind kind)
+{
+  switch (kind)
+    {
+      case LIMIT_SEND:
+        return self->config->messages_per_minute;
+      case LIMIT_NOTICE:
+        return self->config->notices_per_minute;
+      case LIMIT_TYPING:
+        return self->config->typing_per_minute;
+      case LIMIT_UPDATE:
+        return self->config->updates_per_minute;
+      case LIMIT_UPLOAD:
+        return self->config->uploads_per_minute;
+      case LIMIT_START:
+      default:
+        return self->config->chat_starts_per_minute;
+    }
+}
+
+static void
+sweep_buckets (CxServer *self, gint64 now)
+{
+  static guint sweep_at = BUCKET_SWEEP_MIN; /* one server per process */
+  GHashTableIter iter;
+  CxRateBucket *bucket;
+
+  if (g_hash_table_size (self->rate_buckets) < sweep_at)
+    return;
+  g_hash_table_iter_init (&iter, self->rate_buckets);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &bucket))
+    if (now - bucket->last >= BUCKET_IDLE_US)
+      g_hash_table_iter_remove (&iter);
+  sweep_at = MAX (BUCKET_SWEEP_MIN, 2 * g_hash_table_size (self->rate_buckets));
+}
+
+/* Takes a token for @kind on @subject (a chat id or an address): 0 when there was one, or the
+ * seconds until there will be, for Retry-After. */
+static guint
+rate_limit_take (CxServer *self, LimitKind kind, const char *subject)
+{
+  double burst = limit_per_minute (self, kind);
+  double rate = burst / 60.0;
+  gint64 now = g_get_monotonic_time ();
+  g_autofree char *key = g_strdup_printf ("%s:%s", limit_names[kind], subject);
+  CxRateBucket *bucket = g_hash_table_lookup (self->rate_buckets, key);
+
+  if (bucket == NULL)
+    {
+      sweep_buckets (self, now);
+      bucket = g_new0 (CxRateBucket, 1);
+      bucket->tokens = burst;
+      bucket->last = now;
+      g_hash_table_insert (self->rate_buckets, g_strdup (key), bucket);
+    }
+
+  bucket->tokens = MIN (burst, bucket->tokens + (now - bucket->last) / 1e6 * rate);
+  bucket->last = now;
+  if (bucket->tokens < 1.0)
+    return MAX (1, (guint) ((1.0 - bucket->tokens) / rate + 0.999));
+  bucket->tokens -= 1.0;
+  bucket_changed (self, key);
+  return 0;
+}
+
+static void
+forget_chat_buckets (CxServer *self, const char *chat_id)
+{
+  for (guint i = 0; i < LIMIT_START; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("%s:%s", limit_names[i], chat_id);
+
+      g_hash_table_remove (self->rate_buckets, key);
+    }
+}
+
+/* 429 in the GMS shape, with Retry-After. */
+static void
+reply_rate_limited (CxServer *self, SoupServerMessage *msg, LimitKind kind, guint retry_after)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *seconds = g_strdup_printf ("%u", retry_after);
+
+  if (kind == LIMIT_SEND)
+    error = g_error_new (CX_GMS_ERROR, CX_GMS_ERROR_RATE_LIMITED,
+                         _ ("More than %u messages a minute: slow down"),
+                         self->config->messages_per_minute);
+  else
+    error = g_error_new (CX_GMS_ERROR, CX_GMS_ERROR_RATE_LIMITED,
+                         _ ("More than %u of these requests a minute: try again in %u s"),
+                         limit_per_minute (self, kind), retry_after);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Retry-After",
+                                seconds);
+  reply_gms_error (msg, error);
+}
+
+/* Takes a token, or replies 429 and returns FALSE. */
+static gboolean
+rate_limit_check (CxServer *self, SoupServerMessage *msg, LimitKind kind, const char *subject)
+{
+  guint retry_after = rate_limit_take (self, kind, subject);
+
+  if (retry_after == 0)
+    return TRUE;
+  reply_rate_limited (self, msg, kind, retry_after);
+  return FALSE;
+}
+
+/* userData of one chat, bounded (issue 9 item 6): keys, bytes of each key and value, and the
+ * whole object serialized as JSON. Checked on the merged result, before anything is stored. */
+static gboolean
+check_user_data (CxServer *self, JsonNode *user_data, GError **error)
+{
+  const CxServerConfig *config = self->config;
+  JsonObject *object = json_node_get_object (user_data);
+  g_autofree char *text = NULL;
+  JsonObjectIter iter;
+  const char *key;
+  JsonNode *value;
+
+  if (json_object_get_size (object) > config->user_data_max_keys)
+    {
+      g_set_error (error, CX_GMS_ERROR, CX_GMS_ERROR_TOO_LONG,
+                   _ ("A chat's “userData” has at most %u keys"), config->user_data_max_keys);
+      return FALSE;
+    }
+  json_object_iter_init (&iter, object);
+  while (json_object_iter_next (&iter, &key, &value))
+    {
+      const char *string =
+          JSON_NODE_HOLDS_VALUE (value) && json_node_get_value_type (value) == G_TYPE_STRING
+              ? json_node_get_string (value)
+              : NULL;
+
+      if (strlen (key) > config->user_data_max_key_bytes)
+        {
+          g_set_error (error, CX_GMS_ERROR, CX_GMS_ERROR_TOO_LONG,
+                       _ ("A “userData” key is longer than %u bytes"),
+                       config->user_data_max_key_bytes);
+          return FALSE;
+        }
+      if (string != NULL && strlen (string) > config->user_data_max_value_bytes)
+        {
+          g_set_error (error, CX_GMS_ERROR, CX_GMS_ERROR_TOO_LONG,
+                       _ ("A “userData” value is longer than %u bytes"),
+                       config->user_data_max_value_bytes);
+          return FALSE;
+        }
+    }
+  text = json_to_string (user_data, FALSE);
+  if (strlen (text) > config->user_data_max_total_bytes)
+    {
+      g_set_error (error, CX_GMS_ERROR, CX_GMS_ERROR_TOO_LONG,
+                   _ ("A chat's “userData” is larger than %u bytes"),
+                   config->user_data_max_total_bytes);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 start_chat (CxServer *self, SoupServerMessage *msg, const char *service, GHashTable *form)
 {
@@ -119,11 +424,17 @@ start_chat (CxServer *self, SoupServerMessage *msg, const char *service, GHashTa
 
   limits_from_config (self, &limits);
   request = cx_gms_start_request_parse (form, &limits, &error);
-  if (request == NULL)
+  if (request == NULL || !check_user_data (self, request->user_data, &error))
     {
       reply_gms_error (msg, error);
       return;
     }
+  /* Per client address: behind a reverse proxy, that is the proxy's (API.md). */
+  if (!rate_limit_check (self, msg, LIMIT_START,
+                         soup_server_message_get_remote_host (msg)
+                             ? soup_server_message_get_remote_host (msg)
+                             : "unknown"))
+    return;
 
   secure_key = _cx_server_random_token (16);
   chat.id = _cx_server_random_token (16);
@@ -162,31 +473,6 @@ start_chat (CxServer *self, SoupServerMessage *msg, const char *service, GHashTa
   g_free (chat.user_id);
 }
 
-/* Token bucket per chat: a burst of the whole minute's allowance, refilled continuously. */
-static gboolean
-rate_limited (CxServer *self, const char *chat_id)
-{
-  double rate = self->config->messages_per_minute / 60.0;
-  double burst = self->config->messages_per_minute;
-  gint64 now = g_get_monotonic_time ();
-  CxRateBucket *bucket = g_hash_table_lookup (self->rate_buckets, chat_id);
-
-  if (bucket == NULL)
-    {
-      bucket = g_new0 (CxRateBucket, 1);
-      bucket->tokens = burst;
-      bucket->last = now;
-      g_hash_table_insert (self->rate_buckets, g_strdup (chat_id), bucket);
-    }
-
-  bucket->tokens = MIN (burst, bucket->tokens + (now - bucket->last) / 1e6 * rate);
-  bucket->last = now;
-  if (bucket->tokens < 1.0)
-    return TRUE;
-  bucket->tokens -= 1.0;
-  return FALSE;
-}
-
 static void
 end_by_customer (CxServer *self, SoupServerMessage *msg, CxChat *chat, guint from)
 {
@@ -206,7 +492,7 @@ end_by_customer (CxServer *self, SoupServerMessage *msg, CxChat *chat, guint fro
           return;
         }
       _cx_server_close_customer_sockets (self, chat->id);
-      g_hash_table_remove (self->rate_buckets, chat->id);
+      forget_chat_buckets (self, chat->id);
       g_hash_table_remove (self->typing_previews, chat->id);
       g_hash_table_remove (self->notified_positions, chat->id);
       _cx_server_queue_changed (self, chat->queue);
@@ -218,51 +504,29 @@ end_by_customer (CxServer *self, SoupServerMessage *msg, CxChat *chat, guint fro
 }
 
 static void
-upload_file (CxServer *self, SoupServerMessage *msg, CxChat *chat)
+upload_file (CxServer *self, SoupServerMessage *msg, CxChat *chat, GPtrArray *form_parts)
 {
-  g_autoptr (SoupMultipart) multipart = NULL;
-  g_autoptr (GBytes) body = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonBuilder) builder = NULL;
   g_autoptr (JsonNode) data = NULL;
   g_autoptr (CxMessage) message = NULL;
-  g_autofree char *disposition = NULL;
+  const CxMultipartPart *part = form_parts ? cx_multipart_find_file (form_parts, "file") : NULL;
   CxGmsFileLimits limits = { 0 };
-  SoupMessageHeaders *part_headers = NULL;
-  GBytes *part_body = NULL;
-  const char *name = NULL, *type;
+  GBytes *part_body;
+  const char *name, *type;
   guint64 total = 0;
   guint count = 0;
   CxFile file = { 0 };
 
-  body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
-  multipart = soup_multipart_new_from_message (soup_server_message_get_request_headers (msg), body);
-  for (int i = 0; multipart && i < soup_multipart_get_length (multipart); i++)
-    {
-      SoupMessageHeaders *headers;
-      GBytes *part;
-      g_autofree char *disp = NULL;
-      g_autoptr (GHashTable) disp_params = NULL;
-
-      if (!soup_multipart_get_part (multipart, i, &headers, &part) ||
-          !soup_message_headers_get_content_disposition (headers, &disp, &disp_params))
-        continue;
-      if (g_strcmp0 (g_hash_table_lookup (disp_params, "name"), "file") == 0)
-        {
-          part_headers = headers;
-          part_body = part;
-          g_free (disposition);
-          disposition = g_strdup (g_hash_table_lookup (disp_params, "filename"));
-        }
-    }
-  if (part_body == NULL || disposition == NULL)
+  if (part == NULL)
     {
       error = g_error_new_literal (CX_GMS_ERROR, CX_GMS_ERROR_MISSING_PARAMETER,
                                    _ ("The upload has no “file” part with a file name"));
       reply_gms_error (msg, error);
       return;
     }
-  name = disposition;
+  name = part->filename;
+  part_body = part->body;
 
   if (!cx_store_file_usage (self->store, chat->id, &count, &total, &error))
     {
@@ -276,7 +540,7 @@ upload_file (CxServer *self, SoupServerMessage *msg, CxChat *chat)
       return;
     }
 
-  type = soup_message_headers_get_content_type (part_headers, NULL);
+  type = part->content_type;
   file.id = _cx_server_random_token (12);
   file.chat_id = chat->id;
   file.name = (char *) name;
@@ -322,6 +586,8 @@ download_file (CxServer *self, SoupServerMessage *msg, CxChat *chat, const char 
   g_autofree char *disposition = NULL;
   g_autofree char *escaped = NULL;
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  const char *range;
+  guint64 size, start = 0, end = 0;
 
   if (file == NULL)
     {
@@ -341,15 +607,51 @@ download_file (CxServer *self, SoupServerMessage *msg, CxChat *chat, const char 
   disposition = g_strdup_printf ("attachment; filename*=UTF-8''%s", escaped);
   soup_message_headers_replace (headers, "Content-Disposition", disposition);
   soup_message_headers_replace (headers, "X-Content-Type-Options", "nosniff");
+  soup_message_headers_replace (headers, "Accept-Ranges", "bytes");
+
+  /* At most one range, by our own parser (cx-http-range.c): never a multipart/byteranges reply,
+   * never more bytes than the file. Range was taken off the request in got-headers so that
+   * libsoup does not apply it again. */
+  range = g_object_get_data (G_OBJECT (msg), RANGE_KEY);
+  size = g_bytes_get_size (file->data);
+  switch (range ? cx_http_range_parse (range, strlen (range), size, &start, &end)
+                : CX_HTTP_RANGE_NONE)
+    {
+      case CX_HTTP_RANGE_OK:
+        {
+          g_autofree char *content_range = g_strdup_printf (
+              "bytes %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT, start, end,
+              size);
+
+          soup_message_headers_replace (headers, "Content-Range", content_range);
+          soup_server_message_set_status (msg, SOUP_STATUS_PARTIAL_CONTENT, NULL);
+          soup_server_message_set_response (
+              msg, file->content_type, SOUP_MEMORY_COPY,
+              (const char *) g_bytes_get_data (file->data, NULL) + start, end - start + 1);
+          return;
+        }
+      case CX_HTTP_RANGE_UNSATISFIABLE:
+        {
+          g_autofree char *content_range = g_strdup_printf ("bytes */%" G_GUINT64_FORMAT, size);
+
+          soup_message_headers_remove (headers, "Content-Disposition");
+          soup_message_headers_replace (headers, "Content-Range", content_range);
+          soup_server_message_set_status (msg, SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE, NULL);
+          return;
+        }
+      case CX_HTTP_RANGE_NONE:
+      default:
+        break;
+    }
+
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
   soup_server_message_set_response (msg, file->content_type, SOUP_MEMORY_COPY,
-                                    g_bytes_get_data (file->data, NULL),
-                                    g_bytes_get_size (file->data));
+                                    g_bytes_get_data (file->data, NULL), size);
 }
 
 static void
 chat_operation (CxServer *self, SoupServerMessage *msg, const char *service, const char *chat_id,
-                CxGmsOp op, const char *file_id, GHashTable *form)
+                CxGmsOp op, const char *file_id, GHashTable *form, GPtrArray *form_parts)
 {
   g_autoptr (CxGmsChatRequest) request = NULL;
   g_autoptr (CxChat) chat = NULL;
@@ -364,8 +666,12 @@ chat_operation (CxServer *self, SoupServerMessage *msg, const char *service, con
   request = cx_gms_chat_request_parse (op, form, &limits, &error);
   if (request == NULL)
     {
-      /* A missing or malformed key is a refused key: say nothing else about the chat. */
-      if (g_hash_table_lookup (form, "secureKey") == NULL)
+      g_autoptr (CxGmsChatRequest) keys = NULL;
+
+      /* A missing, empty or malformed userId, secureKey or alias is a refused key (403): say
+       * nothing else about the chat. The keys alone are what disconnect reads. */
+      keys = cx_gms_chat_request_parse (CX_GMS_OP_DISCONNECT, form, &limits, NULL);
+      if (keys == NULL)
         {
           g_clear_error (&error);
           error = g_error_new_literal (CX_GMS_ERROR, CX_GMS_ERROR_INVALID_KEY,
@@ -427,9 +733,11 @@ chat_operation (CxServer *self, SoupServerMessage *msg, const char *service, con
             g_strcmp0 (g_hash_table_lookup (self->typing_previews, chat->id), request->message) !=
                 0)
           {
-            g_autoptr (CxMessage) preview =
-                client_message (chat, CX_MESSAGE_TYPING_STARTED, request->message, NULL);
+            g_autoptr (CxMessage) preview = NULL;
 
+            if (!rate_limit_check (self, msg, LIMIT_TYPING, chat->id))
+              return;
+            preview = client_message (chat, CX_MESSAGE_TYPING_STARTED, request->message, NULL);
             if (!_cx_server_append_one (self, chat, preview, NULL, &error))
               {
                 reply_gms_internal (msg, error);
@@ -476,23 +784,23 @@ chat_operation (CxServer *self, SoupServerMessage *msg, const char *service, con
   switch (op)
     {
       case CX_GMS_OP_SEND:
-        if (rate_limited (self, chat->id))
-          {
-            error = g_error_new (CX_GMS_ERROR, CX_GMS_ERROR_RATE_LIMITED,
-                                 _ ("More than %u messages a minute: slow down"),
-                                 self->config->messages_per_minute);
-            reply_gms_error (msg, error);
-            return;
-          }
+        if (!rate_limit_check (self, msg, LIMIT_SEND, chat->id))
+          return;
         message = client_message (chat, CX_MESSAGE_TEXT, request->message, NULL);
         break;
       case CX_GMS_OP_START_TYPING:
+        if (!rate_limit_check (self, msg, LIMIT_TYPING, chat->id))
+          return;
         message = client_message (chat, CX_MESSAGE_TYPING_STARTED, request->message, NULL);
         break;
       case CX_GMS_OP_STOP_TYPING:
+        if (!rate_limit_check (self, msg, LIMIT_TYPING, chat->id))
+          return;
         message = client_message (chat, CX_MESSAGE_TYPING_STOPPED, NULL, NULL);
         break;
       case CX_GMS_OP_CUSTOM_NOTICE:
+        if (!rate_limit_check (self, msg, LIMIT_NOTICE, chat->id))
+          return;
         message = client_message (chat, CX_MESSAGE_CUSTOM_NOTICE, request->message, NULL);
         break;
       case CX_GMS_OP_UPDATE_DATA:
@@ -502,15 +810,25 @@ chat_operation (CxServer *self, SoupServerMessage *msg, const char *service, con
           const char *key;
           JsonNode *value;
 
+          if (!rate_limit_check (self, msg, LIMIT_UPDATE, chat->id))
+            return;
           update = cx_chat_copy (chat);
           merged = json_node_get_object (update->user_data);
           json_object_iter_init (&iter, json_node_get_object (request->user_data));
           while (json_object_iter_next (&iter, &key, &value))
             json_object_set_member (merged, key, json_node_copy (value));
+          /* Over a bound: refused whole, nothing of it applied (update is only a copy). */
+          if (!check_user_data (self, update->user_data, &error))
+            {
+              reply_gms_error (msg, error);
+              return;
+            }
           break;
         }
       case CX_GMS_OP_FILE_UPLOAD:
-        upload_file (self, msg, chat);
+        if (!rate_limit_check (self, msg, LIMIT_UPLOAD, chat->id))
+          return;
+        upload_file (self, msg, chat, form_parts);
         return;
       default:
         error = g_error_new_literal (CX_GMS_ERROR, CX_GMS_ERROR_INVALID_OPERATION,
@@ -542,39 +860,32 @@ chat_operation (CxServer *self, SoupServerMessage *msg, const char *service, con
   reply_chat (self, msg, chat, NULL, from, NULL);
 }
 
+/* The request's form: urlencoded (body, or the query when the body is empty), or
+ * multipart/form-data, read by our own parser (cx-multipart.c), never by libsoup's. A multipart
+ * form's text fields are the form; all its parts are returned in @parts for the file upload. */
 static GHashTable *
-read_gms_form (SoupServerMessage *msg, GError **error)
+read_gms_form (SoupServerMessage *msg, GPtrArray **parts, GError **error)
 {
   SoupMessageBody *body = soup_server_message_get_request_body (msg);
   const char *type =
-      soup_message_headers_get_content_type (soup_server_message_get_request_headers (msg), NULL);
+      soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Content-Type");
   const char *query = g_uri_get_query (soup_server_message_get_uri (msg));
 
   /* A multipart upload carries its key fields as parts; they are read the same way. */
-  if (g_strcmp0 (type, "multipart/form-data") == 0)
+  if (type != NULL && g_ascii_strncasecmp (type, "multipart/", strlen ("multipart/")) == 0)
     {
       g_autoptr (GBytes) bytes = soup_message_body_flatten (body);
-      g_autoptr (SoupMultipart) multipart =
-          soup_multipart_new_from_message (soup_server_message_get_request_headers (msg), bytes);
-      GHashTable *form = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+      g_autofree char *boundary = cx_multipart_boundary (type, error);
+      GHashTable *form;
 
-      for (int i = 0; multipart && i < soup_multipart_get_length (multipart); i++)
-        {
-          SoupMessageHeaders *headers;
-          GBytes *part;
-          g_autofree char *disp = NULL;
-          g_autoptr (GHashTable) params = NULL;
-          const char *name;
-
-          if (!soup_multipart_get_part (multipart, i, &headers, &part) ||
-              !soup_message_headers_get_content_disposition (headers, &disp, &params))
-            continue;
-          name = g_hash_table_lookup (params, "name");
-          if (name == NULL || g_str_equal (name, "file"))
-            continue;
-          g_hash_table_replace (form, g_strdup (name),
-                                g_strndup (g_bytes_get_data (part, NULL), g_bytes_get_size (part)));
-        }
+      if (boundary == NULL)
+        return NULL;
+      *parts = cx_multipart_parse (bytes, boundary, NULL, error);
+      if (*parts == NULL)
+        return NULL;
+      form = cx_multipart_form_fields (*parts, error);
+      if (form == NULL)
+        g_clear_pointer (parts, g_ptr_array_unref);
       return form;
     }
 
@@ -591,6 +902,7 @@ gms_handler_cb (SoupServer *server, SoupServerMessage *msg, const char *path, GH
   const char *method = soup_server_message_get_method (msg);
   g_auto (GStrv) parts = g_strsplit (path + strlen ("/genesys/2/chat"), "/", 0);
   g_autoptr (GHashTable) form = NULL;
+  g_autoptr (GPtrArray) form_parts = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *op_name = NULL;
   const char *file_id = NULL;
@@ -606,7 +918,7 @@ gms_handler_cb (SoupServer *server, SoupServerMessage *msg, const char *path, GH
       return;
     }
 
-  form = read_gms_form (msg, &error);
+  form = read_gms_form (msg, &form_parts, &error);
   if (form == NULL)
     {
       g_autoptr (GError) gms =
@@ -642,7 +954,7 @@ gms_handler_cb (SoupServer *server, SoupServerMessage *msg, const char *path, GH
       return;
     }
 
-  chat_operation (self, msg, parts[1], parts[2], op, file_id, form);
+  chat_operation (self, msg, parts[1], parts[2], op, file_id, form, form_parts);
 }
 
 /* The customer push socket */
@@ -815,9 +1127,41 @@ customer_socket_cb (SoupServer *server, SoupServerMessage *msg, const char *path
   g_signal_connect_object (conn, "closed", G_CALLBACK (customer_socket_closed_cb), self, 0);
 }
 
+/* Range off every request, before any handler runs: libsoup 3.2.3 applies a Range itself to
+ * any 200 reply to a GET (handle_partial_get), several ranges included, in a multipart reply
+ * that can be many times the resource (issue 9 item 3). The download path reads it back from
+ * RANGE_KEY; every other reply ignores it, as RFC 9110 allows. Several Range headers are kept
+ * joined by commas, that is as several ranges, which download_file ignores. */
+static void
+take_range_cb (SoupServerMessage *msg, gpointer user_data)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const char *range = soup_message_headers_get_list (headers, "Range");
+
+  if (range == NULL)
+    return;
+  g_object_set_data_full (G_OBJECT (msg), RANGE_KEY, g_strdup (range), g_free);
+  soup_message_headers_remove (headers, "Range");
+  soup_message_headers_remove (headers, "If-Range");
+}
+
+static void
+request_started_cb (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+  g_signal_connect (msg, "got-headers", G_CALLBACK (take_range_cb), NULL);
+}
+
 void
 _cx_server_gms_init (CxServer *self)
 {
+  LimitsState *limits = g_new0 (LimitsState, 1);
+
+  limits->server = self;
+  limits->dirty = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_object_set_data_full (G_OBJECT (self), LIMITS_KEY, limits, limits_state_free);
+  load_buckets (self);
+
+  g_signal_connect (self->soup, "request-started", G_CALLBACK (request_started_cb), NULL);
   soup_server_add_handler (self->soup, "/genesys/2/chat", gms_handler_cb, self, NULL);
   soup_server_add_websocket_handler (self->soup, "/cx/1/chat", NULL, NULL, customer_socket_cb, self,
                                      NULL);

@@ -103,6 +103,8 @@ void _cx_server_gms_init (CxServer *self);
 void _cx_server_push_to_customers (CxServer *self, const CxChat *chat, GPtrArray *messages);
 void _cx_server_close_customer_sockets (CxServer *self, const char *chat_id);
 void _cx_server_customer_socket_free (gpointer data);
+/* issue 9 item 5: writes the customer rate limits to the store (cx_server_shutdown). */
+void _cx_server_gms_shutdown (CxServer *self);
 
 /* Callbacks (cx-server-callback.c) */
 void _cx_server_callback_init (CxServer *self);

@@ -469,6 +469,7 @@ cx_server_shutdown (CxServer *self)
 
   _cx_server_commit_flush (self); /* group commit: what is pending, before the sockets close */
   _cx_server_routing_shutdown (self);
+  _cx_server_gms_shutdown (self); /* issue 9 item 5: keep the rate limits */
   if (self->soup != NULL)
     soup_server_disconnect (self->soup);
   g_hash_table_remove_all (self->agent_sockets);

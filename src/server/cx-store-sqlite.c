@@ -136,6 +136,15 @@ static const char *const migrations[] = {
   /* Version 2 (issue 9, item 9): each callback's secret, as its SHA-256 (NULL for callbacks
    * made before: only agents reach those). */
   "ALTER TABLE callbacks ADD COLUMN secret_hash TEXT;",
+
+  /* Version 3: customer rate limits (issue 9 item 5, cx-server-gms.c), so that a restart does
+   * not refill them. */
+  "CREATE TABLE rate_buckets ("
+  "  key TEXT NOT NULL PRIMARY KEY,"
+  "  tokens REAL NOT NULL,"
+  "  updated_at INTEGER NOT NULL"
+  ") WITHOUT ROWID;"
+  "CREATE INDEX rate_buckets_by_time ON rate_buckets (updated_at);",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == CX_STORE_SQLITE_SCHEMA_VERSION);
@@ -226,6 +235,11 @@ typedef enum
   ST_CALLBACKS_BY_ID,
   ST_CALLBACKS_BY_PROPERTY,
   ST_CALLBACKS_BY_ANY_VALUE,
+
+  /* Customer rate limits (issue 9 item 5) */
+  ST_RATE_BUCKET_UPSERT,
+  ST_RATE_BUCKETS_FORGET,
+  ST_RATE_BUCKETS_SINCE,
 
   N_STATEMENTS
 } StatementId;
@@ -370,6 +384,12 @@ static const char *const statement_sql[N_STATEMENTS] = {
                                 "AND (c.customer_number = ?2 OR c.state = ?2 OR c.id = ?2 "
                                 "OR EXISTS (SELECT 1 FROM callback_properties p "
                                 "WHERE p.callback_id = c.id AND p.value = ?2))" CALLBACK_ORDER,
+  [ST_RATE_BUCKET_UPSERT] = "INSERT INTO rate_buckets (key, tokens, updated_at) VALUES (?1, ?2, ?3)"
+                            " ON CONFLICT (key) DO UPDATE SET tokens = excluded.tokens,"
+                            " updated_at = excluded.updated_at",
+  [ST_RATE_BUCKETS_FORGET] = "DELETE FROM rate_buckets WHERE updated_at < ?1",
+  [ST_RATE_BUCKETS_SINCE] = "SELECT key, tokens, updated_at FROM rate_buckets"
+                            " WHERE updated_at >= ?1",
 };
 
 struct _CxStoreSqlite
@@ -2230,6 +2250,60 @@ cx_store_sqlite_initable_init (GInitableIface *iface)
   iface->init = cx_store_sqlite_init_database;
 }
 
+/* Customer rate limits (issue 9 item 5) */
+
+static gboolean
+cx_store_sqlite_save_rate_buckets (CxStore *store, GPtrArray *buckets, gint64 forget_before,
+                                   GError **error)
+{
+  CxStoreSqlite *self = CX_STORE_SQLITE (store);
+  g_auto (Transaction) tx = { NULL };
+  Statement *stmt;
+
+  if (!transaction_begin (&tx, self, TRUE, error))
+    return FALSE;
+  for (guint i = 0; i < buckets->len; i++)
+    {
+      const CxStoredBucket *bucket = g_ptr_array_index (buckets, i);
+
+      stmt = use (self, ST_RATE_BUCKET_UPSERT);
+      bind_text (stmt, 1, bucket->key);
+      sqlite3_bind_double (stmt, 2, bucket->tokens);
+      bind_int64 (stmt, 3, bucket->updated_at);
+      if (!run (self, stmt, error))
+        return FALSE;
+    }
+  stmt = use (self, ST_RATE_BUCKETS_FORGET);
+  bind_int64 (stmt, 1, forget_before);
+  if (!run (self, stmt, error))
+    return FALSE;
+  return transaction_commit (&tx, error);
+}
+
+static GPtrArray *
+cx_store_sqlite_load_rate_buckets (CxStore *store, gint64 since, GError **error)
+{
+  CxStoreSqlite *self = CX_STORE_SQLITE (store);
+  g_autoptr (Statement) stmt = use (self, ST_RATE_BUCKETS_SINCE);
+  g_autoptr (GPtrArray) buckets =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) cx_stored_bucket_free);
+  StepResult result;
+
+  bind_int64 (stmt, 1, since);
+  while ((result = step (self, stmt, error)) == STEP_ROW)
+    {
+      CxStoredBucket *bucket = g_new0 (CxStoredBucket, 1);
+
+      bucket->key = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+      bucket->tokens = sqlite3_column_double (stmt, 1);
+      bucket->updated_at = sqlite3_column_int64 (stmt, 2);
+      g_ptr_array_add (buckets, bucket);
+    }
+  if (result == STEP_ERROR)
+    return NULL;
+  return g_steal_pointer (&buckets);
+}
+
 static void
 cx_store_sqlite_store_init (CxStoreInterface *iface)
 {
@@ -2263,6 +2337,8 @@ cx_store_sqlite_store_init (CxStoreInterface *iface)
   iface->begin_batch = cx_store_sqlite_begin_batch;
   iface->commit_batch = cx_store_sqlite_commit_batch;
   iface->rollback_batch = cx_store_sqlite_rollback_batch;
+  iface->save_rate_buckets = cx_store_sqlite_save_rate_buckets;
+  iface->load_rate_buckets = cx_store_sqlite_load_rate_buckets;
 }
 
 static void

@@ -538,3 +538,40 @@ cx_store_in_batch (CxStore *self)
 
   return g_object_get_qdata (G_OBJECT (self), in_batch_quark) != NULL;
 }
+
+/* Customer rate limits (issue 9 item 5) */
+
+void
+cx_stored_bucket_free (CxStoredBucket *bucket)
+{
+  if (bucket == NULL)
+    return;
+  g_free (bucket->key);
+  g_free (bucket);
+}
+
+gboolean
+cx_store_save_rate_buckets (CxStore *self, GPtrArray *buckets, gint64 forget_before, GError **error)
+{
+  g_return_val_if_fail (CX_IS_STORE (self), FALSE);
+  g_return_val_if_fail (buckets != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  will_write (self);
+  return CX_STORE_GET_IFACE (self)->save_rate_buckets (self, buckets, forget_before, error);
+}
+
+/**
+ * cx_store_load_rate_buckets:
+ *
+ * Returns: (transfer full) (element-type CxStoredBucket): the buckets used since @since, or
+ *   %NULL with @error set
+ */
+GPtrArray *
+cx_store_load_rate_buckets (CxStore *self, gint64 since, GError **error)
+{
+  g_return_val_if_fail (CX_IS_STORE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return CX_STORE_GET_IFACE (self)->load_rate_buckets (self, since, error);
+}

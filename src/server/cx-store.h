@@ -236,6 +236,12 @@ struct _CxStoreInterface
   gboolean (*begin_batch) (CxStore *self, GError **error);
   gboolean (*commit_batch) (CxStore *self, GError **error);
   void (*rollback_batch) (CxStore *self);
+  /* Customer rate limits (issue 9 item 5, cx-server-gms.c): upserts @buckets
+   * (CxStoredBucket) and forgets every bucket last used before @forget_before, in one
+   * transaction; loads the buckets used since @since. */
+  gboolean (*save_rate_buckets) (CxStore *self, GPtrArray *buckets, gint64 forget_before,
+                                 GError **error);
+  GPtrArray *(*load_rate_buckets) (CxStore *self, gint64 since, GError **error);
 };
 
 gboolean cx_store_create_chat (CxStore *self, const CxChat *chat, GError **error);
@@ -286,5 +292,19 @@ gboolean cx_store_begin_batch (CxStore *self, GError **error);
 gboolean cx_store_commit_batch (CxStore *self, GError **error);
 void cx_store_rollback_batch (CxStore *self);
 gboolean cx_store_in_batch (CxStore *self);
+/* Customer rate limits (issue 9 item 5): a token bucket as kept across restarts. */
+typedef struct
+{
+  char *key;         /* "operation:chat id" or "start:address" */
+  double tokens;     /* what was left at @updated_at */
+  gint64 updated_at; /* wall-clock µs */
+} CxStoredBucket;
+
+void cx_stored_bucket_free (CxStoredBucket *bucket);
+gboolean cx_store_save_rate_buckets (CxStore *self, GPtrArray *buckets, gint64 forget_before,
+                                     GError **error);
+GPtrArray *cx_store_load_rate_buckets (CxStore *self, gint64 since, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CxStoredBucket, cx_stored_bucket_free)
 
 G_END_DECLS

@@ -250,6 +250,11 @@ server_config (void)
   root = json_node_get_object (json_parser_get_root (parser));
   json_object_set_int_member (json_object_get_object_member (root, "limits"), "messagesPerMinute",
                               1000000);
+  /* issue 9 item 5: chat starts from one address and typing, out of the way too. */
+  json_object_set_int_member (json_object_get_object_member (root, "limits"), "chatStartsPerMinute",
+                              1000000);
+  json_object_set_int_member (json_object_get_object_member (root, "limits"), "typingPerMinute",
+                              1000000);
   agents = json_object_get_array_member (root, "agents");
   for (guint i = 0; i < json_array_get_length (agents); i++)
     {

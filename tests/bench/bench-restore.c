@@ -187,6 +187,11 @@ server_config (void)
   root = json_node_get_object (json_parser_get_root (parser));
   json_object_set_int_member (json_object_get_object_member (root, "limits"), "messagesPerMinute",
                               1000000);
+  /* issue 9 item 5: chat starts from one address and typing, out of the way too. */
+  json_object_set_int_member (json_object_get_object_member (root, "limits"), "chatStartsPerMinute",
+                              1000000);
+  json_object_set_int_member (json_object_get_object_member (root, "limits"), "typingPerMinute",
+                              1000000);
   json_generator_set_root (generator, json_parser_get_root (parser));
   return json_generator_to_data (generator, NULL);
 }

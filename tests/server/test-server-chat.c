@@ -589,6 +589,100 @@ test_refresh_typing_preview (Fixture *f, gconstpointer data)
   cx_test_assert_contiguous (customer->transcript, 1);
 }
 
+static CxTestReply *
+get_with_range (CxTestCustomer *customer, const char *url, const char *const *ranges)
+{
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
+  SoupMessageHeaders *headers = soup_message_get_request_headers (msg);
+
+  for (guint i = 0; ranges[i] != NULL; i++)
+    soup_message_headers_append (headers, "Range", ranges[i]);
+  return cx_test_send (customer->session, msg);
+}
+
+/* issue 9 item 3: Range on a download. 200 ranges are ignored (the whole file, never a
+ * multi-range reply larger than it); one range is served as 206 with Content-Range; a range
+ * past the end is 416. Other paths ignore Range. */
+static void
+test_download_range (Fixture *f, gconstpointer data)
+{
+  g_autoptr (CxTestCustomer) customer = cx_test_customer_start (f->server, "sales", "Rhea");
+  g_autoptr (GBytes) file = make_file (60 * 1024);
+  g_autoptr (CxTestReply) reply = upload (customer, "data.txt", "text/plain", file);
+  g_autoptr (GString) many = g_string_new ("bytes=0-");
+  const char *const fields[] = { "userId", customer->user_id, "secureKey", customer->secure_key,
+                                 "alias",  customer->alias,   NULL };
+  g_autofree char *form = cx_test_form_encode (fields);
+  g_autofree char *url = NULL;
+  g_autofree char *health = cx_test_server_url (f->server, "/cx/1/health");
+  g_autofree char *file_id = NULL;
+  gsize size = g_bytes_get_size (file);
+
+  if (reply->status != 200)
+    g_error ("upload: HTTP %u “%s”", reply->status, cx_test_reply_text (reply));
+  file_id = cx_test_object_loose_string (object_member (cx_test_reply_object (reply), "userData"),
+                                         "file-id");
+  url = cx_test_server_url (f->server, "/genesys/2/chat/%s/%s/file/%s/download?%s",
+                            customer->service, customer->chat_id, file_id, form);
+  for (guint i = 1; i < 200; i++)
+    g_string_append (many, ",0-");
+
+  {
+    const char *const ranges[] = { many->str, NULL };
+    g_autoptr (CxTestReply) got = get_with_range (customer, url, ranges);
+
+    g_printerr ("note: 200 ranges on a %" G_GSIZE_FORMAT "-byte file: HTTP %u, %" G_GSIZE_FORMAT
+                " bytes\n",
+                size, got->status, got->body ? g_bytes_get_size (got->body) : 0);
+    g_assert_nonnull (got->body);
+    g_assert_cmpuint (g_bytes_get_size (got->body), <=, size);
+    assert_same_bytes (got, file);
+  }
+  {
+    /* Two Range headers are two ranges: ignored too. */
+    const char *const ranges[] = { "bytes=0-9", "bytes=20-29", NULL };
+    g_autoptr (CxTestReply) got = get_with_range (customer, url, ranges);
+
+    assert_same_bytes (got, file);
+  }
+  {
+    const char *const ranges[] = { "bytes=100-199", NULL };
+    g_autoptr (CxTestReply) got = get_with_range (customer, url, ranges);
+    g_autofree char *expected = g_strdup_printf ("bytes 100-199/%" G_GSIZE_FORMAT, size);
+    g_autoptr (GBytes) slice = g_bytes_new_from_bytes (file, 100, 100);
+
+    g_assert_cmpuint (got->status, ==, 206);
+    g_assert_cmpstr (soup_message_headers_get_one (got->headers, "Content-Range"), ==, expected);
+    g_assert_cmpmem (g_bytes_get_data (got->body, NULL), g_bytes_get_size (got->body),
+                     g_bytes_get_data (slice, NULL), g_bytes_get_size (slice));
+  }
+  {
+    const char *const ranges[] = { "bytes=-10", NULL };
+    g_autoptr (CxTestReply) got = get_with_range (customer, url, ranges);
+
+    g_assert_cmpuint (got->status, ==, 206);
+    g_assert_cmpuint (g_bytes_get_size (got->body), ==, 10);
+  }
+  {
+    g_autofree char *past = g_strdup_printf ("bytes=%" G_GSIZE_FORMAT "-", size);
+    const char *const ranges[] = { past, NULL };
+    g_autoptr (CxTestReply) got = get_with_range (customer, url, ranges);
+    g_autofree char *expected = g_strdup_printf ("bytes */%" G_GSIZE_FORMAT, size);
+
+    g_assert_cmpuint (got->status, ==, 416);
+    g_assert_cmpstr (soup_message_headers_get_one (got->headers, "Content-Range"), ==, expected);
+  }
+  {
+    /* A path that is not a download: the whole reply, as if there were no Range. */
+    const char *const ranges[] = { "bytes=0-0,0-0,0-0", NULL };
+    g_autoptr (CxTestReply) got = get_with_range (customer, health, ranges);
+
+    g_assert_cmpuint (got->status, ==, 200);
+    g_assert_null (soup_message_headers_get_one (got->headers, "Content-Range"));
+  }
+  cx_test_assert_healthy (f->server);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -601,6 +695,7 @@ main (int argc, char *argv[])
   cx_test_add ("/server/chat/push-wrong-key", NULL, NULL, test_push_wrong_key);
   cx_test_add ("/server/chat/push-no-first-frame", NULL, NULL, test_push_no_first_frame);
   cx_test_add ("/server/chat/refresh-typing-preview", NULL, NULL, test_refresh_typing_preview);
+  cx_test_add ("/server/chat/download-range", NULL, NULL, test_download_range);
 
   return g_test_run ();
 }
