@@ -1,0 +1,309 @@
+/* cx-webchat-transcript.c: CxWebChat's transcript view.
+ *
+ * The transcript is a GListStore of CxChatMessage shown by a GtkListView (through a
+ * GtkSliceListModel of its last rows), so a long chat scrolls without a widget per message. The
+ * customer's own messages appear at once as "sending"; the transcript entry the server echoes
+ * back is matched to them (by text, the oldest pending first, as the service itself does)
+ * instead of being shown twice. New rows keep the end in view while the view is at the end
+ * (following it over a few frames, as GtkListView measures rows only as they come into view).
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "cx-webchat"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+#include "widgets/cx-webchat-private.h"
+
+/* The transcript */
+
+void
+_cx_webchat_clear_transcript (CxWebChat *self)
+{
+  g_hash_table_remove_all (self->by_index);
+  g_ptr_array_set_size (self->pending, 0);
+  g_list_store_remove_all (self->messages);
+  gtk_slice_list_model_set_offset (self->shown, 0);
+}
+
+/* Shows the last SHOWN_AT_FIRST of @n_rows (a restored transcript). */
+void
+_cx_webchat_show_last_rows (CxWebChat *self, guint n_rows)
+{
+  gtk_slice_list_model_set_offset (self->shown,
+                                   n_rows > SHOWN_AT_FIRST ? n_rows - SHOWN_AT_FIRST : 0);
+}
+
+/* Scrolled up to the top: the rows before, if any. The view keeps its place on the row it
+ * showed at the top. From an idle: not from inside the view's own scrolling. */
+static gboolean
+show_earlier_rows_cb (gpointer user_data)
+{
+  CxWebChat *self = user_data;
+  guint offset = gtk_slice_list_model_get_offset (self->shown);
+
+  self->show_earlier_id = 0;
+  gtk_slice_list_model_set_offset (self->shown, offset > SHOWN_STEP ? offset - SHOWN_STEP : 0);
+  return G_SOURCE_REMOVE;
+}
+
+void
+_cx_webchat_transcript_edge_reached_cb (CxWebChat *self, GtkPositionType position)
+{
+  /* Not while the end is followed: at the start of a restore, the view is at its top. */
+  if (position != GTK_POS_TOP || gtk_slice_list_model_get_offset (self->shown) == 0 ||
+      self->follow_tick_id != 0 || self->show_earlier_id != 0)
+    return;
+  self->show_earlier_id = g_idle_add (show_earlier_rows_cb, self);
+}
+
+static void
+publish_message_added (CxWebChat *self, CxChatMessage *row)
+{
+  g_autoptr (GEnumClass) kinds = NULL;
+  g_autoptr (JsonNode) data = NULL;
+  guint index = cx_chat_message_get_index (row);
+  JsonObject *object;
+
+  /* A restored transcript comes whole, with "started" {restored: true}. */
+  if (self->loading_transcript)
+    return;
+
+  kinds = g_type_class_ref (CX_TYPE_CHAT_MESSAGE_KIND);
+  object = json_object_new ();
+  json_object_set_string_member (
+      object, "kind", g_enum_get_value (kinds, cx_chat_message_get_kind (row))->value_nick);
+  if (cx_chat_message_get_sender (row) != NULL)
+    json_object_set_string_member (object, "name", cx_chat_message_get_sender (row));
+  json_object_set_string_member (object, "text", cx_chat_message_get_text (row));
+  json_object_set_int_member (object, "time", cx_chat_message_get_time (row));
+  if (index > 0)
+    json_object_set_int_member (object, "index", index);
+  data = cx_json_node_new_object (object);
+  _cx_webchat_publish (self, "messageAdded", data);
+}
+
+/* Rows in one change of the model: the view relays itself out once, not once a row. */
+static void
+append_rows (CxWebChat *self, GPtrArray *rows)
+{
+  guint position = g_list_model_get_n_items (G_LIST_MODEL (self->messages));
+
+  if (rows->len == 0)
+    return;
+
+  g_list_store_splice (self->messages, position, 0, rows->pdata, rows->len);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      CxChatMessage *row = g_ptr_array_index (rows, i);
+      guint index = cx_chat_message_get_index (row);
+
+      if (index > 0)
+        g_hash_table_insert (self->by_index, GUINT_TO_POINTER (index), row);
+      publish_message_added (self, row);
+    }
+}
+
+void
+_cx_webchat_append_row (CxWebChat *self, CxChatMessage *row)
+{
+  g_autoptr (GPtrArray) rows = g_ptr_array_new ();
+
+  g_ptr_array_add (rows, row);
+  append_rows (self, rows);
+}
+
+void
+_cx_webchat_remove_row (CxWebChat *self, CxChatMessage *row)
+{
+  guint position;
+
+  g_ptr_array_remove (self->pending, row);
+  if (g_list_store_find (self->messages, row, &position))
+    g_list_store_remove (self->messages, position);
+}
+
+static CxChatMessage *
+take_pending (CxWebChat *self, const char *text)
+{
+  for (guint i = 0; i < self->pending->len; i++)
+    {
+      CxChatMessage *row = g_ptr_array_index (self->pending, i);
+
+      if (g_strcmp0 (cx_chat_message_get_text (row), text) == 0)
+        {
+          g_ptr_array_remove_index (self->pending, i);
+          return row;
+        }
+    }
+  return NULL;
+}
+
+/* Adds the transcript entries of @array not shown yet. Returns how many agent messages came. */
+guint
+_cx_webchat_add_transcript (CxWebChat *self, JsonArray *array)
+{
+  guint length = array != NULL ? json_array_get_length (array) : 0;
+  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func (g_object_unref);
+  guint from_agent = 0;
+
+  for (guint i = 0; i < length; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (CxMessage) message = NULL;
+      g_autoptr (CxChatMessage) row = NULL;
+      CxChatMessage *own;
+      gboolean staff;
+
+      message = cx_message_from_json (json_array_get_element (array, i), &error);
+      if (message == NULL)
+        {
+          g_debug ("Ignoring a transcript entry: %s", error->message);
+          continue;
+        }
+
+      if (message->index > 0 &&
+          g_hash_table_contains (self->by_index, GUINT_TO_POINTER (message->index)))
+        continue;
+
+      staff = message->from_type == CX_PARTY_AGENT || message->from_type == CX_PARTY_SUPERVISOR;
+      if (staff && message->type == CX_MESSAGE_PARTICIPANT_JOINED)
+        _cx_webchat_set_agent_name (self, message->from_nickname);
+      else if (staff && message->type == CX_MESSAGE_PARTICIPANT_LEFT &&
+               g_strcmp0 (self->agent_name, message->from_nickname) == 0)
+        _cx_webchat_set_agent_name (self, NULL);
+
+      /* The server's copy of a message sent from this window: the row is already there. */
+      if (message->type == CX_MESSAGE_TEXT && message->from_type == CX_PARTY_CLIENT &&
+          (own = take_pending (self, message->text)) != NULL)
+        {
+          cx_chat_message_set_index (own, message->index);
+          cx_chat_message_set_status (own, CX_CHAT_MESSAGE_STATUS_SENT);
+          g_hash_table_insert (self->by_index, GUINT_TO_POINTER (message->index), own);
+          continue;
+        }
+
+      row = cx_chat_message_new_from_transcript (message);
+      if (row == NULL)
+        continue;
+      if (cx_chat_message_get_kind (row) == CX_CHAT_MESSAGE_AGENT)
+        from_agent++;
+      g_ptr_array_add (rows, g_steal_pointer (&row));
+    }
+
+  append_rows (self, rows);
+  return from_agent;
+}
+
+/* Following the end of the transcript. GtkListView measures rows only as they come into view
+ * and keeps its own anchor, so one jump to the end lands short of a tall new row: the end is
+ * set again on each frame until it holds still. */
+static gboolean
+follow_tick_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
+{
+  CxWebChat *self = user_data;
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->transcript_scroller);
+  double upper = gtk_adjustment_get_upper (adjustment);
+  double value = gtk_adjustment_get_value (adjustment);
+  double end = upper - gtk_adjustment_get_page_size (adjustment);
+
+  /* Up from where this left it, the rows unchanged: the customer scrolled. They lead now. */
+  if (self->follow_value >= 0 && upper == self->follow_upper && value < self->follow_value - 1)
+    {
+      self->follow_tick_id = 0;
+      /* Scrolled all the way up meanwhile: the edge was passed over while following. */
+      if (value <= gtk_adjustment_get_lower (adjustment))
+        _cx_webchat_transcript_edge_reached_cb (self, GTK_POS_TOP);
+      return G_SOURCE_REMOVE;
+    }
+
+  if (value < end - 0.5)
+    {
+      guint n = g_list_model_get_n_items (G_LIST_MODEL (self->shown));
+
+      /* One frame the last row, the next its end. GTK 4.8's list view, set straight to an end
+       * it has only estimated, may land rows short of it or show no row at all; and the
+       * end of a row taller than the view is below what scroll-to-item brings in. Each takes
+       * effect at the next allocation, so not both in one frame. */
+      if (!self->follow_scrolled_to_item && n > 0)
+        {
+          gtk_widget_activate_action (GTK_WIDGET (self->transcript_view), "list.scroll-to-item",
+                                      "u", n - 1);
+          self->follow_value = -1; /* where that lands is known next frame */
+        }
+      else
+        {
+          gtk_adjustment_set_value (adjustment, end);
+          self->follow_value = gtk_adjustment_get_value (adjustment);
+        }
+      self->follow_upper = upper;
+      self->follow_scrolled_to_item = !self->follow_scrolled_to_item;
+      self->follow_stable_frames = 0;
+      return G_SOURCE_CONTINUE;
+    }
+
+  self->follow_value = value;
+  self->follow_upper = upper;
+  if (++self->follow_stable_frames < FOLLOW_STABLE_FRAMES)
+    return G_SOURCE_CONTINUE;
+
+  self->follow_tick_id = 0;
+  return G_SOURCE_REMOVE;
+}
+
+/* After rows were added: keep the end in view if it was in view (or following it still), or
+ * always with @force (the customer's own message, a restored transcript). */
+void
+_cx_webchat_follow_end (CxWebChat *self, gboolean force)
+{
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->transcript_scroller);
+  double end = gtk_adjustment_get_upper (adjustment) - gtk_adjustment_get_page_size (adjustment);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->shown));
+
+  if (!force && self->follow_tick_id == 0 &&
+      gtk_adjustment_get_value (adjustment) < end - STICK_THRESHOLD_PX)
+    return;
+  if (n == 0)
+    return;
+
+  /* Brings the last row in, so that it is measured... */
+  gtk_widget_activate_action (GTK_WIDGET (self->transcript_view), "list.scroll-to-item", "u",
+                              n - 1);
+  /* ...and then its end, frame after frame. */
+  self->follow_scrolled_to_item = TRUE;
+  self->follow_value = -1;
+  self->follow_stable_frames = 0;
+  if (self->follow_tick_id == 0)
+    self->follow_tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self->transcript_view),
+                                                         follow_tick_cb, self, NULL);
+}
+
+/* The transcript's rows */
+
+void
+_cx_webchat_factory_setup_cb (GtkSignalListItemFactory *factory, GtkListItem *item,
+                              gpointer user_data)
+{
+  gtk_list_item_set_activatable (item, FALSE);
+  gtk_list_item_set_selectable (item, FALSE);
+  gtk_list_item_set_child (item, cx_chat_row_new ());
+}
+
+void
+_cx_webchat_factory_bind_cb (GtkSignalListItemFactory *factory, GtkListItem *item,
+                             gpointer user_data)
+{
+  cx_chat_row_set_message (CX_CHAT_ROW (gtk_list_item_get_child (item)),
+                           gtk_list_item_get_item (item));
+}
+
+void
+_cx_webchat_factory_unbind_cb (GtkSignalListItemFactory *factory, GtkListItem *item,
+                               gpointer user_data)
+{
+  cx_chat_row_set_message (CX_CHAT_ROW (gtk_list_item_get_child (item)), NULL);
+}
