@@ -47,6 +47,15 @@ typedef struct
   guint max_message_length;
   guint messages_per_minute;
   guint invitation_timeout_s;
+
+  /* Connections (cx-server-net.c, issue 9 items 2, 4, 16): "limits" keys, API.md "Limits and
+   * timeouts". */
+  guint max_connections;  /* 0: derived from the open-file limit */
+  guint header_timeout_s; /* first byte of a request to its complete headers */
+  guint idle_timeout_s;   /* no request in progress, and from accept to the first byte */
+  guint body_timeout_s;   /* complete headers to the end of the body */
+  gsize max_header_bytes; /* request line and headers */
+  gsize max_url_bytes;    /* request target */
 } CxServerConfig;
 
 CxServerConfig *cx_server_config_load (const char *path, GError **error);
