@@ -163,6 +163,13 @@ config_new_empty (void)
   config->sign_in_free_failures = 5;
   config->sign_in_max_delay_s = 60;
   config->agent_grace_s = 30;
+  /* Connections (parse_net_limits) */
+  config->max_connections = 0;
+  config->header_timeout_s = 20;
+  config->idle_timeout_s = 60;
+  config->body_timeout_s = 60;
+  config->max_header_bytes = 16 * 1024;
+  config->max_url_bytes = 8 * 1024;
 
   return config;
 }
@@ -577,6 +584,42 @@ parse_access (CxServerConfig *config, JsonObject *root, GError **error)
   return TRUE;
 }
 
+/* The connection layer's keys of "limits" (cx-server-net.c, issue 9). libsoup drops a request
+ * whose headers pass 64 KiB without a reply, so maxHeaderBytes stays under that. */
+static gboolean
+parse_net_limits (CxServerConfig *config, JsonNode *node, GError **error)
+{
+  guint64 connections = config->max_connections, header = config->header_timeout_s;
+  guint64 idle = config->idle_timeout_s, body = config->body_timeout_s;
+  guint64 header_bytes = config->max_header_bytes, url_bytes = config->max_url_bytes;
+  JsonObject *object;
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return TRUE; /* parse_limits has said what is wrong with it */
+  object = json_node_get_object (node);
+
+  if (!get_uint (object, "maxConnections", "limits.maxConnections", 0, 10 * 1000 * 1000,
+                 &connections, error) ||
+      !get_uint (object, "headerTimeoutSeconds", "limits.headerTimeoutSeconds", 1, 3600, &header,
+                 error) ||
+      !get_uint (object, "idleTimeoutSeconds", "limits.idleTimeoutSeconds", 1, 24 * 3600, &idle,
+                 error) ||
+      !get_uint (object, "bodyTimeoutSeconds", "limits.bodyTimeoutSeconds", 1, 24 * 3600, &body,
+                 error) ||
+      !get_uint (object, "maxHeaderBytes", "limits.maxHeaderBytes", 1024, 60 * 1024, &header_bytes,
+                 error) ||
+      !get_uint (object, "maxUrlBytes", "limits.maxUrlBytes", 256, 56 * 1024, &url_bytes, error))
+    return FALSE;
+
+  config->max_connections = connections;
+  config->header_timeout_s = header;
+  config->idle_timeout_s = idle;
+  config->body_timeout_s = body;
+  config->max_header_bytes = header_bytes;
+  config->max_url_bytes = url_bytes;
+  return TRUE;
+}
+
 /**
  * cx_server_config_parse:
  *
@@ -615,7 +658,8 @@ cx_server_config_parse (const char *json, gssize length, GError **error)
     return NULL;
 
   /* Access rules (issue 9) */
-  if (!parse_access (config, root, error))
+  if (!parse_access (config, root, error) ||
+      !parse_net_limits (config, json_object_get_member (root, "limits"), error))
     return NULL;
 
   return g_steal_pointer (&config);

@@ -65,6 +65,14 @@ typedef struct
   guint user_data_max_key_bytes; /* bytes of one key */
   guint user_data_max_value_bytes;
   guint user_data_max_total_bytes; /* the chat's userData serialized as JSON */
+  /* Connections (cx-server-net.c, issue 9 items 2, 4, 16): "limits" keys, API.md "Limits and
+   * timeouts". */
+  guint max_connections;  /* 0: derived from the open-file limit */
+  guint header_timeout_s; /* first byte of a request to its complete headers */
+  guint idle_timeout_s;   /* no request in progress, and from accept to the first byte */
+  guint body_timeout_s;   /* complete headers to the end of the body */
+  gsize max_header_bytes; /* request line and headers */
+  gsize max_url_bytes;    /* request target */
 } CxServerConfig;
 
 CxServerConfig *cx_server_config_load (const char *path, GError **error);

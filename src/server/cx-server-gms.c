@@ -1010,6 +1010,29 @@ _cx_server_close_customer_sockets (CxServer *self, const char *chat_id)
     }
 }
 
+/* Shutdown (issue 9 item 15, cx_server_shutdown): every customer socket, before its first
+ * frame or after, with a reference each, so that they can all be closed with 1001. */
+void
+_cx_server_collect_customer_sockets (CxServer *self, GPtrArray *out)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, self->pending_customer_sockets);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ptr_array_add (out, g_object_ref (key));
+
+  g_hash_table_iter_init (&iter, self->customer_sockets);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      GPtrArray *sockets = value;
+
+      for (guint i = 0; i < sockets->len; i++)
+        g_ptr_array_add (out,
+                         g_object_ref (((CustomerSocket *) g_ptr_array_index (sockets, i))->conn));
+    }
+}
+
 static void
 customer_socket_closed_cb (SoupWebsocketConnection *conn, CxServer *self)
 {

@@ -13,6 +13,9 @@ G_BEGIN_DECLS
 #define CX_SYSTEM_NICKNAME "System"
 #define CX_SYSTEM_PARTICIPANT "system"
 
+/* The connection layer (cx-server-net.c, issue 9). */
+typedef struct _CxNet CxNet;
+
 typedef struct
 {
   double tokens;
@@ -52,6 +55,8 @@ struct _CxServer
   guint liveness_id;             /* closes agent sockets whose peer stopped answering pings */
   /* Group commit (cx-server-commit.c) */
   struct _CxServerCommit *commit;
+  /* The connection layer: accept loop, connection cap and timeouts (cx-server-net.c). */
+  CxNet *net;
 };
 
 gint64 _cx_server_now (void);
@@ -124,5 +129,16 @@ void _cx_server_send_invitation (CxServer *self, const CxInvitation *invitation)
 void _cx_server_cancel_invitation_timer (CxServer *self, const char *chat_id);
 void _cx_server_withdraw_invitation (CxServer *self, const char *chat_id, const char *reason);
 gint64 _cx_server_ewt (CxServer *self, const char *queue);
+
+/* The connection layer (cx-server-net.c, issue 9 items 2, 4, 7, 8, 16) */
+gboolean _cx_server_net_listen (CxServer *self, GSocket *socket, GError **error);
+void _cx_server_net_stop (CxServer *self);
+void _cx_server_net_free (CxServer *self);
+guint _cx_server_net_get_max_connections (CxServer *self);
+gboolean _cx_server_net_check_head (CxServer *self, SoupServerMessage *msg);
+void _cx_server_net_refuse (CxServer *self, SoupServerMessage *msg, guint status,
+                            const char *content_type, const char *body, gboolean drain);
+/* Shutdown: every customer socket, for the 1001 close frame (cx-server-gms.c) */
+void _cx_server_collect_customer_sockets (CxServer *self, GPtrArray *out);
 
 G_END_DECLS

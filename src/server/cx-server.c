@@ -232,38 +232,92 @@ _cx_server_chat_to_json (CxServer *self, const CxChat *chat, gboolean with_messa
 
 /* Limits */
 
-/* A 413 in the error shape of the API the path belongs to. */
-static void
-refuse_too_large (CxServer *self, SoupServerMessage *msg)
+/* What a file upload may carry beyond the file itself: the multipart boundaries, part headers
+ * and the other form fields (issue 9 item 7). */
+#define FILE_UPLOAD_OVERHEAD (64 * 1024)
+
+/* The GMS file upload path, /genesys/2/chat/{service}/{chatId}/file. */
+static gboolean
+is_file_upload_path (const char *path)
+{
+  const char *rest;
+  const char *slash;
+
+  if (path == NULL || !g_str_has_prefix (path, "/genesys/2/chat/"))
+    return FALSE;
+  rest = path + strlen ("/genesys/2/chat/");
+  slash = strchr (rest, '/');
+  if (slash == NULL || slash == rest)
+    return FALSE;
+  rest = slash + 1;
+  slash = strchr (rest, '/');
+  return slash != NULL && slash != rest && g_str_equal (slash, "/file");
+}
+
+/* The body limit of a request: maxBodyBytes, except that a file upload may carry a file of
+ * files.maxFileSize, so that everything file/limits advertises is reachable. */
+static gsize
+body_limit (CxServer *self, SoupServerMessage *msg)
 {
   const char *path = g_uri_get_path (soup_server_message_get_uri (msg));
+
+  if (is_file_upload_path (path))
+    return MAX (self->config->max_body_bytes,
+                (gsize) self->config->max_file_size + FILE_UPLOAD_OVERHEAD);
+  return self->config->max_body_bytes;
+}
+
+/* A 413 in the error shape of the API the path belongs to, with Connection: close. Refused
+ * from its headers (@while_reading FALSE), libsoup replies without reading the body; refused
+ * while reading a chunked body, libsoup would read it to its end before replying, so the reply
+ * is written at once and the server reads (and drops) only a little more before it closes. */
+static void
+refuse_too_large (CxServer *self, SoupServerMessage *msg, gboolean while_reading)
+{
+  const char *path = g_uri_get_path (soup_server_message_get_uri (msg));
+  gsize limit = body_limit (self, msg);
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) node = NULL;
-
-  soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
-  soup_message_body_truncate (soup_server_message_get_request_body (msg));
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  g_autofree char *message =
+      g_strdup_printf (_ ("The request body is over the %" G_GSIZE_FORMAT "-byte limit"), limit);
+  g_autofree char *text = NULL;
 
   if (path != NULL && g_str_has_prefix (path, "/genesys/2/chat"))
     {
-      error = g_error_new (CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_TOO_LARGE,
-                           _ ("The request body is over the %" G_GSIZE_FORMAT "-byte limit"),
-                           self->config->max_body_bytes);
+      error = g_error_new_literal (CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_TOO_LARGE, message);
       node = cx_gms_error_to_json (error);
     }
   else if (path != NULL && g_str_has_prefix (path, "/genesys/1/service/callback"))
     {
-      error = g_error_new (CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_INVALID,
-                           _ ("The request body is over the %" G_GSIZE_FORMAT "-byte limit"),
-                           self->config->max_body_bytes);
+      error = g_error_new_literal (CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_INVALID, message);
       node = cx_callback_error_to_json (error);
     }
-
-  if (node != NULL)
-    _cx_server_reply_json (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, node);
   else
-    _cx_server_reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
-                            _ ("The request body is over the %" G_GSIZE_FORMAT "-byte limit"),
-                            self->config->max_body_bytes);
+    {
+      g_autoptr (JsonBuilder) builder = json_builder_new ();
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "error");
+      json_builder_add_string_value (builder, message);
+      json_builder_end_object (builder);
+      node = json_builder_get_root (builder);
+    }
+
+  if (!while_reading)
+    {
+      soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
+      soup_message_body_truncate (soup_server_message_get_request_body (msg));
+      _cx_server_reply_json (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, node);
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection",
+                                    "close");
+      return;
+    }
+
+  json_generator_set_root (generator, node);
+  text = json_generator_to_data (generator, NULL);
+  _cx_server_net_refuse (self, msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "application/json", text,
+                         TRUE);
 }
 
 static void
@@ -275,9 +329,9 @@ got_chunk_cb (SoupServerMessage *msg, GBytes *chunk, gpointer user_data)
   if (soup_server_message_get_status (msg) != 0)
     return;
 
-  /* Stop keeping the body; the rest is read and dropped, and the handler never runs. */
-  if ((gsize) body->length > self->config->max_body_bytes)
-    refuse_too_large (self, msg);
+  /* A chunked body past the limit: refused at once, the rest is not read. */
+  if ((gsize) body->length > body_limit (self, msg))
+    refuse_too_large (self, msg, TRUE);
 }
 
 static void
@@ -287,11 +341,14 @@ got_headers_cb (SoupServerMessage *msg, gpointer user_data)
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   goffset length = soup_message_headers_get_content_length (headers);
 
+  /* The request head's own limits first (cx-server-net.c). */
+  if (soup_server_message_get_status (msg) != 0 || !_cx_server_net_check_head (self, msg))
+    return;
   if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
-      (guint64) length > self->config->max_body_bytes)
+      (guint64) length > body_limit (self, msg))
     /* Refused before the body is read; a client that sent Expect: 100-continue never sends
      * it at all. */
-    refuse_too_large (self, msg);
+    refuse_too_large (self, msg, FALSE);
 }
 
 /* Every request, whichever handler serves its path: early handlers only run for their own
@@ -328,6 +385,7 @@ cx_server_dispose (GObject *object)
 
   cx_server_shutdown (self);
   _cx_server_commit_free (self); /* group commit: before the store goes */
+  _cx_server_net_free (self);
   g_clear_object (&self->soup);
   g_clear_object (&self->store);
 
@@ -437,8 +495,9 @@ cx_server_listen (CxServer *self, const char *address, guint port, GError **erro
   if (socket == NULL)
     return FALSE;
   g_socket_set_listen_backlog (socket, LISTEN_BACKLOG);
+  /* Our own accept loop, not soup_server_listen_socket (cx-server-net.c). */
   if (!g_socket_bind (socket, socket_address, TRUE, error) || !g_socket_listen (socket, error) ||
-      !soup_server_listen_socket (self->soup, socket, 0, error))
+      !_cx_server_net_listen (self, socket, error))
     return FALSE;
 
   local = g_socket_get_local_address (socket, error);
@@ -462,16 +521,73 @@ cx_server_get_port (CxServer *self)
  * Stops listening, closes every socket and timer. The store stays consistent whenever this is
  * (or is not) called: everything acknowledged is already committed.
  */
+/* Shutdown: how long the WebSockets' close frames may take to go out and be answered. */
+#define SHUTDOWN_FLUSH_MS 1000
+
+static gboolean
+flush_deadline_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+all_closed (GPtrArray *sockets)
+{
+  for (guint i = 0; i < sockets->len; i++)
+    if (soup_websocket_connection_get_state (g_ptr_array_index (sockets, i)) !=
+        SOUP_WEBSOCKET_STATE_CLOSED)
+      return FALSE;
+  return TRUE;
+}
+
+/* Every agent and customer WebSocket gets a close frame 1001 "going away", so that clients
+ * reconnect at once; the main context runs (for a bounded time) until the frames are out and
+ * answered (issue 9 item 15). */
+static void
+close_websockets (CxServer *self)
+{
+  g_autoptr (GPtrArray) sockets = g_ptr_array_new_with_free_func (g_object_unref);
+  GHashTableIter iter;
+  gpointer value;
+  gboolean deadline = FALSE;
+  guint deadline_id;
+
+  g_hash_table_iter_init (&iter, self->agent_sockets);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    for (guint i = 0; i < ((GPtrArray *) value)->len; i++)
+      g_ptr_array_add (sockets, g_object_ref (g_ptr_array_index ((GPtrArray *) value, i)));
+  _cx_server_collect_customer_sockets (self, sockets);
+  if (sockets->len == 0)
+    return;
+
+  for (guint i = 0; i < sockets->len; i++)
+    {
+      SoupWebsocketConnection *conn = g_ptr_array_index (sockets, i);
+
+      if (soup_websocket_connection_get_state (conn) == SOUP_WEBSOCKET_STATE_OPEN)
+        soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "going away");
+    }
+
+  deadline_id = g_timeout_add (SHUTDOWN_FLUSH_MS, flush_deadline_cb, &deadline);
+  while (!deadline && !all_closed (sockets))
+    g_main_context_iteration (NULL, TRUE);
+  if (!deadline)
+    g_source_remove (deadline_id);
+}
+
 void
 cx_server_shutdown (CxServer *self)
 {
   g_return_if_fail (CX_IS_SERVER (self));
 
+  _cx_server_gms_shutdown (self); /* issue 9 item 5: keep the rate limits (joins the batch) */
   _cx_server_commit_flush (self); /* group commit: what is pending, before the sockets close */
   _cx_server_routing_shutdown (self);
-  _cx_server_gms_shutdown (self); /* issue 9 item 5: keep the rate limits */
+  _cx_server_net_stop (self);
   if (self->soup != NULL)
     soup_server_disconnect (self->soup);
+  close_websockets (self);
   g_hash_table_remove_all (self->agent_sockets);
   g_hash_table_remove_all (self->customer_sockets);
   g_hash_table_remove_all (self->pending_customer_sockets);

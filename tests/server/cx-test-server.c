@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include <glib/gstdio.h>
 
@@ -34,6 +35,9 @@ struct _CxTestServer
   GCancellable *drain_cancellable;
   char *url;  /* "http://127.0.0.1:PORT/" */
   char *base; /* "http://127.0.0.1:PORT" */
+
+  /* test-server-abuse: the open-file limit the server starts with (0: the test's own). */
+  struct rlimit fd_limit;
 };
 
 static const char *
@@ -250,8 +254,12 @@ cx_test_config_new (const CxTestConfigOptions *options)
 static void
 child_setup (gpointer user_data)
 {
+  CxTestServer *self = user_data;
+
   /* If the test aborts on a failed assertion, the server must not outlive it. */
   prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (self->fd_limit.rlim_max != 0)
+    setrlimit (RLIMIT_NOFILE, &self->fd_limit);
 }
 
 static void
@@ -286,7 +294,7 @@ server_spawn (CxTestServer *self)
   g_assert_null (self->process);
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, self, NULL);
   /* The tests' fatal-warnings is for the test program. The server runs as in production, where
    * a warning is logged and the server carries on: libsoup 3.2 itself warns when a client hangs
    * up during a WebSocket upgrade ("could not get remote address"), which a closing window
@@ -323,9 +331,22 @@ server_spawn (CxTestServer *self)
 CxTestServer *
 cx_test_server_new (const char *config_json)
 {
+  return cx_test_server_new_with_fd_limit (config_json, 0, 0);
+}
+
+/**
+ * cx_test_server_new_with_fd_limit:
+ * @soft: the soft RLIMIT_NOFILE the server process starts with
+ * @hard: the hard one (0: the test's own limits)
+ */
+CxTestServer *
+cx_test_server_new_with_fd_limit (const char *config_json, guint soft, guint hard)
+{
   CxTestServer *self = g_new0 (CxTestServer, 1);
   g_autoptr (GError) error = NULL;
 
+  self->fd_limit.rlim_cur = soft;
+  self->fd_limit.rlim_max = hard;
   self->dir = g_dir_make_tmp ("cxdesk-it-XXXXXX", &error);
   g_assert_no_error (error);
   self->db_path = g_build_filename (self->dir, "server.db", NULL);
@@ -356,6 +377,16 @@ cx_test_server_url (CxTestServer *self, const char *path_format, ...)
   va_end (args);
   g_assert_true (path[0] == '/');
   return g_strconcat (self->base, path, NULL);
+}
+
+/* The server's process id, for /proc/PID/limits and /proc/PID/status. */
+GPid
+cx_test_server_get_pid (CxTestServer *self)
+{
+  const char *id = self->process ? g_subprocess_get_identifier (self->process) : NULL;
+
+  g_assert_nonnull (id);
+  return (GPid) g_ascii_strtoll (id, NULL, 10);
 }
 
 gboolean
@@ -410,18 +441,6 @@ cx_test_server_kill9 (CxTestServer *self)
   g_assert_true (g_subprocess_get_if_signaled (self->process));
   g_assert_cmpint (g_subprocess_get_term_sig (self->process), ==, SIGKILL);
   server_forget_process (self);
-}
-
-/* The running server's process id (test-server-durability: its resource limits). */
-int
-cx_test_server_get_pid (CxTestServer *self)
-{
-  const char *id;
-
-  g_assert_nonnull (self->process);
-  id = g_subprocess_get_identifier (self->process);
-  g_assert_nonnull (id);
-  return atoi (id);
 }
 
 void

@@ -39,6 +39,9 @@ char *cx_test_config_new (const CxTestConfigOptions *options);
 typedef struct _CxTestServer CxTestServer;
 
 CxTestServer *cx_test_server_new (const char *config_json);
+/* test-server-abuse: a server started with this open-file limit, and its process id */
+CxTestServer *cx_test_server_new_with_fd_limit (const char *config_json, guint soft, guint hard);
+GPid cx_test_server_get_pid (CxTestServer *self);
 const char *cx_test_server_get_url (CxTestServer *self);
 char *cx_test_server_url (CxTestServer *self, const char *path_format, ...) G_GNUC_PRINTF (2, 3);
 gboolean cx_test_server_is_running (CxTestServer *self);
@@ -46,8 +49,6 @@ void cx_test_server_kill9 (CxTestServer *self);
 void cx_test_server_restart (CxTestServer *self);
 void cx_test_server_stop (CxTestServer *self);
 void cx_test_server_free (CxTestServer *self);
-/* The running server's process id, for tests that act on the process itself (durability). */
-int cx_test_server_get_pid (CxTestServer *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CxTestServer, cx_test_server_free)
 
