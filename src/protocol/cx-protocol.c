@@ -68,6 +68,20 @@ check_number (const char *text, gsize length, GError **error)
       return FALSE;
     }
 
+  /* json-glib writes a double with g_ascii_dtostr() and appends ".0" when that has no point:
+   * 1e21 comes out as "1e+21.0", which is not JSON. Such a number could never be sent on. */
+  {
+    char written[G_ASCII_DTOSTR_BUF_SIZE];
+
+    g_ascii_dtostr (written, sizeof written, value);
+    if (strchr (written, '.') == NULL && (strchr (written, 'e') || strchr (written, 'E')))
+      {
+        g_set_error_literal (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID,
+                             _ ("The JSON data has a number out of range"));
+        return FALSE;
+      }
+  }
+
   return TRUE;
 }
 
