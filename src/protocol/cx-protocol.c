@@ -85,8 +85,64 @@ check_number (const char *text, gsize length, GError **error)
   return TRUE;
 }
 
-/* One lexical pass before json-glib: nesting depth, number literals and "\u0000" escapes (which
- * json-glib would turn into a silently truncated string). Syntax errors are left to json-glib. */
+/* The value of the four hex digits at @text, or -1. */
+static int
+hex4 (const char *text)
+{
+  int value = 0;
+
+  for (int i = 0; i < 4; i++)
+    {
+      int digit = g_ascii_xdigit_value (text[i]);
+
+      if (digit < 0)
+        return -1;
+      value = value * 16 + digit;
+    }
+  return value;
+}
+
+static gsize
+escape_error (GError **error, const char *message)
+{
+  g_set_error_literal (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, message);
+  return 0;
+}
+
+/* The escape at @text (its backslash): how many bytes it takes, or 0 with @error set. json-glib
+ * accepts escapes JSON does not ("\q"), turns "\u0000" into a silently truncated string, and
+ * decodes an unpaired surrogate ("\ude00") into bytes that are not UTF-8, which could then never
+ * be written back as JSON. A truncated escape is left to json-glib's syntax error. */
+static gsize
+check_escape (const char *text, gsize length, GError **error)
+{
+  int value, low;
+
+  if (length < 2)
+    return length;
+  if (strchr ("\"\\/bfnrt", text[1]) != NULL && text[1] != '\0')
+    return 2;
+  if (text[1] != 'u')
+    return escape_error (error, _ ("The JSON data has a string with an invalid escape"));
+  if (length < 6 || (value = hex4 (text + 2)) < 0)
+    return 2;
+
+  if (value == 0)
+    return escape_error (error, _ ("The JSON data has a string with a NUL character"));
+  if (value >= 0xdc00 && value <= 0xdfff)
+    return escape_error (error, _ ("The JSON data has a string with an unpaired surrogate"));
+  if (value < 0xd800 || value > 0xdbff)
+    return 6;
+
+  /* A high surrogate: the low one must follow at once. */
+  if (length < 12 || text[6] != '\\' || text[7] != 'u' || (low = hex4 (text + 8)) < 0xdc00 ||
+      low > 0xdfff)
+    return escape_error (error, _ ("The JSON data has a string with an unpaired surrogate"));
+  return 12;
+}
+
+/* One lexical pass before json-glib: nesting depth, number literals and escapes (see
+ * check_escape). Syntax errors are left to json-glib. */
 static gboolean
 json_prescan (const char *text, gsize length, GError **error)
 {
@@ -104,13 +160,11 @@ json_prescan (const char *text, gsize length, GError **error)
             {
               if (text[i] == '\\')
                 {
-                  if (i + 5 < length && text[i + 1] == 'u' && memcmp (text + i + 2, "0000", 4) == 0)
-                    {
-                      g_set_error_literal (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID,
-                                           _ ("The JSON data has a string with a NUL character"));
-                      return FALSE;
-                    }
-                  i += 2;
+                  gsize used = check_escape (text + i, length - i, error);
+
+                  if (used == 0)
+                    return FALSE;
+                  i += used;
                 }
               else
                 {

@@ -221,6 +221,39 @@ test_json_readers (void)
     g_assert_nonnull (fine);
   }
 
+  /* Escapes JSON does not have, and surrogates that are not a pair, are refused: json-glib
+   * would take them and give strings that are not UTF-8 (found by fuzz-message-json). */
+  {
+    static const char *const bad[] = {
+      "[\"\\q\"]",       "[\"\\ude00\"]", "[\"\\ud83d\"]", "[\"\\ud83dx\"]", "[\"\\ud83d\\u0041\"]",
+      "{\"\\udfff\":1}", "[\"\\u0000\"]",
+    };
+    static const char *const good[] = {
+      "[\"\\ud83d\\ude00\"]",
+      "[\"\\u00e9\\n\\t\\/\\\\\\\"\"]",
+      "[\"\\uFFFD\"]",
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+      {
+        g_autoptr (GError) error = NULL;
+        g_autoptr (JsonNode) node = cx_json_parse (bad[i], strlen (bad[i]), G_MAXSIZE, &error);
+
+        g_assert_null (node);
+        g_assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID);
+      }
+    for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+      {
+        g_autoptr (GError) error = NULL;
+        g_autoptr (JsonNode) node = cx_json_parse (good[i], strlen (good[i]), G_MAXSIZE, &error);
+        g_autofree char *text = NULL;
+
+        g_assert_no_error (error);
+        text = json_to_string (node, FALSE);
+        g_assert_true (g_utf8_validate (text, -1, NULL));
+      }
+  }
+
   g_assert_true (cx_json_is_null_or_absent (object, "z"));
   g_assert_true (cx_json_is_null_or_absent (object, "missing"));
   g_assert_false (cx_json_is_null_or_absent (object, "s"));
