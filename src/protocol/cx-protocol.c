@@ -112,7 +112,7 @@ escape_error (GError **error, const char *message)
 /* The escape at @text (its backslash): how many bytes it takes, or 0 with @error set. json-glib
  * accepts escapes JSON does not ("\q"), turns "\u0000" into a silently truncated string, and
  * decodes an unpaired surrogate ("\ude00") into bytes that are not UTF-8, which could then never
- * be written back as JSON. A truncated escape is left to json-glib's syntax error. */
+ * be written back as JSON. */
 static gsize
 check_escape (const char *text, gsize length, GError **error)
 {
@@ -124,8 +124,9 @@ check_escape (const char *text, gsize length, GError **error)
     return 2;
   if (text[1] != 'u')
     return escape_error (error, _ ("The JSON data has a string with an invalid escape"));
+  /* json-glib decodes "\udd-D" as far as it goes: a \u takes exactly four hex digits. */
   if (length < 6 || (value = hex4 (text + 2)) < 0)
-    return 2;
+    return escape_error (error, _ ("The JSON data has a string with an invalid escape"));
 
   if (value == 0)
     return escape_error (error, _ ("The JSON data has a string with a NUL character"));

@@ -226,7 +226,7 @@ test_json_readers (void)
   {
     static const char *const bad[] = {
       "[\"\\q\"]",       "[\"\\ude00\"]", "[\"\\ud83d\"]", "[\"\\ud83dx\"]", "[\"\\ud83d\\u0041\"]",
-      "{\"\\udfff\":1}", "[\"\\u0000\"]",
+      "{\"\\udfff\":1}", "[\"\\u0000\"]", "[\"\\udd-D\"]", "[\"\\u12\"]",
     };
     static const char *const good[] = {
       "[\"\\ud83d\\ude00\"]",
