@@ -867,7 +867,6 @@ end_chat (CxServer *self, SoupServerMessage *msg, CxAgent *agent, CxChat *chat)
       return;
     }
   _cx_server_close_customer_sockets (self, chat->id);
-  g_hash_table_remove (self->rate_buckets, chat->id);
   g_hash_table_remove (self->typing_previews, chat->id);
   _cx_server_route_all (self);
   soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
