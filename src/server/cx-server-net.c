@@ -1,7 +1,8 @@
 /* cx-server-net.c: the connection layer under the SoupServer (issue 9 items 2, 4, 7, 8, 16):
  * our own accept loop that never stops accepting, a cap on concurrent connections, the header,
  * body and idle timeouts, the request-head limits, and cutting off a body that is over its
- * limit.
+ * limit. Every connection's input passes through a gate (cx-server-gate.c) that refuses heads
+ * over the limit and makes libsoup let go of a client that hangs up between requests.
  *
  * libsoup 3.2.3's own listener drops its accept source on the first failed accept() (EMFILE),
  * and has no timeouts. So we accept on our own listening socket and hand every connection to
@@ -56,10 +57,9 @@ typedef struct
   CxNet *net;
   GSocket *socket;        /* owned by the stream, which outlives the record */
   GSocketAddress *remote; /* the key */
-  GIOStream *stream;      /* weak */
+  GIOStream *stream;      /* weak; its input is the gate (cx-server-gate.c) */
   ConnState state;
-  gint64 since;   /* monotonic µs: when the state began */
-  guint requests; /* finished on this connection */
+  gint64 since; /* monotonic µs: when the state began */
 } Conn;
 
 struct _CxNet
@@ -84,6 +84,10 @@ struct _CxNet
 };
 
 static void arm_accept (CxNet *net);
+static void head_started_cb (gpointer data);
+static void head_refused_cb (gpointer data, guint status);
+
+static const CxServerGateFuncs gate_funcs = { head_started_cb, head_refused_cb };
 
 static void
 conn_gone_cb (gpointer data, GObject *where_the_object_was)
@@ -102,7 +106,10 @@ conn_free (gpointer data)
   Conn *conn = data;
 
   if (conn->stream != NULL)
-    g_object_weak_unref (G_OBJECT (conn->stream), conn_gone_cb, conn);
+    {
+      g_object_weak_unref (G_OBJECT (conn->stream), conn_gone_cb, conn);
+      _cx_server_gate_detach (conn->stream);
+    }
   g_object_unref (conn->remote);
   g_free (conn);
 }
@@ -117,20 +124,6 @@ conn_close (Conn *conn)
   conn->state = CONN_CLOSING;
   conn->since = g_get_monotonic_time ();
   g_socket_shutdown (conn->socket, TRUE, TRUE, NULL);
-}
-
-/* libsoup 3.2.3 loses a keep-alive connection whose client hangs up between requests: the
- * next message's read meets the end of the stream before it has a completion callback, so the
- * connection is never disconnected and its descriptor stays open (CLOSE-WAIT) for good. So we
- * close the stream ourselves in the sweep: the descriptor is freed, and the record goes with
- * it. (libsoup's own objects for it stay in its client list: see API.md.) */
-static gboolean
-peer_hung_up (Conn *conn)
-{
-  char byte;
-  gssize n = recv (g_socket_get_fd (conn->socket), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-
-  return n == 0;
 }
 
 static Conn *
@@ -199,7 +192,7 @@ take_connection (CxNet *net, GSocket *client)
 {
   g_autoptr (GSocketAddress) remote = NULL;
   g_autoptr (GSocketAddress) local = NULL;
-  g_autoptr (GSocketConnection) stream = NULL;
+  g_autoptr (GIOStream) stream = NULL;
   Conn *conn;
   guint count = g_hash_table_size (net->conns);
 
@@ -222,19 +215,20 @@ take_connection (CxNet *net, GSocket *client)
     }
   g_socket_set_option (client, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
 
-  stream = g_socket_connection_factory_create_connection (client);
   conn = g_new0 (Conn, 1);
+  stream = _cx_server_gate_new (client, net->server->config->max_header_bytes,
+                                net->server->config->max_url_bytes, DRAIN_BYTES, &gate_funcs, conn);
   conn->net = net;
   conn->socket = client;
   conn->remote = g_object_ref (remote);
-  conn->stream = G_IO_STREAM (stream);
+  conn->stream = stream;
   conn->state = CONN_FIRST;
   conn->since = g_get_monotonic_time ();
   g_object_weak_ref (G_OBJECT (stream), conn_gone_cb, conn);
   g_hash_table_insert (net->conns, remote, conn);
   net->peak = MAX (net->peak, g_hash_table_size (net->conns));
 
-  soup_server_accept_iostream (net->server->soup, G_IO_STREAM (stream), local, remote, NULL);
+  soup_server_accept_iostream (net->server->soup, stream, local, remote, NULL);
 }
 
 static gboolean
@@ -335,9 +329,8 @@ sweep_cb (gpointer data)
     {
       gint64 age = now - conn->since;
 
-      /* What libsoup will not close (peer_hung_up). */
-      if ((conn->state == CONN_IDLE && conn->requests > 0 && peer_hung_up (conn)) ||
-          (conn->state == CONN_CLOSING && age >= DRAIN_TIMEOUT_US))
+      /* What libsoup has not let go of after the end of the stream. */
+      if (conn->state == CONN_CLOSING && age >= DRAIN_TIMEOUT_US)
         {
           if (conn->stream != NULL)
             g_io_stream_close (conn->stream, NULL, NULL);
@@ -397,8 +390,9 @@ set_state (CxNet *net, SoupServerMessage *msg, ConnState state)
 
   if (conn == NULL || conn->state == CONN_CLOSING || conn->state == CONN_DRAINING)
     return;
-  /* libsoup starts a connection's first message when it accepts it. */
-  if (conn->state == CONN_FIRST && state == CONN_HEADERS)
+  /* libsoup starts a connection's first message when it accepts it; the header timeout of a
+   * later one runs from its first byte (head_started_cb). */
+  if ((conn->state == CONN_FIRST || conn->state == CONN_HEADERS) && state == CONN_HEADERS)
     return;
   conn->state = state;
   conn->since = g_get_monotonic_time ();
@@ -414,37 +408,30 @@ reason_phrase (guint status)
   return phrase != NULL ? phrase : "Error";
 }
 
-/**
- * _cx_server_net_refuse:
- * @content_type: (nullable): of @body
- * @body: (nullable): the reply body
- *
- * Replies @status to @msg with Connection: close, written straight to the socket (libsoup
- * would read the whole request first), then ends the connection: at once for a request whose
- * framing or head we cannot trust, or after a short bounded drain for a body over its limit,
- * so that a client that is still sending gets to read the reply.
- */
-void
-_cx_server_net_refuse (CxServer *self, SoupServerMessage *msg, guint status,
-                       const char *content_type, const char *body, gboolean drain)
+/* {"error": message} */
+static char *
+error_json (const char *message)
 {
-  Conn *conn = self->net != NULL ? conn_for_message (self->net, msg) : NULL;
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  g_autoptr (JsonNode) node = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "error");
+  json_builder_add_string_value (builder, message);
+  json_builder_end_object (builder);
+  node = json_builder_get_root (builder);
+  json_generator_set_root (generator, node);
+  return json_generator_to_data (generator, NULL);
+}
+
+/* Writes a refusal with Connection: close straight to the socket, then ends the connection
+ * (after a drain, if @drain). */
+static void
+send_refusal (Conn *conn, guint status, const char *content_type, const char *body, gboolean drain)
+{
   g_autoptr (GString) reply = g_string_new (NULL);
   gsize length = body != NULL ? strlen (body) : 0;
-
-  /* However it ends, libsoup does not run a handler for it. */
-  soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
-  soup_message_body_truncate (soup_server_message_get_request_body (msg));
-  if (soup_server_message_get_status (msg) == 0)
-    soup_server_message_set_status (msg, status, NULL);
-  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection",
-                                "close");
-  /* What libsoup replies if it gets to (without a connection record, as in a test harness). */
-  if (body != NULL)
-    soup_server_message_set_response (msg, content_type, SOUP_MEMORY_COPY, body, length);
-
-  if (conn == NULL || conn->state == CONN_CLOSING || conn->state == CONN_DRAINING)
-    return;
 
   g_string_append_printf (reply, "HTTP/1.1 %u %s\r\n", status, reason_phrase (status));
   g_string_append (reply, "Server: cxdesk-server/" PACKAGE_VERSION "\r\n");
@@ -468,6 +455,66 @@ _cx_server_net_refuse (CxServer *self, SoupServerMessage *msg, guint status,
     {
       conn_close (conn);
     }
+}
+
+/**
+ * _cx_server_net_refuse:
+ * @content_type: (nullable): of @body
+ * @body: (nullable): the reply body
+ *
+ * Replies @status to @msg with Connection: close, written straight to the socket (libsoup
+ * would read the whole request first), then ends the connection: at once for a request whose
+ * framing or head we cannot trust, or after a short bounded drain for a body over its limit,
+ * so that a client that is still sending gets to read the reply.
+ */
+void
+_cx_server_net_refuse (CxServer *self, SoupServerMessage *msg, guint status,
+                       const char *content_type, const char *body, gboolean drain)
+{
+  Conn *conn = self->net != NULL ? conn_for_message (self->net, msg) : NULL;
+  gsize length = body != NULL ? strlen (body) : 0;
+
+  /* However it ends, libsoup does not run a handler for it. */
+  soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
+  soup_message_body_truncate (soup_server_message_get_request_body (msg));
+  if (soup_server_message_get_status (msg) == 0)
+    soup_server_message_set_status (msg, status, NULL);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection",
+                                "close");
+  /* What libsoup replies if it gets to (without a connection record, as in a test harness). */
+  if (body != NULL)
+    soup_server_message_set_response (msg, content_type, SOUP_MEMORY_COPY, body, length);
+
+  if (conn == NULL || conn->state == CONN_CLOSING || conn->state == CONN_DRAINING)
+    return;
+  send_refusal (conn, status, content_type, body, drain);
+}
+
+/* A request head over the limit, seen by the gate before libsoup has all of it: the reply,
+ * and the gate drains what the client still sends. */
+static void
+head_refused_cb (gpointer data, guint status)
+{
+  Conn *conn = data;
+  g_autofree char *text = error_json (status == SOUP_STATUS_REQUEST_URI_TOO_LONG
+                                          ? _ ("The request URL is too long")
+                                          : _ ("The request headers are too large"));
+
+  if (conn->state == CONN_CLOSING || conn->state == CONN_DRAINING)
+    return;
+  send_refusal (conn, status, "application/json", text, TRUE);
+}
+
+/* The first byte of a request head on a kept-alive connection: its header timeout starts. */
+static void
+head_started_cb (gpointer data)
+{
+  Conn *conn = data;
+
+  if (conn->state != CONN_IDLE)
+    return;
+  conn->state = CONN_HEADERS;
+  conn->since = g_get_monotonic_time ();
 }
 
 /* Called for every chunk of a refused body while it drains. */
@@ -533,18 +580,8 @@ target_length (SoupServerMessage *msg)
 static void
 refuse_head (CxServer *self, SoupServerMessage *msg, guint status, const char *message)
 {
-  g_autoptr (JsonBuilder) builder = json_builder_new ();
-  g_autoptr (JsonGenerator) generator = json_generator_new ();
-  g_autoptr (JsonNode) node = NULL;
-  g_autofree char *text = NULL;
+  g_autofree char *text = error_json (message);
 
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "error");
-  json_builder_add_string_value (builder, message);
-  json_builder_end_object (builder);
-  node = json_builder_get_root (builder);
-  json_generator_set_root (generator, node);
-  text = json_generator_to_data (generator, NULL);
   _cx_server_net_refuse (self, msg, status, "application/json", text, FALSE);
 }
 
@@ -582,6 +619,10 @@ _cx_server_net_check_head (CxServer *self, SoupServerMessage *msg)
 static void
 got_headers_cb (SoupServerMessage *msg, gpointer user_data)
 {
+  Conn *conn = conn_for_message (user_data, msg);
+
+  if (conn != NULL && conn->stream != NULL)
+    _cx_server_gate_got_head (conn->stream);
   set_state (user_data, msg, CONN_BODY);
 }
 
@@ -594,8 +635,13 @@ got_body_cb (SoupServerMessage *msg, gpointer user_data)
 static void
 wrote_informational_cb (SoupServerMessage *msg, gpointer user_data)
 {
-  if (soup_server_message_get_status (msg) == SOUP_STATUS_SWITCHING_PROTOCOLS)
-    set_state (user_data, msg, CONN_WEBSOCKET);
+  Conn *conn = conn_for_message (user_data, msg);
+
+  if (soup_server_message_get_status (msg) != SOUP_STATUS_SWITCHING_PROTOCOLS)
+    return;
+  if (conn != NULL && conn->stream != NULL)
+    _cx_server_gate_open (conn->stream);
+  set_state (user_data, msg, CONN_WEBSOCKET);
 }
 
 static void
@@ -616,8 +662,8 @@ request_done_cb (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 {
   Conn *conn = conn_for_message (user_data, msg);
 
-  if (conn != NULL)
-    conn->requests++;
+  if (conn != NULL && conn->stream != NULL)
+    _cx_server_gate_next_head (conn->stream);
   set_state (user_data, msg, CONN_IDLE);
 }
 

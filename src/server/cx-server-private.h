@@ -138,6 +138,21 @@ guint _cx_server_net_get_max_connections (CxServer *self);
 gboolean _cx_server_net_check_head (CxServer *self, SoupServerMessage *msg);
 void _cx_server_net_refuse (CxServer *self, SoupServerMessage *msg, guint status,
                             const char *content_type, const char *body, gboolean drain);
+
+/* The gate between each connection's socket and libsoup (cx-server-gate.c, issue 9 items 8
+ * and 16). Its callbacks run from within libsoup's reads. */
+typedef struct
+{
+  void (*head_started) (gpointer data);               /* the first byte of a request head */
+  void (*head_refused) (gpointer data, guint status); /* 414 or 431: reply, the gate drains */
+} CxServerGateFuncs;
+
+GIOStream *_cx_server_gate_new (GSocket *socket, gsize max_head_bytes, gsize max_line_bytes,
+                                gsize drain_bytes, const CxServerGateFuncs *funcs, gpointer data);
+void _cx_server_gate_detach (GIOStream *stream);
+void _cx_server_gate_next_head (GIOStream *stream);
+void _cx_server_gate_got_head (GIOStream *stream);
+void _cx_server_gate_open (GIOStream *stream);
 /* Shutdown: every customer socket, for the 1001 close frame (cx-server-gms.c) */
 void _cx_server_collect_customer_sockets (CxServer *self, GPtrArray *out);
 

@@ -112,6 +112,36 @@ raw_send (int fd, const void *data, gsize length)
   return TRUE;
 }
 
+/* Sends @data while reading what the server says (into @reply), as a client that reads its
+ * reply before it has sent everything does: stops sending once a reply has come or the server
+ * no longer reads. */
+static void
+raw_send_reading (int fd, const void *data, gsize length, GString *reply)
+{
+  const char *bytes = data;
+
+  while (length > 0)
+    {
+      struct pollfd poll_fd = { fd, POLLIN, 0 };
+      char buffer[4096];
+      gsize n = MIN (length, 16 * 1024);
+
+      if (poll (&poll_fd, 1, 0) > 0)
+        {
+          ssize_t got = recv (fd, buffer, sizeof buffer, MSG_DONTWAIT);
+
+          if (got > 0)
+            g_string_append_len (reply, buffer, got);
+          if (got == 0 || reply->len > 0)
+            return;
+        }
+      if (!raw_send (fd, bytes, n))
+        return;
+      bytes += n;
+      length -= n;
+    }
+}
+
 /* Reads until the server closes the connection (or the hang guard): what it said. Returns
  * %FALSE if the hang guard ran out with the connection still open. */
 static gboolean
@@ -301,6 +331,41 @@ test_slowloris_closed (Fixture *unused, gconstpointer data)
   g_assert_cmpuint (raw_health (server), ==, 200);
 }
 
+/* Item 4: on a kept-alive connection the header timeout runs from the first byte of the next
+ * request, not from the first complete line: a request line sent a byte every 300 ms, never
+ * ended, is closed by the 2 s header timeout, not left to the hour-long idle timeout (as it
+ * was, libsoup saying nothing before a whole line). */
+static void
+test_slowloris_keepalive (Fixture *unused, gconstpointer data)
+{
+  g_autofree char *config = config_with (NULL, "limits.headerTimeoutSeconds", (gint64) 2,
+                                         "limits.idleTimeoutSeconds", (gint64) 3600, NULL);
+  g_autoptr (CxTestServer) server = cx_test_server_new (config);
+  static const char request[] = "GET /cx/1/health HTTP/1.1\r\nHost: x\r\n\r\n";
+  static const char slow[] = "GET /cx/1/health?";
+  int fd = raw_connect (server);
+  gint64 guard = g_get_monotonic_time () + HANG_GUARD_S * G_USEC_PER_SEC;
+  guint sent = 0;
+  gboolean closed = FALSE;
+
+  g_assert_true (raw_send (fd, request, sizeof request - 1));
+  g_assert_cmpuint (raw_read_reply (fd), ==, 200);
+  while (!closed && g_get_monotonic_time () < guard)
+    {
+      char byte = sent < sizeof slow - 1 ? slow[sent] : 'a';
+
+      if (!raw_send (fd, &byte, 1))
+        closed = TRUE;
+      sent++;
+      g_usleep (300 * 1000);
+      closed = closed || server_closed (fd);
+    }
+  g_test_message ("slow second request: closed after %u bytes", sent);
+  g_assert_true (closed);
+  close (fd);
+  g_assert_cmpuint (raw_health (server), ==, 200);
+}
+
 /* Item 4: an idle keep-alive connection is closed by the idle timeout, one that sends its
  * next request in time is not, and a connection that never sends a byte is closed too. */
 static void
@@ -375,6 +440,18 @@ typedef struct
   guint status;
 } BadHead;
 
+/* Many headers of 1 KiB each, @size bytes in all. */
+static char *
+headers_of_size (gsize size)
+{
+  g_autoptr (GString) headers = g_string_new (NULL);
+  g_autofree char *value = g_strnfill (1000, 'h');
+
+  for (guint i = 0; headers->len < size; i++)
+    g_string_append_printf (headers, "X-Header-%u: %s\r\n", i, value);
+  return g_string_free (g_steal_pointer (&headers), FALSE);
+}
+
 static void
 test_bad_heads (Fixture *unused, gconstpointer data)
 {
@@ -382,10 +459,20 @@ test_bad_heads (Fixture *unused, gconstpointer data)
   g_autoptr (CxTestServer) server = cx_test_server_new (config);
   g_autofree char *big_value = g_strnfill (20 * 1024, 'a');
   g_autofree char *long_query = g_strnfill (10 * 1024, 'q');
+  g_autofree char *huge_query = g_strnfill (100 * 1024, 'q');
+  g_autofree char *headers_100k = headers_of_size (100 * 1024);
+  g_autofree char *headers_1m = headers_of_size (1024 * 1024);
   BadHead cases[] = {
     { "20 KiB of headers",
       g_strdup_printf ("GET /cx/1/health HTTP/1.1\r\nHost: x\r\nX-Big: %s\r\n\r\n", big_value),
       431 },
+    /* Over 64 KiB libsoup 3.2.3 drops a head without a word. */
+    { "100 KiB of headers",
+      g_strdup_printf ("GET /cx/1/health HTTP/1.1\r\nHost: x\r\n%s\r\n", headers_100k), 431 },
+    { "1 MiB of headers",
+      g_strdup_printf ("GET /cx/1/health HTTP/1.1\r\nHost: x\r\n%s\r\n", headers_1m), 431 },
+    { "a 100 KiB URL",
+      g_strdup_printf ("GET /cx/1/health?%s HTTP/1.1\r\nHost: x\r\n\r\n", huge_query), 414 },
     { "a 10 KiB URL",
       g_strdup_printf ("GET /cx/1/health?%s HTTP/1.1\r\nHost: x\r\n\r\n", long_query), 414 },
     { "two Content-Length headers",
@@ -417,7 +504,7 @@ test_bad_heads (Fixture *unused, gconstpointer data)
       g_autofree char *expected = g_strdup_printf ("HTTP/1.1 %u ", cases[i].status);
       int fd = raw_connect (server);
 
-      g_assert_true (raw_send (fd, cases[i].request, strlen (cases[i].request)));
+      raw_send_reading (fd, cases[i].request, strlen (cases[i].request), reply);
       g_assert_true (raw_read_to_close (fd, reply));
       close (fd);
       g_test_message ("%s: “%.*s”", cases[i].name, (int) strcspn (reply->str, "\r\n"), reply->str);
@@ -562,8 +649,10 @@ test_shutdown_going_away (Fixture *unused, gconstpointer data)
   g_assert_cmpuint (push->close_code, ==, SOUP_WEBSOCKET_CLOSE_GOING_AWAY);
 }
 
-/* Item 8: floods of connections, each with a request; the server's RSS between later floods
- * stays within a bound (fragmentation is given back; nothing leaks per connection). */
+/* Item 8: floods of connections, each with one request on a keep-alive connection, then
+ * hanging up before the next (every other one with a reset rather than a FIN); the server's
+ * RSS after later floods stays within a bound of the RSS after the first (fragmentation is
+ * given back; nothing leaks per connection). */
 static void
 flood (CxTestServer *server, guint connections)
 {
@@ -578,6 +667,12 @@ flood (CxTestServer *server, guint connections)
   for (guint i = 0; i < connections; i++)
     {
       g_assert_cmpuint (raw_read_reply (fds[i]), ==, 200);
+      if (i % 2 == 1)
+        {
+          struct linger reset = { 1, 0 };
+
+          setsockopt (fds[i], SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+        }
       close (fds[i]);
     }
 }
@@ -632,8 +727,18 @@ test_flood_memory (Fixture *unused, gconstpointer data)
   fds_after = server_fd_count (server);
   g_test_message ("server descriptors: %u before the floods, %u after", fds_before, fds_after);
   g_assert_cmpuint (fds_after, <, fds_before + 16);
-  /* The memory bound (rss[5] against rss[2]) is not asserted: libsoup's objects for those
-   * connections still leak, about 2 KiB each (API.md "Limits and timeouts"). */
+  /* libsoup 3.2.3 never freed its objects for those connections, some 2.2 KiB each: with
+   * 2,000 connections a flood, RSS grew by about 4.4 MB a flood, 17 MB over the later four.
+   * The first flood sets the allocator's working set; after it RSS wanders by up to 2 MB
+   * either way (eleven floods: no trend), so the later four must add less than 4 MiB in all.
+   * (Not under AddressSanitizer, whose quarantine keeps freed memory; its leak checker
+   * covers the server there.) */
+  g_test_message ("RSS: %" G_GUINT64_FORMAT " KiB after the first flood, %" G_GUINT64_FORMAT
+                  " KiB after the last: %+" G_GINT64_FORMAT " KiB",
+                  rss[1], rss[5], (gint64) rss[5] - (gint64) rss[1]);
+#if !defined(__SANITIZE_ADDRESS__)
+  g_assert_cmpuint (rss[5], <, rss[1] + 4096);
+#endif
   cx_test_assert_healthy (server);
 }
 
@@ -644,6 +749,7 @@ main (int argc, char *argv[])
 
   cx_test_add ("/server/abuse/fd-exhaustion", NULL, NULL, test_fd_exhaustion);
   cx_test_add ("/server/abuse/slowloris-closed", NULL, NULL, test_slowloris_closed);
+  cx_test_add ("/server/abuse/slowloris-keepalive", NULL, NULL, test_slowloris_keepalive);
   cx_test_add ("/server/abuse/idle-keepalive", NULL, NULL, test_idle_keepalive);
   cx_test_add ("/server/abuse/slowloris-flood", NULL, NULL, test_slowloris_flood);
   cx_test_add ("/server/abuse/bad-heads", NULL, NULL, test_bad_heads);

@@ -1,0 +1,443 @@
+/* cx-server-gate.c: what libsoup reads from a client passes through here (issue 9 items 8, 16).
+ *
+ * Every accepted connection is a CxServerGateConnection: a GTcpConnection (so that a WebSocket
+ * still shuts down its socket as usual) whose input stream is a CxServerGate that sits between
+ * the socket and libsoup. The gate is transparent except at two places where libsoup 3.2.3
+ * fails:
+ *
+ *  - A request head over the limit. libsoup drops a head over 64 KiB without a reply, and
+ *    reads a head up to that size before the server can look at it. The gate counts the bytes
+ *    of each head as they pass (until the blank line that ends it); past the limit it stops
+ *    feeding libsoup, asks the connection layer to reply 414 or 431 (head_refused), reads and
+ *    drops what the client is still sending (bounded), and then ends the connection as below.
+ *
+ *  - A client that hangs up between two requests of a keep-alive connection. libsoup starts
+ *    the next message before its first byte, but gives it a completion callback only once a
+ *    line of it has been read: the end of the stream there (or a reset) finishes a message
+ *    nobody waits for, and the connection with all its objects is never freed. So when the
+ *    socket ends (or fails) while a head is being read, the gate hands libsoup a "poison" line,
+ *    "x\n", and then an error: the line makes libsoup start the message properly, the error
+ *    makes it abort the message and disconnect, which frees the connection. The line cannot
+ *    complete a head (it is not empty), so a half-sent head is never served.
+ *
+ * Between the end of a head and the end of its request (told by the connection layer:
+ * _cx_server_gate_next_head) bytes pass untouched; after a 101 (_cx_server_gate_open) the gate
+ * is transparent for good. The gate also says when the first byte of a head arrives
+ * (head_started), for the header timeout. */
+#define G_LOG_DOMAIN "cx-server"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "server/cx-server-private.h"
+
+/* What libsoup is given when the client has gone: a line that is not the blank line. */
+static const char poison[] = "x\n";
+
+typedef enum
+{
+  GATE_HEAD,    /* reading a request head: counted and scanned for its end */
+  GATE_BODY,    /* the head is complete: pass through until the request ends */
+  GATE_OPEN,    /* switched protocols: pass through for good */
+  GATE_DISCARD, /* head refused: read and drop what the client still sends */
+  GATE_POISON,  /* the client has gone, or was refused: give libsoup the poison line */
+  GATE_DEAD,    /* then fail every read */
+} GateState;
+
+#define CX_TYPE_SERVER_GATE (cx_server_gate_get_type ())
+G_DECLARE_FINAL_TYPE (CxServerGate, cx_server_gate, CX, SERVER_GATE, GInputStream)
+
+struct _CxServerGate
+{
+  GInputStream parent_instance;
+
+  GInputStream *base; /* the socket's input stream */
+  GateState state;
+  gsize max_head_bytes;
+  gsize max_line_bytes;
+  gsize drain_bytes;
+  const CxServerGateFuncs *funcs; /* NULL once detached */
+  gpointer data;
+
+  /* The head being read */
+  gsize head_bytes;
+  gsize line_bytes;    /* of its first line */
+  gboolean first_line; /* the first line is not complete yet */
+  gboolean seen_token; /* a byte other than CR or LF: blank lines before a head do not end it */
+  char last[2];        /* the two bytes before, [1] the latest */
+  gsize drained;       /* GATE_DISCARD */
+  gsize poison_sent;   /* GATE_POISON */
+};
+
+static void cx_server_gate_pollable_init (GPollableInputStreamInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (CxServerGate, cx_server_gate, G_TYPE_INPUT_STREAM,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_POLLABLE_INPUT_STREAM,
+                                                      cx_server_gate_pollable_init))
+
+static void
+start_head (CxServerGate *self)
+{
+  self->state = GATE_HEAD;
+  self->head_bytes = 0;
+  self->line_bytes = 0;
+  self->first_line = TRUE;
+  self->seen_token = FALSE;
+  self->last[0] = self->last[1] = '\0';
+}
+
+/* Scans @n bytes read while a head is expected, up to the end of the head (the rest is body).
+ * Returns: %TRUE if the head is over its limit */
+static gboolean
+scan_head (CxServerGate *self, const char *bytes, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    {
+      char c = bytes[i];
+      gboolean end = FALSE;
+
+      if (self->head_bytes == 0 && self->funcs != NULL && self->funcs->head_started != NULL)
+        self->funcs->head_started (self->data);
+      self->head_bytes++;
+      if (c == '\n')
+        {
+          /* libsoup ends a head at LF LF or LF CR LF, once it has a request line. */
+          end = self->seen_token &&
+                (self->last[1] == '\n' || (self->last[1] == '\r' && self->last[0] == '\n'));
+          if (self->seen_token)
+            self->first_line = FALSE;
+        }
+      else if (c != '\r')
+        {
+          self->seen_token = TRUE;
+        }
+      if (self->first_line && self->seen_token)
+        self->line_bytes++;
+      self->last[0] = self->last[1];
+      self->last[1] = c;
+
+      if (self->head_bytes > self->max_head_bytes)
+        return TRUE;
+      if (end)
+        {
+          self->state = GATE_BODY;
+          return FALSE;
+        }
+    }
+  return FALSE;
+}
+
+static void
+refuse (CxServerGate *self)
+{
+  guint status = self->line_bytes > self->max_line_bytes ? SOUP_STATUS_REQUEST_URI_TOO_LONG : 431;
+
+  self->state = GATE_DISCARD;
+  self->drained = 0;
+  if (self->funcs != NULL && self->funcs->head_refused != NULL)
+    self->funcs->head_refused (self->data, status);
+}
+
+static gboolean
+is_would_block (const GError *error)
+{
+  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+}
+
+static gssize
+gate_read (CxServerGate *self, void *buffer, gsize count, gboolean blocking,
+           GCancellable *cancellable, GError **error)
+{
+  char scratch[8192];
+
+  for (;;)
+    {
+      g_autoptr (GError) local_error = NULL;
+      gssize n;
+
+      switch (self->state)
+        {
+          case GATE_BODY:
+          case GATE_OPEN:
+            return g_pollable_stream_read (self->base, buffer, count, blocking, cancellable, error);
+
+          case GATE_POISON:
+            {
+              gsize left = sizeof poison - 1 - self->poison_sent;
+
+              if (left > 0 && count > 0)
+                {
+                  n = MIN (left, count);
+                  memcpy (buffer, poison + self->poison_sent, n);
+                  self->poison_sent += n;
+                  return n;
+                }
+              self->state = GATE_DEAD;
+              continue;
+            }
+
+          case GATE_DEAD:
+            g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+                                 _ ("The connection is closed"));
+            return -1;
+
+          case GATE_DISCARD:
+            n = g_pollable_stream_read (self->base, scratch, sizeof scratch, blocking, cancellable,
+                                        &local_error);
+            if (n < 0 && is_would_block (local_error))
+              {
+                g_propagate_error (error, g_steal_pointer (&local_error));
+                return -1;
+              }
+            if (n > 0)
+              self->drained += n;
+            if (n <= 0 || self->drained >= self->drain_bytes)
+              self->state = GATE_POISON;
+            continue;
+
+          case GATE_HEAD:
+          default:
+            {
+              n = g_pollable_stream_read (self->base, buffer, count, blocking, cancellable,
+                                          &local_error);
+              if (n < 0 && is_would_block (local_error))
+                {
+                  g_propagate_error (error, g_steal_pointer (&local_error));
+                  return -1;
+                }
+              if (n <= 0)
+                {
+                  /* The end, or a reset, while libsoup waits for a head. */
+                  self->state = GATE_POISON;
+                  self->poison_sent = 0;
+                  continue;
+                }
+              if (!scan_head (self, buffer, n))
+                return n;
+              /* Nothing more of the head goes to libsoup; the poison line that ends it makes
+               * sure libsoup has a line of it, however little it had before. */
+              refuse (self);
+              continue;
+            }
+        }
+    }
+}
+
+static gssize
+cx_server_gate_read (GInputStream *stream, void *buffer, gsize count, GCancellable *cancellable,
+                     GError **error)
+{
+  return gate_read (CX_SERVER_GATE (stream), buffer, count, TRUE, cancellable, error);
+}
+
+static gssize
+cx_server_gate_read_nonblocking (GPollableInputStream *stream, void *buffer, gsize count,
+                                 GError **error)
+{
+  return gate_read (CX_SERVER_GATE (stream), buffer, count, FALSE, NULL, error);
+}
+
+static gboolean
+cx_server_gate_can_poll (GPollableInputStream *stream)
+{
+  return TRUE;
+}
+
+static gboolean
+cx_server_gate_is_readable (GPollableInputStream *stream)
+{
+  CxServerGate *self = CX_SERVER_GATE (stream);
+
+  return self->state == GATE_POISON || self->state == GATE_DEAD ||
+         g_pollable_input_stream_is_readable (G_POLLABLE_INPUT_STREAM (self->base));
+}
+
+static GSource *
+cx_server_gate_create_source (GPollableInputStream *stream, GCancellable *cancellable)
+{
+  CxServerGate *self = CX_SERVER_GATE (stream);
+  g_autoptr (GSource) base_source = NULL;
+  GSource *source;
+
+  /* What the gate has to say next needs no socket. */
+  if (self->state == GATE_POISON || self->state == GATE_DEAD)
+    base_source = g_timeout_source_new (0);
+  else
+    base_source =
+        g_pollable_input_stream_create_source (G_POLLABLE_INPUT_STREAM (self->base), cancellable);
+  g_source_set_dummy_callback (base_source);
+  source = g_pollable_source_new (G_OBJECT (stream));
+  g_source_add_child_source (source, base_source);
+  return source;
+}
+
+static void
+cx_server_gate_finalize (GObject *object)
+{
+  CxServerGate *self = CX_SERVER_GATE (object);
+
+  g_clear_object (&self->base);
+  G_OBJECT_CLASS (cx_server_gate_parent_class)->finalize (object);
+}
+
+static void
+cx_server_gate_class_init (CxServerGateClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GInputStreamClass *stream_class = G_INPUT_STREAM_CLASS (klass);
+
+  object_class->finalize = cx_server_gate_finalize;
+  stream_class->read_fn = cx_server_gate_read;
+}
+
+static void
+cx_server_gate_pollable_init (GPollableInputStreamInterface *iface)
+{
+  iface->can_poll = cx_server_gate_can_poll;
+  iface->is_readable = cx_server_gate_is_readable;
+  iface->read_nonblocking = cx_server_gate_read_nonblocking;
+  iface->create_source = cx_server_gate_create_source;
+}
+
+static void
+cx_server_gate_init (CxServerGate *self)
+{
+  start_head (self);
+}
+
+/* The connection: a GTcpConnection whose input is the gate. */
+
+#define CX_TYPE_SERVER_GATE_CONNECTION (cx_server_gate_connection_get_type ())
+G_DECLARE_FINAL_TYPE (CxServerGateConnection, cx_server_gate_connection, CX, SERVER_GATE_CONNECTION,
+                      GTcpConnection)
+
+struct _CxServerGateConnection
+{
+  GTcpConnection parent_instance;
+
+  CxServerGate *gate;
+};
+
+G_DEFINE_FINAL_TYPE (CxServerGateConnection, cx_server_gate_connection, G_TYPE_TCP_CONNECTION)
+
+static GInputStream *
+cx_server_gate_connection_get_input_stream (GIOStream *stream)
+{
+  return G_INPUT_STREAM (CX_SERVER_GATE_CONNECTION (stream)->gate);
+}
+
+static gboolean
+cx_server_gate_connection_close (GIOStream *stream, GCancellable *cancellable, GError **error)
+{
+  CxServerGateConnection *self = CX_SERVER_GATE_CONNECTION (stream);
+
+  /* The socket's own input stream is closed by the parent, with the socket. */
+  g_input_stream_close (G_INPUT_STREAM (self->gate), NULL, NULL);
+  return G_IO_STREAM_CLASS (cx_server_gate_connection_parent_class)
+      ->close_fn (stream, cancellable, error);
+}
+
+static void
+cx_server_gate_connection_finalize (GObject *object)
+{
+  CxServerGateConnection *self = CX_SERVER_GATE_CONNECTION (object);
+
+  g_clear_object (&self->gate);
+  G_OBJECT_CLASS (cx_server_gate_connection_parent_class)->finalize (object);
+}
+
+static void
+cx_server_gate_connection_class_init (CxServerGateConnectionClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GIOStreamClass *stream_class = G_IO_STREAM_CLASS (klass);
+
+  object_class->finalize = cx_server_gate_connection_finalize;
+  stream_class->get_input_stream = cx_server_gate_connection_get_input_stream;
+  stream_class->close_fn = cx_server_gate_connection_close;
+}
+
+static void
+cx_server_gate_connection_init (CxServerGateConnection *self)
+{
+}
+
+static CxServerGate *
+gate_of (GIOStream *stream)
+{
+  g_return_val_if_fail (CX_IS_SERVER_GATE_CONNECTION (stream), NULL);
+  return CX_SERVER_GATE_CONNECTION (stream)->gate;
+}
+
+/**
+ * _cx_server_gate_new:
+ * @socket: an accepted TCP connection
+ * @max_head_bytes: the request line and headers, as sent, at most this (else 431)
+ * @max_line_bytes: a head over @max_head_bytes whose request line is longer than this gets
+ *   414 rather than 431
+ * @drain_bytes: after a refused head, read and drop at most this much before closing
+ * @funcs: (nullable): called from within libsoup's reads; must outlive the stream or be
+ *   detached
+ *
+ * Returns: (transfer full): the stream to hand to soup_server_accept_iostream()
+ */
+GIOStream *
+_cx_server_gate_new (GSocket *socket, gsize max_head_bytes, gsize max_line_bytes, gsize drain_bytes,
+                     const CxServerGateFuncs *funcs, gpointer data)
+{
+  CxServerGateConnection *self =
+      g_object_new (CX_TYPE_SERVER_GATE_CONNECTION, "socket", socket, NULL);
+  GInputStream *base = G_IO_STREAM_CLASS (cx_server_gate_connection_parent_class)
+                           ->get_input_stream (G_IO_STREAM (self));
+
+  self->gate = g_object_new (CX_TYPE_SERVER_GATE, NULL);
+  self->gate->base = g_object_ref (base);
+  self->gate->max_head_bytes = max_head_bytes;
+  self->gate->max_line_bytes = max_line_bytes;
+  self->gate->drain_bytes = drain_bytes;
+  self->gate->funcs = funcs;
+  self->gate->data = data;
+  return G_IO_STREAM (self);
+}
+
+/* No more callbacks: their data is gone. */
+void
+_cx_server_gate_detach (GIOStream *stream)
+{
+  CxServerGate *self = gate_of (stream);
+
+  self->funcs = NULL;
+  self->data = NULL;
+}
+
+/* A request has ended; if the connection is kept, its next bytes are a head. */
+void
+_cx_server_gate_next_head (GIOStream *stream)
+{
+  CxServerGate *self = gate_of (stream);
+
+  if (self->state == GATE_BODY || self->state == GATE_HEAD)
+    start_head (self);
+}
+
+/* libsoup has read a complete head (the gate's scan may have missed its end if libsoup had
+ * part of it already: then this says so). */
+void
+_cx_server_gate_got_head (GIOStream *stream)
+{
+  CxServerGate *self = gate_of (stream);
+
+  if (self->state == GATE_HEAD)
+    self->state = GATE_BODY;
+}
+
+/* The connection has switched protocols (a WebSocket): the gate lets everything through. */
+void
+_cx_server_gate_open (GIOStream *stream)
+{
+  CxServerGate *self = gate_of (stream);
+
+  if (self->state == GATE_HEAD || self->state == GATE_BODY)
+    self->state = GATE_OPEN;
+}
