@@ -11,6 +11,11 @@
  *    feeding libsoup, asks the connection layer to reply 414 or 431 (head_refused), reads and
  *    drops what the client is still sending (bounded), and then ends the connection as below.
  *
+ *  - A head whose body framing libsoup does not recognise (a Content-Length that is not a
+ *    number, an unknown Transfer-Encoding): libsoup leaks the request path of every such
+ *    request. The gate reads the Content-Length and Transfer-Encoding lines as they pass and
+ *    refuses such a head with 400 in the same way, before libsoup parses it.
+ *
  *  - A client that hangs up between two requests of a keep-alive connection. libsoup starts
  *    the next message before its first byte, but gives it a completion callback only once a
  *    line of it has been read: the end of the stream there (or a reset) finishes a message
@@ -45,6 +50,21 @@ typedef enum
   GATE_DEAD,    /* then fail every read */
 } GateState;
 
+typedef enum
+{
+  FIELD_NAME, /* before the colon */
+  FIELD_CONTENT_LENGTH,
+  FIELD_TRANSFER_ENCODING,
+  FIELD_OTHER,
+} FieldKind;
+
+typedef enum
+{
+  VALUE_BEFORE,
+  VALUE_TOKEN,
+  VALUE_AFTER,
+} ValueState;
+
 #define CX_TYPE_SERVER_GATE (cx_server_gate_get_type ())
 G_DECLARE_FINAL_TYPE (CxServerGate, cx_server_gate, CX, SERVER_GATE, GInputStream)
 
@@ -65,9 +85,19 @@ struct _CxServerGate
   gsize line_bytes;    /* of its first line */
   gboolean first_line; /* the first line is not complete yet */
   gboolean seen_token; /* a byte other than CR or LF: blank lines before a head do not end it */
-  char last[2];        /* the two bytes before, [1] the latest */
-  gsize drained;       /* GATE_DISCARD */
-  gsize poison_sent;   /* GATE_POISON */
+  /* Its header line being read, for the framing headers (field_byte) */
+  guint field_pos;
+  char field_name[20]; /* lower case, up to the colon; full: not a framing header */
+  guint field_name_len;
+  FieldKind field_kind;
+  char value[10]; /* a Transfer-Encoding's, lower case */
+  guint value_len;
+  ValueState value_state;
+  guint content_lengths;
+  guint transfer_encodings;
+  char last[2];      /* the two bytes before, [1] the latest */
+  gsize drained;     /* GATE_DISCARD */
+  gsize poison_sent; /* GATE_POISON */
 };
 
 static void cx_server_gate_pollable_init (GPollableInputStreamInterface *iface);
@@ -85,11 +115,103 @@ start_head (CxServerGate *self)
   self->first_line = TRUE;
   self->seen_token = FALSE;
   self->last[0] = self->last[1] = '\0';
+  self->field_pos = 0;
+  self->field_name_len = 0;
+  self->field_kind = FIELD_NAME;
+  self->content_lengths = 0;
+  self->transfer_encodings = 0;
+}
+
+/* The end of a header line: TRUE if it makes the body's framing one libsoup 3.2.3 does not
+ * recognise (it then leaks the request path, for every such request). */
+static gboolean
+field_end (CxServerGate *self)
+{
+  gboolean bad = FALSE;
+
+  if (self->field_kind == FIELD_TRANSFER_ENCODING)
+    {
+      self->value[self->value_len] = '\0';
+      bad = strcmp (self->value, "chunked") != 0 && strcmp (self->value, "identity") != 0;
+    }
+  self->field_pos = 0;
+  self->field_name_len = 0;
+  self->field_kind = FIELD_NAME;
+  return bad;
+}
+
+/* A byte of a header line. Returns: %TRUE if the framing headers are refused: a
+ * Content-Length that is not one plain number, a Transfer-Encoding other than chunked (or
+ * identity), either twice, or a folded line (which could continue either). The exact checks
+ * on a head libsoup has parsed are _cx_server_net_check_head's; these are the ones that must
+ * come before libsoup parses it. */
+static gboolean
+field_byte (CxServerGate *self, char c)
+{
+  if (c == '\n')
+    return field_end (self);
+  if (c == '\r')
+    return FALSE;
+  if (self->field_pos++ == 0 && (c == ' ' || c == '\t'))
+    return TRUE;
+
+  switch (self->field_kind)
+    {
+      case FIELD_NAME:
+        if (c != ':')
+          {
+            if (self->field_name_len < sizeof self->field_name - 1)
+              self->field_name[self->field_name_len++] = g_ascii_tolower (c);
+            else
+              self->field_name_len = sizeof self->field_name; /* too long for either */
+            return FALSE;
+          }
+        self->field_kind = FIELD_OTHER;
+        self->value_len = 0;
+        self->value_state = VALUE_BEFORE;
+        if (self->field_name_len < sizeof self->field_name)
+          {
+            self->field_name[self->field_name_len] = '\0';
+            if (strcmp (self->field_name, "content-length") == 0)
+              {
+                self->field_kind = FIELD_CONTENT_LENGTH;
+                return ++self->content_lengths > 1;
+              }
+            if (strcmp (self->field_name, "transfer-encoding") == 0)
+              {
+                self->field_kind = FIELD_TRANSFER_ENCODING;
+                return ++self->transfer_encodings > 1;
+              }
+          }
+        return FALSE;
+
+      case FIELD_CONTENT_LENGTH:
+      case FIELD_TRANSFER_ENCODING:
+        if (c == ' ' || c == '\t')
+          {
+            if (self->value_state == VALUE_TOKEN)
+              self->value_state = VALUE_AFTER;
+            return FALSE;
+          }
+        if (self->value_state == VALUE_AFTER)
+          return TRUE;
+        self->value_state = VALUE_TOKEN;
+        if (self->field_kind == FIELD_CONTENT_LENGTH)
+          return !g_ascii_isdigit (c);
+        if (self->value_len >= sizeof self->value - 1)
+          return TRUE;
+        self->value[self->value_len++] = g_ascii_tolower (c);
+        return FALSE;
+
+      case FIELD_OTHER:
+      default:
+        return FALSE;
+    }
 }
 
 /* Scans @n bytes read while a head is expected, up to the end of the head (the rest is body).
- * Returns: %TRUE if the head is over its limit */
-static gboolean
+ * Returns: 0, or the status to refuse the head with */
+static guint
 scan_head (CxServerGate *self, const char *bytes, gsize n)
 {
   for (gsize i = 0; i < n; i++)
@@ -100,6 +222,8 @@ scan_head (CxServerGate *self, const char *bytes, gsize n)
       if (self->head_bytes == 0 && self->funcs != NULL && self->funcs->head_started != NULL)
         self->funcs->head_started (self->data);
       self->head_bytes++;
+      if (!self->first_line && field_byte (self, c))
+        return SOUP_STATUS_BAD_REQUEST;
       if (c == '\n')
         {
           /* libsoup ends a head at LF LF or LF CR LF, once it has a request line. */
@@ -118,21 +242,19 @@ scan_head (CxServerGate *self, const char *bytes, gsize n)
       self->last[1] = c;
 
       if (self->head_bytes > self->max_head_bytes)
-        return TRUE;
+        return self->line_bytes > self->max_line_bytes ? SOUP_STATUS_REQUEST_URI_TOO_LONG : 431;
       if (end)
         {
           self->state = GATE_BODY;
-          return FALSE;
+          return 0;
         }
     }
-  return FALSE;
+  return 0;
 }
 
 static void
-refuse (CxServerGate *self)
+refuse (CxServerGate *self, guint status)
 {
-  guint status = self->line_bytes > self->max_line_bytes ? SOUP_STATUS_REQUEST_URI_TOO_LONG : 431;
-
   self->state = GATE_DISCARD;
   self->drained = 0;
   if (self->funcs != NULL && self->funcs->head_refused != NULL)
@@ -199,6 +321,8 @@ gate_read (CxServerGate *self, void *buffer, gsize count, gboolean blocking,
           case GATE_HEAD:
           default:
             {
+              guint status;
+
               n = g_pollable_stream_read (self->base, buffer, count, blocking, cancellable,
                                           &local_error);
               if (n < 0 && is_would_block (local_error))
@@ -213,11 +337,13 @@ gate_read (CxServerGate *self, void *buffer, gsize count, gboolean blocking,
                   self->poison_sent = 0;
                   continue;
                 }
-              if (!scan_head (self, buffer, n))
+              status = scan_head (self, buffer, n);
+              if (status == 0)
                 return n;
-              /* Nothing more of the head goes to libsoup; the poison line that ends it makes
-               * sure libsoup has a line of it, however little it had before. */
-              refuse (self);
+              /* Nothing more of the head goes to libsoup (so it never parses it); the poison
+               * line that ends it makes sure libsoup has a line of it, however little it had
+               * before. */
+              refuse (self, status);
               continue;
             }
         }

@@ -490,15 +490,17 @@ _cx_server_net_refuse (CxServer *self, SoupServerMessage *msg, guint status,
   send_refusal (conn, status, content_type, body, drain);
 }
 
-/* A request head over the limit, seen by the gate before libsoup has all of it: the reply,
- * and the gate drains what the client still sends. */
+/* A request head over the limit or with a framing libsoup cannot parse, seen by the gate
+ * before libsoup has all of it: the reply, and the gate drains what the client still sends. */
 static void
 head_refused_cb (gpointer data, guint status)
 {
   Conn *conn = data;
-  g_autofree char *text = error_json (status == SOUP_STATUS_REQUEST_URI_TOO_LONG
-                                          ? _ ("The request URL is too long")
-                                          : _ ("The request headers are too large"));
+  g_autofree char *text =
+      error_json (status == SOUP_STATUS_REQUEST_URI_TOO_LONG ? _ ("The request URL is too long")
+                  : status == SOUP_STATUS_BAD_REQUEST
+                      ? _ ("The request's Content-Length or Transfer-Encoding is invalid")
+                      : _ ("The request headers are too large"));
 
   if (conn->state == CONN_CLOSING || conn->state == CONN_DRAINING)
     return;

@@ -144,7 +144,7 @@ void _cx_server_net_refuse (CxServer *self, SoupServerMessage *msg, guint status
 typedef struct
 {
   void (*head_started) (gpointer data);               /* the first byte of a request head */
-  void (*head_refused) (gpointer data, guint status); /* 414 or 431: reply, the gate drains */
+  void (*head_refused) (gpointer data, guint status); /* 400, 414 or 431: reply; it drains */
 } CxServerGateFuncs;
 
 GIOStream *_cx_server_gate_new (GSocket *socket, gsize max_head_bytes, gsize max_line_bytes,

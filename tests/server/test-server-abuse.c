@@ -507,10 +507,24 @@ test_bad_heads (Fixture *unused, gconstpointer data)
                 "Content-Length: 12\r\nTransfer-Encoding: chunked\r\n\r\n"
                 "c\r\nnickname=Eve\r\n0\r\n\r\n"),
       400 },
+    { "an unknown Transfer-Encoding",
+      g_strdup ("POST /genesys/2/chat/sales HTTP/1.1\r\nHost: x\r\n"
+                "Content-Type: application/x-www-form-urlencoded\r\n"
+                "Transfer-Encoding: gzip\r\n\r\nnickname=Eve"),
+      400 },
+    { "a folded Content-Length",
+      g_strdup ("POST /genesys/2/chat/sales HTTP/1.1\r\nHost: x\r\n"
+                "Content-Type: application/x-www-form-urlencoded\r\n"
+                "Content-Length: 1\r\n 2\r\n\r\nnickname=Eve"),
+      400 },
   };
 
   check_heads (server, cases, G_N_ELEMENTS (cases));
   cx_test_assert_healthy (server);
+  /* A clean exit: under AddressSanitizer, nothing of those requests leaked. libsoup 3.2.3
+   * leaked the request path of every head whose body framing it did not recognise ("12abc",
+   * "gzip"); the server now refuses those before libsoup parses them. */
+  cx_test_server_stop (server);
 }
 
 /* Item 16: heads over 64 KiB, which libsoup 3.2.3 dropped without a word, get their 431 (or
