@@ -2,13 +2,12 @@
  *
  * Every accepted connection is a CxServerGateConnection: a GTcpConnection (so that a WebSocket
  * still shuts down its socket as usual) whose input stream is a CxServerGate that sits between
- * the socket and libsoup. The gate is transparent except at two places where libsoup 3.2.3
- * fails:
+ * the socket and libsoup. The gate is transparent except where libsoup 3.2.3 fails:
  *
  *  - A request head over the limit. libsoup drops a head over 64 KiB without a reply, and
  *    reads a head up to that size before the server can look at it. The gate counts the bytes
  *    of each head as they pass (until the blank line that ends it); past the limit it stops
- *    feeding libsoup, asks the connection layer to reply 414 or 431 (head_refused), reads and
+ *    feeding libsoup, asks the connection layer to reply 431 or 414 (head_refused), reads and
  *    drops what the client is still sending (bounded), and then ends the connection as below.
  *
  *  - A head whose body framing libsoup does not recognise (a Content-Length that is not a
@@ -98,6 +97,11 @@ struct _CxServerGate
   char last[2];      /* the two bytes before, [1] the latest */
   gsize drained;     /* GATE_DISCARD */
   gsize poison_sent; /* GATE_POISON */
+  /* Read past the end of a head: handed out before anything else is read, and scanned if it
+   * is the next head (a pipelined request) */
+  char *pending;
+  gsize pending_len;
+  gsize pending_off;
 };
 
 static void cx_server_gate_pollable_init (GPollableInputStreamInterface *iface);
@@ -209,11 +213,13 @@ field_byte (CxServerGate *self, char c)
     }
 }
 
-/* Scans @n bytes read while a head is expected, up to the end of the head (the rest is body).
+/* Scans @n bytes read while a head is expected, up to the end of the head; sets *@used to how
+ * many it scanned (fewer than @n if the head ended).
  * Returns: 0, or the status to refuse the head with */
 static guint
-scan_head (CxServerGate *self, const char *bytes, gsize n)
+scan_head (CxServerGate *self, const char *bytes, gsize n, gsize *used)
 {
+  *used = n;
   for (gsize i = 0; i < n; i++)
     {
       char c = bytes[i];
@@ -246,6 +252,7 @@ scan_head (CxServerGate *self, const char *bytes, gsize n)
       if (end)
         {
           self->state = GATE_BODY;
+          *used = i + 1;
           return 0;
         }
     }
@@ -267,6 +274,47 @@ is_would_block (const GError *error)
   return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
 }
 
+static gboolean
+has_pending (CxServerGate *self)
+{
+  return self->pending_off < self->pending_len;
+}
+
+/* What was read past a head, else the socket. */
+static gssize
+base_read (CxServerGate *self, void *buffer, gsize count, gboolean blocking,
+           GCancellable *cancellable, GError **error)
+{
+  gsize n;
+
+  if (!has_pending (self))
+    return g_pollable_stream_read (self->base, buffer, count, blocking, cancellable, error);
+  n = MIN (count, self->pending_len - self->pending_off);
+  memcpy (buffer, self->pending + self->pending_off, n);
+  self->pending_off += n;
+  if (!has_pending (self))
+    {
+      g_clear_pointer (&self->pending, g_free);
+      self->pending_len = self->pending_off = 0;
+    }
+  return n;
+}
+
+/* Gives back the last @n bytes base_read() returned (in @buffer) for a later read. */
+static void
+unread (CxServerGate *self, const char *bytes, gsize n)
+{
+  if (self->pending != NULL)
+    {
+      /* They came from pending: step back. */
+      self->pending_off -= n;
+      return;
+    }
+  self->pending = g_memdup2 (bytes, n);
+  self->pending_len = n;
+  self->pending_off = 0;
+}
+
 static gssize
 gate_read (CxServerGate *self, void *buffer, gsize count, gboolean blocking,
            GCancellable *cancellable, GError **error)
@@ -282,7 +330,7 @@ gate_read (CxServerGate *self, void *buffer, gsize count, gboolean blocking,
         {
           case GATE_BODY:
           case GATE_OPEN:
-            return g_pollable_stream_read (self->base, buffer, count, blocking, cancellable, error);
+            return base_read (self, buffer, count, blocking, cancellable, error);
 
           case GATE_POISON:
             {
@@ -305,8 +353,7 @@ gate_read (CxServerGate *self, void *buffer, gsize count, gboolean blocking,
             return -1;
 
           case GATE_DISCARD:
-            n = g_pollable_stream_read (self->base, scratch, sizeof scratch, blocking, cancellable,
-                                        &local_error);
+            n = base_read (self, scratch, sizeof scratch, blocking, cancellable, &local_error);
             if (n < 0 && is_would_block (local_error))
               {
                 g_propagate_error (error, g_steal_pointer (&local_error));
@@ -322,9 +369,9 @@ gate_read (CxServerGate *self, void *buffer, gsize count, gboolean blocking,
           default:
             {
               guint status;
+              gsize used;
 
-              n = g_pollable_stream_read (self->base, buffer, count, blocking, cancellable,
-                                          &local_error);
+              n = base_read (self, buffer, count, blocking, cancellable, &local_error);
               if (n < 0 && is_would_block (local_error))
                 {
                   g_propagate_error (error, g_steal_pointer (&local_error));
@@ -337,9 +384,15 @@ gate_read (CxServerGate *self, void *buffer, gsize count, gboolean blocking,
                   self->poison_sent = 0;
                   continue;
                 }
-              status = scan_head (self, buffer, n);
+              status = scan_head (self, buffer, n, &used);
               if (status == 0)
-                return n;
+                {
+                  /* libsoup gets the head alone: what follows may be the next head, to be
+                   * scanned once this request is done. */
+                  if (used < (gsize) n)
+                    unread (self, (const char *) buffer + used, n - used);
+                  return used;
+                }
               /* Nothing more of the head goes to libsoup (so it never parses it); the poison
                * line that ends it makes sure libsoup has a line of it, however little it had
                * before. */
@@ -375,7 +428,7 @@ cx_server_gate_is_readable (GPollableInputStream *stream)
 {
   CxServerGate *self = CX_SERVER_GATE (stream);
 
-  return self->state == GATE_POISON || self->state == GATE_DEAD ||
+  return self->state == GATE_POISON || self->state == GATE_DEAD || has_pending (self) ||
          g_pollable_input_stream_is_readable (G_POLLABLE_INPUT_STREAM (self->base));
 }
 
@@ -387,7 +440,7 @@ cx_server_gate_create_source (GPollableInputStream *stream, GCancellable *cancel
   GSource *source;
 
   /* What the gate has to say next needs no socket. */
-  if (self->state == GATE_POISON || self->state == GATE_DEAD)
+  if (self->state == GATE_POISON || self->state == GATE_DEAD || has_pending (self))
     base_source = g_timeout_source_new (0);
   else
     base_source =
@@ -404,6 +457,7 @@ cx_server_gate_finalize (GObject *object)
   CxServerGate *self = CX_SERVER_GATE (object);
 
   g_clear_object (&self->base);
+  g_free (self->pending);
   G_OBJECT_CLASS (cx_server_gate_parent_class)->finalize (object);
 }
 

@@ -519,7 +519,26 @@ test_bad_heads (Fixture *unused, gconstpointer data)
       400 },
   };
 
+  static const char pipelined[] = "GET /cx/1/health HTTP/1.1\r\nHost: x\r\n\r\n"
+                                  "GET /cx/1/health HTTP/1.1\r\nHost: x\r\n\r\n"
+                                  "POST /genesys/2/chat/sales HTTP/1.1\r\nHost: x\r\n"
+                                  "Content-Type: application/x-www-form-urlencoded\r\n"
+                                  "Content-Length: 12abc\r\n\r\nnickname=Eve";
+  g_autoptr (GString) rest = g_string_new (NULL);
+  int fd;
+
   check_heads (server, cases, G_N_ELEMENTS (cases));
+
+  /* Pipelined in one write: the heads after the first are checked as well. */
+  fd = raw_connect (server);
+  g_assert_true (raw_send (fd, pipelined, sizeof pipelined - 1));
+  g_assert_cmpuint (raw_read_reply (fd), ==, 200);
+  g_assert_cmpuint (raw_read_reply (fd), ==, 200);
+  g_assert_true (raw_read_to_close (fd, rest));
+  close (fd);
+  g_test_message ("pipelined, third: “%.*s”", (int) strcspn (rest->str, "\r\n"), rest->str);
+  g_assert_true (g_str_has_prefix (rest->str, "HTTP/1.1 400 "));
+
   cx_test_assert_healthy (server);
   /* A clean exit: under AddressSanitizer, nothing of those requests leaked. libsoup 3.2.3
    * leaked the request path of every head whose body framing it did not recognise ("12abc",
