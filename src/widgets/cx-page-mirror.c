@@ -262,6 +262,7 @@ add_node (CxPageMirror *self, const CxCobrowseNode *state)
     g_array_append_val (parent->children, node->state->id);
   if (node->state->masked)
     {
+      node->state->checked = FALSE;
       g_clear_pointer (&node->state->label, g_free);
       g_free (node->state->text);
       node->state->text = g_strdup (CX_COBROWSE_MASK);
@@ -328,6 +329,7 @@ merge_attributes (CxPageMirror *self, MirrorNode *node, const CxCobrowseNode *ch
     {
       g_clear_pointer (&state->label, g_free);
       set_str (&state->text, CX_COBROWSE_MASK);
+      state->checked = FALSE;
     }
   update_widget (node);
 }

@@ -318,7 +318,7 @@ compute_state (CxPageModel *self, ModelNode *node)
   if (GTK_IS_LIST_BOX_ROW (widget))
     state->selected = gtk_list_box_row_is_selected (GTK_LIST_BOX_ROW (widget));
 
-  if (kind_is_checkable (state->kind))
+  if (kind_is_checkable (state->kind) && !state->masked)
     {
       state->fields |= CX_COBROWSE_FIELD_CHECKED;
       if (GTK_IS_CHECK_BUTTON (widget))
@@ -338,7 +338,8 @@ compute_state (CxPageModel *self, ModelNode *node)
 
   if (state->masked)
     {
-      /* Nothing of the widget's content is read: not the value, not a label. */
+      /* Nothing of the widget's content is read: not the value, not a label, not whether it
+       * is checked. */
       if (kind_is_input (state->kind) || state->kind == CX_COBROWSE_KIND_LABEL ||
           state->kind == CX_COBROWSE_KIND_BUTTON || kind_is_checkable (state->kind))
         {
@@ -594,8 +595,8 @@ root_unrealize_cb (CxPageModel *self)
 
 typedef struct
 {
-  CxCobrowseFrame *adds; /* NULL in a snapshot walk: then every node goes to snapshot */
-  CxCobrowseFrame *snapshot;
+  gboolean snapshot; /* every node is fresh */
+  GPtrArray *fresh;  /* ModelNode: the nodes to send whole, in pre-order */
   guint count;
 } Walk;
 
@@ -622,18 +623,9 @@ walk (CxPageModel *self, GtkWidget *widget, guint parent, guint depth, Walk *wal
   node->seen = TRUE;
   walk_state->count++;
 
-  if (walk_state->snapshot != NULL)
+  if (walk_state->snapshot || node->sent == NULL)
     {
-      CxCobrowseNode *state = compute_state (self, node);
-
-      g_clear_pointer (&node->sent, cx_cobrowse_node_free);
-      node->sent = cx_cobrowse_node_copy (state);
-      g_ptr_array_add (walk_state->snapshot->nodes, state);
-    }
-  else if (node->sent == NULL)
-    {
-      node->sent = compute_state (self, node);
-      g_ptr_array_add (walk_state->adds->nodes, cx_cobrowse_node_copy (node->sent));
+      g_ptr_array_add (walk_state->fresh, node);
     }
   else
     {
@@ -651,6 +643,22 @@ walk (CxPageModel *self, GtkWidget *widget, guint parent, guint depth, Walk *wal
   for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
        child = gtk_widget_get_next_sibling (child))
     walk (self, child, node->id, depth + 1, walk_state);
+}
+
+/* The fresh nodes' states, once the walk has made every node (a stack's visible child comes
+ * after the stack), into @nodes. */
+static void
+walk_finish (CxPageModel *self, Walk *walk_state, GPtrArray *nodes)
+{
+  for (guint i = 0; i < walk_state->fresh->len; i++)
+    {
+      ModelNode *node = g_ptr_array_index (walk_state->fresh, i);
+
+      g_clear_pointer (&node->sent, cx_cobrowse_node_free);
+      node->sent = compute_state (self, node);
+      g_ptr_array_add (nodes, cx_cobrowse_node_copy (node->sent));
+    }
+  g_clear_pointer (&walk_state->fresh, g_ptr_array_unref);
 }
 
 static int
@@ -842,23 +850,16 @@ cx_page_model_snapshot (CxPageModel *self, gsize *length)
 {
   g_autoptr (CxCobrowseFrame) frame = cx_cobrowse_frame_new (CX_COBROWSE_FRAME_SNAPSHOT);
   g_autofree char *page = NULL;
-  Walk walk_state = { NULL, frame, 0 };
+  Walk walk_state = { TRUE, g_ptr_array_new (), 0 };
 
   g_return_val_if_fail (CX_IS_PAGE_MODEL (self), NULL);
   g_return_val_if_fail (self->root != NULL, NULL);
 
   /* Every node is new to whoever reads a snapshot. */
-  self->focus_id = 0;
   walk (self, self->root, 0, 1, &walk_state);
   sweep (self, NULL);
   self->focus_id = current_focus (self);
-  for (guint i = 0; i < frame->nodes->len; i++)
-    {
-      CxCobrowseNode *state = g_ptr_array_index (frame->nodes, i);
-      ModelNode *node = g_hash_table_lookup (self->by_id, GUINT_TO_POINTER (state->id));
-
-      state->focus = node->sent->focus = state->id == self->focus_id;
-    }
+  walk_finish (self, &walk_state, frame->nodes);
 
   page = clean_text (self->page, CX_COBROWSE_LABEL_MAX);
   for (char *p = page; *p != '\0'; p++)
@@ -894,7 +895,7 @@ char *
 cx_page_model_take_changes (CxPageModel *self, gsize *length)
 {
   g_autoptr (CxCobrowseFrame) frame = cx_cobrowse_frame_new (CX_COBROWSE_FRAME_CHANGES);
-  Walk walk_state = { frame, NULL, 0 };
+  Walk walk_state = { FALSE, g_ptr_array_new (), 0 };
   guint focus;
   GHashTableIter iter;
   gpointer key;
@@ -906,6 +907,7 @@ cx_page_model_take_changes (CxPageModel *self, gsize *length)
 
   walk (self, self->root, 0, 1, &walk_state);
   sweep (self, frame->removes);
+  walk_finish (self, &walk_state, frame->nodes);
 
   focus = current_focus (self);
   if (focus != self->focus_id)
@@ -952,6 +954,8 @@ flush_cb (gpointer data)
   g_autofree char *changes = NULL;
 
   self->flush_source = 0;
+  /* A handler may drop the last reference to the model. */
+  g_object_ref (self);
   changes = cx_page_model_take_changes (self, NULL);
   if (changes != NULL)
     g_signal_emit (self, signals[SIGNAL_FRAME], 0, changes);
@@ -965,6 +969,7 @@ flush_cb (gpointer data)
       self->pointer_moved = FALSE;
       g_signal_emit (self, signals[SIGNAL_FRAME], 0, text);
     }
+  g_object_unref (self);
   return G_SOURCE_REMOVE;
 }
 

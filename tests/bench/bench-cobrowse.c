@@ -105,10 +105,11 @@ build_page (GPtrArray *entries)
   return page;
 }
 
+/* Mapped and laid out (GTK allocates on the frame after mapping). */
 static gboolean
 mapped (GtkWidget *widget)
 {
-  return gtk_widget_get_mapped (widget);
+  return gtk_widget_get_mapped (widget) && gtk_widget_get_width (widget) > 0;
 }
 
 int

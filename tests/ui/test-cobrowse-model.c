@@ -51,6 +51,9 @@ static const char page_ui[] =
     "    <child><object class='GtkEntry' id='note'/></child>"
     "    <child><object class='GtkLabel' id='card-echo'>"
     "     <style><class name='cx-masked'/></style></object></child>"
+    "    <child><object class='GtkCheckButton' id='condition'>"
+    "     <property name='label'>I have a heart condition</property>"
+    "     <style><class name='cx-masked'/></style></object></child>"
     "    <child><object class='GtkCheckButton' id='remember'>"
     "     <property name='label'>Remember me</property></object></child>"
     "   </object></child>"
@@ -127,6 +130,13 @@ static gboolean
 widget_is_mapped (GtkWidget *widget)
 {
   return gtk_widget_get_mapped (widget);
+}
+
+/* Mapped and laid out: GTK allocates on the frame after mapping. */
+static gboolean
+widget_is_allocated (GtkWidget *widget)
+{
+  return gtk_widget_get_mapped (widget) && gtk_widget_get_width (widget) > 0;
 }
 
 /* Runs what is ready now (the model's coalescing idle among it), then flushes what is left,
@@ -260,7 +270,7 @@ fixture_set_up (Fixture *fixture, gconstpointer data)
   g_signal_connect (object (fixture, "submit"), "clicked", G_CALLBACK (submit_clicked_cb), fixture);
   g_signal_connect (object (fixture, "help"), "clicked", G_CALLBACK (help_clicked_cb), fixture);
   gtk_window_present (fixture->window);
-  wait_for (widget_is_mapped, object (fixture, "submit"));
+  wait_for (widget_is_allocated, object (fixture, "start-label"));
 
   fixture->model = cx_page_model_new (object (fixture, "page"), "Sign in");
   cx_page_model_set_masked_names (fixture->model, masked);
@@ -320,6 +330,8 @@ assert_no_leak (const char *text)
       g_assert_cmpuint (run, ==, 6);
     }
   g_assert_null (strstr (text, "**"));
+  /* A masked check's label and state are the customer's too. */
+  g_assert_null (strstr (text, "heart"));
 }
 
 static void
@@ -378,6 +390,9 @@ test_masking (Fixture *fixture, gconstpointer data)
 
   record_snapshot (fixture);
   g_assert_cmpstr (cx_page_mirror_get_page (fixture->mirror), ==, "Sign in");
+  g_assert_true (shown_in_mirror (fixture, "start-label"));
+  g_assert_false (shown_in_mirror (fixture, "done-label"));
+  g_assert_false (shown_in_mirror (fixture, "pin"));
 
   /* The unmasked field shows what is typed, and the mirror follows. */
   type_text (fixture, "name", "Alice");
@@ -391,6 +406,7 @@ test_masking (Fixture *fixture, gconstpointer data)
       type_text (fixture, secrets[i][0], secrets[i][1]);
     }
   gtk_label_set_text (GTK_LABEL (object (fixture, "card-echo")), secrets[1][1]);
+  gtk_check_button_set_active (GTK_CHECK_BUTTON (object (fixture, "condition")), TRUE);
   settle (fixture);
 
   /* Typing into masked fields sends no value at all: no input entry names a masked node. */
@@ -408,6 +424,7 @@ test_masking (Fixture *fixture, gconstpointer data)
 
           for (guint i = 0; i < G_N_ELEMENTS (secrets); i++)
             g_assert_cmpuint (input->id, !=, masked_ids[i]);
+          g_assert_cmpuint (input->id, !=, node_id (fixture, "condition"));
         }
     }
 
@@ -435,6 +452,8 @@ test_masking (Fixture *fixture, gconstpointer data)
   g_assert_cmpstr (mirror_text (fixture, "password"), ==, CX_COBROWSE_MASK);
   g_assert_cmpstr (mirror_text (fixture, "card"), ==, CX_COBROWSE_MASK);
   g_assert_cmpstr (mirror_text (fixture, "card-echo"), ==, CX_COBROWSE_MASK);
+  g_assert_false (gtk_check_button_get_active (GTK_CHECK_BUTTON (
+      cx_page_mirror_get_node_widget (fixture->mirror, node_id (fixture, "condition")))));
   g_assert_false (gtk_widget_get_visible (
       cx_page_mirror_get_node_widget (fixture->mirror, node_id (fixture, "pin"))));
 
