@@ -102,12 +102,16 @@ create_widget (const CxCobrowseNode *state)
     {
       case CX_COBROWSE_KIND_LABEL:
       case CX_COBROWSE_KIND_TEXTVIEW:
+        /* GTK's default alignment, centred, as the customer's labels most often are. */
         widget = gtk_label_new (NULL);
-        gtk_label_set_xalign (GTK_LABEL (widget), 0.0f);
         gtk_label_set_wrap (GTK_LABEL (widget), TRUE);
         gtk_label_set_ellipsize (GTK_LABEL (widget), PANGO_ELLIPSIZE_END);
         if (state->kind == CX_COBROWSE_KIND_TEXTVIEW)
-          gtk_widget_add_css_class (widget, "view");
+          {
+            gtk_label_set_xalign (GTK_LABEL (widget), 0.0f);
+            gtk_label_set_yalign (GTK_LABEL (widget), 0.0f);
+            gtk_widget_add_css_class (widget, "view");
+          }
         break;
       case CX_COBROWSE_KIND_ENTRY:
       case CX_COBROWSE_KIND_PASSWORD:

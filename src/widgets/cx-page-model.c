@@ -26,6 +26,8 @@
 #define MASKED_CLASS "cx-masked"
 #define AGENT_DISABLED_CLASS "cx-agent-disabled"
 #define SUBMIT_CLASS "cx-submit"
+/* Characters of each text in a snapshot that would not fit in a frame otherwise. */
+#define SNAPSHOT_SHORT_TEXT 64
 
 typedef struct
 {
@@ -850,12 +852,15 @@ cx_page_model_snapshot (CxPageModel *self, gsize *length)
 {
   g_autoptr (CxCobrowseFrame) frame = cx_cobrowse_frame_new (CX_COBROWSE_FRAME_SNAPSHOT);
   g_autofree char *page = NULL;
-  Walk walk_state = { TRUE, g_ptr_array_new (), 0 };
+  char *text;
+  gsize text_length;
+  Walk walk_state = { TRUE, NULL, 0 };
 
   g_return_val_if_fail (CX_IS_PAGE_MODEL (self), NULL);
   g_return_val_if_fail (self->root != NULL, NULL);
 
   /* Every node is new to whoever reads a snapshot. */
+  walk_state.fresh = g_ptr_array_new ();
   walk (self, self->root, 0, 1, &walk_state);
   sweep (self, NULL);
   self->focus_id = current_focus (self);
@@ -876,7 +881,26 @@ cx_page_model_snapshot (CxPageModel *self, gsize *length)
   self->pointer_moved = FALSE;
   g_hash_table_remove_all (self->dirty);
 
-  return frame_text (frame, length);
+  text = frame_text (frame, &text_length);
+  if (text_length > CX_COBROWSE_FRAME_MAX_SIZE)
+    {
+      /* A page of very long texts: shorten them in this frame so that it can be sent at all;
+       * the page is still whole, and later changes carry the texts edited. */
+      g_free (text);
+      for (guint i = 0; i < frame->nodes->len; i++)
+        {
+          CxCobrowseNode *state = g_ptr_array_index (frame->nodes, i);
+
+          if (state->text != NULL && g_utf8_strlen (state->text, -1) > SNAPSHOT_SHORT_TEXT)
+            *g_utf8_offset_to_pointer (state->text, SNAPSHOT_SHORT_TEXT) = '\0';
+          if (state->label != NULL && g_utf8_strlen (state->label, -1) > SNAPSHOT_SHORT_TEXT)
+            *g_utf8_offset_to_pointer (state->label, SNAPSHOT_SHORT_TEXT) = '\0';
+        }
+      text = frame_text (frame, &text_length);
+    }
+  if (length != NULL)
+    *length = text_length;
+  return text;
 }
 
 /**
@@ -895,7 +919,7 @@ char *
 cx_page_model_take_changes (CxPageModel *self, gsize *length)
 {
   g_autoptr (CxCobrowseFrame) frame = cx_cobrowse_frame_new (CX_COBROWSE_FRAME_CHANGES);
-  Walk walk_state = { FALSE, g_ptr_array_new (), 0 };
+  Walk walk_state = { FALSE, NULL, 0 };
   guint focus;
   GHashTableIter iter;
   gpointer key;
@@ -905,6 +929,7 @@ cx_page_model_take_changes (CxPageModel *self, gsize *length)
   if (!self->started || self->root == NULL)
     return NULL;
 
+  walk_state.fresh = g_ptr_array_new ();
   walk (self, self->root, 0, 1, &walk_state);
   sweep (self, frame->removes);
   walk_finish (self, &walk_state, frame->nodes);

@@ -481,6 +481,24 @@ test_masking (Fixture *fixture, gconstpointer data)
   for (guint f = 0; f < fixture->frames->len; f++)
     assert_no_leak (g_ptr_array_index (fixture->frames, f));
 
+  /* A forged frame that names a masked node's value: the mirror still shows only the mask
+   * (the snapshot just applied is seq 0). */
+  {
+    g_autofree char *forged = g_strdup_printf (
+        "{\"type\":\"changes\",\"seq\":1,\"texts\":[{\"id\":%u,\"text\":\"hunter2\"}],"
+        "\"inputs\":[{\"id\":%u,\"checked\":true}],\"attributes\":[{\"id\":%u,\"masked\":false,"
+        "\"label\":\"hunter2\"}]}",
+        node_id (fixture, "password"), node_id (fixture, "condition"), node_id (fixture, "card"));
+    g_autoptr (GError) error = NULL;
+
+    g_assert_true (cx_page_mirror_apply_text (fixture->mirror, forged, strlen (forged), &error));
+    g_assert_no_error (error);
+    g_assert_cmpstr (mirror_text (fixture, "password"), ==, CX_COBROWSE_MASK);
+    g_assert_cmpstr (mirror_text (fixture, "card"), ==, CX_COBROWSE_MASK);
+    g_assert_false (gtk_check_button_get_active (GTK_CHECK_BUTTON (
+        cx_page_mirror_get_node_widget (fixture->mirror, node_id (fixture, "condition")))));
+  }
+
   collect_mirror_text (GTK_WIDGET (fixture->mirror), shown);
   assert_no_leak (shown->str);
   g_assert_nonnull (strstr (shown->str, "Alice"));
