@@ -745,7 +745,7 @@ parse_node (JsonNode *element, gboolean full, GError **error)
       node->fields |= CX_COBROWSE_FIELD_STACK_CHILD;
     }
 
-  if (!member_tuple (object, "scroll", FALSE, 2, 0, scroll, &present, error))
+  if (!member_tuple (object, "scroll", FALSE, 2, 2, scroll, &present, error))
     return NULL;
   if (present)
     {
