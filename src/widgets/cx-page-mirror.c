@@ -2,7 +2,8 @@
  *
  * Every leaf node (label, entry, check, toggle, switch, button, image) is a real GTK widget on
  * a GtkFixed "canvas" at the node's page geometry; containers only contribute their geometry
- * and visibility (a stack shows only its visible child). The canvas is as large as the
+ * and visibility (a stack shows only its visible child), but for scrolled windows, which clip
+ * what is inside them (on a GtkFixed of their own). The canvas is as large as the
  * customer's viewport and is allocated with a scale transform so that it fits the mirror. It
  * takes no input: the agent's clicks and input are made by the agent window, as frames.
  *
@@ -26,6 +27,7 @@ typedef struct
 {
   CxCobrowseNode *state; /* every field of a snapshot node */
   GtkWidget *widget;     /* on the canvas; NULL for containers */
+  GtkWidget *inner;      /* a scrolled node's GtkFixed, where what it clips goes */
   GArray *children;      /* guint ids */
   guint depth;
 } MirrorNode;
@@ -104,7 +106,6 @@ create_widget (const CxCobrowseNode *state)
       case CX_COBROWSE_KIND_TEXTVIEW:
         /* GTK's default alignment, centred, as the customer's labels most often are. */
         widget = gtk_label_new (NULL);
-        gtk_label_set_wrap (GTK_LABEL (widget), TRUE);
         gtk_label_set_ellipsize (GTK_LABEL (widget), PANGO_ELLIPSIZE_END);
         if (state->kind == CX_COBROWSE_KIND_TEXTVIEW)
           {
@@ -134,6 +135,14 @@ create_widget (const CxCobrowseNode *state)
         break;
       case CX_COBROWSE_KIND_IMAGE:
         widget = gtk_frame_new (NULL);
+        break;
+      case CX_COBROWSE_KIND_SCROLLED:
+        /* What it shows is clipped to it, as on the customer's page; a scrolled window with
+         * external scrolling clips without asking for its content's size. */
+        widget = gtk_scrolled_window_new ();
+        gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (widget), GTK_POLICY_EXTERNAL,
+                                        GTK_POLICY_EXTERNAL);
+        gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (widget), gtk_fixed_new ());
         break;
       default:
         return NULL;
@@ -179,6 +188,20 @@ update_widget (MirrorNode *node)
     gtk_widget_remove_css_class (widget, "cx-mirror-agent-disabled");
 }
 
+/* The scrolled node that clips @node (its widget is where @node's widget goes), or NULL for
+ * the canvas. */
+static MirrorNode *
+clipping_ancestor (CxPageMirror *self, const CxCobrowseNode *state)
+{
+  for (MirrorNode *n = state->parent ? lookup (self, state->parent) : NULL; n != NULL;
+       n = n->state->parent ? lookup (self, n->state->parent) : NULL)
+    {
+      if (n->inner != NULL)
+        return n;
+    }
+  return NULL;
+}
+
 static gboolean
 effective (CxPageMirror *self, MirrorNode *node, gboolean sensitive)
 {
@@ -216,7 +239,11 @@ relayout (CxPageMirror *self)
       gtk_widget_set_sensitive (node->widget, effective (self, node, TRUE));
       if (visible)
         {
-          gtk_fixed_move (GTK_FIXED (self->canvas), node->widget, state->x, state->y);
+          MirrorNode *clip = clipping_ancestor (self, state);
+          int x = state->x - (clip != NULL ? clip->state->x : 0);
+          int y = state->y - (clip != NULL ? clip->state->y : 0);
+
+          gtk_fixed_move (GTK_FIXED (gtk_widget_get_parent (node->widget)), node->widget, x, y);
           gtk_widget_set_size_request (node->widget, state->width, state->height);
         }
     }
@@ -234,7 +261,7 @@ remove_subtree (CxPageMirror *self, guint id)
   for (guint i = 0; i < node->children->len; i++)
     remove_subtree (self, g_array_index (node->children, guint, i));
   if (node->widget != NULL)
-    gtk_fixed_remove (GTK_FIXED (self->canvas), node->widget);
+    gtk_fixed_remove (GTK_FIXED (gtk_widget_get_parent (node->widget)), node->widget);
   if (self->focus_id == id)
     self->focus_id = 0;
   g_hash_table_remove (self->nodes, GUINT_TO_POINTER (id));
@@ -272,8 +299,17 @@ add_node (CxPageMirror *self, const CxCobrowseNode *state)
       node->state->text = g_strdup (CX_COBROWSE_MASK);
     }
   node->widget = create_widget (node->state);
+  if (GTK_IS_SCROLLED_WINDOW (node->widget))
+    node->inner = gtk_viewport_get_child (
+        GTK_VIEWPORT (gtk_scrolled_window_get_child (GTK_SCROLLED_WINDOW (node->widget))));
   if (node->widget != NULL)
-    gtk_fixed_put (GTK_FIXED (self->canvas), node->widget, state->x, state->y);
+    {
+      MirrorNode *clip = clipping_ancestor (self, state);
+
+      gtk_fixed_put (GTK_FIXED (clip != NULL ? clip->inner : self->canvas), node->widget,
+                     state->x - (clip != NULL ? clip->state->x : 0),
+                     state->y - (clip != NULL ? clip->state->y : 0));
+    }
   if (state->focus)
     self->focus_id = state->id;
   g_hash_table_insert (self->nodes, GUINT_TO_POINTER (state->id), node);

@@ -68,6 +68,15 @@ static const char page_ui[] =
     "   <child><object class='GtkButton' id='submit'>"
     "    <property name='label'>Submit</property>"
     "    <style><class name='cx-submit'/></style></object></child>"
+    "   <child><object class='GtkScrolledWindow' id='scroller'>"
+    "    <property name='min-content-height'>60</property>"
+    "    <property name='max-content-height'>60</property>"
+    "    <child><object class='GtkBox'>"
+    "     <property name='height-request'>400</property>"
+    "     <child><object class='GtkTextView' id='comments'>"
+    "      <property name='hexpand'>1</property></object></child>"
+    "    </object></child>"
+    "   </object></child>"
     "   <child><object class='GtkStack' id='stack'>"
     "    <child><object class='GtkStackPage'><property name='name'>start</property>"
     "     <property name='child'><object class='GtkLabel' id='start-label'>"
@@ -671,6 +680,32 @@ test_structure (Fixture *fixture, gconstpointer data)
     g_assert_true (cx_page_mirror_get_pointer (fixture->mirror, &x, &y));
     g_assert_cmpint (x, ==, 12);
     g_assert_cmpint (y, ==, 34);
+  }
+
+  /* Typing into a text view, and scrolling. */
+  {
+    GtkAdjustment *adjustment =
+        gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (object (fixture, "scroller")));
+    g_autofree char *scrolled = NULL;
+    g_autofree char *typed = NULL;
+
+    gtk_text_buffer_set_text (
+        gtk_text_view_get_buffer (GTK_TEXT_VIEW (object (fixture, "comments"))), "Line one\nTwo",
+        -1);
+    settle (fixture);
+    g_assert_cmpstr (mirror_text (fixture, "comments"), ==, "Line one\nTwo");
+
+    fixture->mark = fixture->frames->len;
+    gtk_adjustment_set_value (adjustment, 100);
+    settle (fixture);
+    g_assert_cmpuint (fixture->frames->len, >, fixture->mark);
+    scrolled = g_strdup_printf ("\"scrolls\":[{\"id\":%u,\"x\":0,\"y\":100}]",
+                                node_id (fixture, "scroller"));
+    g_assert_nonnull (strstr (g_ptr_array_index (fixture->frames, fixture->mark), scrolled));
+    /* In the mirror, what is scrolled out is clipped by its scrolled window. */
+    g_assert_nonnull (gtk_widget_get_ancestor (
+        cx_page_mirror_get_node_widget (fixture->mirror, node_id (fixture, "comments")),
+        GTK_TYPE_SCROLLED_WINDOW));
   }
 
   /* A frame out of sequence is refused until the next snapshot. */
