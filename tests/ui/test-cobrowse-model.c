@@ -457,6 +457,12 @@ test_masking (Fixture *fixture, gconstpointer data)
         }
       if (node->id == node_id (fixture, "pin"))
         g_assert_false (node->visible);
+      if (node->id == node_id (fixture, "delete"))
+        g_assert_true (node->agent_disabled);
+      if (node->id == node_id (fixture, "submit"))
+        g_assert_true (node->submit);
+      if (node->id == node_id (fixture, "help"))
+        g_assert_true (!node->agent_disabled && !node->submit && !node->masked);
     }
   g_assert_cmpstr (mirror_text (fixture, "password"), ==, CX_COBROWSE_MASK);
   g_assert_cmpstr (mirror_text (fixture, "card"), ==, CX_COBROWSE_MASK);
@@ -718,6 +724,35 @@ test_structure (Fixture *fixture, gconstpointer data)
   }
 }
 
+/* A page of very long texts still makes a snapshot that fits in a frame, and the mirror shows
+ * it. */
+static void
+test_large_page (Fixture *fixture, gconstpointer data)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  g_autoptr (GString) long_text = g_string_new (NULL);
+  g_autofree char *snapshot = NULL;
+  g_autoptr (GError) error = NULL;
+  gsize length;
+
+  for (guint i = 0; i < CX_COBROWSE_TEXT_MAX; i++)
+    g_string_append_c (long_text, 'a' + i % 26);
+  for (guint i = 0; i < 300; i++)
+    {
+      GtkWidget *label = gtk_label_new (long_text->str);
+
+      gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+      gtk_box_append (GTK_BOX (box), label);
+    }
+  gtk_box_append (GTK_BOX (object (fixture, "page")), box);
+
+  snapshot = cx_page_model_snapshot (fixture->model, &length);
+  g_assert_cmpuint (length, <=, CX_COBROWSE_FRAME_MAX_SIZE);
+  g_assert_true (cx_page_mirror_apply_text (fixture->mirror, snapshot, length, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (cx_page_mirror_get_n_nodes (fixture->mirror), >, 300);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -729,6 +764,9 @@ main (int argc, char *argv[])
   g_test_add ("/cobrowse/model/agent-input", Fixture, NULL, fixture_set_up, test_agent_input,
               fixture_tear_down);
   g_test_add ("/cobrowse/model/structure", Fixture, NULL, fixture_set_up, test_structure,
+              fixture_tear_down);
+
+  g_test_add ("/cobrowse/model/large-page", Fixture, NULL, fixture_set_up, test_large_page,
               fixture_tear_down);
 
   return g_test_run ();
