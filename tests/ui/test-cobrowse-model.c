@@ -753,6 +753,71 @@ test_large_page (Fixture *fixture, gconstpointer data)
   g_assert_cmpuint (cx_page_mirror_get_n_nodes (fixture->mirror), >, 300);
 }
 
+static void
+assert_mirror_refuses (CxPageMirror *mirror, const char *text, int code)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_false (cx_page_mirror_apply_text (mirror, text, strlen (text), &error));
+  g_assert_error (error, CX_PAGE_MIRROR_ERROR, code);
+}
+
+/* Hostile frames that parse: the mirror checks them against its page, whole, first. */
+static void
+test_mirror_refusals (Fixture *fixture, gconstpointer data)
+{
+  CxPageMirror *mirror = fixture->mirror;
+  g_autoptr (GString) deep = g_string_new ("{\"type\":\"changes\",\"seq\":1,\"adds\":[");
+  g_autoptr (GString) many = g_string_new ("{\"type\":\"changes\",\"seq\":1,\"adds\":[");
+  const char *snapshot =
+      "{\"type\":\"snapshot\",\"seq\":0,\"page\":\"p\",\"viewport\":[100,100],"
+      "\"nodes\":[{\"id\":1,\"parent\":0,\"kind\":\"box\",\"rect\":[0,0,100,100]},"
+      "{\"id\":2,\"parent\":1,\"kind\":\"label\",\"text\":\"a\",\"rect\":[0,0,"
+      "10,10]}]}";
+  const char *valid = "{\"type\":\"changes\",\"seq\":1,\"texts\":[{\"id\":2,\"text\":\"b\"}]}";
+
+  g_assert_true (cx_page_mirror_apply_text (mirror, snapshot, strlen (snapshot), NULL));
+
+  assert_mirror_refuses (mirror, "{\"type\":\"changes\",\"seq\":2}", CX_PAGE_MIRROR_ERROR_SEQUENCE);
+  assert_mirror_refuses (mirror,
+                         "{\"type\":\"changes\",\"seq\":1,\"texts\":[{\"id\":2,\"text\":\"x\"}],"
+                         "\"attributes\":[{\"id\":9,\"visible\":false}]}",
+                         CX_PAGE_MIRROR_ERROR_UNKNOWN_NODE);
+  assert_mirror_refuses (mirror,
+                         "{\"type\":\"changes\",\"seq\":1,\"adds\":[{\"id\":3,\"parent\":7,"
+                         "\"kind\":\"box\",\"rect\":[0,0,1,1]}]}",
+                         CX_PAGE_MIRROR_ERROR_UNKNOWN_NODE);
+  assert_mirror_refuses (mirror,
+                         "{\"type\":\"changes\",\"seq\":1,\"adds\":[{\"id\":2,\"parent\":1,"
+                         "\"kind\":\"box\",\"rect\":[0,0,1,1]}]}",
+                         CX_PAGE_MIRROR_ERROR_UNKNOWN_NODE);
+  assert_mirror_refuses (mirror, "{\"type\":\"changes\",\"seq\":1,\"removes\":[1]}",
+                         CX_PAGE_MIRROR_ERROR_UNKNOWN_NODE);
+
+  /* Deeper than the cap under the page's root, though each frame's chain is within it. */
+  for (guint i = 0; i < CX_COBROWSE_MAX_DEPTH; i++)
+    g_string_append_printf (deep, "%s{\"id\":%u,\"parent\":%u,\"kind\":\"box\",\"rect\":[0,0,1,1]}",
+                            i > 0 ? "," : "", 100 + i, i > 0 ? 100 + i - 1 : 1);
+  g_string_append (deep, "]}");
+  assert_mirror_refuses (mirror, deep->str, CX_PAGE_MIRROR_ERROR_TOO_LARGE);
+
+  /* More nodes than a page may have. */
+  for (guint i = 0; i < CX_COBROWSE_MAX_NODES; i++)
+    g_string_append_printf (many,
+                            "%s{\"id\":%u,\"parent\":1,\"kind\":\"other\",\"rect\":[0,0,1,1]}",
+                            i > 0 ? "," : "", 1000 + i);
+  g_string_append (many, "]}");
+  assert_mirror_refuses (mirror, many->str, CX_PAGE_MIRROR_ERROR_TOO_LARGE);
+
+  /* None of it was applied: the page is as it was, and the next frame in sequence applies. */
+  g_assert_cmpuint (cx_page_mirror_get_n_nodes (mirror), ==, 2);
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (cx_page_mirror_get_node_widget (mirror, 2))), ==,
+                   "a");
+  g_assert_true (cx_page_mirror_apply_text (mirror, valid, strlen (valid), NULL));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (cx_page_mirror_get_node_widget (mirror, 2))), ==,
+                   "b");
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -767,6 +832,9 @@ main (int argc, char *argv[])
               fixture_tear_down);
 
   g_test_add ("/cobrowse/model/large-page", Fixture, NULL, fixture_set_up, test_large_page,
+              fixture_tear_down);
+
+  g_test_add ("/cobrowse/mirror/refusals", Fixture, NULL, fixture_set_up, test_mirror_refusals,
               fixture_tear_down);
 
   return g_test_run ();
