@@ -49,7 +49,11 @@ struct _CxPageMirror
 
 G_DEFINE_FINAL_TYPE (CxPageMirror, cx_page_mirror, GTK_TYPE_WIDGET)
 
-G_DEFINE_QUARK (cx - page - mirror - error - quark, cx_page_mirror_error)
+GQuark
+cx_page_mirror_error_quark (void)
+{
+  return g_quark_from_static_string ("cx-page-mirror-error-quark");
+}
 
 static void
 set_str (char **where, const char *value)

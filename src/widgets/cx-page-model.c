@@ -17,61 +17,7 @@
 
 #include "config.h"
 
-#include <string.h>
-
-#include <glib/gi18n-lib.h>
-
-#include "widgets/cx-page-model.h"
-
-#define MASKED_CLASS "cx-masked"
-#define AGENT_DISABLED_CLASS "cx-agent-disabled"
-#define SUBMIT_CLASS "cx-submit"
-/* Characters of each text in a snapshot that would not fit in a frame otherwise. */
-#define SNAPSHOT_SHORT_TEXT 64
-
-typedef struct
-{
-  CxPageModel *model;
-  GtkWidget *widget; /* weak: NULL once finalized */
-  guint id;
-  guint parent;
-  gboolean masked_sticky;
-  gboolean seen;
-  CxCobrowseNode *sent; /* NULL until sent */
-  GObject *source[2];   /* adjustments or a text buffer, referenced, with our handlers */
-  gulong source_handler[2];
-  gulong notify_handler;
-} ModelNode;
-
-struct _CxPageModel
-{
-  GObject parent_instance;
-
-  GtkWidget *root; /* weak */
-  char *page;
-  GStrv masked_names;
-  GStrv agent_disabled_names;
-  CxCobrowseMode mode;
-
-  GHashTable *by_id;     /* id -> ModelNode, owned */
-  GHashTable *by_widget; /* GtkWidget* -> ModelNode */
-  GHashTable *dirty;     /* ids */
-  guint next_id;
-  gboolean started;
-  gboolean all_dirty;
-  guint64 seq;
-  int viewport_width, viewport_height;
-  guint focus_id;
-
-  GdkFrameClock *clock;
-  gulong layout_handler;
-  GtkRoot *toplevel;
-  gulong focus_handler;
-  GtkEventController *motion;
-  gboolean pointer_moved;
-  int pointer_x, pointer_y;
-  guint flush_source;
-};
+#include "widgets/cx-page-model-private.h"
 
 enum
 {
@@ -92,308 +38,13 @@ static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (CxPageModel, cx_page_model, G_TYPE_OBJECT)
 
-G_DEFINE_QUARK (cx - page - model - error - quark, cx_page_model_error)
+GQuark
+cx_page_model_error_quark (void)
+{
+  return g_quark_from_static_string ("cx-page-model-error-quark");
+}
 
 static void schedule_flush (CxPageModel *self);
-
-/* What a widget is */
-
-static CxCobrowseKind
-widget_kind (GtkWidget *widget)
-{
-  if (GTK_IS_PASSWORD_ENTRY (widget))
-    return CX_COBROWSE_KIND_PASSWORD;
-  if (GTK_IS_SPIN_BUTTON (widget))
-    return CX_COBROWSE_KIND_SPIN;
-  if (GTK_IS_ENTRY (widget) || GTK_IS_TEXT (widget))
-    return CX_COBROWSE_KIND_ENTRY;
-  if (GTK_IS_TEXT_VIEW (widget))
-    return CX_COBROWSE_KIND_TEXTVIEW;
-  if (GTK_IS_LABEL (widget))
-    return CX_COBROWSE_KIND_LABEL;
-  if (GTK_IS_CHECK_BUTTON (widget))
-    return CX_COBROWSE_KIND_CHECK;
-  if (GTK_IS_SWITCH (widget))
-    return CX_COBROWSE_KIND_SWITCH;
-  if (GTK_IS_TOGGLE_BUTTON (widget))
-    return CX_COBROWSE_KIND_TOGGLE;
-  if (GTK_IS_BUTTON (widget))
-    return CX_COBROWSE_KIND_BUTTON;
-  if (GTK_IS_IMAGE (widget) || GTK_IS_PICTURE (widget))
-    return CX_COBROWSE_KIND_IMAGE;
-  if (GTK_IS_WINDOW (widget))
-    return CX_COBROWSE_KIND_WINDOW;
-  if (GTK_IS_BOX (widget))
-    return CX_COBROWSE_KIND_BOX;
-  if (GTK_IS_GRID (widget))
-    return CX_COBROWSE_KIND_GRID;
-  if (GTK_IS_STACK (widget))
-    return CX_COBROWSE_KIND_STACK;
-  if (GTK_IS_SCROLLED_WINDOW (widget))
-    return CX_COBROWSE_KIND_SCROLLED;
-  if (GTK_IS_FRAME (widget))
-    return CX_COBROWSE_KIND_FRAME;
-  if (GTK_IS_LIST_BOX (widget))
-    return CX_COBROWSE_KIND_LIST;
-  if (GTK_IS_LIST_BOX_ROW (widget))
-    return CX_COBROWSE_KIND_ROW;
-  return CX_COBROWSE_KIND_OTHER;
-}
-
-static gboolean
-kind_is_leaf (CxCobrowseKind kind)
-{
-  return kind >= CX_COBROWSE_KIND_LABEL && kind <= CX_COBROWSE_KIND_IMAGE;
-}
-
-static gboolean
-kind_is_input (CxCobrowseKind kind)
-{
-  return kind == CX_COBROWSE_KIND_ENTRY || kind == CX_COBROWSE_KIND_PASSWORD ||
-         kind == CX_COBROWSE_KIND_TEXTVIEW || kind == CX_COBROWSE_KIND_SPIN;
-}
-
-static gboolean
-kind_is_checkable (CxCobrowseKind kind)
-{
-  return kind == CX_COBROWSE_KIND_CHECK || kind == CX_COBROWSE_KIND_TOGGLE ||
-         kind == CX_COBROWSE_KIND_SWITCH;
-}
-
-/* Scrollbars and popovers are not part of the page's layout. */
-static gboolean
-widget_skipped (CxPageModel *self, GtkWidget *widget)
-{
-  return GTK_IS_SCROLLBAR (widget) || (GTK_IS_NATIVE (widget) && widget != self->root);
-}
-
-static gboolean
-named_in (GtkWidget *widget, GStrv names)
-{
-  const char *name;
-
-  if (names == NULL)
-    return FALSE;
-  name = gtk_widget_get_name (widget);
-  if (name != NULL && g_strv_contains ((const char *const *) names, name))
-    return TRUE;
-  name = gtk_buildable_get_buildable_id (GTK_BUILDABLE (widget));
-  return name != NULL && g_strv_contains ((const char *const *) names, name);
-}
-
-/* @widget or an ancestor up to the root has @css_class or one of @names. */
-static gboolean
-flagged_up (CxPageModel *self, GtkWidget *widget, const char *css_class, GStrv names)
-{
-  for (GtkWidget *w = widget; w != NULL; w = gtk_widget_get_parent (w))
-    {
-      if (gtk_widget_has_css_class (w, css_class) || named_in (w, names))
-        return TRUE;
-      if (w == self->root)
-        break;
-    }
-  return FALSE;
-}
-
-static gboolean
-widget_masked (CxPageModel *self, ModelNode *node)
-{
-  GtkWidget *widget = node->widget;
-
-  if (!node->masked_sticky &&
-      (GTK_IS_PASSWORD_ENTRY (widget) ||
-       (GTK_IS_ENTRY (widget) && !gtk_entry_get_visibility (GTK_ENTRY (widget))) ||
-       (GTK_IS_TEXT (widget) && !gtk_text_get_visibility (GTK_TEXT (widget))) ||
-       flagged_up (self, widget, MASKED_CLASS, self->masked_names)))
-    node->masked_sticky = TRUE;
-  return node->masked_sticky;
-}
-
-static gboolean
-widget_submit (CxPageModel *self, GtkWidget *widget)
-{
-  GtkRoot *root;
-
-  if (gtk_widget_has_css_class (widget, SUBMIT_CLASS) ||
-      gtk_widget_has_css_class (widget, "suggested-action") ||
-      gtk_widget_has_css_class (widget, "destructive-action"))
-    return TRUE;
-  root = gtk_widget_get_root (widget);
-  return GTK_IS_WINDOW (root) && gtk_window_get_default_widget (GTK_WINDOW (root)) == widget;
-}
-
-/* Text that the protocol accepts: no control characters but tab and newlines, at most @max
- * characters. */
-static char *
-clean_text (const char *text, gsize max)
-{
-  GString *out;
-  gsize chars = 0;
-
-  if (text == NULL)
-    return NULL;
-
-  out = g_string_sized_new (strlen (text));
-  for (const char *p = text; *p != '\0' && chars < max; p = g_utf8_next_char (p), chars++)
-    {
-      gunichar c = g_utf8_get_char (p);
-
-      if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
-        g_string_append_c (out, ' ');
-      else
-        g_string_append_unichar (out, c);
-    }
-  return g_string_free (out, FALSE);
-}
-
-static const char *
-role_nick (GtkWidget *widget)
-{
-  GEnumClass *klass = g_type_class_peek (GTK_TYPE_ACCESSIBLE_ROLE);
-  GEnumValue *value;
-
-  if (klass == NULL)
-    klass = g_type_class_ref (GTK_TYPE_ACCESSIBLE_ROLE);
-  value = g_enum_get_value (klass, gtk_accessible_get_accessible_role (GTK_ACCESSIBLE (widget)));
-  return value != NULL ? value->value_nick : NULL;
-}
-
-static int
-clamp_coord (double value)
-{
-  return (int) CLAMP (value, -CX_COBROWSE_COORD_MAX, CX_COBROWSE_COORD_MAX);
-}
-
-static void
-node_rect (CxPageModel *self, GtkWidget *widget, CxCobrowseNode *state)
-{
-  graphene_rect_t bounds;
-
-  state->fields |= CX_COBROWSE_FIELD_RECT;
-  if (gtk_widget_get_mapped (widget) && gtk_widget_compute_bounds (widget, self->root, &bounds))
-    {
-      state->x = clamp_coord (bounds.origin.x);
-      state->y = clamp_coord (bounds.origin.y);
-      state->width = CLAMP ((int) bounds.size.width, 0, CX_COBROWSE_COORD_MAX);
-      state->height = CLAMP ((int) bounds.size.height, 0, CX_COBROWSE_COORD_MAX);
-    }
-  else
-    {
-      state->x = state->y = state->width = state->height = 0;
-    }
-}
-
-static char *
-text_view_text (GtkTextView *view)
-{
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (view);
-  GtkTextIter start, end;
-
-  gtk_text_buffer_get_bounds (buffer, &start, &end);
-  return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
-}
-
-/* The node's whole state now. A masked node's text is the mask, read from nowhere. */
-static CxCobrowseNode *
-compute_state (CxPageModel *self, ModelNode *node)
-{
-  GtkWidget *widget = node->widget;
-  CxCobrowseNode *state = cx_cobrowse_node_new (node->id);
-  const char *label = NULL;
-
-  state->parent = node->parent;
-  state->fields = CX_COBROWSE_FIELD_KIND | CX_COBROWSE_FIELD_ROLE | CX_COBROWSE_FIELD_SELECTED |
-                  CX_COBROWSE_FIELD_SENSITIVE | CX_COBROWSE_FIELD_VISIBLE |
-                  CX_COBROWSE_FIELD_FOCUS | CX_COBROWSE_FIELD_MASKED |
-                  CX_COBROWSE_FIELD_AGENT_DISABLED | CX_COBROWSE_FIELD_SUBMIT;
-  state->kind = widget_kind (widget);
-  state->role = g_strdup (role_nick (widget));
-  state->sensitive = gtk_widget_get_sensitive (widget);
-  state->visible = gtk_widget_get_visible (widget);
-  state->focus = node->id == self->focus_id;
-  state->masked = widget_masked (self, node);
-  state->agent_disabled =
-      flagged_up (self, widget, AGENT_DISABLED_CLASS, self->agent_disabled_names);
-  state->submit = widget_submit (self, widget);
-  node_rect (self, widget, state);
-
-  if (GTK_IS_LIST_BOX_ROW (widget))
-    state->selected = gtk_list_box_row_is_selected (GTK_LIST_BOX_ROW (widget));
-
-  if (kind_is_checkable (state->kind) && !state->masked)
-    {
-      state->fields |= CX_COBROWSE_FIELD_CHECKED;
-      if (GTK_IS_CHECK_BUTTON (widget))
-        state->checked = gtk_check_button_get_active (GTK_CHECK_BUTTON (widget));
-      else if (GTK_IS_SWITCH (widget))
-        state->checked = gtk_switch_get_active (GTK_SWITCH (widget));
-      else
-        state->checked = gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (widget));
-    }
-
-  if (GTK_IS_CHECK_BUTTON (widget))
-    label = gtk_check_button_get_label (GTK_CHECK_BUTTON (widget));
-  else if (GTK_IS_BUTTON (widget))
-    label = gtk_button_get_label (GTK_BUTTON (widget));
-  else if (GTK_IS_ENTRY (widget))
-    label = gtk_entry_get_placeholder_text (GTK_ENTRY (widget));
-
-  if (state->masked)
-    {
-      /* Nothing of the widget's content is read: not the value, not a label, not whether it
-       * is checked. */
-      if (kind_is_input (state->kind) || state->kind == CX_COBROWSE_KIND_LABEL ||
-          state->kind == CX_COBROWSE_KIND_BUTTON || kind_is_checkable (state->kind))
-        {
-          state->fields |= CX_COBROWSE_FIELD_TEXT;
-          state->text = g_strdup (CX_COBROWSE_MASK);
-        }
-    }
-  else
-    {
-      if (label != NULL)
-        {
-          state->fields |= CX_COBROWSE_FIELD_LABEL;
-          state->label = clean_text (label, CX_COBROWSE_LABEL_MAX);
-        }
-      if (GTK_IS_LABEL (widget))
-        state->text = clean_text (gtk_label_get_text (GTK_LABEL (widget)), CX_COBROWSE_TEXT_MAX);
-      else if (GTK_IS_EDITABLE (widget))
-        state->text =
-            clean_text (gtk_editable_get_text (GTK_EDITABLE (widget)), CX_COBROWSE_TEXT_MAX);
-      else if (GTK_IS_TEXT_VIEW (widget))
-        {
-          g_autofree char *text = text_view_text (GTK_TEXT_VIEW (widget));
-
-          state->text = clean_text (text, CX_COBROWSE_TEXT_MAX);
-        }
-      if (state->text != NULL)
-        state->fields |= CX_COBROWSE_FIELD_TEXT;
-    }
-
-  if (GTK_IS_STACK (widget))
-    {
-      GtkWidget *child = gtk_stack_get_visible_child (GTK_STACK (widget));
-      ModelNode *child_node = child ? g_hash_table_lookup (self->by_widget, child) : NULL;
-
-      state->fields |= CX_COBROWSE_FIELD_STACK_CHILD;
-      state->stack_child =
-          child_node != NULL && child_node->parent == node->id ? child_node->id : 0;
-    }
-
-  if (GTK_IS_SCROLLED_WINDOW (widget))
-    {
-      GtkScrolledWindow *scrolled = GTK_SCROLLED_WINDOW (widget);
-
-      state->fields |= CX_COBROWSE_FIELD_SCROLL;
-      state->scroll_x =
-          clamp_coord (gtk_adjustment_get_value (gtk_scrolled_window_get_hadjustment (scrolled)));
-      state->scroll_y =
-          clamp_coord (gtk_adjustment_get_value (gtk_scrolled_window_get_vadjustment (scrolled)));
-    }
-
-  return state;
-}
 
 /* Watching */
 
@@ -550,8 +201,8 @@ focus_changed_cb (CxPageModel *self)
 static void
 motion_cb (CxPageModel *self, double x, double y)
 {
-  self->pointer_x = clamp_coord (x);
-  self->pointer_y = clamp_coord (y);
+  self->pointer_x = cx_page_model_clamp_coord (x);
+  self->pointer_y = cx_page_model_clamp_coord (y);
   self->pointer_moved = TRUE;
   schedule_flush (self);
 }
@@ -608,7 +259,7 @@ walk (CxPageModel *self, GtkWidget *widget, guint parent, guint depth, Walk *wal
   ModelNode *node;
   CxCobrowseKind kind;
 
-  if (widget_skipped (self, widget) || walk_state->count >= CX_COBROWSE_MAX_NODES ||
+  if (cx_page_model_widget_skipped (self, widget) || walk_state->count >= CX_COBROWSE_MAX_NODES ||
       depth > CX_COBROWSE_MAX_DEPTH)
     return;
 
@@ -633,14 +284,14 @@ walk (CxPageModel *self, GtkWidget *widget, guint parent, guint depth, Walk *wal
     {
       CxCobrowseNode rect = { 0 };
 
-      node_rect (self, widget, &rect);
+      cx_page_model_node_rect (self, widget, &rect);
       if (rect.x != node->sent->x || rect.y != node->sent->y || rect.width != node->sent->width ||
           rect.height != node->sent->height)
         g_hash_table_add (self->dirty, GUINT_TO_POINTER (node->id));
     }
 
-  kind = widget_kind (widget);
-  if (kind_is_leaf (kind))
+  kind = cx_page_model_widget_kind (widget);
+  if (cx_page_model_kind_is_leaf (kind))
     return;
   for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
        child = gtk_widget_get_next_sibling (child))
@@ -657,7 +308,7 @@ walk_finish (CxPageModel *self, Walk *walk_state, GPtrArray *nodes)
       ModelNode *node = g_ptr_array_index (walk_state->fresh, i);
 
       g_clear_pointer (&node->sent, cx_cobrowse_node_free);
-      node->sent = compute_state (self, node);
+      node->sent = cx_page_model_compute_state (self, node);
       g_ptr_array_add (nodes, cx_cobrowse_node_copy (node->sent));
     }
   g_clear_pointer (&walk_state->fresh, g_ptr_array_unref);
@@ -742,7 +393,7 @@ update_viewport (CxPageModel *self, CxCobrowseFrame *frame)
 static void
 diff_node (CxPageModel *self, ModelNode *node, CxCobrowseFrame *frame)
 {
-  g_autoptr (CxCobrowseNode) now = compute_state (self, node);
+  g_autoptr (CxCobrowseNode) now = cx_page_model_compute_state (self, node);
   CxCobrowseNode *was = node->sent;
   g_autoptr (CxCobrowseNode) attributes = cx_cobrowse_node_new (node->id);
   g_autoptr (CxCobrowseNode) value = cx_cobrowse_node_new (node->id);
@@ -866,7 +517,7 @@ cx_page_model_snapshot (CxPageModel *self, gsize *length)
   self->focus_id = current_focus (self);
   walk_finish (self, &walk_state, frame->nodes);
 
-  page = clean_text (self->page, CX_COBROWSE_LABEL_MAX);
+  page = cx_page_model_clean_text (self->page, CX_COBROWSE_LABEL_MAX);
   for (char *p = page; *p != '\0'; p++)
     {
       if (*p == '\t' || *p == '\n' || *p == '\r')
@@ -1004,108 +655,6 @@ schedule_flush (CxPageModel *self)
   /* After GTK's layout (GDK_PRIORITY_REDRAW), so that one action's geometry is in its frame. */
   if (self->flush_source == 0 && self->started)
     self->flush_source = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, flush_cb, self, NULL);
-}
-
-/* The agent's input */
-
-static gboolean refuse (GError **error, CxPageModelError code, const char *format, ...)
-    G_GNUC_PRINTF (3, 4);
-
-static gboolean
-refuse (GError **error, CxPageModelError code, const char *format, ...)
-{
-  va_list args;
-
-  va_start (args, format);
-  g_propagate_error (error, g_error_new_valist (CX_PAGE_MODEL_ERROR, code, format, args));
-  va_end (args);
-  return FALSE;
-}
-
-/**
- * cx_page_model_apply_input:
- * @self: a page model
- * @input: an input frame from the agent
- * @error: return location for a %CX_PAGE_MODEL_ERROR
- *
- * Applies the agent's input to the page, if and only if the model is in write mode and the
- * target is there, shown, sensitive, editable, not masked, not disabled for the agent, not a
- * submit button, and of a kind the action fits. Every check reads the widget now, never the
- * frame or what was sent.
- *
- * Returns: %TRUE if applied
- */
-gboolean
-cx_page_model_apply_input (CxPageModel *self, const CxCobrowseFrame *input, GError **error)
-{
-  ModelNode *node;
-  GtkWidget *widget;
-  CxCobrowseKind kind;
-
-  g_return_val_if_fail (CX_IS_PAGE_MODEL (self), FALSE);
-  g_return_val_if_fail (input != NULL && input->type == CX_COBROWSE_FRAME_INPUT, FALSE);
-
-  if (self->mode != CX_COBROWSE_MODE_WRITE)
-    return refuse (error, CX_PAGE_MODEL_ERROR_POINTER_MODE,
-                   _ ("The agent may not operate the page in pointer mode (node %u)"),
-                   input->target);
-
-  node = g_hash_table_lookup (self->by_id, GUINT_TO_POINTER (input->target));
-  if (node == NULL || node->widget == NULL || node->sent == NULL)
-    return refuse (error, CX_PAGE_MODEL_ERROR_NOT_FOUND, _ ("There is no node %u on the page"),
-                   input->target);
-  widget = node->widget;
-  kind = widget_kind (widget);
-
-  if (widget_masked (self, node))
-    return refuse (error, CX_PAGE_MODEL_ERROR_MASKED, _ ("Node %u is masked"), input->target);
-  if (flagged_up (self, widget, AGENT_DISABLED_CLASS, self->agent_disabled_names))
-    return refuse (error, CX_PAGE_MODEL_ERROR_AGENT_DISABLED,
-                   _ ("Node %u is disabled for the agent"), input->target);
-  if (widget_submit (self, widget))
-    return refuse (error, CX_PAGE_MODEL_ERROR_SUBMIT, _ ("Node %u submits the page"),
-                   input->target);
-  if (!gtk_widget_is_sensitive (widget) || !gtk_widget_get_mapped (widget) ||
-      (GTK_IS_EDITABLE (widget) && !gtk_editable_get_editable (GTK_EDITABLE (widget))) ||
-      (GTK_IS_TEXT_VIEW (widget) && !gtk_text_view_get_editable (GTK_TEXT_VIEW (widget))))
-    return refuse (error, CX_PAGE_MODEL_ERROR_DISABLED, _ ("Node %u is disabled or hidden"),
-                   input->target);
-
-  switch (input->action)
-    {
-      case CX_COBROWSE_INPUT_TEXT:
-        if (GTK_IS_EDITABLE (widget) && kind_is_input (kind))
-          gtk_editable_set_text (GTK_EDITABLE (widget), input->text);
-        else if (GTK_IS_TEXT_VIEW (widget))
-          gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (widget)), input->text,
-                                    -1);
-        else
-          break;
-        return TRUE;
-
-      case CX_COBROWSE_INPUT_CHECKED:
-        if (GTK_IS_CHECK_BUTTON (widget))
-          gtk_check_button_set_active (GTK_CHECK_BUTTON (widget), input->checked);
-        else if (GTK_IS_SWITCH (widget))
-          gtk_switch_set_active (GTK_SWITCH (widget), input->checked);
-        else if (GTK_IS_TOGGLE_BUTTON (widget))
-          gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (widget), input->checked);
-        else
-          break;
-        return TRUE;
-
-      case CX_COBROWSE_INPUT_ACTIVATE:
-        if (kind != CX_COBROWSE_KIND_BUTTON)
-          break;
-        gtk_widget_activate (widget);
-        return TRUE;
-
-      default:
-        break;
-    }
-
-  return refuse (error, CX_PAGE_MODEL_ERROR_UNSUPPORTED, _ ("Node %u cannot take that input"),
-                 input->target);
 }
 
 /* Ids */
