@@ -144,8 +144,9 @@ _cx_agent_window_accept_action (GtkWidget *widget, const char *action_name, GVar
 {
   CxAgentWindow *self = CX_AGENT_WINDOW (widget);
 
-  if (self->invitation_chat_id != NULL)
-    cx_agent_window_answer_invitation (self, self->invitation_chat_id, TRUE);
+  if (self->invitation != NULL)
+    cx_agent_window_answer_invitation (self, cx_agent_conversation_get_chat_id (self->invitation),
+                                       TRUE);
 }
 
 void
@@ -153,8 +154,9 @@ _cx_agent_window_decline_action (GtkWidget *widget, const char *action_name, GVa
 {
   CxAgentWindow *self = CX_AGENT_WINDOW (widget);
 
-  if (self->invitation_chat_id != NULL)
-    cx_agent_window_answer_invitation (self, self->invitation_chat_id, FALSE);
+  if (self->invitation != NULL)
+    cx_agent_window_answer_invitation (self, cx_agent_conversation_get_chat_id (self->invitation),
+                                       FALSE);
 }
 
 /* A message on its way: what to give back to the composer if it does not arrive. */

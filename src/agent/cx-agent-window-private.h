@@ -51,12 +51,10 @@ struct _CxAgentWindow
   GtkFilter *conversation_filter;
   GtkSingleSelection *selection;
   CxAgentConversation *selected;
-  GHashTable *seen;       /* chat id → number of messages seen */
-  GPtrArray *bound_items; /* GtkListItem: the conversation rows on screen */
-  char *chat_id;          /* a pop-out: the one chat it shows */
-  char *invitation_chat_id;
-  gint64 invitation_expires_at;
-  gint64 invitation_waiting_since;
+  GHashTable *seen;                /* chat id → number of messages seen */
+  GPtrArray *bound_items;          /* GtkListItem: the conversation rows on screen */
+  char *chat_id;                   /* a pop-out: the one chat it shows */
+  CxAgentConversation *invitation; /* the one in the banner: the service's object, no copy */
   guint countdown_id;
   gboolean was_signed_in;
   gboolean canned_dismissed; /* Escape closed the "/" popover: not again for this "/" */

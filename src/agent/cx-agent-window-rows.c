@@ -1,5 +1,6 @@
 /* cx-agent-window-rows.c: the agent window's list rows: a conversation in the sidebar (name,
- * wait, unread; channel and queue) and a message in the transcript (sender, time, text).
+ * wait, unread; channel and queue), and the transcript's (a CxAgentMessageRow per message, the
+ * typing and queue notices filtered out).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -8,6 +9,7 @@
 
 #include "config.h"
 
+#include "agent/cx-agent-message-row.h"
 #include "agent/cx-agent-window-private.h"
 
 /* Sidebar rows: name, how long the customer waits, unread count; channel and queue, or what
@@ -176,31 +178,7 @@ void
 _cx_agent_window_transcript_row_setup_cb (GtkSignalListItemFactory *factory, GtkListItem *list_item,
                                           CxAgentWindow *self)
 {
-  GtkWidget *row = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
-  GtkWidget *header = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  GtkWidget *sender = gtk_label_new (NULL);
-  GtkWidget *time = gtk_label_new (NULL);
-  GtkWidget *text = gtk_label_new (NULL);
-
-  gtk_widget_add_css_class (row, "transcript-row");
-  gtk_widget_add_css_class (sender, "transcript-sender");
-  gtk_label_set_xalign (GTK_LABEL (sender), 0);
-  gtk_label_set_ellipsize (GTK_LABEL (sender), PANGO_ELLIPSIZE_END);
-  gtk_widget_add_css_class (time, "dim-label");
-  gtk_widget_add_css_class (time, "caption");
-  gtk_label_set_xalign (GTK_LABEL (text), 0);
-  gtk_label_set_wrap (GTK_LABEL (text), TRUE);
-  gtk_label_set_wrap_mode (GTK_LABEL (text), PANGO_WRAP_WORD_CHAR);
-  gtk_label_set_selectable (GTK_LABEL (text), TRUE);
-  gtk_label_set_use_markup (GTK_LABEL (text), FALSE);
-  gtk_box_append (GTK_BOX (header), sender);
-  gtk_box_append (GTK_BOX (header), time);
-  gtk_box_append (GTK_BOX (row), header);
-  gtk_box_append (GTK_BOX (row), text);
-  g_object_set_data (G_OBJECT (row), "sender", sender);
-  g_object_set_data (G_OBJECT (row), "time", time);
-  g_object_set_data (G_OBJECT (row), "text", text);
-  gtk_list_item_set_child (list_item, row);
+  gtk_list_item_set_child (list_item, cx_agent_message_row_new ());
   gtk_list_item_set_activatable (list_item, FALSE);
 }
 
@@ -209,54 +187,9 @@ _cx_agent_window_transcript_row_bind_cb (GtkSignalListItemFactory *factory, GtkL
                                          CxAgentWindow *self)
 {
   CxMessage *message = cx_agent_transcript_item_get_message (gtk_list_item_get_item (list_item));
-  GtkWidget *row = gtk_list_item_get_child (list_item);
-  GtkLabel *text = g_object_get_data (G_OBJECT (row), "text");
-  g_autoptr (GDateTime) time = g_date_time_new_from_unix_local (message->utc_time / 1000);
-  g_autofree char *time_text = time != NULL ? g_date_time_format (time, "%H:%M") : NULL;
-  g_autofree char *notice = NULL;
-  const char *sender = message->from_nickname;
-  gboolean is_notice = message->type != CX_MESSAGE_TEXT;
 
-  if (sender == NULL || *sender == '\0')
-    sender = message->from_type == CX_PARTY_CLIENT ? _ ("Customer") : _ ("Agent");
-
-  switch (message->type)
-    {
-      case CX_MESSAGE_PARTICIPANT_JOINED:
-        notice = g_strdup_printf (_ ("%s joined the chat"), sender);
-        break;
-      case CX_MESSAGE_PARTICIPANT_LEFT:
-        notice = g_strdup_printf (_ ("%s left the chat"), sender);
-        break;
-      default:
-        break;
-    }
-
-  /* A notice names its sender in its text already: it is one line, with its time after it. */
-  gtk_widget_set_visible (gtk_widget_get_parent (g_object_get_data (G_OBJECT (row), "sender")),
-                          !is_notice);
-  if (is_notice && time_text != NULL)
-    {
-      /* Translators: a notice in the transcript, then its time */
-      g_autofree char *with_time = g_strdup_printf (
-          _ ("%s · %s"), notice != NULL ? notice : (message->text != NULL ? message->text : ""),
-          time_text);
-
-      g_free (notice);
-      notice = g_steal_pointer (&with_time);
-    }
-  if (message->from_type == CX_PARTY_AGENT)
-    gtk_widget_add_css_class (g_object_get_data (G_OBJECT (row), "sender"), "transcript-agent");
-  else
-    gtk_widget_remove_css_class (g_object_get_data (G_OBJECT (row), "sender"), "transcript-agent");
-  gtk_label_set_text (g_object_get_data (G_OBJECT (row), "sender"), sender);
-  gtk_label_set_text (g_object_get_data (G_OBJECT (row), "time"),
-                      time_text != NULL ? time_text : "");
-  gtk_label_set_text (text, notice != NULL ? notice : (message->text != NULL ? message->text : ""));
-  if (is_notice)
-    gtk_widget_add_css_class (GTK_WIDGET (text), "transcript-notice");
-  else
-    gtk_widget_remove_css_class (GTK_WIDGET (text), "transcript-notice");
+  cx_agent_message_row_set_message (CX_AGENT_MESSAGE_ROW (gtk_list_item_get_child (list_item)),
+                                    message);
 }
 
 /* The transcript follows new messages while it is scrolled to the end. */

@@ -468,12 +468,12 @@ static void
 update_countdown (CxAgentWindow *self)
 {
   gint64 now = now_ms ();
-  gint64 waited = self->invitation_waiting_since > 0
-                      ? MAX (0, (now - self->invitation_waiting_since) / 1000)
-                      : -1;
-  gint64 left = self->invitation_expires_at > 0
-                    ? MAX (0, (self->invitation_expires_at - now + 999) / 1000)
-                    : -1;
+  gint64 waiting_since =
+      self->invitation != NULL ? cx_agent_conversation_get_waiting_since (self->invitation) : 0;
+  gint64 expires_at =
+      self->invitation != NULL ? cx_agent_conversation_get_expires_at (self->invitation) : 0;
+  gint64 waited = waiting_since > 0 ? MAX (0, (now - waiting_since) / 1000) : -1;
+  gint64 left = expires_at > 0 ? MAX (0, (expires_at - now + 999) / 1000) : -1;
   g_autofree char *waiting = NULL;
   g_autofree char *countdown = NULL;
   g_autofree char *text = NULL;
@@ -511,9 +511,7 @@ update_invitation (CxAgentWindow *self)
           ? find_invitation (self)
           : NULL;
 
-  g_clear_pointer (&self->invitation_chat_id, g_free);
-  self->invitation_expires_at = 0;
-  self->invitation_waiting_since = 0;
+  g_set_object (&self->invitation, invitation);
   if (invitation != NULL)
     {
       const char *queue = cx_agent_conversation_get_queue (invitation);
@@ -529,9 +527,6 @@ update_invitation (CxAgentWindow *self)
           g_free (text);
           text = g_steal_pointer (&with_subject);
         }
-      self->invitation_chat_id = g_strdup (cx_agent_conversation_get_chat_id (invitation));
-      self->invitation_expires_at = cx_agent_conversation_get_expires_at (invitation);
-      self->invitation_waiting_since = cx_agent_conversation_get_waiting_since (invitation);
       gtk_label_set_text (self->invitation_label, text);
       update_countdown (self);
       if (self->countdown_id == 0)
@@ -715,6 +710,8 @@ unbind_service (CxAgentWindow *self)
   if (self->subscription != 0 && self->bus != NULL)
     cx_bus_unsubscribe (self->bus, self->subscription);
   self->subscription = 0;
+  /* The banner's invitation was the old session's. */
+  g_clear_object (&self->invitation);
   g_clear_object (&self->service);
   g_clear_object (&self->bus);
 }
@@ -814,6 +811,7 @@ cx_agent_window_dispose (GObject *object)
   if (self->selected != NULL)
     g_signal_handlers_disconnect_by_data (self->selected, self);
   g_clear_object (&self->selected);
+  g_clear_object (&self->invitation);
   if (self->callbacks != NULL)
     cx_agent_callbacks_set_bus (CX_AGENT_CALLBACKS (self->callbacks), NULL);
   if (self->switcher != NULL)
@@ -841,7 +839,6 @@ cx_agent_window_finalize (GObject *object)
   g_clear_pointer (&self->seen, g_hash_table_unref);
   g_clear_pointer (&self->bound_items, g_ptr_array_unref);
   g_free (self->chat_id);
-  g_free (self->invitation_chat_id);
 
   G_OBJECT_CLASS (cx_agent_window_parent_class)->finalize (object);
 }
