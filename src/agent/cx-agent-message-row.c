@@ -19,8 +19,6 @@ struct _CxAgentMessageRow
   GtkWidget parent_instance;
 
   /* Template children */
-  GtkWidget *box;
-  GtkWidget *heading;
   GtkLabel *sender_label;
   GtkLabel *time_label;
   GtkLabel *text_label;
@@ -66,7 +64,8 @@ cx_agent_message_row_set_message (CxAgentMessageRow *self, const CxMessage *mess
     }
 
   /* A notice names its sender in its text already: it is one line, with its time after it. */
-  gtk_widget_set_visible (self->heading, !is_notice);
+  gtk_widget_set_visible (GTK_WIDGET (self->sender_label), !is_notice);
+  gtk_widget_set_visible (GTK_WIDGET (self->time_label), !is_notice);
   if (is_notice && time_text != NULL)
     {
       /* Translators: a notice in the transcript, then its time */
@@ -115,12 +114,9 @@ cx_agent_message_row_class_init (CxAgentMessageRowClass *klass)
 
   gtk_widget_class_set_template_from_resource (
       widget_class, "/io/github/cxdesk/CxDesk/Agent/cx-agent-message-row.ui");
-  gtk_widget_class_bind_template_child (widget_class, CxAgentMessageRow, box);
-  gtk_widget_class_bind_template_child (widget_class, CxAgentMessageRow, heading);
   gtk_widget_class_bind_template_child (widget_class, CxAgentMessageRow, sender_label);
   gtk_widget_class_bind_template_child (widget_class, CxAgentMessageRow, time_label);
   gtk_widget_class_bind_template_child (widget_class, CxAgentMessageRow, text_label);
-  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
 }
 
 static void

@@ -374,7 +374,7 @@ _cx_agent_window_switch_conversation_action (GtkWidget *widget, const char *acti
 
   if (self->chat_id != NULL || !cx_agent_service_get_signed_in (self->service))
     return;
-  cx_agent_switcher_popup (self->switcher);
+  cx_agent_switcher_popup (_cx_agent_window_ensure_switcher (self));
 }
 
 void

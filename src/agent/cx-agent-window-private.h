@@ -169,4 +169,6 @@ gboolean _cx_agent_window_composer_key_cb (GtkEventControllerKey *controller, gu
                                            CxAgentWindow *self);
 void _cx_agent_window_composer_changed_cb (GtkTextBuffer *buffer, CxAgentWindow *self);
 
+CxAgentSwitcher *_cx_agent_window_ensure_switcher (CxAgentWindow *self);
+
 G_END_DECLS

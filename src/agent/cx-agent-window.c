@@ -684,6 +684,29 @@ service_event_cb (CxBus *bus, const CxEvent *event, gpointer user_data)
   _cx_agent_window_sync_window (self);
 }
 
+/* The quick switcher, built on first use */
+
+CxAgentSwitcher *
+_cx_agent_window_ensure_switcher (CxAgentWindow *self)
+{
+  if (self->switcher != NULL)
+    return self->switcher;
+
+  self->switcher = CX_AGENT_SWITCHER (cx_agent_switcher_new ());
+  gtk_menu_button_set_popover (self->switch_button, GTK_WIDGET (self->switcher));
+  g_signal_connect_object (self->switcher, "chosen",
+                           G_CALLBACK (_cx_agent_window_switcher_chosen_cb), self, 0);
+  if (self->selection != NULL)
+    cx_agent_switcher_set_model (self->switcher, G_LIST_MODEL (self->selection));
+  return self->switcher;
+}
+
+static void
+switch_button_create_popup_cb (GtkMenuButton *button, gpointer user_data)
+{
+  _cx_agent_window_ensure_switcher (CX_AGENT_WINDOW (user_data));
+}
+
 /* The service */
 
 static void
@@ -736,7 +759,8 @@ _cx_agent_window_bind_service (CxAgentWindow *self, GError **error)
   show_conversation (self, NULL);
   if (self->selection != NULL)
     gtk_list_view_set_model (self->conversation_list, NULL);
-  cx_agent_switcher_set_model (self->switcher, NULL);
+  if (self->switcher != NULL)
+    cx_agent_switcher_set_model (self->switcher, NULL);
   cx_agent_callbacks_set_bus (CX_AGENT_CALLBACKS (self->callbacks), NULL);
   g_clear_object (&self->selection);
   g_cancellable_cancel (self->cancellable);
@@ -769,7 +793,8 @@ _cx_agent_window_bind_service (CxAgentWindow *self, GError **error)
   g_signal_connect_object (self->selection, "items-changed", G_CALLBACK (conversations_changed_cb),
                            self, 0);
   gtk_list_view_set_model (self->conversation_list, GTK_SELECTION_MODEL (self->selection));
-  cx_agent_switcher_set_model (self->switcher, G_LIST_MODEL (self->selection));
+  if (self->switcher != NULL)
+    cx_agent_switcher_set_model (self->switcher, G_LIST_MODEL (self->selection));
   conversations_changed_cb (G_LIST_MODEL (self->selection), 0, 0,
                             g_list_model_get_n_items (G_LIST_MODEL (self->selection)), self);
   /* The session may have conversations already (a window opened later, a pop-out): the one
@@ -982,10 +1007,10 @@ cx_agent_window_init (CxAgentWindow *self)
   gtk_widget_set_parent (GTK_WIDGET (self->canned), GTK_WIDGET (self->composer_box));
   gtk_menu_button_set_menu_model (self->canned_button, cx_agent_canned_get_menu (self->canned));
 
-  self->switcher = CX_AGENT_SWITCHER (cx_agent_switcher_new ());
-  gtk_menu_button_set_popover (self->switch_button, GTK_WIDGET (self->switcher));
-  g_signal_connect_object (self->switcher, "chosen",
-                           G_CALLBACK (_cx_agent_window_switcher_chosen_cb), self, 0);
+  /* The quick switcher (a popover with a row per conversation) is built when first opened:
+   * most windows never open it, and each would hold its rows. */
+  gtk_menu_button_set_create_popup_func (self->switch_button, switch_button_create_popup_cb, self,
+                                         NULL);
 
   self->callbacks = cx_agent_callbacks_new ();
   gtk_widget_set_vexpand (self->callbacks, TRUE);

@@ -1450,14 +1450,17 @@ run_agent (const char *self_path)
   met_windows = met_rss && met_sockets;
   g_print (
       "  the app with 1 window, then %d, on the same %d chats: RSS %.1f MB -> %.1f MB (%.2f x, "
-      "target <= %.1f x %s); agent sessions behind the windows: %u; agent event sockets "
+      "%.2f MB a window more; target <= %.1f x %s); agent sessions behind the windows: %u; agent "
+      "event sockets "
       "%u -> %u, %u WebSocket handshakes while the windows opened: target 1 session, "
       "exactly 1 event socket %s (TCP connections to the server, HTTP keep-alive ones "
       "included: %u -> %u)\n",
       1 + MORE_WINDOWS, opt.chats, workspace.rss_one_kib / 1024.0, workspace.rss_ten_kib / 1024.0,
-      rss_ratio, TARGET_RSS_RATIO, met_rss ? "met" : "MISSED", workspace.sessions_ten,
-      workspace.sockets_one, workspace.sockets_ten, workspace.handshakes,
-      met_sockets ? "met" : "MISSED", workspace.tcp_one, workspace.tcp_ten);
+      rss_ratio,
+      ((double) workspace.rss_ten_kib - (double) workspace.rss_one_kib) / 1024.0 / MORE_WINDOWS,
+      TARGET_RSS_RATIO, met_rss ? "met" : "MISSED", workspace.sessions_ten, workspace.sockets_one,
+      workspace.sockets_ten, workspace.handshakes, met_sockets ? "met" : "MISSED",
+      workspace.tcp_one, workspace.tcp_ten);
 
   if (!met_latency || !met_cpu || !met_workspace_latency || !met_workspace_cpu || !met_windows)
     {
