@@ -99,6 +99,7 @@ struct _CxAgentWindow
   GtkLabel *conversation_placeholder;
   GtkLabel *countdown_label;
   GtkMenuButton *conversation_menu_button;
+  GMenuModel *conversation_menu; /* set on its button when first opened */
   GtkBox *composer_box;
   GtkMenuButton *canned_button;
   GtkEntry *transfer_agent_entry;

@@ -707,6 +707,15 @@ switch_button_create_popup_cb (GtkMenuButton *button, gpointer user_data)
   _cx_agent_window_ensure_switcher (CX_AGENT_WINDOW (user_data));
 }
 
+static void
+conversation_menu_create_popup_cb (GtkMenuButton *button, gpointer user_data)
+{
+  CxAgentWindow *self = CX_AGENT_WINDOW (user_data);
+
+  if (gtk_menu_button_get_menu_model (button) == NULL)
+    gtk_menu_button_set_menu_model (button, self->conversation_menu);
+}
+
 /* The service */
 
 static void
@@ -911,6 +920,7 @@ cx_agent_window_class_init (CxAgentWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, conversation_placeholder);
   gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, countdown_label);
   gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, conversation_menu_button);
+  gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, conversation_menu);
   gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, composer_box);
   gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, canned_button);
   gtk_widget_class_bind_template_child (widget_class, CxAgentWindow, transfer_agent_entry);
@@ -1011,6 +1021,9 @@ cx_agent_window_init (CxAgentWindow *self)
    * most windows never open it, and each would hold its rows. */
   gtk_menu_button_set_create_popup_func (self->switch_button, switch_button_create_popup_cb, self,
                                          NULL);
+  /* So is the conversation's menu. */
+  gtk_menu_button_set_create_popup_func (self->conversation_menu_button,
+                                         conversation_menu_create_popup_cb, self, NULL);
 
   self->callbacks = cx_agent_callbacks_new ();
   gtk_widget_set_vexpand (self->callbacks, TRUE);
