@@ -364,6 +364,38 @@ _cx_agent_window_show_page_action (GtkWidget *widget, const char *action_name, G
       self->pages, g_str_equal (action_name, "win.show-callbacks") ? "callbacks" : "conversations");
 }
 
+/* Popovers built when first opened: the quick switcher, the conversation's menu */
+
+CxAgentSwitcher *
+_cx_agent_window_ensure_switcher (CxAgentWindow *self)
+{
+  if (self->switcher != NULL)
+    return self->switcher;
+
+  self->switcher = CX_AGENT_SWITCHER (cx_agent_switcher_new ());
+  gtk_menu_button_set_popover (self->switch_button, GTK_WIDGET (self->switcher));
+  g_signal_connect_object (self->switcher, "chosen",
+                           G_CALLBACK (_cx_agent_window_switcher_chosen_cb), self, 0);
+  if (self->selection != NULL)
+    cx_agent_switcher_set_model (self->switcher, G_LIST_MODEL (self->selection));
+  return self->switcher;
+}
+
+void
+_cx_agent_window_switch_button_create_popup_cb (GtkMenuButton *button, gpointer user_data)
+{
+  _cx_agent_window_ensure_switcher (CX_AGENT_WINDOW (user_data));
+}
+
+void
+_cx_agent_window_conversation_menu_create_popup_cb (GtkMenuButton *button, gpointer user_data)
+{
+  CxAgentWindow *self = CX_AGENT_WINDOW (user_data);
+
+  if (gtk_menu_button_get_menu_model (button) == NULL)
+    gtk_menu_button_set_menu_model (button, self->conversation_menu);
+}
+
 /* The quick switcher */
 
 void

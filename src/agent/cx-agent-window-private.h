@@ -171,5 +171,7 @@ gboolean _cx_agent_window_composer_key_cb (GtkEventControllerKey *controller, gu
 void _cx_agent_window_composer_changed_cb (GtkTextBuffer *buffer, CxAgentWindow *self);
 
 CxAgentSwitcher *_cx_agent_window_ensure_switcher (CxAgentWindow *self);
+void _cx_agent_window_switch_button_create_popup_cb (GtkMenuButton *button, gpointer user_data);
+void _cx_agent_window_conversation_menu_create_popup_cb (GtkMenuButton *button, gpointer user_data);
 
 G_END_DECLS

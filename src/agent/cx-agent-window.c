@@ -684,38 +684,6 @@ service_event_cb (CxBus *bus, const CxEvent *event, gpointer user_data)
   _cx_agent_window_sync_window (self);
 }
 
-/* The quick switcher, built on first use */
-
-CxAgentSwitcher *
-_cx_agent_window_ensure_switcher (CxAgentWindow *self)
-{
-  if (self->switcher != NULL)
-    return self->switcher;
-
-  self->switcher = CX_AGENT_SWITCHER (cx_agent_switcher_new ());
-  gtk_menu_button_set_popover (self->switch_button, GTK_WIDGET (self->switcher));
-  g_signal_connect_object (self->switcher, "chosen",
-                           G_CALLBACK (_cx_agent_window_switcher_chosen_cb), self, 0);
-  if (self->selection != NULL)
-    cx_agent_switcher_set_model (self->switcher, G_LIST_MODEL (self->selection));
-  return self->switcher;
-}
-
-static void
-switch_button_create_popup_cb (GtkMenuButton *button, gpointer user_data)
-{
-  _cx_agent_window_ensure_switcher (CX_AGENT_WINDOW (user_data));
-}
-
-static void
-conversation_menu_create_popup_cb (GtkMenuButton *button, gpointer user_data)
-{
-  CxAgentWindow *self = CX_AGENT_WINDOW (user_data);
-
-  if (gtk_menu_button_get_menu_model (button) == NULL)
-    gtk_menu_button_set_menu_model (button, self->conversation_menu);
-}
-
 /* The service */
 
 static void
@@ -1019,11 +987,12 @@ cx_agent_window_init (CxAgentWindow *self)
 
   /* The quick switcher (a popover with a row per conversation) is built when first opened:
    * most windows never open it, and each would hold its rows. */
-  gtk_menu_button_set_create_popup_func (self->switch_button, switch_button_create_popup_cb, self,
-                                         NULL);
+  gtk_menu_button_set_create_popup_func (
+      self->switch_button, _cx_agent_window_switch_button_create_popup_cb, self, NULL);
   /* So is the conversation's menu. */
   gtk_menu_button_set_create_popup_func (self->conversation_menu_button,
-                                         conversation_menu_create_popup_cb, self, NULL);
+                                         _cx_agent_window_conversation_menu_create_popup_cb, self,
+                                         NULL);
 
   self->callbacks = cx_agent_callbacks_new ();
   gtk_widget_set_vexpand (self->callbacks, TRUE);
