@@ -71,17 +71,40 @@ url (Fixture *f, const char *path)
   return g_strconcat (f->base, path, NULL);
 }
 
+/* Sends a GET of @uri asking for JSON; the message goes to @msg. */
+static void
+start_get_json (CxHttp *http, const char *uri, GCancellable *cancellable, SoupMessage **msg,
+                GAsyncResult **result)
+{
+  g_autoptr (GError) error = NULL;
+
+  *msg = cx_http_message_new (SOUP_METHOD_GET, uri, &error);
+  g_assert_no_error (error);
+  cx_http_send_async (http, *msg, 0, 0, cancellable, result_cb, result);
+}
+
+/* The JSON reply of @msg (or NULL and error), and its status (0: none). */
+static JsonNode *
+finish_json (CxHttp *http, SoupMessage *msg, GAsyncResult *result, guint *status, GError **error)
+{
+  if (status != NULL)
+    *status = soup_message_get_status (msg);
+
+  return cx_http_send_json_finish (http, result, error);
+}
+
 /* Runs a GET and returns the JSON reply (or NULL and error). */
 static JsonNode *
 get_json (Fixture *f, const char *path, guint *status, GError **error)
 {
   g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (SoupMessage) msg = NULL;
   g_autofree char *uri = url (f, path);
 
-  cx_http_get_json_async (f->http, uri, NULL, result_cb, &result);
+  start_get_json (f->http, uri, NULL, &msg, &result);
   wait_for_pointer ((gpointer *) &result);
 
-  return cx_http_json_finish (f->http, result, status, error);
+  return finish_json (f->http, msg, result, status, error);
 }
 
 static JsonObject *
@@ -345,6 +368,7 @@ test_post_form (Fixture *f, gconstpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) node = NULL;
   g_autofree char *uri = url (f, "/form");
+  g_autoptr (SoupMessage) msg = NULL;
   JsonObject *object;
   JsonObject *fields;
   guint status = 0;
@@ -353,9 +377,12 @@ test_post_form (Fixture *f, gconstpointer user_data)
   g_hash_table_insert (form, g_strdup ("subject"), g_strdup ("Où est ma commande ? 100% = sûr"));
   g_hash_table_insert (form, g_strdup ("userData[key]"), g_strdup ("a=b;c"));
 
-  cx_http_post_form_async (f->http, uri, form, NULL, result_cb, &result);
+  msg = cx_http_message_new (SOUP_METHOD_POST, uri, &error);
+  g_assert_no_error (error);
+  cx_http_message_set_form (msg, form);
+  cx_http_send_async (f->http, msg, 0, 0, NULL, result_cb, &result);
   wait_for_pointer ((gpointer *) &result);
-  node = cx_http_json_finish (f->http, result, &status, &error);
+  node = finish_json (f->http, msg, result, &status, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (status, ==, SOUP_STATUS_OK);
 
@@ -378,15 +405,19 @@ test_post_json (Fixture *f, gconstpointer user_data)
   g_autoptr (JsonNode) body = NULL;
   g_autoptr (JsonNode) node = NULL;
   g_autofree char *uri = url (f, "/echo-json");
+  g_autoptr (SoupMessage) msg = NULL;
   JsonObject *object;
   JsonObject *echoed;
 
   body = json_from_string ("{\"text\":\"héllo \\\"there\\\"\",\"list\":[1,2,3]}", &error);
   g_assert_no_error (error);
 
-  cx_http_post_json_async (f->http, uri, body, NULL, result_cb, &result);
+  msg = cx_http_message_new (SOUP_METHOD_POST, uri, &error);
+  g_assert_no_error (error);
+  cx_http_message_set_json (msg, body);
+  cx_http_send_async (f->http, msg, 0, 0, NULL, result_cb, &result);
   wait_for_pointer ((gpointer *) &result);
-  node = cx_http_json_finish (f->http, result, NULL, &error);
+  node = finish_json (f->http, msg, result, NULL, &error);
   g_assert_no_error (error);
 
   object = node_get_object (node);
@@ -408,7 +439,7 @@ test_send_bytes (Fixture *f, gconstpointer user_data)
   g_autofree char *uri = url (f, "/html");
 
   msg = soup_message_new (SOUP_METHOD_GET, uri);
-  cx_http_send_async (f->http, msg, 0, NULL, result_cb, &result);
+  cx_http_send_async (f->http, msg, 0, 0, NULL, result_cb, &result);
   wait_for_pointer ((gpointer *) &result);
   body = cx_http_send_finish (f->http, result, &error);
   g_assert_no_error (error);
@@ -422,6 +453,8 @@ static void
 test_status_error (Fixture *f, gconstpointer user_data)
 {
   g_autoptr (GError) error = NULL;
+  g_autoptr (GError) copy = NULL;
+  GBytes *body;
   g_autoptr (JsonNode) node = NULL;
   g_autofree char *uri = url (f, "/missing");
   guint status = 0;
@@ -434,6 +467,15 @@ test_status_error (Fixture *f, gconstpointer user_data)
   g_assert_nonnull (strstr (error->message, "404 Not Found"));
   g_assert_nonnull (strstr (error->message, uri));
   g_assert_nonnull (strstr (error->message, "Chat not found"));
+  /* The error carries the reply, for a service that reads the refusal itself. */
+  g_assert_cmpuint (cx_http_error_get_status (error), ==, SOUP_STATUS_NOT_FOUND);
+  body = cx_http_error_get_body (error);
+  g_assert_nonnull (body);
+  g_assert_nonnull (
+      g_strstr_len (g_bytes_get_data (body, NULL), g_bytes_get_size (body), "Chat not found"));
+  copy = g_error_copy (error);
+  g_assert_cmpuint (cx_http_error_get_status (copy), ==, SOUP_STATUS_NOT_FOUND);
+  g_assert_true (cx_http_error_get_body (copy) == body);
   g_clear_error (&error);
 
   /* The other common shape: a top-level "message". */
@@ -483,7 +525,7 @@ test_send_timeout (Fixture *f, gconstpointer user_data)
   /* A per-request timeout wins over the default, and the caller's cancellable, not cancelled,
    * does not turn a timeout into a cancellation. */
   msg = soup_message_new (SOUP_METHOD_GET, uri);
-  cx_http_send_async (f->http, msg, 150, cancellable, result_cb, &result);
+  cx_http_send_async (f->http, msg, 150, 0, cancellable, result_cb, &result);
   wait_for_pointer ((gpointer *) &result);
   body = cx_http_send_finish (f->http, result, &error);
   g_assert_null (body);
@@ -507,15 +549,16 @@ test_cancel (Fixture *f, gconstpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) node = NULL;
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (SoupMessage) msg = NULL;
   g_autofree char *uri = url (f, "/slow");
 
-  cx_http_get_json_async (f->http, uri, cancellable, result_cb, &result);
+  start_get_json (f->http, uri, cancellable, &msg, &result);
   wait_until (slow_request_arrived, f);
   g_assert_null (result);
 
   g_cancellable_cancel (cancellable);
   wait_for_pointer ((gpointer *) &result);
-  node = cx_http_json_finish (f->http, result, NULL, &error);
+  node = finish_json (f->http, msg, result, NULL, &error);
   g_assert_null (node);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }
@@ -527,12 +570,13 @@ test_cancel_before (Fixture *f, gconstpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) node = NULL;
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (SoupMessage) msg = NULL;
   g_autofree char *uri = url (f, "/json");
 
   g_cancellable_cancel (cancellable);
-  cx_http_get_json_async (f->http, uri, cancellable, result_cb, &result);
+  start_get_json (f->http, uri, cancellable, &msg, &result);
   wait_for_pointer ((gpointer *) &result);
-  node = cx_http_json_finish (f->http, result, NULL, &error);
+  node = finish_json (f->http, msg, result, NULL, &error);
   g_assert_null (node);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }
@@ -605,12 +649,13 @@ test_network_error (Fixture *f, gconstpointer user_data)
   g_autoptr (GAsyncResult) result = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) node = NULL;
+  g_autoptr (SoupMessage) msg = NULL;
   guint status = 1;
 
   /* Nothing listens on port 1. */
-  cx_http_get_json_async (f->http, "http://127.0.0.1:1/x", NULL, result_cb, &result);
+  start_get_json (f->http, "http://127.0.0.1:1/x", NULL, &msg, &result);
   wait_for_pointer ((gpointer *) &result);
-  node = cx_http_json_finish (f->http, result, &status, &error);
+  node = finish_json (f->http, msg, result, &status, &error);
   g_assert_null (node);
   g_assert_error (error, CX_HTTP_ERROR, CX_HTTP_ERROR_NETWORK);
   g_test_message ("%s", error->message);
@@ -626,18 +671,14 @@ test_invalid_uri (Fixture *f, gconstpointer user_data)
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
-      g_autoptr (GAsyncResult) result = NULL;
       g_autoptr (GError) error = NULL;
-      g_autoptr (JsonNode) node = NULL;
-      guint status = 1;
+      g_autoptr (SoupMessage) msg = NULL;
 
-      cx_http_get_json_async (f->http, bad[i], NULL, result_cb, &result);
-      wait_for_pointer ((gpointer *) &result);
-      node = cx_http_json_finish (f->http, result, &status, &error);
-      g_assert_null (node);
+      /* Refused before anything is sent. */
+      msg = cx_http_message_new (SOUP_METHOD_GET, bad[i], &error);
+      g_assert_null (msg);
       g_assert_error (error, CX_HTTP_ERROR, CX_HTTP_ERROR_INVALID_URI);
       g_test_message ("%s", error->message);
-      g_assert_cmpuint (status, ==, 0);
     }
 }
 
@@ -648,17 +689,18 @@ test_unref_in_flight (Fixture *f, gconstpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) node = NULL;
   g_autofree char *uri = url (f, "/json");
+  g_autoptr (SoupMessage) msg = NULL;
   CxHttp *http = g_steal_pointer (&f->http);
   GObject *weak = G_OBJECT (http);
 
   /* The owner lets go while the request runs: the request keeps the client alive. */
   g_object_add_weak_pointer (weak, (gpointer *) &weak);
-  cx_http_get_json_async (http, uri, NULL, result_cb, &result);
+  start_get_json (http, uri, NULL, &msg, &result);
   g_object_unref (http);
   g_assert_nonnull (weak);
 
   wait_for_pointer ((gpointer *) &result);
-  node = cx_http_json_finish (http, result, NULL, &error);
+  node = finish_json (http, msg, result, NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (node);
 

@@ -19,15 +19,16 @@
 #include "protocol/cx-protocol.h"
 #include "services/cx-agent-conversation-private.h"
 #include "services/cx-agent-service.h"
+#include "services/cx-service-request.h"
 
 G_BEGIN_DECLS
 
 /* The session cookie cxdesk-server sets at sign-in (API.md "/cx/1"). */
 #define SESSION_COOKIE "cxdesk_agent"
 
-#define TYPING_IDLE_MS 5000
-#define FIRST_RETRY_MS 1000
-#define MAX_RETRY_MS 30000
+/* The timings every service shares. */
+#define TYPING_IDLE_MS CX_SERVICE_TYPING_IDLE_MS
+#define FIRST_RETRY_MS CX_SERVICE_FIRST_RETRY_MS
 
 typedef enum
 {

@@ -1,5 +1,6 @@
 /* cx-agent-service-request.c: CxAgentService's requests to the /cx/1/agent API: one
- * SoupMessage each, with the session generation it belongs to, and the errors as the service
+ * message each (built and sent the one way every service does, through CxHttp), with the session
+ * generation it belongs to, and the errors as the service
  * reports them (a 401 ends the session, a 409 says what it means for that request).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -42,21 +43,11 @@ _cx_agent_service_request_new (CxAgentService *self, const char *method, const c
   request->command = command != NULL ? g_object_ref (command) : NULL;
   request->func = func;
   request->generation = self->generation;
-  /* api_base was checked at construction and every segment of @path is escaped. */
-  request->msg = soup_message_new (method, url);
-
-  if (request->msg != NULL)
-    {
-      soup_message_headers_replace (soup_message_get_request_headers (request->msg), "Accept",
-                                    "application/json");
-      if (body != NULL)
-        {
-          char *text = json_to_string (body, FALSE);
-          g_autoptr (GBytes) bytes = g_bytes_new_take (text, strlen (text));
-
-          soup_message_set_request_body_from_bytes (request->msg, "application/json", bytes);
-        }
-    }
+  /* api_base was checked at construction and every segment of @path is escaped: a NULL
+   * message is reported by _cx_agent_service_request_send(). */
+  request->msg = cx_http_message_new (method, url, NULL);
+  if (request->msg != NULL && body != NULL)
+    cx_http_message_set_json (request->msg, body);
 
   return request;
 }
@@ -163,7 +154,7 @@ _cx_agent_service_request_send (CxAgentService *self, Request *request)
       return;
     }
 
-  cx_http_send_async (self->http, request->msg, 0, self->cancellable,
+  cx_http_send_async (self->http, request->msg, 0, 0, self->cancellable,
                       _cx_agent_service_request_done_cb, request);
 }
 
@@ -197,13 +188,13 @@ _cx_agent_service_send_typing_stop_detached (CxAgentService *self, const char *c
 {
   g_autofree char *escaped = _cx_agent_service_escape (chat_id);
   g_autofree char *url = g_strdup_printf ("%s/chats/%s/typing", self->api_base, escaped);
-  g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_POST, url);
-  static const char body[] = "{\"typing\":false}";
-  g_autoptr (GBytes) bytes = g_bytes_new_static (body, strlen (body));
+  g_autoptr (SoupMessage) msg = cx_http_message_new (SOUP_METHOD_POST, url, NULL);
+  g_autoptr (JsonNode) body = cx_json_node_new_object (json_object_new ());
 
   if (msg == NULL)
     return;
 
-  soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
-  cx_http_send_async (self->http, msg, 0, NULL, detached_done_cb, NULL);
+  json_object_set_boolean_member (json_node_get_object (body), "typing", FALSE);
+  cx_http_message_set_json (msg, body);
+  cx_http_send_async (self->http, msg, 0, 0, NULL, detached_done_cb, NULL);
 }

@@ -62,7 +62,7 @@ _cx_agent_service_connection_failed (CxAgentService *self)
     {
       g_debug ("Reconnecting in %u ms", self->retry_delay_ms);
       self->retry_id = g_timeout_add (self->retry_delay_ms, retry_cb, self);
-      self->retry_delay_ms = MIN (self->retry_delay_ms * 2, MAX_RETRY_MS);
+      self->retry_delay_ms = cx_service_next_retry_ms (self->retry_delay_ms);
     }
 }
 

@@ -6,12 +6,11 @@
  * cx_callback_reschedule_parse(), an availability query with cx_callback_availability_parse()),
  * so the client refuses exactly what the server would, and sends the normalized values.
  *
- * Requests go through the application's one SoupSession (CxHttp's), but not through
- * cx_http_send_async(): the callback API explains a refusal in the body of a 4xx reply
- * ({"code": 7042, ...} and a plain 400 differ only there), and CxHttp keeps only a summary of
- * an error reply. So this file reads replies itself, with the same rules: a timeout per request
- * (ajaxTimeout), a cap on the reply's size (CX_CALLBACK_MAX_REPLY_SIZE), the stream closed
- * without reading a refused body to its end.
+ * Requests go the one way every service's do (CxServiceRequest through CxHttp), with a
+ * timeout per request (ajaxTimeout) and a cap on the reply's size (CX_CALLBACK_MAX_REPLY_SIZE).
+ * The callback API explains a refusal in the body of a 4xx reply ({"code": 7042, ...} and a
+ * plain 400 differ only there): CxHttp's status error carries that body, and
+ * cx_callback_parse_error() reads it.
  *
  * A callback is private to whoever booked it (issue 9): the server answers a booking with the
  * callback's secret, and get, reschedule and cancel send it back (CX_CALLBACK_SECRET_HEADER).
@@ -34,13 +33,10 @@
 #include "protocol/cx-gms-callback.h"
 #include "protocol/cx-protocol.h"
 #include "services/cx-callback-service.h"
+#include "services/cx-service-request.h"
 
-#define DEFAULT_AJAX_TIMEOUT_MS 3000
-#define MIN_AJAX_TIMEOUT_MS 500
-#define MAX_AJAX_TIMEOUT_MS 120000
 #define DEFAULT_NUMBER_OF_DAYS 5
 #define MAX_NUMBER_OF_DAYS 30
-#define READ_CHUNK_SIZE (16 * 1024)
 #define ID_MAX_BYTES 256
 /* Secrets kept in the cookie: the newest; each entry is under 100 bytes escaped. */
 #define SECRETS_MAX 24
@@ -273,250 +269,83 @@ remember_secret (CxCallbackService *self, const char *id, const char *secret)
 
 /* Requests
  *
- * One Request per command: the message, its own cancellable (cancelled by the service's, by
- * the command's caller, or by the timeout), and the reply as it is read. */
+ * One Request per command: the part every service's request has (the message, the command,
+ * a cancellable that the service's dispose and the command's caller both cancel), and what
+ * the reply is checked against. */
 
 typedef struct
 {
-  CxCallbackService *self; /* not a reference: alive while service_cancellable is not cancelled */
-  CxCommand *command;
+  CxServiceRequest base;
+  CxCallbackService *self; /* not a reference: alive while the service is not gone */
   Operation op;
-  char *id; /* the callback asked for (get, reschedule, cancel) */
-
-  SoupMessage *msg;
+  char *id;  /* the callback asked for (get, reschedule, cancel) */
   char *uri; /* for messages: no query */
   guint timeout_ms;
-  GCancellable *cancellable;
-  GCancellable *service_cancellable; /* the service's, cancelled in its dispose */
-  gulong service_handler_id;
-  GCancellable *command_cancellable;
-  gulong command_handler_id;
-  GSource *timeout_source;
-  gboolean timed_out;
-  GInputStream *stream;
-  GByteArray *body;
-  GError *error; /* the outcome, kept while the stream closes */
 } Request;
-
-static void
-request_stop (Request *request)
-{
-  if (request->timeout_source != NULL)
-    {
-      g_source_destroy (request->timeout_source);
-      g_clear_pointer (&request->timeout_source, g_source_unref);
-    }
-
-  /* g_cancellable_disconnect() waits for a running handler: none can run here, on the one
-   * thread that cancels. */
-  if (request->service_cancellable != NULL)
-    g_cancellable_disconnect (request->service_cancellable, request->service_handler_id);
-  request->service_handler_id = 0;
-
-  if (request->command_cancellable != NULL)
-    g_cancellable_disconnect (request->command_cancellable, request->command_handler_id);
-  request->command_handler_id = 0;
-  g_clear_object (&request->command_cancellable);
-}
 
 static void
 request_free (Request *request)
 {
-  request_stop (request);
-  g_clear_object (&request->command);
-  g_clear_object (&request->msg);
-  g_clear_object (&request->stream);
-  g_clear_object (&request->cancellable);
-  g_clear_object (&request->service_cancellable);
-  g_clear_pointer (&request->body, g_byte_array_unref);
-  g_clear_error (&request->error);
+  cx_service_request_clear (&request->base);
   g_free (request->id);
   g_free (request->uri);
   g_free (request);
 }
 
-static void
-cancel_request_cb (GCancellable *cancellable, gpointer user_data)
+/* CxHttp's failures to get a reply at all, as the callback API's: the service is unavailable
+ * (or answered too much), and the message says why. */
+static GError *
+transport_error (Request *request, const GError *error)
 {
-  g_cancellable_cancel (G_CANCELLABLE (user_data));
+  if (g_error_matches (error, CX_HTTP_ERROR, CX_HTTP_ERROR_TIMED_OUT))
+    return g_error_new (CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_UNAVAILABLE,
+                        _ ("The callback service at %s did not answer within %u ms"), request->uri,
+                        request->timeout_ms);
+
+  if (g_error_matches (error, CX_HTTP_ERROR, CX_HTTP_ERROR_TOO_LARGE))
+    return g_error_new (CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_INTERNAL,
+                        _ ("The reply of the callback service at %s is larger than %d bytes"),
+                        request->uri, CX_CALLBACK_MAX_REPLY_SIZE);
+
+  /* CxHttp's message names the address and says what failed. */
+  return g_error_new (CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_UNAVAILABLE,
+                      _ ("Could not reach the callback service: %s"), error->message);
 }
 
-static gboolean
-request_timeout_cb (gpointer user_data)
-{
-  Request *request = user_data;
-
-  /* Cancelling may end the request at once: set the flag first, touch nothing after. */
-  if (!g_cancellable_is_cancelled (request->cancellable))
-    {
-      request->timed_out = TRUE;
-      g_cancellable_cancel (request->cancellable);
-    }
-
-  return G_SOURCE_REMOVE;
-}
-
-static void handle_reply (CxCallbackService *self, Request *request);
+static void handle_reply (CxCallbackService *self, Request *request, GBytes *body,
+                          const GError *http_error);
 
 /* The request is over, one way or the other: answer its command. */
 static void
-request_finish (Request *request)
+request_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  request_stop (request);
+  Request *request = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) body = NULL;
+
+  body = cx_http_send_finish (CX_HTTP (source), result, &error);
 
   /* The service went away, whatever else happened: it cannot be touched. */
-  if (g_cancellable_is_cancelled (request->service_cancellable))
+  if (cx_service_request_service_gone (&request->base))
     {
-      cx_command_reject (request->command,
+      cx_command_reject (request->base.command,
                          g_error_new_literal (CX_BUS_ERROR, CX_BUS_ERROR_SHUT_DOWN,
                                               _ ("The callback service was closed")));
       request_free (request);
       return;
     }
 
-  /* The caller gave up: the bus has answered the command already, and drops this. */
-  if (g_error_matches (request->error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && !request->timed_out)
+  /* The caller gave up (a timeout is a CxHttpError): the bus has answered the command
+   * already, and drops this. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
-      cx_command_reject (request->command, g_steal_pointer (&request->error));
+      cx_command_reject (request->base.command, g_steal_pointer (&error));
       request_free (request);
       return;
     }
 
-  handle_reply (request->self, request);
+  handle_reply (request->self, request, body, error);
   request_free (request);
-}
-
-static void
-stream_close_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Request *request = user_data;
-  g_autoptr (GError) error = NULL;
-
-  /* The body is complete, or the request has failed: a failed close changes nothing. */
-  if (!g_input_stream_close_finish (G_INPUT_STREAM (source), result, &error))
-    g_debug ("Closing the reply stream failed: %s", error->message);
-
-  request_finish (request);
-}
-
-/* Ends the request with @error (transfer full; NULL: the body is complete). */
-static void
-request_complete (Request *request, GError *error)
-{
-  request->error = error;
-
-  if (request->stream == NULL)
-    {
-      request_finish (request);
-      return;
-    }
-
-  /* Closing a stream with unread body would read it all first: drop the connection instead.
-   * A cancellation by the service or the caller is already recorded as the outcome. */
-  if (error != NULL && !g_cancellable_is_cancelled (request->cancellable))
-    g_cancellable_cancel (request->cancellable);
-
-  g_input_stream_close_async (request->stream, G_PRIORITY_DEFAULT, request->cancellable,
-                              stream_close_cb, request);
-}
-
-/* Failures to talk to the server at all: the service is unavailable, and the message says why. */
-static GError *
-transport_error (Request *request, GError *error)
-{
-  g_autoptr (GError) owned = error;
-  const char *reason = error->message;
-
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    {
-      if (!request->timed_out)
-        return g_steal_pointer (&owned);
-
-      return g_error_new (CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_UNAVAILABLE,
-                          _ ("The callback service at %s did not answer within %u ms"),
-                          request->uri, request->timeout_ms);
-    }
-
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED))
-    reason = _ ("Connection refused");
-
-  return g_error_new (CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_UNAVAILABLE,
-                      _ ("Could not reach the callback service at %s: %s"), request->uri, reason);
-}
-
-static GError *
-too_large_error (Request *request)
-{
-  return g_error_new (CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_INTERNAL,
-                      _ ("The reply of the callback service at %s is larger than %d bytes"),
-                      request->uri, CX_CALLBACK_MAX_REPLY_SIZE);
-}
-
-static void read_next_chunk (Request *request);
-
-static void
-read_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Request *request = user_data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) bytes = NULL;
-  gsize size;
-
-  bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, &error);
-  if (bytes == NULL)
-    {
-      request_complete (request, transport_error (request, g_steal_pointer (&error)));
-      return;
-    }
-
-  size = g_bytes_get_size (bytes);
-  if (size == 0)
-    {
-      request_complete (request, NULL);
-      return;
-    }
-
-  if (request->body->len + size > CX_CALLBACK_MAX_REPLY_SIZE)
-    {
-      request_complete (request, too_large_error (request));
-      return;
-    }
-
-  g_byte_array_append (request->body, g_bytes_get_data (bytes, NULL), (guint) size);
-  read_next_chunk (request);
-}
-
-static void
-read_next_chunk (Request *request)
-{
-  g_input_stream_read_bytes_async (request->stream, READ_CHUNK_SIZE, G_PRIORITY_DEFAULT,
-                                   request->cancellable, read_cb, request);
-}
-
-static void
-sent_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Request *request = user_data;
-  g_autoptr (GError) error = NULL;
-  SoupMessageHeaders *headers;
-
-  request->stream = soup_session_send_finish (SOUP_SESSION (source), result, &error);
-  if (request->stream == NULL)
-    {
-      request_complete (request, transport_error (request, g_steal_pointer (&error)));
-      return;
-    }
-
-  headers = soup_message_get_response_headers (request->msg);
-  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
-      soup_message_headers_get_content_length (headers) > CX_CALLBACK_MAX_REPLY_SIZE)
-    {
-      request_complete (request, too_large_error (request));
-      return;
-    }
-
-  request->body = g_byte_array_new ();
-  read_next_chunk (request);
 }
 
 /* Sends @method @url (with @form, if any, as the urlencoded body) for @command. */
@@ -524,93 +353,68 @@ static void
 request_start (CxCallbackService *self, CxCommand *command, Operation op, const char *id,
                const char *method, const char *url, GHashTable *form)
 {
-  g_autoptr (GUri) uri = NULL;
   g_autoptr (GError) error = NULL;
-  GCancellable *command_cancellable;
   Request *request;
 
+  request = g_new0 (Request, 1);
+  request->self = self;
+  request->op = op;
+  request->id = g_strdup (id);
+  request->timeout_ms = self->ajax_timeout_ms;
+
   /* Built from dataURL, which parsed, and escaped parts: this does not fail. */
-  uri = g_uri_parse (url, SOUP_HTTP_URI_FLAGS, &error);
-  if (uri == NULL)
+  if (!cx_service_request_init (&request->base, method, url, self->cancellable, command, &error))
     {
-      GError *invalid = invalid_input (_ ("“%s” is not an address: %s"), url, error->message);
+      GError *invalid = invalid_input ("%s", error->message);
 
       if (op == OP_SCHEDULE || op == OP_AVAILABILITY)
         publish_error (self, op == OP_SCHEDULE ? "scheduleError" : "availabilityError", invalid);
       cx_command_reject (command, invalid);
+      request_free (request);
       return;
     }
 
-  request = g_new0 (Request, 1);
-  request->self = self;
-  request->command = g_object_ref (command);
-  request->op = op;
-  request->id = g_strdup (id);
   request->uri =
-      g_uri_to_string_partial (uri, G_URI_HIDE_USERINFO | G_URI_HIDE_QUERY | G_URI_HIDE_FRAGMENT);
-  request->msg = soup_message_new_from_uri (method, uri);
-  soup_message_headers_replace (soup_message_get_request_headers (request->msg), "Accept",
-                                "application/json");
+      g_uri_to_string_partial (soup_message_get_uri (request->base.msg),
+                               G_URI_HIDE_USERINFO | G_URI_HIDE_QUERY | G_URI_HIDE_FRAGMENT);
   if (id != NULL)
     {
       g_autofree char *secret = lookup_secret (self, id);
 
       if (secret != NULL)
-        soup_message_headers_replace (soup_message_get_request_headers (request->msg),
+        soup_message_headers_replace (soup_message_get_request_headers (request->base.msg),
                                       CX_CALLBACK_SECRET_HEADER, secret);
     }
   if (form != NULL)
-    {
-      g_autoptr (GBytes) body = NULL;
-      char *encoded = soup_form_encode_hash (form);
+    cx_http_message_set_form (request->base.msg, form);
 
-      body = g_bytes_new_take (encoded, strlen (encoded));
-      soup_message_set_request_body_from_bytes (request->msg, SOUP_FORM_MIME_TYPE_URLENCODED, body);
-    }
-
-  request->timeout_ms = self->ajax_timeout_ms;
-  request->cancellable = g_cancellable_new ();
-  /* Each runs at once (and returns 0) if already cancelled. */
-  request->service_cancellable = g_object_ref (self->cancellable);
-  request->service_handler_id =
-      g_cancellable_connect (self->cancellable, G_CALLBACK (cancel_request_cb),
-                             g_object_ref (request->cancellable), g_object_unref);
-  command_cancellable = cx_command_get_cancellable (command);
-  if (command_cancellable != NULL)
-    {
-      request->command_cancellable = g_object_ref (command_cancellable);
-      request->command_handler_id =
-          g_cancellable_connect (command_cancellable, G_CALLBACK (cancel_request_cb),
-                                 g_object_ref (request->cancellable), g_object_unref);
-    }
-
-  request->timeout_source = g_timeout_source_new (request->timeout_ms);
-  g_source_set_name (request->timeout_source, "[cx-callback-service] request timeout");
-  g_source_set_callback (request->timeout_source, request_timeout_cb, request, NULL);
-  g_source_attach (request->timeout_source, g_main_context_get_thread_default ());
-
-  soup_session_send_async (cx_http_get_session (self->http), request->msg, G_PRIORITY_DEFAULT,
-                           request->cancellable, sent_cb, request);
+  cx_service_request_follow (&request->base, cx_command_get_cancellable (command));
+  cx_service_request_send (&request->base, self->http, request->timeout_ms,
+                           CX_CALLBACK_MAX_REPLY_SIZE, request_done_cb, request);
 }
 
 /* The outcome of a finished request, as an error or as the command's result. */
 static JsonNode *
-read_reply (Request *request, GError **error)
+read_reply (Request *request, GBytes *body, const GError *http_error, GError **error)
 {
   g_autoptr (GError) local_error = NULL;
   g_autoptr (JsonNode) root = NULL;
-  guint status = soup_message_get_status (request->msg);
-  const char *data;
+  guint status = soup_message_get_status (request->base.msg);
+  const char *data = NULL;
   gsize size = 0;
 
-  if (request->error != NULL)
+  /* A refusal comes with its explanation in the body of a 4xx reply ({"code": 7042, ...} and
+   * a plain 400 differ only there): CxHttp hands it over with the error. */
+  if (http_error != NULL && !g_error_matches (http_error, CX_HTTP_ERROR, CX_HTTP_ERROR_STATUS))
     {
-      g_propagate_error (error, g_steal_pointer (&request->error));
+      g_propagate_error (error, transport_error (request, http_error));
       return NULL;
     }
+  if (http_error != NULL)
+    body = cx_http_error_get_body (http_error);
 
-  data = (const char *) request->body->data;
-  size = request->body->len;
+  if (body != NULL)
+    data = g_bytes_get_data (body, &size);
   root = cx_json_parse (data, size, CX_CALLBACK_MAX_REPLY_SIZE, &local_error);
 
   if (status >= 400)
@@ -659,7 +463,7 @@ read_reply (Request *request, GError **error)
 }
 
 static void
-handle_reply (CxCallbackService *self, Request *request)
+handle_reply (CxCallbackService *self, Request *request, GBytes *body, const GError *http_error)
 {
   static const struct
   {
@@ -675,20 +479,20 @@ handle_reply (CxCallbackService *self, Request *request)
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) result = NULL;
 
-  result = read_reply (request, &error);
+  result = read_reply (request, body, http_error, &error);
   if (result == NULL)
     {
       error = word_for_people (g_steal_pointer (&error));
-      g_debug ("%s failed: %s", cx_command_get_name (request->command), error->message);
+      g_debug ("%s failed: %s", cx_command_get_name (request->base.command), error->message);
       if (events[request->op].failed != NULL)
         publish_error (self, events[request->op].failed, error);
-      cx_command_reject (request->command, g_steal_pointer (&error));
+      cx_command_reject (request->base.command, g_steal_pointer (&error));
       return;
     }
 
   if (events[request->op].done != NULL)
     publish (self, events[request->op].done, result);
-  cx_command_resolve (request->command, result);
+  cx_command_resolve (request->base.command, result);
 }
 
 /* Command data */
@@ -1124,34 +928,6 @@ static const CommandSpec command_specs[] = {
 /* Configuration */
 
 static gboolean
-config_get_uint (JsonObject *config, const char *member, guint fallback, guint min, guint max,
-                 guint *out, GError **error)
-{
-  JsonNode *node = config != NULL ? json_object_get_member (config, member) : NULL;
-  gint64 value;
-
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    {
-      *out = fallback;
-      return TRUE;
-    }
-
-  if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_INT64)
-    value = json_node_get_int (node);
-  else if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_DOUBLE)
-    value = (gint64) CLAMP (json_node_get_double (node), G_MININT64, G_MAXINT64);
-  else
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   _ ("The callback setting “%s” must be a number"), member);
-      return FALSE;
-    }
-
-  *out = (guint) CLAMP (value, (gint64) min, (gint64) max);
-  return TRUE;
-}
-
-static gboolean
 parse_config (CxCallbackService *self, JsonObject *config, GError **error)
 {
   g_autoptr (GUri) uri = NULL;
@@ -1205,10 +981,9 @@ parse_config (CxCallbackService *self, JsonObject *config, GError **error)
       return FALSE;
     }
 
-  return config_get_uint (config, "ajaxTimeout", DEFAULT_AJAX_TIMEOUT_MS, MIN_AJAX_TIMEOUT_MS,
-                          MAX_AJAX_TIMEOUT_MS, &self->ajax_timeout_ms, error) &&
-         config_get_uint (calendar, "numberOfDays", DEFAULT_NUMBER_OF_DAYS, 1, MAX_NUMBER_OF_DAYS,
-                          &self->number_of_days, error);
+  return cx_service_config_get_ajax_timeout (config, &self->ajax_timeout_ms, error) &&
+         cx_service_config_get_uint (calendar, "numberOfDays", DEFAULT_NUMBER_OF_DAYS, 1,
+                                     MAX_NUMBER_OF_DAYS, &self->number_of_days, error);
 }
 
 /* Object */
@@ -1221,19 +996,7 @@ cx_callback_service_dispose (GObject *object)
   self->disposed = TRUE;
 
   /* Requests under way end, and reject their commands, from the main loop. */
-  if (self->cancellable != NULL)
-    g_cancellable_cancel (self->cancellable);
-
-  if (self->plugin != NULL)
-    {
-      CxBus *bus = cx_plugin_get_bus (self->plugin);
-
-      /* No command reaches the service after this. */
-      if (bus != NULL)
-        cx_bus_unregister_plugin (bus, self->plugin);
-    }
-
-  g_clear_object (&self->plugin);
+  cx_service_leave_bus (self->cancellable, &self->plugin);
   g_clear_object (&self->bus);
   g_clear_object (&self->http);
 

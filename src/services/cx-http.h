@@ -1,5 +1,7 @@
 /* cx-http.h: the application's one HTTP client (SoupSession + cookie jar), shared by every
- * window and service, with capped JSON requests, WebSockets and site cookies.
+ * window and service, with capped requests, WebSockets and site cookies. Every service sends
+ * its requests the one way: cx_http_message_new() (+ a form or JSON body), cx_http_send_async(),
+ * and cx_http_send_finish() or cx_http_send_json_finish().
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -17,7 +19,9 @@ G_BEGIN_DECLS
 /**
  * CxHttpError:
  * @CX_HTTP_ERROR_STATUS: the server answered with a status of 400 or more; the message has the
- *   server's explanation when its JSON body has one (errors[0].advice or "message")
+ *   server's explanation when its JSON body has one (errors[0].advice, "message" or "error"),
+ *   and the error carries the status and the body (cx_http_error_get_status(),
+ *   cx_http_error_get_body()) for a service that reads the refusal itself
  * @CX_HTTP_ERROR_TOO_LARGE: the reply is over #CxHttp:max-response-size
  * @CX_HTTP_ERROR_NOT_JSON: JSON was expected and the reply is empty or something else
  * @CX_HTTP_ERROR_TIMED_OUT: the request's timeout fired
@@ -37,6 +41,8 @@ typedef enum
 } CxHttpError;
 
 GQuark cx_http_error_quark (void);
+guint cx_http_error_get_status (const GError *error);
+GBytes *cx_http_error_get_body (const GError *error);
 
 #define CX_TYPE_HTTP (cx_http_get_type ())
 
@@ -53,21 +59,15 @@ void cx_http_set_timeout (CxHttp *self, guint timeout_ms);
 gsize cx_http_get_max_response_size (CxHttp *self);
 void cx_http_set_max_response_size (CxHttp *self, gsize size);
 
-void cx_http_send_async (CxHttp *self, SoupMessage *msg, guint timeout_ms,
+SoupMessage *cx_http_message_new (const char *method, const char *uri, GError **error);
+void cx_http_message_set_form (SoupMessage *msg, GHashTable *form);
+void cx_http_message_set_json (SoupMessage *msg, JsonNode *node);
+
+void cx_http_send_async (CxHttp *self, SoupMessage *msg, guint timeout_ms, gsize max_size,
                          GCancellable *cancellable, GAsyncReadyCallback callback,
                          gpointer user_data);
 GBytes *cx_http_send_finish (CxHttp *self, GAsyncResult *result, GError **error);
-
-void cx_http_get_json_async (CxHttp *self, const char *uri, GCancellable *cancellable,
-                             GAsyncReadyCallback callback, gpointer user_data);
-void cx_http_post_form_async (CxHttp *self, const char *uri, GHashTable *form,
-                              GCancellable *cancellable, GAsyncReadyCallback callback,
-                              gpointer user_data);
-void cx_http_post_json_async (CxHttp *self, const char *uri, JsonNode *body,
-                              GCancellable *cancellable, GAsyncReadyCallback callback,
-                              gpointer user_data);
-JsonNode *cx_http_json_finish (CxHttp *self, GAsyncResult *result, guint *status_code,
-                               GError **error);
+JsonNode *cx_http_send_json_finish (CxHttp *self, GAsyncResult *result, GError **error);
 
 void cx_http_websocket_connect_async (CxHttp *self, const char *uri, const char *origin,
                                       const char *const *protocols, GCancellable *cancellable,

@@ -20,14 +20,12 @@
 #include <string.h>
 
 #include "protocol/cx-protocol.h"
+#include "services/cx-service-request.h"
 #include "services/cx-stats-service.h"
 
 #define DEFAULT_POLL_INTERVAL_MS 10000
 #define MIN_POLL_INTERVAL_MS 1000
 #define MAX_POLL_INTERVAL_MS (3600 * 1000)
-#define DEFAULT_AJAX_TIMEOUT_MS 3000
-#define MIN_AJAX_TIMEOUT_MS 500
-#define MAX_AJAX_TIMEOUT_MS 120000
 
 #define MAX_REPLY_SIZE (256 * 1024)
 #define MAX_QUEUES 64
@@ -200,7 +198,7 @@ read_queues (JsonObject *object, const char *member, GError **error)
 
 typedef struct
 {
-  SoupMessage *msg;
+  CxServiceRequest base;
   GStrv queues;
 } Fetch;
 
@@ -209,7 +207,7 @@ fetch_free (gpointer data)
 {
   Fetch *fetch = data;
 
-  g_clear_object (&fetch->msg);
+  cx_service_request_clear (&fetch->base);
   g_strfreev (fetch->queues);
   g_free (fetch);
 }
@@ -299,6 +297,7 @@ fetch_async (CxStatsService *self, const char *const *queues, GCancellable *canc
 {
   g_autoptr (GTask) task = NULL;
   g_autoptr (GString) url = g_string_new (self->data_url);
+  g_autoptr (GError) error = NULL;
   Fetch *fetch;
 
   task = g_task_new (NULL, cancellable, callback, user_data);
@@ -316,18 +315,17 @@ fetch_async (CxStatsService *self, const char *const *queues, GCancellable *canc
   g_task_set_task_data (task, fetch, fetch_free);
 
   /* dataURL parsed at construction, and the queues are escaped. */
-  fetch->msg = soup_message_new (SOUP_METHOD_GET, url->str);
-  if (fetch->msg == NULL)
+  if (!cx_service_request_init (&fetch->base, SOUP_METHOD_GET, url->str, self->cancellable, NULL,
+                                &error))
     {
-      g_task_return_new_error (task, CX_HTTP_ERROR, CX_HTTP_ERROR_INVALID_URI,
-                               _ ("“%s” is not an address"), url->str);
+      g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  soup_message_headers_replace (soup_message_get_request_headers (fetch->msg), "Accept",
-                                "application/json");
 
-  cx_http_send_async (self->http, fetch->msg, self->ajax_timeout_ms, cancellable, fetch_cb,
-                      g_steal_pointer (&task));
+  /* The caller's cancellable (the poll's) ends the fetch too. */
+  cx_service_request_follow (&fetch->base, cancellable);
+  cx_service_request_send (&fetch->base, self->http, self->ajax_timeout_ms, MAX_REPLY_SIZE,
+                           fetch_cb, g_steal_pointer (&task));
 }
 
 static JsonNode *
@@ -531,34 +529,6 @@ static const CommandSpec command_specs[] = {
 /* Configuration */
 
 static gboolean
-config_get_uint (JsonObject *config, const char *member, guint fallback, guint min, guint max,
-                 guint *out, GError **error)
-{
-  JsonNode *node = config != NULL ? json_object_get_member (config, member) : NULL;
-  gint64 value;
-
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    {
-      *out = fallback;
-      return TRUE;
-    }
-
-  if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_INT64)
-    value = json_node_get_int (node);
-  else if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_DOUBLE)
-    value = (gint64) CLAMP (json_node_get_double (node), G_MININT64, G_MAXINT64);
-  else
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   _ ("The statistics setting “%s” must be a number"), member);
-      return FALSE;
-    }
-
-  *out = (guint) CLAMP (value, (gint64) min, (gint64) max);
-  return TRUE;
-}
-
-static gboolean
 parse_config (CxStatsService *self, JsonObject *config, GError **error)
 {
   g_autoptr (GUri) uri = NULL;
@@ -592,10 +562,10 @@ parse_config (CxStatsService *self, JsonObject *config, GError **error)
     }
   self->data_url = g_uri_to_string (uri);
 
-  return config_get_uint (config, "pollInterval", DEFAULT_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS,
-                          MAX_POLL_INTERVAL_MS, &self->poll_interval_ms, error) &&
-         config_get_uint (config, "ajaxTimeout", DEFAULT_AJAX_TIMEOUT_MS, MIN_AJAX_TIMEOUT_MS,
-                          MAX_AJAX_TIMEOUT_MS, &self->ajax_timeout_ms, error);
+  return cx_service_config_get_uint (config, "pollInterval", DEFAULT_POLL_INTERVAL_MS,
+                                     MIN_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS,
+                                     &self->poll_interval_ms, error) &&
+         cx_service_config_get_ajax_timeout (config, &self->ajax_timeout_ms, error);
 }
 
 /* Object */
@@ -607,20 +577,9 @@ cx_stats_service_dispose (GObject *object)
 
   self->disposed = TRUE;
 
-  if (self->cancellable != NULL)
-    g_cancellable_cancel (self->cancellable);
   stop_polling (self);
-
-  if (self->plugin != NULL)
-    {
-      CxBus *bus = cx_plugin_get_bus (self->plugin);
-
-      /* No command reaches the service after this. */
-      if (bus != NULL)
-        cx_bus_unregister_plugin (bus, self->plugin);
-    }
-
-  g_clear_object (&self->plugin);
+  /* Requests end, and no command reaches the service after this. */
+  cx_service_leave_bus (self->cancellable, &self->plugin);
   g_clear_object (&self->bus);
   g_clear_object (&self->http);
 

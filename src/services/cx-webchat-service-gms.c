@@ -92,10 +92,7 @@ set_request_body (SoupMessage *msg, GHashTable *form, const Upload *upload)
 
   if (upload == NULL)
     {
-      char *encoded = soup_form_encode_hash (form);
-
-      body = g_bytes_new_take (encoded, strlen (encoded));
-      soup_message_set_request_body_from_bytes (msg, SOUP_FORM_MIME_TYPE_URLENCODED, body);
+      cx_http_message_set_form (msg, form);
     }
   else
     {
@@ -123,6 +120,7 @@ _cx_webchat_service_gms_post_full_async (CxWebChatService *self, const char *op,
 {
   g_autoptr (GTask) task = NULL;
   g_autofree char *url = NULL;
+  g_autoptr (GError) error = NULL;
   Request *request;
 
   /* No source object: a request must not keep the service alive. A callback finds its task
@@ -149,19 +147,16 @@ _cx_webchat_service_gms_post_full_async (CxWebChatService *self, const char *op,
   g_task_set_task_data (task, request, request_free);
 
   /* The address was built from dataURL, which parsed, and an escaped id. */
-  request->msg = soup_message_new (SOUP_METHOD_POST, url);
+  request->msg = cx_http_message_new (SOUP_METHOD_POST, url, &error);
   if (request->msg == NULL)
     {
-      g_task_return_new_error (task, CX_HTTP_ERROR, CX_HTTP_ERROR_INVALID_URI,
-                               _ ("“%s” is not an address"), url);
+      g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
 
   set_request_body (request->msg, form, upload);
-  soup_message_headers_replace (soup_message_get_request_headers (request->msg), "Accept",
-                                "application/json");
 
-  cx_http_send_async (self->http, request->msg, self->ajax_timeout_ms, self->cancellable,
+  cx_http_send_async (self->http, request->msg, self->ajax_timeout_ms, 0, self->cancellable,
                       gms_post_cb, g_steal_pointer (&task));
 }
 
