@@ -195,11 +195,13 @@ detached_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 void
 _cx_agent_service_send_typing_stop_detached (CxAgentService *self, const char *chat_id)
 {
-  g_autofree char *escaped = _cx_agent_service_escape (chat_id);
-  g_autofree char *url = g_strdup_printf ("%s/chats/%s/typing", self->api_base, escaped);
-  g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_POST, url);
-  static const char body[] = "{\"typing\":false}";
-  g_autoptr (GBytes) bytes = g_bytes_new_static (body, strlen (body));
+  g_autofree char *path = cx_agent_route_path (CX_AGENT_ROUTE_TYPING, chat_id);
+  g_autofree char *url = g_strconcat (self->api_base, path, NULL);
+  g_autoptr (SoupMessage) msg =
+      soup_message_new (cx_agent_route_method (CX_AGENT_ROUTE_TYPING), url);
+  g_autoptr (JsonNode) node = cx_agent_typing_build (FALSE);
+  char *body = json_to_string (node, FALSE);
+  g_autoptr (GBytes) bytes = g_bytes_new_take (body, strlen (body));
 
   if (msg == NULL)
     return;
