@@ -1211,3 +1211,115 @@ cx_agent_canned_free (CxAgentCanned *canned)
   g_free (canned->text);
   g_free (canned);
 }
+
+/* The wait-time estimate */
+
+/**
+ * cx_agent_ewt_query_build:
+ * @queues: the queues asked about
+ *
+ * Returns: (transfer full): the query of GET %CX_AGENT_API_EWT_PATH, "queue=a&queue=b" (escaped),
+ *   without the "?"
+ */
+char *
+cx_agent_ewt_query_build (const char *const *queues)
+{
+  GString *query = g_string_new (NULL);
+
+  for (guint i = 0; queues != NULL && queues[i] != NULL; i++)
+    {
+      g_autofree char *escaped = g_uri_escape_string (queues[i], NULL, FALSE);
+
+      g_string_append_printf (query, "%squeue=%s", i == 0 ? "" : "&", escaped);
+    }
+  return g_string_free (query, FALSE);
+}
+
+/**
+ * cx_agent_ewt_query_parse:
+ * @query: (nullable): the request's raw query (still percent-encoded)
+ * @queues: (out) (transfer full): its "queue" values, decoded, in order
+ * @error: return location for a %CX_PROTOCOL_ERROR
+ *
+ * "queue" may repeat (a hash table of the query would keep one), at most
+ * %CX_AGENT_API_MAX_QUEUES times; each must decode to an identifier. Other parameters are
+ * ignored.
+ *
+ * Returns: %TRUE with @queues set, or %FALSE with @error set
+ */
+gboolean
+cx_agent_ewt_query_parse (const char *query, char ***queues, GError **error)
+{
+  g_auto (GStrv) pairs = g_strsplit (query != NULL ? query : "", "&", 0);
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  guint count = 0;
+
+  *queues = NULL;
+  for (guint i = 0; pairs[i] != NULL; i++)
+    {
+      g_autofree char *name = NULL;
+
+      if (!g_str_has_prefix (pairs[i], "queue="))
+        continue;
+      if (++count > CX_AGENT_API_MAX_QUEUES)
+        {
+          g_set_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_TOO_LARGE,
+                       _ ("“%s” has more than %u entries"), "queue", CX_AGENT_API_MAX_QUEUES);
+          return FALSE;
+        }
+      name = g_uri_unescape_string (pairs[i] + strlen ("queue="), NULL);
+      if (!cx_id_is_valid (name))
+        return fail_invalid (error, _ ("A “queue” is not a queue name"));
+      g_strv_builder_add (builder, name);
+    }
+
+  *queues = g_strv_builder_end (builder);
+  return TRUE;
+}
+
+/**
+ * cx_agent_ewt_build:
+ * @queues: the queues
+ * @seconds: (array): the estimate of each, -1 when unknown
+ *
+ * Returns: (transfer full): `{"ewt": {queue: seconds}}`
+ */
+JsonNode *
+cx_agent_ewt_build (const char *const *queues, const gint64 *seconds)
+{
+  JsonBuilder *builder;
+
+  begin_object (&builder);
+  json_builder_set_member_name (builder, "ewt");
+  json_builder_begin_object (builder);
+  for (guint i = 0; queues != NULL && queues[i] != NULL; i++)
+    add_int (builder, queues[i], CLAMP (seconds[i], -1, CX_AGENT_API_MAX_EWT_SECONDS));
+  json_builder_end_object (builder);
+  return end_object (builder);
+}
+
+/**
+ * cx_agent_ewt_parse:
+ * @root: the reply of GET %CX_AGENT_API_EWT_PATH
+ * @queues: the queues asked about
+ * @seconds: (out caller-allocates) (array): the estimate of each, from -1 (unknown) to
+ *   %CX_AGENT_API_MAX_EWT_SECONDS
+ * @error: return location for a %CX_PROTOCOL_ERROR
+ *
+ * Returns: %TRUE with an estimate for every queue asked about, or %FALSE with @error set
+ */
+gboolean
+cx_agent_ewt_parse (JsonNode *root, const char *const *queues, gint64 *seconds, GError **error)
+{
+  JsonObject *object = cx_json_root_object (root, "reply", error);
+  JsonNode *ewt = NULL;
+
+  if (object == NULL || !cx_json_member_object (object, "ewt", TRUE, &ewt, error))
+    return FALSE;
+
+  for (guint i = 0; queues != NULL && queues[i] != NULL; i++)
+    if (!cx_json_member_int (json_node_get_object (ewt), queues[i], TRUE, -1,
+                             CX_AGENT_API_MAX_EWT_SECONDS, &seconds[i], error))
+      return FALSE;
+  return TRUE;
+}

@@ -243,6 +243,16 @@ JsonNode *cx_agent_canned_build (GPtrArray *responses);
 gboolean cx_agent_canned_parse (JsonNode *root, GPtrArray **responses, GError **error);
 void cx_agent_canned_free (CxAgentCanned *canned);
 
+/* The public wait-time estimate, GET %CX_AGENT_API_EWT_PATH?queue=a&queue=b: seconds, -1 when
+ * unknown. */
+#define CX_AGENT_API_MAX_EWT_SECONDS G_MAXINT32
+
+char *cx_agent_ewt_query_build (const char *const *queues);
+gboolean cx_agent_ewt_query_parse (const char *query, char ***queues, GError **error);
+JsonNode *cx_agent_ewt_build (const char *const *queues, const gint64 *seconds);
+gboolean cx_agent_ewt_parse (JsonNode *root, const char *const *queues, gint64 *seconds,
+                             GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CxAgentSignIn, cx_agent_sign_in_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CxAgentInfo, cx_agent_info_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CxAgentChat, cx_agent_chat_free)

@@ -673,33 +673,32 @@ ewt_cb (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable
         gpointer user_data)
 {
   CxServer *self = user_data;
-  const char *raw = g_uri_get_query (soup_server_message_get_uri (msg));
-  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) queues = NULL;
+  g_autofree gint64 *seconds = NULL;
   g_autoptr (JsonNode) reply = NULL;
-  g_auto (GStrv) pairs = g_strsplit (raw ? raw : "", "&", 0);
 
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "ewt");
-  json_builder_begin_object (builder);
-  /* queue=a&queue=b: GHashTable keeps one value per key, so read the raw query. */
-  for (guint i = 0; pairs[i] != NULL; i++)
-    if (g_str_has_prefix (pairs[i], "queue="))
-      {
-        g_autofree char *name = g_uri_unescape_string (pairs[i] + strlen ("queue="), NULL);
+  /* queue=a&queue=b: GHashTable keeps one value per key, so the raw query. */
+  if (!cx_agent_ewt_query_parse (g_uri_get_query (soup_server_message_get_uri (msg)), &queues,
+                                 &error))
+    {
+      reply_bad_request (msg, error);
+      return;
+    }
 
-        if (name == NULL || !g_utf8_validate (name, -1, NULL) ||
-            cx_server_config_find_service (self->config, name) == NULL)
-          {
-            _cx_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, _ ("There is no queue %s"),
-                                    name && g_utf8_validate (name, -1, NULL) ? name : "?");
-            return;
-          }
-        json_builder_set_member_name (builder, name);
-        json_builder_add_int_value (builder, _cx_server_ewt (self, name));
-      }
-  json_builder_end_object (builder);
-  json_builder_end_object (builder);
-  reply = json_builder_get_root (builder);
+  seconds = g_new0 (gint64, g_strv_length (queues) + 1);
+  for (guint i = 0; queues[i] != NULL; i++)
+    {
+      if (cx_server_config_find_service (self->config, queues[i]) == NULL)
+        {
+          _cx_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, _ ("There is no queue %s"),
+                                  queues[i]);
+          return;
+        }
+      seconds[i] = _cx_server_ewt (self, queues[i]);
+    }
+
+  reply = cx_agent_ewt_build ((const char *const *) queues, seconds);
   _cx_server_reply_json (msg, SOUP_STATUS_OK, reply);
 }
 

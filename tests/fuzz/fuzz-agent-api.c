@@ -227,6 +227,21 @@ fuzz_replies (JsonNode *root)
     check_error (ok, &error);
   }
   {
+    static const char *const queues[] = { "sales", "customer-support", NULL };
+    gint64 seconds[2];
+
+    ok = cx_agent_ewt_parse (root, queues, seconds, &error);
+    check_error (ok, &error);
+    if (ok)
+      {
+        g_autoptr (JsonNode) node = cx_agent_ewt_build (queues, seconds);
+        gint64 again[2];
+
+        fuzz_check (cx_agent_ewt_parse (node, queues, again, NULL));
+        fuzz_check (again[0] == seconds[0] && again[1] == seconds[1]);
+      }
+  }
+  {
     g_autoptr (GPtrArray) responses = NULL;
 
     ok = cx_agent_canned_parse (root, &responses, &error);
@@ -241,6 +256,41 @@ fuzz_replies (JsonNode *root)
         fuzz_check (again->len == responses->len);
       }
   }
+}
+
+/* @text as an EWT query, and the body as its reply for the queues it names. */
+static void
+fuzz_ewt (JsonNode *root, const char *text)
+{
+  g_auto (GStrv) queues = NULL;
+  g_autoptr (GError) error = NULL;
+  gboolean ok = cx_agent_ewt_query_parse (text, &queues, &error);
+
+  check_error (ok, &error);
+  if (!ok)
+    {
+      fuzz_check (queues == NULL);
+      return;
+    }
+  fuzz_check (g_strv_length (queues) <= CX_AGENT_API_MAX_QUEUES);
+
+  {
+    g_autofree char *query = cx_agent_ewt_query_build ((const char *const *) queues);
+    g_auto (GStrv) again = NULL;
+
+    fuzz_check (cx_agent_ewt_query_parse (query, &again, NULL));
+    fuzz_check (g_strv_equal ((const char *const *) again, (const char *const *) queues));
+  }
+
+  if (root != NULL)
+    {
+      g_autofree gint64 *seconds = g_new0 (gint64, g_strv_length (queues) + 1);
+
+      ok = cx_agent_ewt_parse (root, (const char *const *) queues, seconds, &error);
+      check_error (ok, &error);
+      for (guint i = 0; ok && queues[i] != NULL; i++)
+        fuzz_check (seconds[i] >= -1 && seconds[i] <= CX_AGENT_API_MAX_EWT_SECONDS);
+    }
 }
 
 static void
@@ -289,6 +339,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     {
       path = g_strndup ((const char *) data, size);
       fuzz_route (path);
+      fuzz_ewt (root, path);
     }
 
   return 0;

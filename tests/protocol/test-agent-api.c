@@ -740,6 +740,61 @@ test_canned (void)
     }
 }
 
+static void
+test_ewt (void)
+{
+  const char *queues[] = { "sales", "a b&c", NULL };
+  const gint64 seconds[] = { 90, -1 };
+  g_autofree char *query = cx_agent_ewt_query_build (queues);
+  g_auto (GStrv) parsed_queues = NULL;
+  g_autoptr (JsonNode) node = cx_agent_ewt_build (queues, seconds);
+  g_autoptr (JsonNode) back = over_the_wire (node);
+  g_autoptr (GError) error = NULL;
+  gint64 parsed[2] = { 0, 0 };
+
+  g_assert_cmpstr (query, ==, "queue=sales&queue=a%20b%26c");
+  g_assert_true (cx_agent_ewt_query_parse ("x=1&"
+                                           "queue=sales&queue=a%20b%26c",
+                                           &parsed_queues, &error));
+  g_assert_cmpstrv (parsed_queues, queues);
+  g_clear_pointer (&parsed_queues, g_strfreev);
+  g_assert_true (cx_agent_ewt_query_parse (NULL, &parsed_queues, &error));
+  g_assert_null (parsed_queues[0]);
+  g_clear_pointer (&parsed_queues, g_strfreev);
+  g_assert_false (cx_agent_ewt_query_parse ("queue=a%0Ab", &parsed_queues, &error));
+  assert_invalid (error, "queue");
+  g_clear_error (&error);
+  g_assert_false (cx_agent_ewt_query_parse ("queue=", &parsed_queues, &error));
+  g_clear_error (&error);
+  {
+    g_autoptr (GString) many = g_string_new (NULL);
+
+    for (guint i = 0; i <= CX_AGENT_API_MAX_QUEUES; i++)
+      g_string_append_printf (many, "queue=q%u&", i);
+    g_assert_false (cx_agent_ewt_query_parse (many->str, &parsed_queues, &error));
+    g_assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_TOO_LARGE);
+    g_clear_error (&error);
+  }
+
+  g_assert_true (cx_agent_ewt_parse (back, queues, parsed, &error));
+  g_assert_cmpint (parsed[0], ==, 90);
+  g_assert_cmpint (parsed[1], ==, -1);
+  {
+    const char *bad[] = { "{}", "{\"ewt\":[]}", "{\"ewt\":{\"sales\":5}}",
+                          "{\"ewt\":{\"sales\":-2,\"a b&c\":1}}",
+                          "{\"ewt\":{\"sales\":\"5\",\"a b&c\":1}}" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+      {
+        g_autoptr (JsonNode) root = parse (bad[i]);
+
+        g_assert_false (cx_agent_ewt_parse (root, queues, parsed, &error));
+        assert_invalid (error, NULL);
+        g_clear_error (&error);
+      }
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -760,6 +815,7 @@ main (int argc, char **argv)
   g_test_add_func ("/agent-api/invitations", test_invitations);
   g_test_add_func ("/agent-api/callbacks", test_callbacks);
   g_test_add_func ("/agent-api/canned", test_canned);
+  g_test_add_func ("/agent-api/ewt", test_ewt);
 
   return g_test_run ();
 }
