@@ -824,26 +824,12 @@ cx_agent_chat_build (const CxAgentChat *chat)
 static gboolean
 parse_customer (JsonObject *object, CxAgentCustomer *customer, GError **error)
 {
-  static const CxTextFlags line = CX_TEXT_SINGLE_LINE | CX_TEXT_ALLOW_EMPTY;
   JsonNode *node = NULL;
-  JsonObject *member;
 
   if (!cx_json_member_object (object, "customer", FALSE, &node, error))
     return FALSE;
-  if (node == NULL)
-    return TRUE;
-
-  member = json_node_get_object (node);
-  return member_text (member, "nickname", FALSE, line, CX_AGENT_API_MAX_NAME, &customer->nickname,
-                      error) &&
-         member_text (member, "firstName", FALSE, line, CX_AGENT_API_MAX_NAME,
-                      &customer->first_name, error) &&
-         member_text (member, "lastName", FALSE, line, CX_AGENT_API_MAX_NAME, &customer->last_name,
-                      error) &&
-         member_text (member, "email", FALSE, line, CX_AGENT_API_MAX_NAME, &customer->email,
-                      error) &&
-         member_text (member, "subject", FALSE, line, CX_AGENT_API_MAX_NAME, &customer->subject,
-                      error);
+  return node == NULL ||
+         cx_agent_customer_parse (json_node_get_object (node), FALSE, customer, error);
 }
 
 /**
@@ -914,11 +900,7 @@ cx_agent_chat_free (CxAgentChat *chat)
   g_free (chat->chat_id);
   g_free (chat->service);
   g_free (chat->queue);
-  g_free (chat->customer.nickname);
-  g_free (chat->customer.first_name);
-  g_free (chat->customer.last_name);
-  g_free (chat->customer.email);
-  g_free (chat->customer.subject);
+  cx_agent_customer_clear (&chat->customer);
   g_clear_pointer (&chat->user_data, json_node_unref);
   g_clear_pointer (&chat->messages, g_ptr_array_unref);
   g_free (chat);

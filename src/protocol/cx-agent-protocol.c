@@ -12,6 +12,8 @@
 #include "protocol/cx-agent-protocol.h"
 #include "protocol/cx-protocol-private.h"
 
+/* A member of a customer longer than this (characters) is refused. */
+#define CUSTOMER_MAX_CHARS 1024
 /* A "messages" frame with more entries than this is refused. */
 #define FRAME_MAX_MESSAGES 10000
 /* The push socket's first frame is a few ids: anything much larger is not one. */
@@ -293,6 +295,60 @@ member_text (JsonObject *object, const char *member, gboolean required, char **o
   return TRUE;
 }
 
+/* A member of a customer: one line of at most CUSTOMER_MAX_CHARS characters, empty allowed. */
+static gboolean
+customer_text (JsonObject *object, const char *member, gboolean required, char **out,
+               GError **error)
+{
+  const char *value;
+
+  if (!cx_json_member_string (object, member, required, CX_TEXT_SINGLE_LINE, &value, error))
+    return FALSE;
+  if (value != NULL &&
+      !cx_text_validate (member, value, CX_TEXT_SINGLE_LINE | CX_TEXT_ALLOW_EMPTY,
+                         CUSTOMER_MAX_CHARS, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID,
+                         CX_PROTOCOL_ERROR_TOO_LARGE, error))
+    return FALSE;
+
+  *out = g_strdup (value);
+  return TRUE;
+}
+
+/**
+ * cx_agent_customer_parse:
+ * @object: a "customer" object (of an invitation frame, or of a chat of the agent API)
+ * @nickname_required: whether "nickname" must be there
+ * @customer: (out caller-allocates): the customer; clear it with cx_agent_customer_clear(), even
+ *   after a failure
+ * @error: return location for a %CX_PROTOCOL_ERROR
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+cx_agent_customer_parse (JsonObject *object, gboolean nickname_required, CxAgentCustomer *customer,
+                         GError **error)
+{
+  return customer_text (object, "nickname", nickname_required, &customer->nickname, error) &&
+         customer_text (object, "firstName", FALSE, &customer->first_name, error) &&
+         customer_text (object, "lastName", FALSE, &customer->last_name, error) &&
+         customer_text (object, "email", FALSE, &customer->email, error) &&
+         customer_text (object, "subject", FALSE, &customer->subject, error);
+}
+
+/**
+ * cx_agent_customer_clear:
+ * @customer: a customer whose members are owned
+ */
+void
+cx_agent_customer_clear (CxAgentCustomer *customer)
+{
+  g_clear_pointer (&customer->nickname, g_free);
+  g_clear_pointer (&customer->first_name, g_free);
+  g_clear_pointer (&customer->last_name, g_free);
+  g_clear_pointer (&customer->email, g_free);
+  g_clear_pointer (&customer->subject, g_free);
+}
+
 static gboolean
 parse_invitation (JsonObject *object, CxAgentEvent *event, GError **error)
 {
@@ -306,11 +362,7 @@ parse_invitation (JsonObject *object, CxAgentEvent *event, GError **error)
     return FALSE;
 
   customer = json_node_get_object (customer_node);
-  if (!member_text (customer, "nickname", TRUE, &event->customer.nickname, error) ||
-      !member_text (customer, "firstName", FALSE, &event->customer.first_name, error) ||
-      !member_text (customer, "lastName", FALSE, &event->customer.last_name, error) ||
-      !member_text (customer, "email", FALSE, &event->customer.email, error) ||
-      !member_text (customer, "subject", FALSE, &event->customer.subject, error))
+  if (!cx_agent_customer_parse (customer, TRUE, &event->customer, error))
     return FALSE;
 
   if (!cx_json_member_object (object, "userData", FALSE, &user_data, error))
@@ -548,11 +600,7 @@ cx_agent_event_free (CxAgentEvent *event)
 
   g_free (event->chat_id);
   g_free (event->queue);
-  g_free (event->customer.nickname);
-  g_free (event->customer.first_name);
-  g_free (event->customer.last_name);
-  g_free (event->customer.email);
-  g_free (event->customer.subject);
+  cx_agent_customer_clear (&event->customer);
   g_clear_pointer (&event->user_data, json_node_unref);
   g_free (event->reason);
   g_clear_pointer (&event->messages, g_ptr_array_unref);

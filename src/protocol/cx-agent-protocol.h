@@ -68,6 +68,10 @@ typedef struct
   char *subject;
 } CxAgentCustomer;
 
+gboolean cx_agent_customer_parse (JsonObject *object, gboolean nickname_required,
+                                  CxAgentCustomer *customer, GError **error);
+void cx_agent_customer_clear (CxAgentCustomer *customer);
+
 /**
  * CxAgentEvent:
  * @type: which frame

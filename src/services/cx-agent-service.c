@@ -256,41 +256,54 @@ _cx_agent_service_command_chat_id (CxCommand *command)
 
 /* Commands: callbacks and canned responses */
 
+/* Answers @request with @reply as it came, once the parser has found it to be what the API
+ * describes (@parsed); else with a bad-reply error naming @what. */
+static void
+answer_checked (Request *request, JsonNode *reply, const GError *error, gboolean parsed,
+                const char *what)
+{
+  g_autoptr (GError) bad = NULL;
+
+  if (error == NULL && !parsed)
+    bad = _cx_agent_service_bad_reply_error (what);
+  _cx_agent_service_answer (request, reply, error != NULL ? error : bad);
+}
+
 static void
 get_callbacks_reply (CxAgentService *self, Request *request, JsonNode *reply, const GError *error)
 {
   g_autoptr (GPtrArray) callbacks = NULL;
-  g_autoptr (GError) bad = NULL;
 
-  if (error == NULL && !cx_agent_callbacks_parse (reply, &callbacks, NULL))
-    bad = _cx_agent_service_bad_reply_error ("/callbacks");
+  answer_checked (request, reply, error,
+                  error == NULL && cx_agent_callbacks_parse (reply, &callbacks, NULL),
+                  "/callbacks");
+}
 
-  _cx_agent_service_answer (request, reply, error != NULL ? error : bad);
+/* A command that is one GET of @route: signed in, or deferred or refused as @func. */
+static void
+get_route (CxAgentService *self, CxCommand *command, CxCommandFunc func, CxAgentRoute route,
+           ReplyFunc reply_func)
+{
+  if (!_cx_agent_service_require_session (self, command, func))
+    return;
+
+  _cx_agent_service_request_send (
+      self, _cx_agent_service_route_request (self, route, NULL, NULL, command, reply_func));
 }
 
 static void
 get_callbacks_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
 {
-  CxAgentService *self = user_data;
-
-  if (!_cx_agent_service_require_session (self, command, get_callbacks_cb))
-    return;
-
-  _cx_agent_service_request_send (
-      self, _cx_agent_service_route_request (self, CX_AGENT_ROUTE_CALLBACKS, NULL, NULL, command,
-                                             get_callbacks_reply));
+  get_route (user_data, command, get_callbacks_cb, CX_AGENT_ROUTE_CALLBACKS, get_callbacks_reply);
 }
 
 static void
 callback_reply (CxAgentService *self, Request *request, JsonNode *reply, const GError *error)
 {
   g_autoptr (CxCallbackInfo) callback = NULL;
-  g_autoptr (GError) bad = NULL;
 
-  if (error == NULL && !cx_callback_parse_object (reply, &callback, NULL))
-    bad = _cx_agent_service_bad_reply_error ("/callbacks");
-
-  _cx_agent_service_answer (request, reply, error != NULL ? error : bad);
+  answer_checked (request, reply, error,
+                  error == NULL && cx_callback_parse_object (reply, &callback, NULL), "/callbacks");
 }
 
 static void
@@ -345,25 +358,15 @@ static void
 get_canned_reply (CxAgentService *self, Request *request, JsonNode *reply, const GError *error)
 {
   g_autoptr (GPtrArray) responses = NULL;
-  g_autoptr (GError) bad = NULL;
 
-  if (error == NULL && !cx_agent_canned_parse (reply, &responses, NULL))
-    bad = _cx_agent_service_bad_reply_error ("/canned");
-
-  _cx_agent_service_answer (request, reply, error != NULL ? error : bad);
+  answer_checked (request, reply, error,
+                  error == NULL && cx_agent_canned_parse (reply, &responses, NULL), "/canned");
 }
 
 static void
 get_canned_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
 {
-  CxAgentService *self = user_data;
-
-  if (!_cx_agent_service_require_session (self, command, get_canned_cb))
-    return;
-
-  _cx_agent_service_request_send (
-      self, _cx_agent_service_route_request (self, CX_AGENT_ROUTE_CANNED, NULL, NULL, command,
-                                             get_canned_reply));
+  get_route (user_data, command, get_canned_cb, CX_AGENT_ROUTE_CANNED, get_canned_reply);
 }
 
 typedef struct
