@@ -12,6 +12,8 @@
 #include "protocol/cx-agent-protocol.h"
 #include "protocol/cx-protocol-private.h"
 
+/* A member of a customer longer than this (characters) is refused. */
+#define CUSTOMER_MAX_CHARS 1024
 /* A "messages" frame with more entries than this is refused. */
 #define FRAME_MAX_MESSAGES 10000
 /* The push socket's first frame is a few ids: anything much larger is not one. */
@@ -206,11 +208,7 @@ cx_agent_event_build_messages (const char *chat_id, GPtrArray *messages, guint n
 
   builder = begin_frame (CX_AGENT_EVENT_MESSAGES);
   add_string (builder, "chatId", chat_id);
-  json_builder_set_member_name (builder, "messages");
-  json_builder_begin_array (builder);
-  for (guint i = 0; messages != NULL && i < messages->len; i++)
-    json_builder_add_value (builder, cx_message_to_json (g_ptr_array_index (messages, i)));
-  json_builder_end_array (builder);
+  cx_json_add_messages (builder, messages);
   json_builder_set_member_name (builder, "nextPosition");
   json_builder_add_int_value (builder, next_position);
 
@@ -285,22 +283,6 @@ cx_agent_event_build_signed_out (void)
 
 /* Parsing */
 
-/* A required identifier: a non-empty single-line string of at most CX_ID_MAX_BYTES. */
-static gboolean
-member_id (JsonObject *object, const char *member, char **out, GError **error)
-{
-  const char *value;
-
-  if (!cx_json_member_string (object, member, TRUE, CX_TEXT_SINGLE_LINE, &value, error))
-    return FALSE;
-
-  if (!cx_id_validate (member, value, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, error))
-    return FALSE;
-
-  *out = g_strdup (value);
-  return TRUE;
-}
-
 static gboolean
 member_text (JsonObject *object, const char *member, gboolean required, char **out, GError **error)
 {
@@ -313,6 +295,60 @@ member_text (JsonObject *object, const char *member, gboolean required, char **o
   return TRUE;
 }
 
+/* A member of a customer: one line of at most CUSTOMER_MAX_CHARS characters, empty allowed. */
+static gboolean
+customer_text (JsonObject *object, const char *member, gboolean required, char **out,
+               GError **error)
+{
+  const char *value;
+
+  if (!cx_json_member_string (object, member, required, CX_TEXT_SINGLE_LINE, &value, error))
+    return FALSE;
+  if (value != NULL &&
+      !cx_text_validate (member, value, CX_TEXT_SINGLE_LINE | CX_TEXT_ALLOW_EMPTY,
+                         CUSTOMER_MAX_CHARS, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID,
+                         CX_PROTOCOL_ERROR_TOO_LARGE, error))
+    return FALSE;
+
+  *out = g_strdup (value);
+  return TRUE;
+}
+
+/**
+ * cx_agent_customer_parse:
+ * @object: a "customer" object (of an invitation frame, or of a chat of the agent API)
+ * @nickname_required: whether "nickname" must be there
+ * @customer: (out caller-allocates): the customer; clear it with cx_agent_customer_clear(), even
+ *   after a failure
+ * @error: return location for a %CX_PROTOCOL_ERROR
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
+gboolean
+cx_agent_customer_parse (JsonObject *object, gboolean nickname_required, CxAgentCustomer *customer,
+                         GError **error)
+{
+  return customer_text (object, "nickname", nickname_required, &customer->nickname, error) &&
+         customer_text (object, "firstName", FALSE, &customer->first_name, error) &&
+         customer_text (object, "lastName", FALSE, &customer->last_name, error) &&
+         customer_text (object, "email", FALSE, &customer->email, error) &&
+         customer_text (object, "subject", FALSE, &customer->subject, error);
+}
+
+/**
+ * cx_agent_customer_clear:
+ * @customer: a customer whose members are owned
+ */
+void
+cx_agent_customer_clear (CxAgentCustomer *customer)
+{
+  g_clear_pointer (&customer->nickname, g_free);
+  g_clear_pointer (&customer->first_name, g_free);
+  g_clear_pointer (&customer->last_name, g_free);
+  g_clear_pointer (&customer->email, g_free);
+  g_clear_pointer (&customer->subject, g_free);
+}
+
 static gboolean
 parse_invitation (JsonObject *object, CxAgentEvent *event, GError **error)
 {
@@ -320,17 +356,13 @@ parse_invitation (JsonObject *object, CxAgentEvent *event, GError **error)
   JsonObject *customer;
   JsonNode *user_data;
 
-  if (!member_id (object, "chatId", &event->chat_id, error) ||
-      !member_id (object, "queue", &event->queue, error) ||
+  if (!cx_json_member_id (object, "chatId", TRUE, &event->chat_id, error) ||
+      !cx_json_member_id (object, "queue", TRUE, &event->queue, error) ||
       !cx_json_member_object (object, "customer", TRUE, &customer_node, error))
     return FALSE;
 
   customer = json_node_get_object (customer_node);
-  if (!member_text (customer, "nickname", TRUE, &event->customer.nickname, error) ||
-      !member_text (customer, "firstName", FALSE, &event->customer.first_name, error) ||
-      !member_text (customer, "lastName", FALSE, &event->customer.last_name, error) ||
-      !member_text (customer, "email", FALSE, &event->customer.email, error) ||
-      !member_text (customer, "subject", FALSE, &event->customer.subject, error))
+  if (!cx_agent_customer_parse (customer, TRUE, &event->customer, error))
     return FALSE;
 
   if (!cx_json_member_object (object, "userData", FALSE, &user_data, error))
@@ -350,48 +382,83 @@ parse_invitation (JsonObject *object, CxAgentEvent *event, GError **error)
          cx_json_member_int (object, "expiresAt", TRUE, 0, G_MAXINT64, &event->expires_at, error);
 }
 
-static gboolean
-parse_messages (JsonObject *object, CxAgentEvent *event, GError **error)
+/**
+ * cx_json_add_messages:
+ * @builder: a builder inside an object
+ * @messages: (nullable) (element-type CxMessage): the entries; %NULL is []
+ *
+ * Adds `"messages": [...]`, each entry in its GMS form. Shared by the frames, the GMS replies
+ * and the agent API's replies.
+ */
+void
+cx_json_add_messages (JsonBuilder *builder, GPtrArray *messages)
 {
-  JsonArray *messages;
-  gint64 next_position = 0;
-  guint length;
+  json_builder_set_member_name (builder, "messages");
+  json_builder_begin_array (builder);
+  for (guint i = 0; messages != NULL && i < messages->len; i++)
+    json_builder_add_value (builder, cx_message_to_json (g_ptr_array_index (messages, i)));
+  json_builder_end_array (builder);
+}
 
-  if (!member_id (object, "chatId", &event->chat_id, error) ||
-      !cx_json_member_array (object, "messages", TRUE, &messages, error) ||
-      !cx_json_member_int (object, "nextPosition", TRUE, 0, G_MAXUINT, &next_position, error))
-    return FALSE;
-  event->next_position = (guint) next_position;
+/**
+ * cx_json_messages_parse:
+ * @array: a JSON array of GMS transcript entries
+ * @max: how many entries are too many
+ * @out: (out) (transfer full) (element-type CxMessage): the entries
+ * @error: return location for a %CX_PROTOCOL_ERROR
+ *
+ * Entries of a type a newer server invented are skipped; anything else malformed fails the
+ * whole array. Shared by the event frames and the agent API's replies.
+ */
+gboolean
+cx_json_messages_parse (JsonArray *array, guint max, GPtrArray **out, GError **error)
+{
+  g_autoptr (GPtrArray) messages = NULL;
+  guint length = json_array_get_length (array);
 
-  length = json_array_get_length (messages);
-  if (length > FRAME_MAX_MESSAGES)
+  *out = NULL;
+  if (length > max)
     {
       g_set_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_TOO_LARGE,
-                   _ ("The frame has more than %u messages"), FRAME_MAX_MESSAGES);
+                   _ ("There are more than %u messages"), max);
       return FALSE;
     }
 
-  event->messages = g_ptr_array_new_full (length, (GDestroyNotify) cx_message_unref);
+  messages = g_ptr_array_new_full (length, (GDestroyNotify) cx_message_unref);
   for (guint i = 0; i < length; i++)
     {
       g_autoptr (GError) local_error = NULL;
-      CxMessage *message =
-          cx_message_from_json (json_array_get_element (messages, i), &local_error);
+      CxMessage *message = cx_message_from_json (json_array_get_element (array, i), &local_error);
 
       if (message != NULL)
         {
-          g_ptr_array_add (event->messages, message);
+          g_ptr_array_add (messages, message);
         }
       else if (!g_error_matches (local_error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_UNKNOWN_TYPE))
         {
-          /* Entries of a type a newer server invented are skipped; anything else is wrong. */
           g_propagate_prefixed_error (error, g_steal_pointer (&local_error), _ ("Message %u: "),
                                       i + 1);
           return FALSE;
         }
     }
 
+  *out = g_steal_pointer (&messages);
   return TRUE;
+}
+
+static gboolean
+parse_messages (JsonObject *object, CxAgentEvent *event, GError **error)
+{
+  JsonArray *messages;
+  gint64 next_position = 0;
+
+  if (!cx_json_member_id (object, "chatId", TRUE, &event->chat_id, error) ||
+      !cx_json_member_array (object, "messages", TRUE, &messages, error) ||
+      !cx_json_member_int (object, "nextPosition", TRUE, 0, G_MAXUINT, &next_position, error))
+    return FALSE;
+  event->next_position = (guint) next_position;
+
+  return cx_json_messages_parse (messages, FRAME_MAX_MESSAGES, &event->messages, error);
 }
 
 /**
@@ -412,12 +479,7 @@ parse_messages (JsonObject *object, CxAgentEvent *event, GError **error)
 gboolean
 cx_agent_event_parse (const char *text, gsize len, CxAgentEvent **out, GError **error)
 {
-  g_autoptr (CxAgentEvent) event = NULL;
   g_autoptr (JsonNode) root = NULL;
-  JsonObject *object;
-  const char *type;
-  const char *state;
-  gboolean known = FALSE;
 
   g_return_val_if_fail (text != NULL || len == 0, FALSE);
   g_return_val_if_fail (out != NULL, FALSE);
@@ -428,6 +490,34 @@ cx_agent_event_parse (const char *text, gsize len, CxAgentEvent **out, GError **
   root = cx_json_parse (text, len, CX_AGENT_FRAME_MAX_SIZE, error);
   if (root == NULL)
     return FALSE;
+
+  return cx_agent_event_from_json (root, out, error);
+}
+
+/**
+ * cx_agent_event_from_json:
+ * @root: a frame's JSON tree
+ * @out: (out) (transfer full): the event
+ * @error: return location for a %CX_PROTOCOL_ERROR
+ *
+ * cx_agent_event_parse() for a frame that is already a JSON tree (an element of the agent
+ * API's invitation list).
+ *
+ * Returns: %TRUE with @out set, or %FALSE with @error set
+ */
+gboolean
+cx_agent_event_from_json (JsonNode *root, CxAgentEvent **out, GError **error)
+{
+  g_autoptr (CxAgentEvent) event = NULL;
+  JsonObject *object;
+  const char *type;
+  const char *state;
+  gboolean known = FALSE;
+
+  g_return_val_if_fail (out != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  *out = NULL;
 
   object = cx_json_root_object (root, "frame", error);
   if (object == NULL)
@@ -460,7 +550,7 @@ cx_agent_event_parse (const char *text, gsize len, CxAgentEvent **out, GError **
         break;
 
       case CX_AGENT_EVENT_INVITATION_WITHDRAWN:
-        if (!member_id (object, "chatId", &event->chat_id, error) ||
+        if (!cx_json_member_id (object, "chatId", TRUE, &event->chat_id, error) ||
             !member_text (object, "reason", FALSE, &event->reason, error))
           return FALSE;
         break;
@@ -471,7 +561,7 @@ cx_agent_event_parse (const char *text, gsize len, CxAgentEvent **out, GError **
         break;
 
       case CX_AGENT_EVENT_CHAT_ENDED:
-        if (!member_id (object, "chatId", &event->chat_id, error))
+        if (!cx_json_member_id (object, "chatId", TRUE, &event->chat_id, error))
           return FALSE;
         break;
 
@@ -510,11 +600,7 @@ cx_agent_event_free (CxAgentEvent *event)
 
   g_free (event->chat_id);
   g_free (event->queue);
-  g_free (event->customer.nickname);
-  g_free (event->customer.first_name);
-  g_free (event->customer.last_name);
-  g_free (event->customer.email);
-  g_free (event->customer.subject);
+  cx_agent_customer_clear (&event->customer);
   g_clear_pointer (&event->user_data, json_node_unref);
   g_free (event->reason);
   g_clear_pointer (&event->messages, g_ptr_array_unref);
@@ -590,9 +676,9 @@ cx_push_hello_parse (const char *text, gsize len, CxPushHello **out, GError **er
     return FALSE;
 
   hello = g_new0 (CxPushHello, 1);
-  if (!member_id (object, "secureKey", &hello->secure_key, error) ||
-      !member_id (object, "userId", &hello->user_id, error) ||
-      !member_id (object, "alias", &hello->alias, error) ||
+  if (!cx_json_member_id (object, "secureKey", TRUE, &hello->secure_key, error) ||
+      !cx_json_member_id (object, "userId", TRUE, &hello->user_id, error) ||
+      !cx_json_member_id (object, "alias", TRUE, &hello->alias, error) ||
       !cx_json_member_int (object, "transcriptPosition", FALSE, 0, G_MAXUINT, &position, error))
     return FALSE;
   hello->transcript_position = (guint) position;

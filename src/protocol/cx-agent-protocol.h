@@ -68,6 +68,10 @@ typedef struct
   char *subject;
 } CxAgentCustomer;
 
+gboolean cx_agent_customer_parse (JsonObject *object, gboolean nickname_required,
+                                  CxAgentCustomer *customer, GError **error);
+void cx_agent_customer_clear (CxAgentCustomer *customer);
+
 /**
  * CxAgentEvent:
  * @type: which frame
@@ -113,6 +117,7 @@ JsonNode *cx_agent_event_build_callbacks_changed (void);
 JsonNode *cx_agent_event_build_signed_out (void);
 
 gboolean cx_agent_event_parse (const char *text, gsize len, CxAgentEvent **out, GError **error);
+gboolean cx_agent_event_from_json (JsonNode *root, CxAgentEvent **out, GError **error);
 void cx_agent_event_free (CxAgentEvent *event);
 
 /**

@@ -712,22 +712,6 @@ reply_time (JsonObject *object, const char *member, gint64 *out_ms, GError **err
   return TRUE;
 }
 
-static gboolean
-reply_id (JsonObject *object, const char *member, gboolean required, char **out, GError **error)
-{
-  const char *text;
-
-  if (!cx_json_member_string (object, member, required, CX_TEXT_SINGLE_LINE, &text, error))
-    return FALSE;
-  if (text == NULL)
-    return TRUE;
-  if (!cx_id_validate (member, text, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, error))
-    return FALSE;
-
-  *out = g_strdup (text);
-  return TRUE;
-}
-
 /* A property of a callback: a short name, and a string, number or boolean. */
 static gboolean
 reply_property (JsonObject *properties, const char *name, JsonNode *value, GError **error)
@@ -802,8 +786,8 @@ cx_callback_parse_object (JsonNode *node, CxCallbackInfo **out, GError **error)
   info->desired_time = -1;
   info->expiration_time = -1;
 
-  if (!reply_id (object, "_id", TRUE, &info->id, error) ||
-      !reply_id (object, "_service_name", FALSE, &info->service, error) ||
+  if (!cx_json_member_id (object, "_id", TRUE, &info->id, error) ||
+      !cx_json_member_id (object, "_service_name", FALSE, &info->service, error) ||
       !reply_time (object, "_desired_time", &info->desired_time, error) ||
       !reply_time (object, "_expiration_time", &info->expiration_time, error) ||
       !cx_json_member_string (object, "_callback_state", FALSE, CX_TEXT_SINGLE_LINE, &text, error))

@@ -469,16 +469,6 @@ cx_gms_chat_request_free (CxGmsChatRequest *request)
 /* Replies, server side */
 
 static void
-add_messages (JsonBuilder *builder, GPtrArray *messages)
-{
-  json_builder_set_member_name (builder, "messages");
-  json_builder_begin_array (builder);
-  for (guint i = 0; messages != NULL && i < messages->len; i++)
-    json_builder_add_value (builder, cx_message_to_json (g_ptr_array_index (messages, i)));
-  json_builder_end_array (builder);
-}
-
-static void
 add_optional_string (JsonBuilder *builder, const char *member, const char *value)
 {
   if (value == NULL)
@@ -518,7 +508,7 @@ cx_gms_build_reply (const char *chat_id, const char *user_id, const char *secure
   add_optional_string (builder, "userId", user_id);
   add_optional_string (builder, "secureKey", secure_key);
   add_optional_string (builder, "chatId", chat_id);
-  add_messages (builder, messages);
+  cx_json_add_messages (builder, messages);
   json_builder_set_member_name (builder, "chatEnded");
   json_builder_add_boolean_value (builder, chat_ended);
   json_builder_set_member_name (builder, "nextPosition");
@@ -860,7 +850,7 @@ cx_gms_build_file_limits_reply (const CxGmsFileLimits *limits)
   json_builder_add_int_value (builder, 0);
   json_builder_set_member_name (builder, "chatEnded");
   json_builder_add_boolean_value (builder, FALSE);
-  add_messages (builder, NULL);
+  cx_json_add_messages (builder, NULL);
   json_builder_set_member_name (builder, "userData");
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "upload-max-files");

@@ -34,6 +34,8 @@ gboolean cx_json_member_string (JsonObject *object, const char *member, gboolean
                                 CxTextFlags flags, const char **out, GError **error);
 gboolean cx_json_member_int (JsonObject *object, const char *member, gboolean required, gint64 min,
                              gint64 max, gint64 *out, GError **error);
+gboolean cx_json_member_id (JsonObject *object, const char *member, gboolean required, char **out,
+                            GError **error);
 gboolean cx_json_member_boolean (JsonObject *object, const char *member, gboolean required,
                                  gboolean *out, GError **error);
 gboolean cx_json_member_object (JsonObject *object, const char *member, gboolean required,
@@ -41,5 +43,9 @@ gboolean cx_json_member_object (JsonObject *object, const char *member, gboolean
 gboolean cx_json_member_array (JsonObject *object, const char *member, gboolean required,
                                JsonArray **out, GError **error);
 JsonObject *cx_json_root_object (JsonNode *root, const char *what, GError **error);
+/* A JSON array of transcript entries (cx-agent-protocol.c): unknown types skipped, at most @max. */
+gboolean cx_json_messages_parse (JsonArray *array, guint max, GPtrArray **out, GError **error);
+/* "messages": [the GMS form of each CxMessage] (cx-agent-protocol.c). */
+void cx_json_add_messages (JsonBuilder *builder, GPtrArray *messages);
 
 G_END_DECLS

@@ -595,6 +595,25 @@ cx_json_member_int (JsonObject *object, const char *member, gboolean required, g
   return TRUE;
 }
 
+/* A member that is an identifier (cx_id_is_valid()), copied to @out; NULL when absent. */
+gboolean
+cx_json_member_id (JsonObject *object, const char *member, gboolean required, char **out,
+                   GError **error)
+{
+  const char *value;
+
+  *out = NULL;
+  if (!cx_json_member_string (object, member, required, CX_TEXT_SINGLE_LINE, &value, error))
+    return FALSE;
+  if (value == NULL)
+    return TRUE;
+  if (!cx_id_validate (member, value, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, error))
+    return FALSE;
+
+  *out = g_strdup (value);
+  return TRUE;
+}
+
 gboolean
 cx_json_member_boolean (JsonObject *object, const char *member, gboolean required, gboolean *out,
                         GError **error)

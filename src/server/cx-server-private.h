@@ -1,13 +1,12 @@
 /* cx-server-private.h: what the parts of cxdesk-server share (cx-server.c, cx-server-gms.c,
- * cx-server-agent.c, cx-server-routing.c, cx-server-callback.c). */
+ * cx-server-agent{,-session,-socket}.c, cx-server-routing.c, cx-server-callback.c, …). */
 #pragma once
 
 #include "server/cx-server.h"
 
 G_BEGIN_DECLS
 
-/* The customer chat and agent sessions: the cookie, how long a session lives. */
-#define CX_AGENT_COOKIE "cxdesk_agent"
+/* How long an agent's session lives (its cookie is CX_AGENT_API_COOKIE, protocol/). */
 #define CX_SESSION_LIFETIME_MS (12 * 3600 * G_GINT64_CONSTANT (1000))
 /* The participant every system notice comes from. */
 #define CX_SYSTEM_NICKNAME "System"
@@ -46,8 +45,8 @@ struct _CxServer
   GHashTable *rate_buckets;    /* chat id -> CxRateBucket */
   GHashTable *typing_previews; /* chat id -> the customer's last typing preview */
 
-  /* Access rules (issue 9: cx-server-agent.c, cx-server-routing.c). In memory by design:
-   * see API.md "Signing in" and "Agents who vanish". */
+  /* Access rules (issue 9: cx-server-agent-session.c, cx-server-agent-socket.c). In memory by
+   * design: see API.md "Signing in" and "Agents who vanish". */
   GHashTable *sign_in_users;     /* username -> sign-in failures (configured agents only) */
   GHashTable *sign_in_addresses; /* client address -> sign-in failures */
   GHashTable *grace_timers;      /* username -> GSource id: the agent's sockets are all gone */
@@ -83,25 +82,55 @@ void _cx_server_commit_init (CxServer *self);
 void _cx_server_commit_flush (CxServer *self);
 void _cx_server_commit_free (CxServer *self);
 gboolean _cx_server_commit_defer_close (CxServer *self, const char *chat_id);
-JsonNode *_cx_server_chat_to_json (CxServer *self, const CxChat *chat, gboolean with_messages);
 CxMessage *_cx_server_system_notice (const char *text, JsonNode *user_data);
 CxMessage *_cx_server_agent_message (CxServer *self, const char *username, CxMessageType type,
                                      const char *text);
 
-/* Agents (cx-server-agent.c) */
+/* Agents: the REST handlers (cx-server-agent.c) */
 void _cx_server_agent_init (CxServer *self);
+JsonNode *_cx_server_invitation_frame (CxServer *self, const CxInvitation *invitation);
+
+/* Agents: sessions and access rules (cx-server-agent-session.c, issue 9) */
+void _cx_server_agent_session_init (CxServer *self);
+void _cx_server_agent_session_free (CxServer *self);
+void _cx_server_agent_sign_in (CxServer *self, SoupServerMessage *msg);
+void _cx_server_agent_sign_out (CxServer *self, SoupServerMessage *msg, CxAgent *agent,
+                                const char *token_hash);
+JsonNode *_cx_server_agent_to_json (const CxAgent *agent);
+/* The origin rule, for the agent API and the callback API's agent-only calls
+ * (cx-server-callback.c). */
+gboolean _cx_server_agent_request_allowed (CxServer *self, SoupServerMessage *msg);
+gboolean _cx_server_agent_content_type_allowed (SoupServerMessage *msg);
+CxAgent *_cx_server_session_agent (CxServer *self, SoupServerMessage *msg, char **token_hash_out);
+
+/* Agents: event sockets, liveness and grace time (cx-server-agent-socket.c, issue 9) */
+void _cx_server_agent_socket_init (CxServer *self);
+void _cx_server_agent_socket_stop (CxServer *self);
 void _cx_server_send_to_agent (CxServer *self, const char *username, JsonNode *frame);
 void _cx_server_send_to_all_agents (CxServer *self, JsonNode *frame);
-JsonNode *_cx_server_agent_to_json (const CxAgent *agent);
-const char *_cx_agent_state_to_string (CxAgentState state);
-
-/* Access rules (issue 9): an agent's event sockets, for the grace time (cx-server-routing.c) */
+void _cx_server_push_agent_state (CxServer *self, const CxAgent *agent);
+gboolean _cx_server_sign_out_sockets (CxServer *self, const char *username, const char *token_hash);
 void _cx_server_agent_sockets_gone (CxServer *self, const char *username);
 void _cx_server_agent_socket_back (CxServer *self, const char *username);
+void _cx_server_agent_events_cb (SoupServer *server, SoupServerMessage *msg, const char *path,
+                                 SoupWebsocketConnection *conn, gpointer user_data);
 void _cx_server_access_free (CxServer *self);
-/* The agent API's rules for another path (cx-server-callback.c): the origin, the session. */
-gboolean _cx_server_agent_request_allowed (CxServer *self, SoupServerMessage *msg);
-CxAgent *_cx_server_session_agent (CxServer *self, SoupServerMessage *msg, char **token_hash_out);
+
+/* One-shot timers by key (cx-server-routing.c): invitations' expiries, agents' grace times. The
+ * table maps each key to its GSource id; a timer's function gets its CxServerTimer, removes its
+ * key from the table, and returns G_SOURCE_REMOVE. */
+typedef struct
+{
+  CxServer *server;
+  GHashTable *table;
+  char *key;   /* chat id or user name */
+  char *agent; /* (nullable) the agent an invitation went to */
+} CxServerTimer;
+
+void _cx_server_timer_start (CxServer *self, GHashTable *table, const char *key, const char *agent,
+                             guint delay_ms, GSourceFunc func);
+gboolean _cx_server_timer_cancel (GHashTable *table, const char *key);
+void _cx_server_timer_cancel_all (GHashTable *table);
 
 /* Customers (cx-server-gms.c) */
 void _cx_server_gms_init (CxServer *self);

@@ -17,78 +17,110 @@
 /* A handle time to assume before any chat of a queue has ended (seconds). */
 #define DEFAULT_HANDLE_S 180
 
-typedef struct
-{
-  CxServer *server;
-  char *chat_id;
-  char *agent;
-} Expiry;
+/* Keyed one-shot timers */
 
 static void
-expiry_free (gpointer data)
+timer_free (gpointer data)
 {
-  Expiry *expiry = data;
+  CxServerTimer *timer = data;
 
-  g_free (expiry->chat_id);
-  g_free (expiry->agent);
-  g_free (expiry);
+  g_free (timer->key);
+  g_free (timer->agent);
+  g_free (timer);
 }
+
+/**
+ * _cx_server_timer_start:
+ *
+ * Starts a timer of @delay_ms for @key in @table (replacing one the key had); @func gets the
+ * CxServerTimer.
+ */
+void
+_cx_server_timer_start (CxServer *self, GHashTable *table, const char *key, const char *agent,
+                        guint delay_ms, GSourceFunc func)
+{
+  CxServerTimer *timer = g_new0 (CxServerTimer, 1);
+  guint id;
+
+  _cx_server_timer_cancel (table, key);
+  timer->server = self;
+  timer->table = table;
+  timer->key = g_strdup (key);
+  timer->agent = g_strdup (agent);
+  id = g_timeout_add_full (G_PRIORITY_DEFAULT, delay_ms, func, timer, timer_free);
+  g_hash_table_insert (table, g_strdup (key), GUINT_TO_POINTER (id));
+}
+
+/* Returns whether @key had a timer. */
+gboolean
+_cx_server_timer_cancel (GHashTable *table, const char *key)
+{
+  gpointer id;
+
+  if (!g_hash_table_lookup_extended (table, key, NULL, &id))
+    return FALSE;
+  g_source_remove (GPOINTER_TO_UINT (id));
+  g_hash_table_remove (table, key);
+  return TRUE;
+}
+
+void
+_cx_server_timer_cancel_all (GHashTable *table)
+{
+  GHashTableIter iter;
+  gpointer id;
+
+  if (table == NULL)
+    return;
+  g_hash_table_iter_init (&iter, table);
+  while (g_hash_table_iter_next (&iter, NULL, &id))
+    g_source_remove (GPOINTER_TO_UINT (id));
+  g_hash_table_remove_all (table);
+}
+
+/* Invitations */
 
 static gboolean
 invitation_expired_cb (gpointer user_data)
 {
-  Expiry *expiry = user_data;
+  CxServerTimer *expiry = user_data;
   CxServer *self = expiry->server;
   g_autoptr (GError) error = NULL;
 
   /* The timer is done either way; the source goes when this returns. */
-  g_hash_table_remove (self->invitation_timers, expiry->chat_id);
+  g_hash_table_remove (expiry->table, expiry->key);
 
-  if (cx_store_answer_invitation (self->store, expiry->chat_id, expiry->agent,
-                                  CX_INVITATION_EXPIRED, _cx_server_now (), &error))
+  if (cx_store_answer_invitation (self->store, expiry->key, expiry->agent, CX_INVITATION_EXPIRED,
+                                  _cx_server_now (), &error))
     {
       g_autoptr (JsonNode) frame =
-          cx_agent_event_build_invitation_withdrawn (expiry->chat_id, "timeout");
+          cx_agent_event_build_invitation_withdrawn (expiry->key, "timeout");
 
-      g_debug ("Invitation of %s to %s expired", expiry->chat_id, expiry->agent);
+      g_debug ("Invitation of %s to %s expired", expiry->key, expiry->agent);
       _cx_server_send_to_agent (self, expiry->agent, frame);
     }
   else if (!g_error_matches (error, CX_STORE_ERROR, CX_STORE_ERROR_CONFLICT) &&
            !g_error_matches (error, CX_STORE_ERROR, CX_STORE_ERROR_NOT_FOUND))
-    g_warning ("Could not expire the invitation of %s: %s", expiry->chat_id, error->message);
+    g_warning ("Could not expire the invitation of %s: %s", expiry->key, error->message);
 
-  _cx_server_route (self, expiry->chat_id);
+  _cx_server_route (self, expiry->key);
   return G_SOURCE_REMOVE;
 }
 
 void
 _cx_server_cancel_invitation_timer (CxServer *self, const char *chat_id)
 {
-  gpointer id;
-
-  if (g_hash_table_lookup_extended (self->invitation_timers, chat_id, NULL, &id))
-    {
-      g_source_remove (GPOINTER_TO_UINT (id));
-      g_hash_table_remove (self->invitation_timers, chat_id);
-    }
+  _cx_server_timer_cancel (self->invitation_timers, chat_id);
 }
 
 /* Starts the invitation's timer and tells the agent. */
 void
 _cx_server_arm_invitation (CxServer *self, const CxInvitation *invitation)
 {
-  Expiry *expiry = g_new0 (Expiry, 1);
-  gint64 delay = MAX (0, invitation->expires_at - _cx_server_now ());
-  guint id;
+  gint64 delay = CLAMP (invitation->expires_at - _cx_server_now (), 0, G_MAXUINT);
 
-  _cx_server_cancel_invitation_timer (self, invitation->chat_id);
-
-  expiry->server = self;
-  expiry->chat_id = g_strdup (invitation->chat_id);
-  expiry->agent = g_strdup (invitation->agent);
-  id = g_timeout_add_full (G_PRIORITY_DEFAULT, delay, invitation_expired_cb, expiry, expiry_free);
-  g_hash_table_insert (self->invitation_timers, g_strdup (invitation->chat_id),
-                       GUINT_TO_POINTER (id));
+  _cx_server_timer_start (self, self->invitation_timers, invitation->chat_id, invitation->agent,
+                          (guint) delay, invitation_expired_cb);
 
   _cx_server_send_invitation (self, invitation);
 }
@@ -330,23 +362,9 @@ _cx_server_routing_init (CxServer *self)
 void
 _cx_server_routing_shutdown (CxServer *self)
 {
-  GHashTableIter iter;
-  gpointer id;
-
-  g_hash_table_iter_init (&iter, self->invitation_timers);
-  while (g_hash_table_iter_next (&iter, NULL, &id))
-    g_source_remove (GPOINTER_TO_UINT (id));
-  g_hash_table_remove_all (self->invitation_timers);
+  _cx_server_timer_cancel_all (self->invitation_timers);
   /* Agents' grace timers (issue 9) stop with the routing they feed. */
-  self->grace_stopped = TRUE;
-  g_clear_handle_id (&self->liveness_id, g_source_remove);
-  if (self->grace_timers != NULL)
-    {
-      g_hash_table_iter_init (&iter, self->grace_timers);
-      while (g_hash_table_iter_next (&iter, NULL, &id))
-        g_source_remove (GPOINTER_TO_UINT (id));
-      g_hash_table_remove_all (self->grace_timers);
-    }
+  _cx_server_agent_socket_stop (self);
   g_clear_handle_id (&self->sweep_id, g_source_remove);
   g_clear_handle_id (&self->renumber_id, g_source_remove);
 }

@@ -10,7 +10,7 @@
 
 #include <glib/gi18n-lib.h>
 
-#include "protocol/cx-agent-protocol.h"
+#include "protocol/cx-agent-api.h"
 #include "protocol/cx-gms-callback.h"
 #include "protocol/cx-gms-chat.h"
 #include "protocol/cx-protocol.h"
@@ -92,7 +92,6 @@ _cx_server_reply_json (SoupServerMessage *msg, guint status, JsonNode *node)
 void
 _cx_server_reply_error (SoupServerMessage *msg, guint status, const char *format, ...)
 {
-  g_autoptr (JsonBuilder) builder = json_builder_new ();
   g_autoptr (JsonNode) node = NULL;
   g_autofree char *message = NULL;
   va_list args;
@@ -101,11 +100,7 @@ _cx_server_reply_error (SoupServerMessage *msg, guint status, const char *format
   message = g_strdup_vprintf (format, args);
   va_end (args);
 
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "error");
-  json_builder_add_string_value (builder, message);
-  json_builder_end_object (builder);
-  node = json_builder_get_root (builder);
+  node = cx_agent_api_build_error (message);
   _cx_server_reply_json (msg, status, node);
 }
 
@@ -161,73 +156,6 @@ _cx_server_agent_message (CxServer *self, const char *username, CxMessageType ty
 
   return cx_message_new (type, CX_PARTY_AGENT, agent ? agent->display_name : username, participant,
                          text, _cx_server_now (), NULL);
-}
-
-static const char *
-chat_state_to_string (CxChatState state)
-{
-  switch (state)
-    {
-      case CX_CHAT_WAITING:
-        return "waiting";
-      case CX_CHAT_ACTIVE:
-        return "active";
-      case CX_CHAT_ENDED:
-      default:
-        return "ended";
-    }
-}
-
-/* The agent's view of a chat (API.md "A chat"). */
-JsonNode *
-_cx_server_chat_to_json (CxServer *self, const CxChat *chat, gboolean with_messages)
-{
-  g_autoptr (JsonBuilder) builder = json_builder_new ();
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "chatId");
-  json_builder_add_string_value (builder, chat->id);
-  json_builder_set_member_name (builder, "service");
-  json_builder_add_string_value (builder, chat->service);
-  json_builder_set_member_name (builder, "queue");
-  json_builder_add_string_value (builder, chat->queue);
-  json_builder_set_member_name (builder, "state");
-  json_builder_add_string_value (builder, chat_state_to_string (chat->state));
-  json_builder_set_member_name (builder, "customer");
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "nickname");
-  json_builder_add_string_value (builder, chat->nickname);
-  json_builder_set_member_name (builder, "firstName");
-  json_builder_add_string_value (builder, chat->first_name);
-  json_builder_set_member_name (builder, "lastName");
-  json_builder_add_string_value (builder, chat->last_name);
-  json_builder_set_member_name (builder, "email");
-  json_builder_add_string_value (builder, chat->email);
-  json_builder_set_member_name (builder, "subject");
-  json_builder_add_string_value (builder, chat->subject);
-  json_builder_end_object (builder);
-  json_builder_set_member_name (builder, "userData");
-  json_builder_add_value (builder, json_node_copy (chat->user_data));
-  json_builder_set_member_name (builder, "createdAt");
-  json_builder_add_int_value (builder, chat->created_at);
-  json_builder_set_member_name (builder, "acceptedAt");
-  json_builder_add_int_value (builder, chat->accepted_at);
-  json_builder_set_member_name (builder, "nextPosition");
-  json_builder_add_int_value (builder, chat->next_index);
-
-  if (with_messages)
-    {
-      g_autoptr (GPtrArray) messages = cx_store_get_messages (self->store, chat->id, 1, 0, NULL);
-
-      json_builder_set_member_name (builder, "messages");
-      json_builder_begin_array (builder);
-      for (guint i = 0; messages && i < messages->len; i++)
-        json_builder_add_value (builder, cx_message_to_json (g_ptr_array_index (messages, i)));
-      json_builder_end_array (builder);
-    }
-  json_builder_end_object (builder);
-
-  return json_builder_get_root (builder);
 }
 
 /* Limits */

@@ -302,10 +302,7 @@ chat_fetch_reply (CxAgentService *self, Request *request, JsonNode *reply, const
 {
   Chat *chat = _cx_agent_service_lookup_chat (self, request->chat_id);
   g_autoptr (GPtrArray) messages = NULL;
-  g_autoptr (GError) local_error = NULL;
-  JsonObject *object = cx_json_node_get_object (reply);
-  JsonArray *array = cx_json_get_array (object, "messages");
-  gint64 next_position = 0;
+  guint next_position = 0;
 
   if (request->generation != self->generation || chat == NULL)
     return;
@@ -339,8 +336,7 @@ chat_fetch_reply (CxAgentService *self, Request *request, JsonNode *reply, const
       return;
     }
 
-  if (array == NULL || !cx_json_get_int (object, "nextPosition", 0, G_MAXUINT, &next_position) ||
-      (messages = _cx_agent_service_parse_messages (array, &local_error)) == NULL)
+  if (!cx_agent_messages_parse (reply, &messages, &next_position, NULL))
     {
       g_autoptr (GError) bad = _cx_agent_service_bad_reply_error ("/messages");
 
@@ -348,8 +344,7 @@ chat_fetch_reply (CxAgentService *self, Request *request, JsonNode *reply, const
       return;
     }
 
-  _cx_agent_service_chat_receive (self, request->chat_id, messages, request->from,
-                                  (guint) next_position);
+  _cx_agent_service_chat_receive (self, request->chat_id, messages, request->from, next_position);
   _cx_agent_service_chat_flush (self, request->chat_id);
 }
 
@@ -358,7 +353,6 @@ static void
 chat_fetch (CxAgentService *self, const char *chat_id)
 {
   Chat *chat = _cx_agent_service_lookup_chat (self, chat_id);
-  g_autofree char *escaped = NULL;
   g_autofree char *path = NULL;
   Request *request;
 
@@ -367,74 +361,54 @@ chat_fetch (CxAgentService *self, const char *chat_id)
 
   chat->fetching = TRUE;
   chat->last_fetch_from = chat->next_position;
-  escaped = _cx_agent_service_escape (chat_id);
-  path = g_strdup_printf ("/chats/%s/messages?from=%u", escaped, chat->next_position);
-  request =
-      _cx_agent_service_request_new (self, SOUP_METHOD_GET, path, NULL, NULL, chat_fetch_reply);
+  path = cx_agent_route_messages_path (chat_id, chat->next_position);
+  request = _cx_agent_service_request_new (self, cx_agent_route_method (CX_AGENT_ROUTE_MESSAGES),
+                                           path, NULL, NULL, chat_fetch_reply);
   request->chat_id = g_strdup (chat_id);
   request->from = chat->next_position;
   _cx_agent_service_request_send (self, request);
 }
 
-/* A chat object of the agent API (API.md "A chat"): the conversation is created or updated, and
- * its transcript applied. Returns the chat id, or NULL with @error set. */
-char *
-_cx_agent_service_apply_chat_object (CxAgentService *self, JsonObject *object, GError **error)
+/* A chat of the agent API (API.md "A chat"), parsed by cx_agent_chat_parse(): the conversation is
+ * created or updated, and its transcript applied. */
+void
+_cx_agent_service_apply_chat (CxAgentService *self, const CxAgentChat *view)
 {
-  const char *chat_id = cx_json_get_string (object, "chatId");
-  const char *state = cx_json_get_string (object, "state");
-  JsonObject *customer = cx_json_get_object (object, "customer");
-  JsonNode *user_data = cx_json_get_member (object, "userData");
-  JsonArray *array = cx_json_get_array (object, "messages");
-  g_autoptr (GPtrArray) messages = NULL;
-  g_autofree char *id = NULL;
-  gint64 next_position = 0;
-  gint64 created_at = 0;
+  g_autofree char *id = g_strdup (view->chat_id);
   CxAgentConversationStatus status;
   Chat *chat;
 
-  if (!cx_id_is_valid (chat_id) || array == NULL ||
-      !cx_json_get_int (object, "nextPosition", 0, G_MAXUINT, &next_position) ||
-      (user_data != NULL && !JSON_NODE_HOLDS_OBJECT (user_data) &&
-       !JSON_NODE_HOLDS_NULL (user_data)) ||
-      (messages = _cx_agent_service_parse_messages (array, NULL)) == NULL)
+  switch (view->state)
     {
-      g_propagate_error (error, _cx_agent_service_bad_reply_error ("/chats"));
-      return NULL;
+      case CX_AGENT_CHAT_ENDED:
+        status = CX_AGENT_CONVERSATION_ENDED;
+        break;
+      case CX_AGENT_CHAT_ACTIVE:
+        status = CX_AGENT_CONVERSATION_ACTIVE;
+        break;
+      case CX_AGENT_CHAT_WAITING:
+      default:
+        /* Back in a queue (transferred): not this agent's any more. */
+        status = CX_AGENT_CONVERSATION_LEFT;
+        break;
     }
 
-  if (g_strcmp0 (state, "ended") == 0)
-    status = CX_AGENT_CONVERSATION_ENDED;
-  else if (g_strcmp0 (state, "active") == 0)
-    status = CX_AGENT_CONVERSATION_ACTIVE;
-  else if (g_strcmp0 (state, "waiting") == 0)
-    status = CX_AGENT_CONVERSATION_LEFT;
-  else
-    {
-      g_propagate_error (error, _cx_agent_service_bad_reply_error ("/chats"));
-      return NULL;
-    }
-
-  id = g_strdup (chat_id);
   chat = _cx_agent_service_lookup_chat (self, id);
   if (chat == NULL)
     chat = _cx_agent_service_chat_new (self, id, CX_AGENT_CONVERSATION_INVITED);
 
-  _cx_agent_conversation_set_queue (chat->conversation, cx_json_get_string (object, "queue"));
-  if (customer != NULL)
-    _cx_agent_conversation_take_customer (chat->conversation,
-                                          _cx_agent_service_customer_from_json (customer));
-  _cx_agent_conversation_set_user_data (chat->conversation, user_data);
-  if (cx_json_get_int (object, "createdAt", 0, G_MAXINT64, &created_at))
-    chat->conversation->waiting_since = created_at;
+  _cx_agent_conversation_set_queue (chat->conversation, view->queue);
+  _cx_agent_conversation_take_customer (chat->conversation,
+                                        _cx_agent_service_customer_from_event (&view->customer));
+  _cx_agent_conversation_set_user_data (chat->conversation, view->user_data);
+  if (view->created_at > 0)
+    chat->conversation->waiting_since = view->created_at;
 
   if (status == CX_AGENT_CONVERSATION_ACTIVE)
     _cx_agent_service_chat_set_status (self, id, status);
-  _cx_agent_service_chat_receive (self, id, messages, 1, (guint) next_position);
+  _cx_agent_service_chat_receive (self, id, view->messages, 1, view->next_position);
   if (status != CX_AGENT_CONVERSATION_ACTIVE)
     _cx_agent_service_chat_set_status (self, id, status);
-
-  return g_steal_pointer (&id);
 }
 
 /* Invitations */
@@ -578,16 +552,11 @@ typing_reply (CxAgentService *self, Request *request, JsonNode *reply, const GEr
 static void
 post_typing (CxAgentService *self, const char *chat_id, gboolean typing, CxCommand *command)
 {
-  g_autofree char *escaped = _cx_agent_service_escape (chat_id);
-  g_autofree char *path = g_strdup_printf ("/chats/%s/typing", escaped);
-  JsonObject *object = json_object_new ();
-  g_autoptr (JsonNode) body = NULL;
+  g_autoptr (JsonNode) body = cx_agent_typing_build (typing);
   Request *request;
 
-  json_object_set_boolean_member (object, "typing", typing);
-  body = cx_json_node_new_object (object);
-  request =
-      _cx_agent_service_request_new (self, SOUP_METHOD_POST, path, body, command, typing_reply);
+  request = _cx_agent_service_route_request (self, CX_AGENT_ROUTE_TYPING, chat_id, body, command,
+                                             typing_reply);
   request->chat_id = g_strdup (chat_id);
   _cx_agent_service_request_send (self, request);
 }
@@ -599,7 +568,7 @@ accept_reply (CxAgentService *self, Request *request, JsonNode *reply, const GEr
 {
   Chat *chat = _cx_agent_service_lookup_chat (self, request->chat_id);
   g_autoptr (GError) local_error = NULL;
-  g_autofree char *chat_id = NULL;
+  g_autoptr (CxAgentChat) view = NULL;
 
   if (request->generation != self->generation)
     {
@@ -612,13 +581,10 @@ accept_reply (CxAgentService *self, Request *request, JsonNode *reply, const GEr
 
   if (error == NULL)
     {
-      chat_id =
-          _cx_agent_service_apply_chat_object (self, cx_json_node_get_object (reply), &local_error);
-      if (chat_id != NULL && g_strcmp0 (chat_id, request->chat_id) != 0)
-        {
-          g_clear_pointer (&chat_id, g_free);
-          local_error = _cx_agent_service_bad_reply_error ("/accept");
-        }
+      if (cx_agent_chat_parse (reply, &view, NULL) && g_str_equal (view->chat_id, request->chat_id))
+        _cx_agent_service_apply_chat (self, view);
+      else
+        local_error = _cx_agent_service_bad_reply_error ("/accept");
     }
 
   _cx_agent_service_answer (request, reply, error != NULL ? error : local_error);
@@ -630,8 +596,6 @@ _cx_agent_service_accept_cb (CxPlugin *plugin, CxCommand *command, gpointer user
 {
   CxAgentService *self = user_data;
   const char *chat_id = _cx_agent_service_command_chat_id (command);
-  g_autofree char *escaped = NULL;
-  g_autofree char *path = NULL;
   Request *request;
   Chat *chat;
 
@@ -644,10 +608,8 @@ _cx_agent_service_accept_cb (CxPlugin *plugin, CxCommand *command, gpointer user
   if (chat != NULL)
     chat->accepting = TRUE;
 
-  escaped = _cx_agent_service_escape (chat_id);
-  path = g_strdup_printf ("/invitations/%s/accept", escaped);
-  request =
-      _cx_agent_service_request_new (self, SOUP_METHOD_POST, path, NULL, command, accept_reply);
+  request = _cx_agent_service_route_request (self, CX_AGENT_ROUTE_ACCEPT, chat_id, NULL, command,
+                                             accept_reply);
   request->chat_id = g_strdup (chat_id);
   request->conflict_message = _ ("This chat is no longer offered to you");
   _cx_agent_service_request_send (self, request);
@@ -667,18 +629,14 @@ _cx_agent_service_decline_cb (CxPlugin *plugin, CxCommand *command, gpointer use
 {
   CxAgentService *self = user_data;
   const char *chat_id = _cx_agent_service_command_chat_id (command);
-  g_autofree char *escaped = NULL;
-  g_autofree char *path = NULL;
   Request *request;
 
   if (chat_id == NULL ||
       !_cx_agent_service_require_session (self, command, _cx_agent_service_decline_cb))
     return;
 
-  escaped = _cx_agent_service_escape (chat_id);
-  path = g_strdup_printf ("/invitations/%s/decline", escaped);
-  request =
-      _cx_agent_service_request_new (self, SOUP_METHOD_POST, path, NULL, command, decline_reply);
+  request = _cx_agent_service_route_request (self, CX_AGENT_ROUTE_DECLINE, chat_id, NULL, command,
+                                             decline_reply);
   request->chat_id = g_strdup (chat_id);
   request->conflict_message = _ ("This chat is no longer offered to you");
   _cx_agent_service_request_send (self, request);
@@ -687,10 +645,9 @@ _cx_agent_service_decline_cb (CxPlugin *plugin, CxCommand *command, gpointer use
 static void
 send_reply (CxAgentService *self, Request *request, JsonNode *reply, const GError *error)
 {
-  JsonObject *result_object;
   g_autoptr (JsonNode) result = NULL;
   g_autoptr (GError) bad = NULL;
-  gint64 index = 0;
+  guint index = 0;
 
   if (error != NULL)
     {
@@ -698,16 +655,15 @@ send_reply (CxAgentService *self, Request *request, JsonNode *reply, const GErro
       return;
     }
 
-  if (!cx_json_get_int (cx_json_node_get_object (reply), "index", 1, G_MAXUINT, &index))
+  if (!cx_agent_send_reply_parse (reply, &index, NULL))
     {
       bad = _cx_agent_service_bad_reply_error ("/send");
       _cx_agent_service_answer (request, NULL, bad);
       return;
     }
 
-  result_object = json_object_new ();
-  json_object_set_int_member (result_object, "index", index);
-  result = cx_json_node_new_object (result_object);
+  /* The command's result is the reply, reduced to what the API documents. */
+  result = cx_agent_send_reply_build (index);
   _cx_agent_service_answer (request, result, NULL);
 }
 
@@ -717,9 +673,6 @@ _cx_agent_service_send_cb (CxPlugin *plugin, CxCommand *command, gpointer user_d
   CxAgentService *self = user_data;
   const char *chat_id = _cx_agent_service_command_chat_id (command);
   const char *text;
-  g_autofree char *escaped = NULL;
-  g_autofree char *path = NULL;
-  JsonObject *object;
   g_autoptr (JsonNode) body = NULL;
   Request *request;
 
@@ -744,12 +697,9 @@ _cx_agent_service_send_cb (CxPlugin *plugin, CxCommand *command, gpointer user_d
       post_typing (self, chat_id, FALSE, NULL);
     }
 
-  object = json_object_new ();
-  json_object_set_string_member (object, "text", text);
-  body = cx_json_node_new_object (object);
-  escaped = _cx_agent_service_escape (chat_id);
-  path = g_strdup_printf ("/chats/%s/send", escaped);
-  request = _cx_agent_service_request_new (self, SOUP_METHOD_POST, path, body, command, send_reply);
+  body = cx_agent_send_build (text);
+  request = _cx_agent_service_route_request (self, CX_AGENT_ROUTE_SEND, chat_id, body, command,
+                                             send_reply);
   request->chat_id = g_strdup (chat_id);
   _cx_agent_service_request_send (self, request);
 }
@@ -823,8 +773,6 @@ _cx_agent_service_end_cb (CxPlugin *plugin, CxCommand *command, gpointer user_da
 {
   CxAgentService *self = user_data;
   const char *chat_id = _cx_agent_service_command_chat_id (command);
-  g_autofree char *escaped = NULL;
-  g_autofree char *path = NULL;
   Request *request;
 
   if (chat_id == NULL ||
@@ -832,10 +780,8 @@ _cx_agent_service_end_cb (CxPlugin *plugin, CxCommand *command, gpointer user_da
     return;
 
   stop_typing_timer (self, chat_id);
-  escaped = _cx_agent_service_escape (chat_id);
-  path = g_strdup_printf ("/chats/%s/end", escaped);
-  request =
-      _cx_agent_service_request_new (self, SOUP_METHOD_POST, path, NULL, command, leave_reply);
+  request = _cx_agent_service_route_request (self, CX_AGENT_ROUTE_END, chat_id, NULL, command,
+                                             leave_reply);
   request->chat_id = g_strdup (chat_id);
   request->ends_chat = TRUE;
   _cx_agent_service_request_send (self, request);
@@ -848,9 +794,6 @@ _cx_agent_service_transfer_cb (CxPlugin *plugin, CxCommand *command, gpointer us
   const char *chat_id = _cx_agent_service_command_chat_id (command);
   const char *queue;
   const char *agent;
-  g_autofree char *escaped = NULL;
-  g_autofree char *path = NULL;
-  JsonObject *object;
   g_autoptr (JsonNode) body = NULL;
   Request *request;
 
@@ -871,16 +814,9 @@ _cx_agent_service_transfer_cb (CxPlugin *plugin, CxCommand *command, gpointer us
     return;
 
   stop_typing_timer (self, chat_id);
-  object = json_object_new ();
-  if (queue != NULL)
-    json_object_set_string_member (object, "queue", queue);
-  else
-    json_object_set_string_member (object, "agent", agent);
-  body = cx_json_node_new_object (object);
-  escaped = _cx_agent_service_escape (chat_id);
-  path = g_strdup_printf ("/chats/%s/transfer", escaped);
-  request =
-      _cx_agent_service_request_new (self, SOUP_METHOD_POST, path, body, command, leave_reply);
+  body = cx_agent_transfer_build (queue, agent);
+  request = _cx_agent_service_route_request (self, CX_AGENT_ROUTE_TRANSFER, chat_id, body, command,
+                                             leave_reply);
   request->chat_id = g_strdup (chat_id);
   _cx_agent_service_request_send (self, request);
 }
@@ -888,7 +824,7 @@ _cx_agent_service_transfer_cb (CxPlugin *plugin, CxCommand *command, gpointer us
 static void
 get_chats_reply (CxAgentService *self, Request *request, JsonNode *reply, const GError *error)
 {
-  JsonArray *chats = cx_json_get_array (cx_json_node_get_object (reply), "chats");
+  g_autoptr (GPtrArray) chats = NULL;
   g_autoptr (GError) bad = NULL;
 
   if (error != NULL)
@@ -897,7 +833,7 @@ get_chats_reply (CxAgentService *self, Request *request, JsonNode *reply, const 
       return;
     }
 
-  if (chats == NULL)
+  if (!cx_agent_chats_parse (reply, &chats, NULL))
     {
       bad = _cx_agent_service_bad_reply_error ("/chats");
       _cx_agent_service_answer (request, NULL, bad);
@@ -905,18 +841,12 @@ get_chats_reply (CxAgentService *self, Request *request, JsonNode *reply, const 
     }
 
   /* Checked, and what is new to this window applied, before the caller sees it. */
-  for (guint i = 0; i < json_array_get_length (chats) && request->generation == self->generation;
-       i++)
+  for (guint i = 0; i < chats->len && request->generation == self->generation; i++)
     {
-      JsonObject *object = cx_json_node_get_object (json_array_get_element (chats, i));
-      g_autofree char *chat_id = _cx_agent_service_apply_chat_object (self, object, &bad);
+      CxAgentChat *chat = g_ptr_array_index (chats, i);
 
-      if (chat_id == NULL)
-        {
-          _cx_agent_service_answer (request, NULL, bad);
-          return;
-        }
-      _cx_agent_service_chat_flush (self, chat_id);
+      _cx_agent_service_apply_chat (self, chat);
+      _cx_agent_service_chat_flush (self, chat->chat_id);
     }
 
   _cx_agent_service_answer (request, reply, NULL);
@@ -931,20 +861,18 @@ _cx_agent_service_get_chats_cb (CxPlugin *plugin, CxCommand *command, gpointer u
     return;
 
   _cx_agent_service_request_send (self,
-                                  _cx_agent_service_request_new (self, SOUP_METHOD_GET, "/chats",
-                                                                 NULL, command, get_chats_reply));
+                                  _cx_agent_service_route_request (self, CX_AGENT_ROUTE_CHATS, NULL,
+                                                                   NULL, command, get_chats_reply));
 }
 
 static void
 get_transcript_reply (CxAgentService *self, Request *request, JsonNode *reply, const GError *error)
 {
-  JsonObject *object = cx_json_node_get_object (reply);
-  JsonArray *array = cx_json_get_array (object, "messages");
   g_autoptr (GPtrArray) messages = NULL;
   g_autoptr (GError) bad = NULL;
   g_autoptr (JsonNode) result = NULL;
   JsonObject *result_object;
-  gint64 next_position = 0;
+  guint next_position = 0;
 
   if (error != NULL)
     {
@@ -952,8 +880,7 @@ get_transcript_reply (CxAgentService *self, Request *request, JsonNode *reply, c
       return;
     }
 
-  if (array == NULL || !cx_json_get_int (object, "nextPosition", 0, G_MAXUINT, &next_position) ||
-      (messages = _cx_agent_service_parse_messages (array, NULL)) == NULL)
+  if (!cx_agent_messages_parse (reply, &messages, &next_position, NULL))
     {
       bad = _cx_agent_service_bad_reply_error ("/messages");
       _cx_agent_service_answer (request, NULL, bad);
@@ -963,7 +890,7 @@ get_transcript_reply (CxAgentService *self, Request *request, JsonNode *reply, c
   if (request->generation == self->generation)
     {
       _cx_agent_service_chat_receive (self, request->chat_id, messages, request->from,
-                                      (guint) next_position);
+                                      next_position);
       _cx_agent_service_chat_flush (self, request->chat_id);
     }
 
@@ -982,7 +909,6 @@ _cx_agent_service_get_transcript_cb (CxPlugin *plugin, CxCommand *command, gpoin
   CxAgentService *self = user_data;
   const char *chat_id = _cx_agent_service_command_chat_id (command);
   JsonObject *data = _cx_agent_service_command_object (command);
-  g_autofree char *escaped = NULL;
   g_autofree char *path = NULL;
   gint64 from = 1;
   Request *request;
@@ -1002,10 +928,9 @@ _cx_agent_service_get_transcript_cb (CxPlugin *plugin, CxCommand *command, gpoin
   if (!_cx_agent_service_require_session (self, command, _cx_agent_service_get_transcript_cb))
     return;
 
-  escaped = _cx_agent_service_escape (chat_id);
-  path = g_strdup_printf ("/chats/%s/messages?from=%" G_GINT64_FORMAT, escaped, from);
-  request = _cx_agent_service_request_new (self, SOUP_METHOD_GET, path, NULL, command,
-                                           get_transcript_reply);
+  path = cx_agent_route_messages_path (chat_id, (guint) from);
+  request = _cx_agent_service_request_new (self, cx_agent_route_method (CX_AGENT_ROUTE_MESSAGES),
+                                           path, NULL, command, get_transcript_reply);
   request->chat_id = g_strdup (chat_id);
   request->from = (guint) from;
   _cx_agent_service_request_send (self, request);

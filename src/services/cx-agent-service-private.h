@@ -2,11 +2,15 @@
  * per-chat and per-request records, and the functions one part calls in another.
  *
  *   cx-agent-service.c          the class, attach/detach, properties, the command table,
- *                               shared helpers (publishing, JSON readers), callbacks and canned
+ *                               shared helpers (publishing, route requests), callbacks and canned
  *   cx-agent-service-request.c  requests to /cx/1/agent and their errors
  *   cx-agent-service-session.c  sign-in, restore, sign-out, the agent's state
  *   cx-agent-service-socket.c   the event socket, its backoff and the resync after it
  *   cx-agent-service-chats.c    chats, transcripts, invitations, typing and their commands
+ *
+ * Every path, request body and reply of the agent API is built and parsed by
+ * protocol/cx-agent-api.h, the same code the server uses; nothing here writes or reads that JSON
+ * by hand.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -15,6 +19,7 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "protocol/cx-agent-api.h"
 #include "protocol/cx-agent-protocol.h"
 #include "protocol/cx-protocol.h"
 #include "services/cx-agent-conversation-private.h"
@@ -22,9 +27,6 @@
 #include "services/cx-service-request.h"
 
 G_BEGIN_DECLS
-
-/* The session cookie cxdesk-server sets at sign-in (API.md "/cx/1"). */
-#define SESSION_COOKIE "cxdesk_agent"
 
 /* The timings every service shares. */
 #define TYPING_IDLE_MS CX_SERVICE_TYPING_IDLE_MS
@@ -85,8 +87,8 @@ struct _CxAgentService
 
   /* The session */
   Session session;
-  guint generation; /* changes when a session begins or ends */
-  JsonObject *agent;
+  guint generation;   /* changes when a session begins or ends */
+  CxAgentInfo *agent; /* as the server said, with the state and reason of later frames */
   CxAgentPresence state;
   char *reason;
   char **queues;               /* of the agent, as the server says; never NULL */
@@ -151,8 +153,7 @@ extern GParamSpec *_cx_agent_service_properties[N_PROPS];
 void _cx_agent_service_accept_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data);
 JsonNode *_cx_agent_service_agent_node (CxAgentService *self);
 void _cx_agent_service_answer (Request *request, JsonNode *reply, const GError *error);
-char *_cx_agent_service_apply_chat_object (CxAgentService *self, JsonObject *object,
-                                           GError **error);
+void _cx_agent_service_apply_chat (CxAgentService *self, const CxAgentChat *chat);
 GError *_cx_agent_service_bad_reply_error (const char *what);
 void _cx_agent_service_begin_restore (CxAgentService *self);
 void _cx_agent_service_chat_flush (CxAgentService *self, const char *chat_id);
@@ -171,19 +172,15 @@ const char *_cx_agent_service_command_string (CxCommand *command, const char *me
 void _cx_agent_service_connect_events (CxAgentService *self);
 void _cx_agent_service_connection_failed (CxAgentService *self);
 JsonObject *_cx_agent_service_customer_from_event (const CxAgentCustomer *event_customer);
-JsonObject *_cx_agent_service_customer_from_json (JsonObject *object);
 void _cx_agent_service_decline_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data);
 void _cx_agent_service_dismiss_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data);
 void _cx_agent_service_end_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data);
-char *_cx_agent_service_escape (const char *segment);
 void _cx_agent_service_get_chats_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data);
 void _cx_agent_service_get_transcript_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data);
 void _cx_agent_service_handle_invitation (CxAgentService *self, const CxAgentEvent *event);
 gboolean _cx_agent_service_has_session_cookie (CxAgentService *self);
 Chat *_cx_agent_service_lookup_chat (CxAgentService *self, const char *chat_id);
 JsonArray *_cx_agent_service_messages_to_array (GPtrArray *messages);
-JsonObject *_cx_agent_service_parse_agent (JsonNode *node, CxAgentPresence *state, GError **error);
-GPtrArray *_cx_agent_service_parse_messages (JsonArray *array, GError **error);
 void _cx_agent_service_publish (CxAgentService *self, const char *event, JsonNode *data);
 void _cx_agent_service_publish_chat_id (CxAgentService *self, const char *event,
                                         const char *chat_id);
@@ -194,6 +191,8 @@ void _cx_agent_service_reject_literal (CxCommand *command, CxAgentServiceError c
                                        const char *message);
 void _cx_agent_service_reject_not_signed_in (CxCommand *command);
 void _cx_agent_service_request_done_cb (GObject *source, GAsyncResult *result, gpointer user_data);
+Request *_cx_agent_service_route_request (CxAgentService *self, CxAgentRoute route, const char *id,
+                                          JsonNode *body, CxCommand *command, ReplyFunc func);
 Request *_cx_agent_service_request_new (CxAgentService *self, const char *method, const char *path,
                                         JsonNode *body, CxCommand *command, ReplyFunc func);
 void _cx_agent_service_request_send (CxAgentService *self, Request *request);

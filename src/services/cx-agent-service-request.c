@@ -24,12 +24,6 @@ request_free (Request *request)
   g_free (request);
 }
 
-char *
-_cx_agent_service_escape (const char *segment)
-{
-  return g_uri_escape_string (segment, NULL, FALSE);
-}
-
 /* A request to api_base + @path (which starts with "/"). Set its fields, then request_send(). */
 Request *
 _cx_agent_service_request_new (CxAgentService *self, const char *method, const char *path,
@@ -186,15 +180,15 @@ detached_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 void
 _cx_agent_service_send_typing_stop_detached (CxAgentService *self, const char *chat_id)
 {
-  g_autofree char *escaped = _cx_agent_service_escape (chat_id);
-  g_autofree char *url = g_strdup_printf ("%s/chats/%s/typing", self->api_base, escaped);
-  g_autoptr (SoupMessage) msg = cx_http_message_new (SOUP_METHOD_POST, url, NULL);
-  g_autoptr (JsonNode) body = cx_json_node_new_object (json_object_new ());
+  g_autofree char *path = cx_agent_route_path (CX_AGENT_ROUTE_TYPING, chat_id);
+  g_autofree char *url = g_strconcat (self->api_base, path, NULL);
+  g_autoptr (SoupMessage) msg =
+      cx_http_message_new (cx_agent_route_method (CX_AGENT_ROUTE_TYPING), url, NULL);
+  g_autoptr (JsonNode) body = cx_agent_typing_build (FALSE);
 
   if (msg == NULL)
     return;
 
-  json_object_set_boolean_member (json_node_get_object (body), "typing", FALSE);
   cx_http_message_set_json (msg, body);
   cx_http_send_async (self->http, msg, 0, 0, NULL, detached_done_cb, NULL);
 }

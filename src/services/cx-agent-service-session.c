@@ -40,11 +40,9 @@ _cx_agent_service_update_state (CxAgentService *self, CxAgentPresence state, con
   self->reason = g_strdup (reason);
   if (self->agent != NULL)
     {
-      json_object_set_string_member (self->agent, "state", cx_agent_presence_to_string (state));
-      if (reason != NULL)
-        json_object_set_string_member (self->agent, "reason", reason);
-      else
-        json_object_set_null_member (self->agent, "reason");
+      self->agent->state = state;
+      g_free (self->agent->reason);
+      self->agent->reason = g_strdup (reason);
     }
   g_object_notify_by_pspec (G_OBJECT (self), _cx_agent_service_properties[PROP_STATE]);
   g_object_notify_by_pspec (G_OBJECT (self), _cx_agent_service_properties[PROP_REASON]);
@@ -62,40 +60,23 @@ _cx_agent_service_update_state (CxAgentService *self, CxAgentPresence state, con
 JsonNode *
 _cx_agent_service_agent_node (CxAgentService *self)
 {
-  return cx_json_node_new_object (json_object_ref (self->agent));
-}
-
-/* The agent's queues: the strings of its "queues" member (parse_agent checked the rest). */
-static char **
-queues_of_agent (JsonObject *agent)
-{
-  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
-  JsonArray *queues = cx_json_get_array (agent, "queues");
-
-  for (guint i = 0; queues != NULL && i < json_array_get_length (queues); i++)
-    {
-      JsonNode *node = json_array_get_element (queues, i);
-
-      if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
-        g_strv_builder_add (builder, json_node_get_string (node));
-    }
-  return g_strv_builder_end (builder);
+  return cx_agent_info_build (self->agent);
 }
 
 static void
-session_began (CxAgentService *self, JsonObject *agent, CxAgentPresence state, Request *request)
+session_began (CxAgentService *self, CxAgentInfo *agent, Request *request)
 {
   g_autoptr (JsonNode) data = NULL;
 
   self->session = SESSION_SIGNED_IN;
   self->generation++;
-  g_clear_pointer (&self->agent, json_object_unref);
-  self->agent = json_object_ref (agent);
-  self->state = state;
+  g_clear_pointer (&self->agent, cx_agent_info_free);
+  self->agent = agent;
+  self->state = agent->state;
   g_free (self->reason);
-  self->reason = g_strdup (cx_json_get_string (agent, "reason"));
+  self->reason = g_strdup (agent->reason);
   g_strfreev (self->queues);
-  self->queues = queues_of_agent (agent);
+  self->queues = g_strdupv (agent->queues);
   self->retry_delay_ms = FIRST_RETRY_MS;
 
   g_object_freeze_notify (G_OBJECT (self));
@@ -138,7 +119,7 @@ _cx_agent_service_session_ended (CxAgentService *self)
   g_hash_table_remove_all (self->typing_timers);
   g_hash_table_remove_all (self->chats);
   g_list_store_remove_all (self->conversations);
-  g_clear_pointer (&self->agent, json_object_unref);
+  g_clear_pointer (&self->agent, cx_agent_info_free);
   g_clear_pointer (&self->reason, g_free);
   g_strfreev (self->queues);
   self->queues = g_new0 (char *, 1);
@@ -166,7 +147,7 @@ session_cookies (CxAgentService *self)
 
   for (GSList *l = cookies; l != NULL; l = l->next)
     {
-      if (g_str_equal (soup_cookie_get_name (l->data), SESSION_COOKIE))
+      if (g_str_equal (soup_cookie_get_name (l->data), CX_AGENT_API_COOKIE))
         ours = g_slist_prepend (ours, l->data);
       else
         soup_cookie_free (l->data);
@@ -214,9 +195,8 @@ _cx_agent_service_session_rejected (CxAgentService *self, guint generation)
 static void
 sign_in_reply (CxAgentService *self, Request *request, JsonNode *reply, const GError *error)
 {
-  g_autoptr (JsonObject) agent = NULL;
+  g_autoptr (CxAgentInfo) agent = NULL;
   g_autoptr (GError) local_error = NULL;
-  CxAgentPresence state = CX_AGENT_PRESENCE_OFFLINE;
 
   if (request->generation != self->generation || self->session != SESSION_SIGNING_IN)
     {
@@ -224,8 +204,8 @@ sign_in_reply (CxAgentService *self, Request *request, JsonNode *reply, const GE
       return;
     }
 
-  if (error == NULL)
-    agent = _cx_agent_service_parse_agent (reply, &state, &local_error);
+  if (error == NULL && !cx_agent_info_parse (reply, &agent, NULL))
+    local_error = _cx_agent_service_bad_reply_error (CX_AGENT_API_PREFIX);
 
   if (agent == NULL)
     {
@@ -239,7 +219,7 @@ sign_in_reply (CxAgentService *self, Request *request, JsonNode *reply, const GE
       return;
     }
 
-  session_began (self, agent, state, request);
+  session_began (self, g_steal_pointer (&agent), request);
 }
 
 /* GET /me with the cookie the app has: a window restores the app's session. */
@@ -249,7 +229,8 @@ _cx_agent_service_begin_restore (CxAgentService *self)
   Request *request;
 
   self->session = SESSION_SIGNING_IN;
-  request = _cx_agent_service_request_new (self, SOUP_METHOD_GET, "/me", NULL, NULL, sign_in_reply);
+  request =
+      _cx_agent_service_route_request (self, CX_AGENT_ROUTE_ME, NULL, NULL, NULL, sign_in_reply);
   _cx_agent_service_request_send (self, request);
 }
 
@@ -306,7 +287,6 @@ _cx_agent_service_sign_in_cb (CxPlugin *plugin, CxCommand *command, gpointer use
   CxAgentService *self = user_data;
   const char *username = _cx_agent_service_command_string (command, "username");
   const char *password = _cx_agent_service_command_string (command, "password");
-  JsonObject *object;
   g_autoptr (JsonNode) body = NULL;
   Request *request;
 
@@ -327,7 +307,7 @@ _cx_agent_service_sign_in_cb (CxPlugin *plugin, CxCommand *command, gpointer use
         cx_command_reject (command,
                            g_error_new (CX_AGENT_SERVICE_ERROR, CX_AGENT_SERVICE_ERROR_BUSY,
                                         _ ("You are already signed in as %s: sign out first"),
-                                        cx_json_get_string (self->agent, "username")));
+                                        self->agent->username));
         return;
 
       case SESSION_SIGNING_OUT:
@@ -340,14 +320,10 @@ _cx_agent_service_sign_in_cb (CxPlugin *plugin, CxCommand *command, gpointer use
         break;
     }
 
-  object = json_object_new ();
-  json_object_set_string_member (object, "username", username);
-  json_object_set_string_member (object, "password", password);
-  body = cx_json_node_new_object (object);
-
+  body = cx_agent_sign_in_build (username, password);
   self->session = SESSION_SIGNING_IN;
-  request = _cx_agent_service_request_new (self, SOUP_METHOD_POST, "/session", body, command,
-                                           sign_in_reply);
+  request = _cx_agent_service_route_request (self, CX_AGENT_ROUTE_SIGN_IN, NULL, body, command,
+                                             sign_in_reply);
   request->signing_in = TRUE;
   _cx_agent_service_request_send (self, request);
 }
@@ -432,18 +408,17 @@ _cx_agent_service_sign_out_cb (CxPlugin *plugin, CxCommand *command, gpointer us
 
   g_ptr_array_add (self->sign_out_waiters, g_object_ref (command));
   self->session = SESSION_SIGNING_OUT;
-  _cx_agent_service_request_send (self, _cx_agent_service_request_new (self, SOUP_METHOD_DELETE,
-                                                                       "/session", NULL, NULL,
-                                                                       sign_out_reply));
+  _cx_agent_service_request_send (
+      self, _cx_agent_service_route_request (self, CX_AGENT_ROUTE_SIGN_OUT, NULL, NULL, NULL,
+                                             sign_out_reply));
 }
 
 static void
 set_state_reply (CxAgentService *self, Request *request, JsonNode *reply, const GError *error)
 {
-  g_autoptr (JsonObject) agent = NULL;
+  g_autoptr (CxAgentInfo) agent = NULL;
   g_autoptr (GError) local_error = NULL;
   g_autoptr (JsonNode) result = NULL;
-  CxAgentPresence state;
 
   if (error != NULL)
     {
@@ -451,17 +426,17 @@ set_state_reply (CxAgentService *self, Request *request, JsonNode *reply, const 
       return;
     }
 
-  agent = _cx_agent_service_parse_agent (reply, &state, &local_error);
-  if (agent == NULL)
+  if (!cx_agent_info_parse (reply, &agent, NULL))
     {
+      local_error = _cx_agent_service_bad_reply_error (CX_AGENT_API_PREFIX);
       _cx_agent_service_answer (request, NULL, local_error);
       return;
     }
 
   if (request->generation == self->generation && self->session == SESSION_SIGNED_IN)
-    _cx_agent_service_update_state (self, state, cx_json_get_string (agent, "reason"));
+    _cx_agent_service_update_state (self, agent->state, agent->reason);
 
-  result = cx_json_node_new_object (g_steal_pointer (&agent));
+  result = cx_agent_info_build (agent);
   _cx_agent_service_answer (request, result, NULL);
 }
 
@@ -473,7 +448,6 @@ _cx_agent_service_set_state_cb (CxPlugin *plugin, CxCommand *command, gpointer u
   const char *state = cx_json_get_string (data, "state");
   const char *reason = cx_json_get_string (data, "reason");
   CxAgentPresence presence;
-  JsonObject *object;
   g_autoptr (JsonNode) body = NULL;
 
   if (!cx_agent_presence_from_string (state, &presence))
@@ -493,12 +467,8 @@ _cx_agent_service_set_state_cb (CxPlugin *plugin, CxCommand *command, gpointer u
   if (!_cx_agent_service_require_session (self, command, _cx_agent_service_set_state_cb))
     return;
 
-  object = json_object_new ();
-  json_object_set_string_member (object, "state", cx_agent_presence_to_string (presence));
-  if (reason != NULL)
-    json_object_set_string_member (object, "reason", reason);
-  body = cx_json_node_new_object (object);
+  body = cx_agent_state_request_build (presence, reason);
   _cx_agent_service_request_send (self,
-                                  _cx_agent_service_request_new (self, SOUP_METHOD_PUT, "/state",
-                                                                 body, command, set_state_reply));
+                                  _cx_agent_service_route_request (self, CX_AGENT_ROUTE_STATE, NULL,
+                                                                   body, command, set_state_reply));
 }

@@ -103,9 +103,9 @@ confirm_signed_out (CxAgentService *self)
   self->sync_id++;
   self->sync_pending = 0;
   _cx_agent_service_set_connected (self, FALSE);
-  _cx_agent_service_request_send (self,
-                                  _cx_agent_service_request_new (self, SOUP_METHOD_GET, "/me", NULL,
-                                                                 NULL, confirm_signed_out_reply));
+  _cx_agent_service_request_send (self, _cx_agent_service_route_request (self, CX_AGENT_ROUTE_ME,
+                                                                         NULL, NULL, NULL,
+                                                                         confirm_signed_out_reply));
 }
 
 static void
@@ -251,9 +251,9 @@ socket_connect_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
       /* Refused by the server: maybe the session is over. GET /me tells. */
       if (g_error_matches (error, CX_HTTP_ERROR, CX_HTTP_ERROR_STATUS))
-        _cx_agent_service_request_send (self, _cx_agent_service_request_new (self, SOUP_METHOD_GET,
-                                                                             "/me", NULL, NULL,
-                                                                             session_check_reply));
+        _cx_agent_service_request_send (
+            self, _cx_agent_service_route_request (self, CX_AGENT_ROUTE_ME, NULL, NULL, NULL,
+                                                   session_check_reply));
       return;
     }
 
@@ -349,35 +349,32 @@ chat_is_unconfirmed_invitation (Chat *chat)
 static void
 sync_chats_reply (CxAgentService *self, Request *request, JsonNode *reply, const GError *error)
 {
-  JsonArray *chats = cx_json_get_array (cx_json_node_get_object (reply), "chats");
+  g_autoptr (GPtrArray) chats = NULL;
   g_autoptr (GPtrArray) missing = NULL;
+  g_autoptr (GError) local_error = NULL;
   guint generation = self->generation;
 
   if (!sync_reply_is_current (self, request, error))
     return;
 
-  if (chats == NULL)
+  if (!cx_agent_chats_parse (reply, &chats, &local_error))
     {
       g_autoptr (GError) bad = _cx_agent_service_bad_reply_error ("/chats");
+
+      g_debug ("The chats do not parse: %s", local_error->message);
 
       _cx_agent_service_publish_error (self, bad->message);
       _cx_agent_service_connection_failed (self);
       return;
     }
 
-  for (guint i = 0; i < json_array_get_length (chats) && self->generation == generation; i++)
+  for (guint i = 0; i < chats->len && self->generation == generation; i++)
     {
-      g_autoptr (GError) local_error = NULL;
-      JsonObject *object = cx_json_node_get_object (json_array_get_element (chats, i));
-      g_autofree char *chat_id = _cx_agent_service_apply_chat_object (self, object, &local_error);
-      Chat *chat = _cx_agent_service_lookup_chat (self, chat_id);
+      const char *chat_id = ((CxAgentChat *) g_ptr_array_index (chats, i))->chat_id;
+      Chat *chat;
 
-      if (chat_id == NULL)
-        {
-          _cx_agent_service_publish_error (self, local_error->message);
-          continue;
-        }
-
+      _cx_agent_service_apply_chat (self, g_ptr_array_index (chats, i));
+      chat = _cx_agent_service_lookup_chat (self, chat_id);
       if (chat != NULL)
         {
           chat->syncing = FALSE;
@@ -409,38 +406,27 @@ static void
 sync_invitations_reply (CxAgentService *self, Request *request, JsonNode *reply,
                         const GError *error)
 {
-  JsonArray *invitations = cx_json_get_array (cx_json_node_get_object (reply), "invitations");
+  g_autoptr (GPtrArray) invitations = NULL;
   g_autoptr (GPtrArray) gone = NULL;
+  g_autoptr (GError) local_error = NULL;
   guint generation = self->generation;
 
   if (!sync_reply_is_current (self, request, error))
     return;
 
-  if (invitations == NULL)
+  if (!cx_agent_invitations_parse (reply, &invitations, &local_error))
     {
       g_autoptr (GError) bad = _cx_agent_service_bad_reply_error ("/invitations");
+
+      g_debug ("The invitations do not parse: %s", local_error->message);
 
       _cx_agent_service_publish_error (self, bad->message);
       _cx_agent_service_connection_failed (self);
       return;
     }
 
-  for (guint i = 0; i < json_array_get_length (invitations) && self->generation == generation; i++)
-    {
-      g_autofree char *text = json_to_string (json_array_get_element (invitations, i), FALSE);
-      g_autoptr (CxAgentEvent) event = NULL;
-      g_autoptr (GError) local_error = NULL;
-
-      if (!cx_agent_event_parse (text, strlen (text), &event, &local_error) ||
-          event->type != CX_AGENT_EVENT_INVITATION)
-        {
-          g_debug ("Ignoring a malformed invitation: %s",
-                   local_error != NULL ? local_error->message : "not an invitation");
-          continue;
-        }
-
-      _cx_agent_service_handle_invitation (self, event);
-    }
+  for (guint i = 0; i < invitations->len && self->generation == generation; i++)
+    _cx_agent_service_handle_invitation (self, g_ptr_array_index (invitations, i));
 
   /* Offered when the socket closed, and not now: withdrawn while this window was not
    * listening. */
@@ -471,13 +457,13 @@ start_sync (CxAgentService *self)
       chat->invite_mark = chat->conversation->status == CX_AGENT_CONVERSATION_INVITED;
     }
 
-  request =
-      _cx_agent_service_request_new (self, SOUP_METHOD_GET, "/chats", NULL, NULL, sync_chats_reply);
+  request = _cx_agent_service_route_request (self, CX_AGENT_ROUTE_CHATS, NULL, NULL, NULL,
+                                             sync_chats_reply);
   request->sync_id = self->sync_id;
   _cx_agent_service_request_send (self, request);
 
-  request = _cx_agent_service_request_new (self, SOUP_METHOD_GET, "/invitations", NULL, NULL,
-                                           sync_invitations_reply);
+  request = _cx_agent_service_route_request (self, CX_AGENT_ROUTE_INVITATIONS, NULL, NULL, NULL,
+                                             sync_invitations_reply);
   request->sync_id = self->sync_id;
   _cx_agent_service_request_send (self, request);
 }

@@ -181,31 +181,6 @@ _cx_agent_service_bad_reply_error (const char *what)
 
 /* JSON reading: every field from the network is checked before use */
 
-/* The messages of a JSON array. Entries of a type this version does not know are skipped (their
- * index stays unused); anything else malformed fails the whole array. */
-GPtrArray *
-_cx_agent_service_parse_messages (JsonArray *array, GError **error)
-{
-  g_autoptr (GPtrArray) messages =
-      g_ptr_array_new_with_free_func ((GDestroyNotify) cx_message_unref);
-
-  for (guint i = 0; i < json_array_get_length (array); i++)
-    {
-      g_autoptr (GError) local_error = NULL;
-      CxMessage *message = cx_message_from_json (json_array_get_element (array, i), &local_error);
-
-      if (message != NULL)
-        g_ptr_array_add (messages, message);
-      else if (!g_error_matches (local_error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_UNKNOWN_TYPE))
-        {
-          g_propagate_error (error, g_steal_pointer (&local_error));
-          return NULL;
-        }
-    }
-
-  return g_steal_pointer (&messages);
-}
-
 JsonArray *
 _cx_agent_service_messages_to_array (GPtrArray *messages)
 {
@@ -217,30 +192,14 @@ _cx_agent_service_messages_to_array (GPtrArray *messages)
   return array;
 }
 
-/* The customer of a chat object or invitation, kept to its known string members. */
-JsonObject *
-_cx_agent_service_customer_from_json (JsonObject *object)
-{
-  static const char *const members[] = { "nickname", "firstName", "lastName", "email", "subject" };
-  JsonObject *customer = json_object_new ();
-
-  for (guint i = 0; i < G_N_ELEMENTS (members); i++)
-    {
-      const char *value = cx_json_get_string (object, members[i]);
-
-      if (value != NULL)
-        json_object_set_string_member (customer, members[i], value);
-    }
-
-  return customer;
-}
-
+/* A customer as the bus describes it: its known members. */
 JsonObject *
 _cx_agent_service_customer_from_event (const CxAgentCustomer *event_customer)
 {
   JsonObject *customer = json_object_new ();
 
-  json_object_set_string_member (customer, "nickname", event_customer->nickname);
+  if (event_customer->nickname != NULL)
+    json_object_set_string_member (customer, "nickname", event_customer->nickname);
   if (event_customer->first_name != NULL)
     json_object_set_string_member (customer, "firstName", event_customer->first_name);
   if (event_customer->last_name != NULL)
@@ -253,56 +212,15 @@ _cx_agent_service_customer_from_event (const CxAgentCustomer *event_customer)
   return customer;
 }
 
-/* The agent as the server describes it, checked and reduced to the documented members:
- * {username, displayName, state, reason, capacity, queues}. */
-JsonObject *
-_cx_agent_service_parse_agent (JsonNode *node, CxAgentPresence *state, GError **error)
+/* A request to a route of the agent API (cx-agent-api.h), with @id in its path. */
+Request *
+_cx_agent_service_route_request (CxAgentService *self, CxAgentRoute route, const char *id,
+                                 JsonNode *body, CxCommand *command, ReplyFunc func)
 {
-  JsonObject *object = cx_json_node_get_object (node);
-  g_autoptr (JsonObject) agent = NULL;
-  const char *username = cx_json_get_string (object, "username");
-  const char *display_name = cx_json_get_string (object, "displayName");
-  const char *reason = cx_json_get_string (object, "reason");
-  JsonArray *queues = cx_json_get_array (object, "queues");
-  JsonArray *clean_queues;
-  gint64 capacity = 0;
+  g_autofree char *path = cx_agent_route_path (route, id);
 
-  if (!cx_id_is_valid (username) || display_name == NULL ||
-      !cx_agent_presence_from_string (cx_json_get_string (object, "state"), state) ||
-      !cx_json_get_int (object, "capacity", 0, G_MAXINT, &capacity) ||
-      (reason == NULL && !cx_json_is_null_or_absent (object, "reason")) ||
-      (queues == NULL && !cx_json_is_null_or_absent (object, "queues")))
-    {
-      g_propagate_error (error, _cx_agent_service_bad_reply_error ("/cx/1/agent"));
-      return NULL;
-    }
-
-  agent = json_object_new ();
-  json_object_set_string_member (agent, "username", username);
-  json_object_set_string_member (agent, "displayName", display_name);
-  json_object_set_string_member (agent, "state", cx_agent_presence_to_string (*state));
-  if (reason != NULL)
-    json_object_set_string_member (agent, "reason", reason);
-  else
-    json_object_set_null_member (agent, "reason");
-  json_object_set_int_member (agent, "capacity", capacity);
-
-  clean_queues = json_array_new ();
-  for (guint i = 0; queues != NULL && i < json_array_get_length (queues); i++)
-    {
-      JsonNode *queue = json_array_get_element (queues, i);
-
-      if (!JSON_NODE_HOLDS_VALUE (queue) || json_node_get_value_type (queue) != G_TYPE_STRING)
-        {
-          json_array_unref (clean_queues);
-          g_propagate_error (error, _cx_agent_service_bad_reply_error ("/cx/1/agent"));
-          return NULL;
-        }
-      json_array_add_string_element (clean_queues, json_node_get_string (queue));
-    }
-  json_object_set_array_member (agent, "queues", clean_queues);
-
-  return g_steal_pointer (&agent);
+  return _cx_agent_service_request_new (self, cx_agent_route_method (route), path, body, command,
+                                        func);
 }
 
 /* Command data */
@@ -338,72 +256,61 @@ _cx_agent_service_command_chat_id (CxCommand *command)
 
 /* Commands: callbacks and canned responses */
 
-/* Checks that @reply has an array @member of objects, each with the string members @required. */
-static gboolean
-reply_has_list (JsonNode *reply, const char *member, const char *const *required)
+/* Answers @request with @reply as it came, once the parser has found it to be what the API
+ * describes (@parsed); else with a bad-reply error naming @what. */
+static void
+answer_checked (Request *request, JsonNode *reply, const GError *error, gboolean parsed,
+                const char *what)
 {
-  JsonArray *array = cx_json_get_array (cx_json_node_get_object (reply), member);
+  g_autoptr (GError) bad = NULL;
 
-  if (array == NULL)
-    return FALSE;
-
-  for (guint i = 0; i < json_array_get_length (array); i++)
-    {
-      JsonObject *item = cx_json_node_get_object (json_array_get_element (array, i));
-
-      if (item == NULL)
-        return FALSE;
-      for (guint j = 0; required[j] != NULL; j++)
-        if (cx_json_get_string (item, required[j]) == NULL)
-          return FALSE;
-    }
-
-  return TRUE;
+  if (error == NULL && !parsed)
+    bad = _cx_agent_service_bad_reply_error (what);
+  _cx_agent_service_answer (request, reply, error != NULL ? error : bad);
 }
 
 static void
 get_callbacks_reply (CxAgentService *self, Request *request, JsonNode *reply, const GError *error)
 {
-  static const char *const required[] = { "_id", NULL };
-  g_autoptr (GError) bad = NULL;
+  g_autoptr (GPtrArray) callbacks = NULL;
 
-  if (error == NULL && !reply_has_list (reply, "callbacks", required))
-    bad = _cx_agent_service_bad_reply_error ("/callbacks");
+  answer_checked (request, reply, error,
+                  error == NULL && cx_agent_callbacks_parse (reply, &callbacks, NULL),
+                  "/callbacks");
+}
 
-  _cx_agent_service_answer (request, reply, error != NULL ? error : bad);
+/* A command that is one GET of @route: signed in, or deferred or refused as @func. */
+static void
+get_route (CxAgentService *self, CxCommand *command, CxCommandFunc func, CxAgentRoute route,
+           ReplyFunc reply_func)
+{
+  if (!_cx_agent_service_require_session (self, command, func))
+    return;
+
+  _cx_agent_service_request_send (
+      self, _cx_agent_service_route_request (self, route, NULL, NULL, command, reply_func));
 }
 
 static void
 get_callbacks_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
 {
-  CxAgentService *self = user_data;
-
-  if (!_cx_agent_service_require_session (self, command, get_callbacks_cb))
-    return;
-
-  _cx_agent_service_request_send (self, _cx_agent_service_request_new (self, SOUP_METHOD_GET,
-                                                                       "/callbacks", NULL, command,
-                                                                       get_callbacks_reply));
+  get_route (user_data, command, get_callbacks_cb, CX_AGENT_ROUTE_CALLBACKS, get_callbacks_reply);
 }
 
 static void
 callback_reply (CxAgentService *self, Request *request, JsonNode *reply, const GError *error)
 {
-  g_autoptr (GError) bad = NULL;
+  g_autoptr (CxCallbackInfo) callback = NULL;
 
-  if (error == NULL && cx_json_get_string (cx_json_node_get_object (reply), "_id") == NULL)
-    bad = _cx_agent_service_bad_reply_error ("/callbacks");
-
-  _cx_agent_service_answer (request, reply, error != NULL ? error : bad);
+  answer_checked (request, reply, error,
+                  error == NULL && cx_callback_parse_object (reply, &callback, NULL), "/callbacks");
 }
 
 static void
-change_callback (CxAgentService *self, CxCommand *command, CxCommandFunc func, const char *action,
+change_callback (CxAgentService *self, CxCommand *command, CxCommandFunc func, CxAgentRoute route,
                  JsonNode *body)
 {
   const char *id = _cx_agent_service_command_string (command, "id");
-  g_autofree char *escaped = NULL;
-  g_autofree char *path = NULL;
 
   if (!cx_id_is_valid (id))
     {
@@ -417,62 +324,49 @@ change_callback (CxAgentService *self, CxCommand *command, CxCommandFunc func, c
   if (!_cx_agent_service_require_session (self, command, func))
     return;
 
-  escaped = _cx_agent_service_escape (id);
-  path = g_strdup_printf ("/callbacks/%s/%s", escaped, action);
   _cx_agent_service_request_send (
-      self,
-      _cx_agent_service_request_new (self, SOUP_METHOD_POST, path, body, command, callback_reply));
+      self, _cx_agent_service_route_request (self, route, id, body, command, callback_reply));
 }
 
 static void
 complete_callback_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
 {
-  change_callback (user_data, command, complete_callback_cb, "complete", NULL);
+  change_callback (user_data, command, complete_callback_cb, CX_AGENT_ROUTE_COMPLETE_CALLBACK,
+                   NULL);
 }
 
 static void
 reschedule_callback_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
 {
   const char *desired_time = _cx_agent_service_command_string (command, "desiredTime");
-  JsonObject *object;
   g_autoptr (JsonNode) body = NULL;
+  gint64 time = 0;
 
-  if (desired_time == NULL || desired_time[0] == '\0')
+  if (desired_time == NULL || !cx_iso8601_parse (desired_time, &time, NULL))
     {
       _cx_agent_service_reject_literal (command, CX_AGENT_SERVICE_ERROR_INVALID,
                                         _ ("rescheduleCallback needs a “desiredTime” (ISO-8601)"));
       return;
     }
 
-  object = json_object_new ();
-  json_object_set_string_member (object, "desiredTime", desired_time);
-  body = cx_json_node_new_object (object);
-  change_callback (user_data, command, reschedule_callback_cb, "reschedule", body);
+  body = cx_agent_reschedule_build (time);
+  change_callback (user_data, command, reschedule_callback_cb, CX_AGENT_ROUTE_RESCHEDULE_CALLBACK,
+                   body);
 }
 
 static void
 get_canned_reply (CxAgentService *self, Request *request, JsonNode *reply, const GError *error)
 {
-  static const char *const required[] = { "id", "title", "text", NULL };
-  g_autoptr (GError) bad = NULL;
+  g_autoptr (GPtrArray) responses = NULL;
 
-  if (error == NULL && !reply_has_list (reply, "responses", required))
-    bad = _cx_agent_service_bad_reply_error ("/canned");
-
-  _cx_agent_service_answer (request, reply, error != NULL ? error : bad);
+  answer_checked (request, reply, error,
+                  error == NULL && cx_agent_canned_parse (reply, &responses, NULL), "/canned");
 }
 
 static void
 get_canned_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
 {
-  CxAgentService *self = user_data;
-
-  if (!_cx_agent_service_require_session (self, command, get_canned_cb))
-    return;
-
-  _cx_agent_service_request_send (self,
-                                  _cx_agent_service_request_new (self, SOUP_METHOD_GET, "/canned",
-                                                                 NULL, command, get_canned_reply));
+  get_route (user_data, command, get_canned_cb, CX_AGENT_ROUTE_CANNED, get_canned_reply);
 }
 
 typedef struct
@@ -579,7 +473,7 @@ cx_agent_service_finalize (GObject *object)
   g_clear_pointer (&self->typing_timers, g_hash_table_unref);
   g_clear_object (&self->conversations);
   g_clear_object (&self->cancellable);
-  g_clear_pointer (&self->agent, json_object_unref);
+  g_clear_pointer (&self->agent, cx_agent_info_free);
   g_clear_pointer (&self->me_uri, g_uri_unref);
   g_free (self->reason);
   g_strfreev (self->queues);
@@ -694,6 +588,8 @@ parse_server_url (CxAgentService *self, const char *server_url, GError **error)
   g_autofree char *path = NULL;
   g_autofree char *api_path = NULL;
   g_autofree char *events_path = NULL;
+  g_autofree char *events_route = cx_agent_route_path (CX_AGENT_ROUTE_EVENTS, NULL);
+  g_autofree char *me_route = cx_agent_route_path (CX_AGENT_ROUTE_ME, NULL);
   g_autofree char *me = NULL;
   const char *scheme;
   const char *ws_scheme;
@@ -718,8 +614,9 @@ parse_server_url (CxAgentService *self, const char *server_url, GError **error)
       g_free (path);
       path = with_slash;
     }
-  api_path = g_strconcat (path, "cx/1/agent", NULL);
-  events_path = g_strconcat (api_path, "/events", NULL);
+  /* path ends with "/", the prefix starts with one. */
+  api_path = g_strconcat (path, CX_AGENT_API_PREFIX + 1, NULL);
+  events_path = g_strconcat (api_path, events_route, NULL);
   ws_scheme = g_ascii_strcasecmp (scheme, "https") == 0 ? "wss" : "ws";
 
   self->server_url = g_strdup (server_url);
@@ -728,7 +625,7 @@ parse_server_url (CxAgentService *self, const char *server_url, GError **error)
                                g_uri_get_port (uri), api_path, NULL, NULL);
   self->events_url = g_uri_join (G_URI_FLAGS_ENCODED_PATH, ws_scheme, NULL, g_uri_get_host (uri),
                                  g_uri_get_port (uri), events_path, NULL, NULL);
-  me = g_strconcat (self->api_base, "/me", NULL);
+  me = g_strconcat (self->api_base, me_route, NULL);
   self->me_uri = g_uri_parse (me, SOUP_HTTP_URI_FLAGS, error);
 
   return self->me_uri != NULL;
@@ -906,8 +803,7 @@ cx_agent_service_get_display_name (CxAgentService *self)
 {
   g_return_val_if_fail (CX_IS_AGENT_SERVICE (self), NULL);
 
-  return self->session == SESSION_SIGNED_IN ? cx_json_get_string (self->agent, "displayName")
-                                            : NULL;
+  return self->session == SESSION_SIGNED_IN ? self->agent->display_name : NULL;
 }
 
 /**
@@ -962,7 +858,7 @@ cx_agent_service_get_username (CxAgentService *self)
 {
   g_return_val_if_fail (CX_IS_AGENT_SERVICE (self), NULL);
 
-  return self->agent != NULL ? cx_json_get_string (self->agent, "username") : NULL;
+  return self->agent != NULL ? self->agent->username : NULL;
 }
 
 /**

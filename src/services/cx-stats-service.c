@@ -19,6 +19,7 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "protocol/cx-agent-api.h"
 #include "protocol/cx-protocol.h"
 #include "services/cx-service-request.h"
 #include "services/cx-stats-service.h"
@@ -30,9 +31,6 @@
 #define MAX_REPLY_SIZE (256 * 1024)
 #define MAX_QUEUES 64
 #define QUEUE_MAX_BYTES 256
-/* An estimate beyond this many seconds (68 years) is not one. */
-#define MAX_EWT_SECONDS G_MAXINT32
-
 #define GROUP_EWT "EWT"
 
 struct _CxStatsService
@@ -217,50 +215,16 @@ static JsonNode *
 read_estimates (GBytes *body, const char *const *queues, GError **error)
 {
   g_autoptr (JsonNode) root = NULL;
-  JsonObject *reply;
-  JsonObject *ewt;
-  JsonObject *result;
-  JsonNode *node;
+  g_autofree gint64 *seconds = g_new0 (gint64, g_strv_length ((GStrv) queues) + 1);
   const char *data;
   gsize size = 0;
 
   data = g_bytes_get_data (body, &size);
   root = cx_json_parse (data, size, MAX_REPLY_SIZE, error);
-  if (root == NULL)
+  if (root == NULL || !cx_agent_ewt_parse (root, queues, seconds, error))
     return NULL;
 
-  reply = JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
-  node = reply != NULL ? json_object_get_member (reply, "ewt") : NULL;
-  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
-    {
-      g_set_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID,
-                   _ ("The wait time reply has no “%s” object"), "ewt");
-      return NULL;
-    }
-  ewt = json_node_get_object (node);
-
-  result = json_object_new ();
-  for (guint i = 0; queues[i] != NULL; i++)
-    {
-      gint64 seconds;
-
-      node = json_object_get_member (ewt, queues[i]);
-      if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
-          json_node_get_value_type (node) != G_TYPE_INT64 ||
-          (seconds = json_node_get_int (node)) < -1 || seconds > MAX_EWT_SECONDS)
-        {
-          g_set_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID,
-                       _ ("The wait time reply has no valid estimate for the queue “%s”"),
-                       queues[i]);
-          json_object_unref (result);
-          return NULL;
-        }
-      json_object_set_int_member (result, queues[i], seconds);
-    }
-
-  reply = json_object_new ();
-  json_object_set_object_member (reply, "ewt", result);
-  return cx_json_node_new_object (reply);
+  return cx_agent_ewt_build (queues, seconds);
 }
 
 static void
@@ -296,26 +260,20 @@ fetch_async (CxStatsService *self, const char *const *queues, GCancellable *canc
              GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autoptr (GTask) task = NULL;
-  g_autoptr (GString) url = g_string_new (self->data_url);
+  g_autofree char *query = cx_agent_ewt_query_build (queues);
+  g_autofree char *url = g_strconcat (self->data_url, *query != '\0' ? "?" : "", query, NULL);
   g_autoptr (GError) error = NULL;
   Fetch *fetch;
 
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, fetch_async);
 
-  for (guint i = 0; queues[i] != NULL; i++)
-    {
-      g_autofree char *escaped = g_uri_escape_string (queues[i], NULL, FALSE);
-
-      g_string_append_printf (url, "%squeue=%s", i == 0 ? "?" : "&", escaped);
-    }
-
   fetch = g_new0 (Fetch, 1);
   fetch->queues = g_strdupv ((GStrv) queues);
   g_task_set_task_data (task, fetch, fetch_free);
 
   /* dataURL parsed at construction, and the queues are escaped. */
-  if (!cx_service_request_init (&fetch->base, SOUP_METHOD_GET, url->str, self->cancellable, NULL,
+  if (!cx_service_request_init (&fetch->base, SOUP_METHOD_GET, url, self->cancellable, NULL,
                                 &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
