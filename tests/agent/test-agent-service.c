@@ -17,17 +17,15 @@
 #include <string.h>
 
 #include "bus/cx-bus.h"
+#include "cx-test-bus.h"
 #include "cx-test-server.h"
 #include "protocol/cx-gms-callback.h"
 #include "services/cx-agent-service.h"
 #include "services/cx-http.h"
 
-#define COMMAND_TIMEOUT_MS (10 * 60 * 1000)
 #define SESSION_COOKIE "cxdesk_agent"
 
 typedef CxTestFixture Fixture;
-
-/* Waiting */
 
 /* Windows: a bus, the service on it, and everything the service published */
 
@@ -35,17 +33,8 @@ typedef struct
 {
   CxBus *bus;
   CxAgentService *service;
-  GPtrArray *events; /* CxEvent */
+  CxTestRecorder *events; /* what the service published */
 } Window;
-
-static void
-record_cb (CxBus *bus, const CxEvent *event, gpointer user_data)
-{
-  Window *window = user_data;
-
-  if (g_strcmp0 (event->publisher, CX_AGENT_SERVICE_NAME) == 0)
-    g_ptr_array_add (window->events, cx_event_ref (event));
-}
 
 /* An app is a CxHttp with its one agent session: the first window of an app makes the session,
  * the others attach to it, and it goes with the last one. */
@@ -70,9 +59,8 @@ window_new (CxHttp *http, const char *server_url)
     g_object_ref (service);
 
   window->bus = cx_bus_new ();
-  window->events = g_ptr_array_new_with_free_func ((GDestroyNotify) cx_event_unref);
   /* Before the service is attached, as the window's other plugins may. */
-  cx_bus_subscribe (window->bus, NULL, record_cb, window, NULL);
+  window->events = cx_test_recorder_new (window->bus, CX_AGENT_SERVICE_NAME);
   window->service = service;
   g_assert_nonnull (cx_agent_service_attach (service, window->bus, &error));
   g_assert_no_error (error);
@@ -92,128 +80,48 @@ window_free (Window *window)
     }
   else
     g_object_unref (service);
+  cx_test_recorder_free (window->events);
   g_assert_finalize_object (window->bus);
-  g_ptr_array_unref (window->events);
   g_free (window);
 }
+
+/* What @window was told: "AgentService.@name" events, counted, the @nth (from 1) waited for,
+ * and those about one chat. */
 
 static guint
 count_events (Window *window, const char *name)
 {
-  g_autofree char *full = g_strconcat (CX_AGENT_SERVICE_NAME ".", name, NULL);
-  guint count = 0;
-
-  for (guint i = 0; i < window->events->len; i++)
-    if (g_str_equal (((CxEvent *) g_ptr_array_index (window->events, i))->event, full))
-      count++;
-  return count;
+  return cx_test_recorder_count (window->events, name);
 }
 
-static CxEvent *
-nth_event (Window *window, const char *name, guint nth)
-{
-  g_autofree char *full = g_strconcat (CX_AGENT_SERVICE_NAME ".", name, NULL);
-
-  for (guint i = 0; i < window->events->len; i++)
-    {
-      CxEvent *event = g_ptr_array_index (window->events, i);
-
-      if (g_str_equal (event->event, full) && nth-- == 1)
-        return event;
-    }
-  return NULL;
-}
-
-typedef struct
-{
-  Window *window;
-  const char *name;
-  guint count;
-} EventWait;
-
-static gboolean
-events_reached (gpointer data)
-{
-  EventWait *wait = data;
-
-  return count_events (wait->window, wait->name) >= wait->count;
-}
-
-/* Waits for the @nth (from 1) "AgentService.@name" of @window. */
 static CxEvent *
 wait_event (Window *window, const char *name, guint nth)
 {
-  EventWait wait = { window, name, nth };
-
-  cx_test_wait (events_reached, &wait);
-  return nth_event (window, name, nth);
+  return cx_test_recorder_wait (window->events, name, nth);
 }
 
 static JsonObject *
 event_object (CxEvent *event)
 {
-  g_assert_nonnull (event);
-  g_assert_nonnull (event->data);
-  g_assert_true (JSON_NODE_HOLDS_OBJECT (event->data));
-  return json_node_get_object (event->data);
+  return cx_test_event_object (event);
 }
 
-/* The first "AgentService.@name" of @window about @chat_id, or NULL. */
 static CxEvent *
 find_chat_event (Window *window, const char *name, const char *chat_id)
 {
-  g_autofree char *full = g_strconcat (CX_AGENT_SERVICE_NAME ".", name, NULL);
-
-  for (guint i = 0; i < window->events->len; i++)
-    {
-      CxEvent *event = g_ptr_array_index (window->events, i);
-
-      if (g_str_equal (event->event, full) &&
-          g_strcmp0 (cx_test_object_string (event_object (event), "chatId"), chat_id) == 0)
-        return event;
-    }
-  return NULL;
-}
-
-typedef struct
-{
-  Window *window;
-  const char *name;
-  const char *chat_id;
-} ChatEventWait;
-
-static gboolean
-chat_event_arrived (gpointer data)
-{
-  ChatEventWait *wait = data;
-
-  return find_chat_event (wait->window, wait->name, wait->chat_id) != NULL;
+  return cx_test_recorder_find_chat (window->events, name, chat_id);
 }
 
 static JsonObject *
 wait_chat_event (Window *window, const char *name, const char *chat_id)
 {
-  ChatEventWait wait = { window, name, chat_id };
-
-  cx_test_wait (chat_event_arrived, &wait);
-  return event_object (find_chat_event (window, name, chat_id));
+  return cx_test_event_object (cx_test_recorder_wait_chat (window->events, name, chat_id));
 }
 
 static guint
 count_chat_events (Window *window, const char *name, const char *chat_id)
 {
-  g_autofree char *full = g_strconcat (CX_AGENT_SERVICE_NAME ".", name, NULL);
-  guint count = 0;
-
-  for (guint i = 0; i < window->events->len; i++)
-    {
-      CxEvent *event = g_ptr_array_index (window->events, i);
-
-      if (g_str_equal (event->event, full) &&
-          g_strcmp0 (cx_test_object_string (event_object (event), "chatId"), chat_id) == 0)
-        count++;
-    }
-  return count;
+  return cx_test_recorder_count_chat (window->events, name, chat_id);
 }
 
 /* Every transcript entry of @chat_id that messageReceived gave @window, in the order given. */
@@ -221,10 +129,11 @@ static GPtrArray *
 delivered (Window *window, const char *chat_id)
 {
   GPtrArray *messages = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  GPtrArray *events = cx_test_recorder_get_events (window->events);
 
-  for (guint i = 0; i < window->events->len; i++)
+  for (guint i = 0; i < events->len; i++)
     {
-      CxEvent *event = g_ptr_array_index (window->events, i);
+      CxEvent *event = g_ptr_array_index (events, i);
       JsonObject *object;
       JsonArray *array;
 
@@ -399,41 +308,21 @@ find_conversation (Window *window, const char *chat_id)
 
 /* Commands, as the application ("App") makes them */
 
-static void
-command_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
 static JsonNode *
 command_run (Window *window, const char *name, const char *json, GError **error)
 {
   g_autofree char *full = g_strconcat (CX_AGENT_SERVICE_NAME ".", name, NULL);
-  g_autoptr (JsonNode) data = NULL;
-  g_autoptr (GError) parse_error = NULL;
-  g_autoptr (GAsyncResult) result = NULL;
 
-  if (json != NULL)
-    {
-      data = json_from_string (json, &parse_error);
-      g_assert_no_error (parse_error);
-    }
-  cx_bus_command_async (window->bus, NULL, full, data, COMMAND_TIMEOUT_MS, NULL, command_cb,
-                        &result);
-  cx_test_wait (cx_test_pointer_is_set, &result);
-  return cx_bus_command_finish (window->bus, result, error);
+  return cx_test_bus_command_json (window->bus, full, json, error);
 }
 
 /* Runs a command that must succeed; returns its result. */
 static JsonNode *
 command (Window *window, const char *name, const char *json)
 {
-  g_autoptr (GError) error = NULL;
-  JsonNode *result = command_run (window, name, json, &error);
+  g_autofree char *full = g_strconcat (CX_AGENT_SERVICE_NAME ".", name, NULL);
 
-  if (error != NULL)
-    g_error ("%s failed: %s", name, error->message);
-  return result;
+  return cx_test_bus_command_ok (window->bus, full, json);
 }
 
 static void

@@ -406,12 +406,6 @@ wait_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   *done = TRUE;
 }
 
-static gboolean
-flag_is_set (gpointer data)
-{
-  return *(gboolean *) data;
-}
-
 /* Waits with the main loop running: the server may close our WebSockets on its way out, and
  * that needs this side to answer. */
 static void
@@ -420,7 +414,7 @@ server_wait_exit (CxTestServer *self)
   gboolean done = FALSE;
 
   g_subprocess_wait_async (self->process, NULL, wait_cb, &done);
-  cx_test_wait (flag_is_set, &done);
+  cx_test_wait (cx_test_flag_is_set, &done);
 }
 
 static void
@@ -622,7 +616,7 @@ cx_test_pause (guint ms)
   gboolean done = FALSE;
 
   g_timeout_add (ms, set_flag_cb, &done);
-  cx_test_wait (flag_is_set, &done);
+  cx_test_wait (cx_test_flag_is_set, &done);
 }
 
 /* HTTP */
@@ -657,6 +651,20 @@ cx_test_session_new (gboolean with_cookie_jar)
   return session;
 }
 
+static void
+request_queued_cb (SoupSession *session, SoupMessage *msg, gpointer user_data)
+{
+  guint *count = user_data;
+
+  (*count)++;
+}
+
+gulong
+cx_test_count_requests (SoupSession *session, guint *count)
+{
+  return g_signal_connect (session, "request-queued", G_CALLBACK (request_queued_cb), count);
+}
+
 /* Conditions every suite waits on */
 
 gboolean
@@ -669,6 +677,12 @@ gboolean
 cx_test_pointer_is_null (gpointer data)
 {
   return *(gpointer *) data == NULL;
+}
+
+gboolean
+cx_test_flag_is_set (gpointer data)
+{
+  return *(gboolean *) data;
 }
 
 gboolean
@@ -686,8 +700,8 @@ cx_test_finalize_when_unwound (gpointer object)
   g_assert_finalize_object (object);
 }
 
-static void
-result_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+void
+cx_test_store_result_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   GAsyncResult **slot = user_data;
 
@@ -700,7 +714,8 @@ cx_test_send (SoupSession *session, SoupMessage *msg)
   g_autoptr (GAsyncResult) result = NULL;
   CxTestReply *reply = g_new0 (CxTestReply, 1);
 
-  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, result_cb, &result);
+  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, cx_test_store_result_cb,
+                                    &result);
   cx_test_wait (cx_test_pointer_is_set, &result);
 
   reply->body = soup_session_send_and_read_finish (session, result, &reply->error);

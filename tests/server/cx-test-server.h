@@ -85,13 +85,18 @@ void cx_test_wait_named (const char *name, CxTestCondition done, gpointer data);
 #define cx_test_wait(done, ...) cx_test_wait_named (#done, (done), __VA_ARGS__)
 void cx_test_pause (guint ms);
 
-/* Conditions for cx_test_wait(): *data (a pointer variable) is set, or NULL. */
+/* Conditions for cx_test_wait(): *data (a pointer variable) is set, or NULL; *data (a gboolean)
+ * is TRUE. */
 gboolean cx_test_pointer_is_set (gpointer data);
 gboolean cx_test_pointer_is_null (gpointer data);
+gboolean cx_test_flag_is_set (gpointer data);
 /* The caller holds the last reference to the GObject @data. */
 gboolean cx_test_has_one_ref (gpointer data);
 /* Waits until the caller holds the last reference to @object, then finalizes it. */
 void cx_test_finalize_when_unwound (gpointer object);
+/* An async call's callback that keeps its result in the GAsyncResult * at @user_data, which a
+ * cx_test_wait (cx_test_pointer_is_set, &result) then waits for. */
+void cx_test_store_result_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 
 /* HTTP */
 
@@ -108,6 +113,9 @@ void cx_test_reply_free (CxTestReply *reply);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CxTestReply, cx_test_reply_free)
 
 SoupSession *cx_test_session_new (gboolean with_cookie_jar);
+/* Counts in *@count the requests @session queues from now on; returns the handler id, for
+ * g_signal_handler_disconnect(). */
+gulong cx_test_count_requests (SoupSession *session, guint *count);
 
 CxTestReply *cx_test_send (SoupSession *session, SoupMessage *msg);
 CxTestReply *cx_test_request (SoupSession *session, const char *method, const char *url,

@@ -27,14 +27,6 @@
 
 typedef CxTestFixture Fixture;
 
-/* Waiting */
-
-static gboolean
-widget_is_visible (gpointer data)
-{
-  return gtk_widget_get_visible (GTK_WIDGET (data));
-}
-
 /* The application and its windows */
 
 static void
@@ -96,7 +88,7 @@ test_workspace (Fixture *f, gconstpointer data)
   a = cx_test_agent_ui_window_open (app);
   cx_test_agent_ui_wait_page (a, "sign-in");
   sign_in (a, "ada", "not-the-password");
-  cx_test_wait (widget_is_visible, cx_test_agent_ui_child (a, "sign_in_error"));
+  cx_test_wait (cx_test_widget_is_visible, cx_test_agent_ui_child (a, "sign_in_error"));
   g_assert_cmpstr (gtk_label_get_text (cx_test_agent_ui_child (a, "sign_in_error")), ==,
                    "Wrong user name or password.");
   cx_test_agent_ui_wait_page (a, "sign-in");
@@ -128,7 +120,7 @@ test_workspace (Fixture *f, gconstpointer data)
 
   /* Accepted: in both windows' lists, the banner gone. A button activates once it is on
    * screen (GtkButton's activate needs it realized): the banner slides in first. */
-  cx_test_wait (cx_test_agent_ui_widget_is_mapped, cx_test_agent_ui_child (a, "accept_button"));
+  cx_test_wait (cx_test_widget_is_mapped, cx_test_agent_ui_child (a, "accept_button"));
   g_assert_true (gtk_widget_activate (cx_test_agent_ui_child (a, "accept_button")));
   cx_test_wait (one_conversation, a);
   cx_test_wait (one_conversation, b);
@@ -207,7 +199,7 @@ test_end_chat (Fixture *f, gconstpointer data)
   cx_test_wait (state_ready, a);
   customer = cx_test_customer_start (f->server, SERVICE, "Grace");
   cx_test_wait (invitation_shown, a);
-  cx_test_wait (cx_test_agent_ui_widget_is_mapped, cx_test_agent_ui_child (a, "accept_button"));
+  cx_test_wait (cx_test_widget_is_mapped, cx_test_agent_ui_child (a, "accept_button"));
   g_assert_true (gtk_widget_activate (cx_test_agent_ui_child (a, "accept_button")));
   cx_test_wait (one_conversation, a);
 
