@@ -124,89 +124,38 @@ count_chat_events (Window *window, const char *name, const char *chat_id)
   return cx_test_recorder_count_chat (window->events, name, chat_id);
 }
 
-/* Every transcript entry of @chat_id that messageReceived gave @window, in the order given. */
+/* Every transcript entry of @chat_id that messageReceived gave @window, in the order given; one
+ * of them, and waiting for one. */
 static GPtrArray *
 delivered (Window *window, const char *chat_id)
 {
-  GPtrArray *messages = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
-  GPtrArray *events = cx_test_recorder_get_events (window->events);
-
-  for (guint i = 0; i < events->len; i++)
-    {
-      CxEvent *event = g_ptr_array_index (events, i);
-      JsonObject *object;
-      JsonArray *array;
-
-      if (!g_str_equal (event->event, CX_AGENT_SERVICE_NAME ".messageReceived"))
-        continue;
-      object = event_object (event);
-      if (g_strcmp0 (cx_test_object_string (object, "chatId"), chat_id) != 0)
-        continue;
-      array = json_object_get_array_member (object, "messages");
-      g_assert_nonnull (array);
-      g_assert_cmpuint (json_array_get_length (array), >, 0);
-      for (guint j = 0; j < json_array_get_length (array); j++)
-        g_ptr_array_add (messages, json_object_ref (json_array_get_object_element (array, j)));
-    }
-  return messages;
+  return cx_test_recorder_messages (window->events, "messageReceived", NULL, chat_id);
 }
 
 static JsonObject *
 find_delivered (Window *window, const char *chat_id, const char *type, const char *from_type,
                 const char *text)
 {
-  g_autoptr (GPtrArray) messages = delivered (window, chat_id);
+  JsonObject *found = cx_test_recorder_find_message (window->events, "messageReceived", NULL,
+                                                     chat_id, type, from_type, text);
 
-  for (guint i = 0; i < messages->len; i++)
-    {
-      JsonObject *message = g_ptr_array_index (messages, i);
-
-      if (g_strcmp0 (cx_test_object_string (message, "type"), type) == 0 &&
-          g_strcmp0 (cx_test_message_from_type (message), from_type) == 0 &&
-          (text == NULL || g_strcmp0 (cx_test_message_text (message), text) == 0))
-        return json_object_ref (message);
-    }
-  return NULL;
-}
-
-typedef struct
-{
-  Window *window;
-  const char *chat_id;
-  const char *type;
-  const char *from_type;
-  const char *text;
-} DeliveredWait;
-
-static gboolean
-message_delivered (gpointer data)
-{
-  DeliveredWait *wait = data;
-  g_autoptr (JsonObject) found =
-      find_delivered (wait->window, wait->chat_id, wait->type, wait->from_type, wait->text);
-
-  return found != NULL;
+  return found != NULL ? json_object_ref (found) : NULL;
 }
 
 static void
 wait_delivered (Window *window, const char *chat_id, const char *type, const char *from_type,
                 const char *text)
 {
-  DeliveredWait wait = { window, chat_id, type, from_type, text };
-
-  cx_test_wait (message_delivered, &wait);
+  cx_test_recorder_wait_message (window->events, "messageReceived", NULL, chat_id, type, from_type,
+                                 text);
 }
 
 static guint
 count_delivered_text (Window *window, const char *chat_id, const char *text)
 {
   g_autoptr (GPtrArray) messages = delivered (window, chat_id);
-  guint count = 0;
 
-  for (guint i = 0; i < messages->len; i++)
-    if (g_strcmp0 (cx_test_message_text (g_ptr_array_index (messages, i)), text) == 0)
-      count++;
-  return count;
+  return cx_test_messages_count_text (messages, text);
 }
 
 typedef struct

@@ -12,6 +12,7 @@
 
 #include <string.h>
 
+#include "cx-test-json.h"
 #include "cx-test-server.h"
 
 /* Events */
@@ -200,20 +201,79 @@ cx_test_recorder_wait_chat (CxTestRecorder *self, const char *event, const char 
   return cx_test_recorder_find_chat (self, event, chat_id);
 }
 
+GPtrArray *
+cx_test_recorder_messages (CxTestRecorder *self, const char *event, const char *also,
+                           const char *chat_id)
+{
+  g_autofree char *full = full_name (self, event);
+  g_autofree char *also_full = also != NULL ? full_name (self, also) : NULL;
+  GPtrArray *messages = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+
+  for (guint i = 0; i < self->events->len; i++)
+    {
+      CxEvent *candidate = g_ptr_array_index (self->events, i);
+      JsonArray *array;
+
+      if ((!g_str_equal (candidate->event, full) && g_strcmp0 (candidate->event, also_full) != 0) ||
+          !is_about (candidate, chat_id))
+        continue;
+      array = json_object_get_array_member (cx_test_event_object (candidate), "messages");
+      g_assert_nonnull (array);
+      g_assert_cmpuint (json_array_get_length (array), >, 0);
+      for (guint j = 0; j < json_array_get_length (array); j++)
+        g_ptr_array_add (messages, json_object_ref (json_array_get_object_element (array, j)));
+    }
+  return messages;
+}
+
+JsonObject *
+cx_test_recorder_find_message (CxTestRecorder *self, const char *event, const char *also,
+                               const char *chat_id, const char *type, const char *from_type,
+                               const char *text)
+{
+  g_autoptr (GPtrArray) messages = cx_test_recorder_messages (self, event, also, chat_id);
+
+  /* The events hold the entries: they outlive this array. */
+  return cx_test_messages_find (messages, type, from_type, text);
+}
+
+typedef struct
+{
+  CxTestRecorder *self;
+  const char *event;
+  const char *also;
+  const char *chat_id;
+  const char *type;
+  const char *from_type;
+  const char *text;
+} MessageWait;
+
+static gboolean
+message_recorded (gpointer data)
+{
+  MessageWait *wait = data;
+
+  return cx_test_recorder_find_message (wait->self, wait->event, wait->also, wait->chat_id,
+                                        wait->type, wait->from_type, wait->text) != NULL;
+}
+
+JsonObject *
+cx_test_recorder_wait_message (CxTestRecorder *self, const char *event, const char *also,
+                               const char *chat_id, const char *type, const char *from_type,
+                               const char *text)
+{
+  MessageWait wait = { self, event, also, chat_id, type, from_type, text };
+
+  cx_test_wait (message_recorded, &wait);
+  return cx_test_recorder_find_message (self, event, also, chat_id, type, from_type, text);
+}
+
 /* Commands */
 
 static JsonNode *
 parse (const char *json)
 {
-  g_autoptr (GError) error = NULL;
-  JsonNode *node;
-
-  if (json == NULL)
-    return NULL;
-  node = json_from_string (json, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (node);
-  return node;
+  return json != NULL ? cx_test_json_parse (json) : NULL;
 }
 
 void

@@ -46,6 +46,19 @@ guint cx_test_recorder_count_chat (CxTestRecorder *self, const char *event, cons
 CxEvent *cx_test_recorder_find_chat (CxTestRecorder *self, const char *event, const char *chat_id);
 CxEvent *cx_test_recorder_wait_chat (CxTestRecorder *self, const char *event, const char *chat_id);
 
+/* The transcript entries (JsonObject) in the "messages" arrays of every @event and @also
+ * (nullable) event about @chat_id (NULL: any), in the order given; no such array is empty. */
+GPtrArray *cx_test_recorder_messages (CxTestRecorder *self, const char *event, const char *also,
+                                      const char *chat_id);
+/* The first of those that is @type, from @from_type and says @text (each NULL: any), or NULL;
+ * it stays the recorder's. cx_test_recorder_wait_message() waits for it. */
+JsonObject *cx_test_recorder_find_message (CxTestRecorder *self, const char *event,
+                                           const char *also, const char *chat_id, const char *type,
+                                           const char *from_type, const char *text);
+JsonObject *cx_test_recorder_wait_message (CxTestRecorder *self, const char *event,
+                                           const char *also, const char *chat_id, const char *type,
+                                           const char *from_type, const char *text);
+
 /* The data of @event, which must be an object. */
 JsonObject *cx_test_event_object (const CxEvent *event);
 

@@ -1326,6 +1326,33 @@ cx_test_customer_poll (CxTestCustomer *self)
 }
 
 JsonObject *
+cx_test_messages_find (GPtrArray *messages, const char *type, const char *from_type,
+                       const char *text)
+{
+  for (guint i = 0; i < messages->len; i++)
+    {
+      JsonObject *message = g_ptr_array_index (messages, i);
+
+      if ((type == NULL || g_strcmp0 (cx_test_object_string (message, "type"), type) == 0) &&
+          (from_type == NULL || g_strcmp0 (cx_test_message_from_type (message), from_type) == 0) &&
+          (text == NULL || g_strcmp0 (cx_test_message_text (message), text) == 0))
+        return message;
+    }
+  return NULL;
+}
+
+guint
+cx_test_messages_count_text (GPtrArray *messages, const char *text)
+{
+  guint count = 0;
+
+  for (guint i = 0; i < messages->len; i++)
+    if (g_strcmp0 (cx_test_message_text (g_ptr_array_index (messages, i)), text) == 0)
+      count++;
+  return count;
+}
+
+JsonObject *
 cx_test_customer_find (CxTestCustomer *self, gint64 from_index, const char *type,
                        const char *from_type, const char *text)
 {
@@ -1552,6 +1579,35 @@ cx_test_agent_wait_invitation (CxTestAgent *self, const char *chat_id)
 {
   g_assert_nonnull (self->events);
   return cx_test_socket_wait (self->events, "invitation", chat_id);
+}
+
+CxTestAgent *
+cx_test_agent_ready (CxTestServer *server, const char *username, const char *password)
+{
+  CxTestAgent *self = cx_test_agent_sign_in (server, username, password);
+
+  cx_test_agent_connect_events (self);
+  cx_test_agent_set_state (self, "ready");
+  return self;
+}
+
+void
+cx_test_agent_take (CxTestAgent *self, const char *chat_id)
+{
+  g_autoptr (JsonObject) chat = NULL;
+
+  cx_test_agent_wait_invitation (self, chat_id);
+  chat = cx_test_agent_accept (self, chat_id);
+}
+
+void
+cx_test_agent_typing (CxTestAgent *self, const char *chat_id, gboolean typing)
+{
+  g_autofree char *path = g_strdup_printf ("/cx/1/agent/chats/%s/typing", chat_id);
+  g_autoptr (CxTestReply) reply =
+      cx_test_agent_call (self, "POST", path, typing ? "{\"typing\":true}" : "{\"typing\":false}");
+
+  g_assert_cmpuint (reply->status, ==, 204);
 }
 
 JsonObject *

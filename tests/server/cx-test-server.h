@@ -196,6 +196,11 @@ CxTestReply *cx_test_customer_callv (CxTestCustomer *self, const char *op,
                                      const char *const *fields);
 void cx_test_customer_send (CxTestCustomer *self, const char *text);
 void cx_test_customer_poll (CxTestCustomer *self);
+/* The first of @messages (JsonObject, transcript entries) that is @type, from @from_type and
+ * says @text (each NULL: any), or NULL; how many of them say @text. */
+JsonObject *cx_test_messages_find (GPtrArray *messages, const char *type, const char *from_type,
+                                   const char *text);
+guint cx_test_messages_count_text (GPtrArray *messages, const char *text);
 JsonObject *cx_test_customer_find (CxTestCustomer *self, gint64 from_index, const char *type,
                                    const char *from_type, const char *text);
 JsonObject *cx_test_customer_poll_until (CxTestCustomer *self, gint64 from_index, const char *type,
@@ -226,6 +231,11 @@ CxTestAgent *cx_test_agent_sign_in (CxTestServer *server, const char *username,
 CxTestReply *cx_test_agent_call (CxTestAgent *self, const char *method, const char *path,
                                  const char *json_body);
 void cx_test_agent_connect_events (CxTestAgent *self);
+/* Signed in, its event socket connected, and ready. */
+CxTestAgent *cx_test_agent_ready (CxTestServer *server, const char *username, const char *password);
+/* Waits for the invitation to @chat_id and accepts it. */
+void cx_test_agent_take (CxTestAgent *self, const char *chat_id);
+void cx_test_agent_typing (CxTestAgent *self, const char *chat_id, gboolean typing);
 void cx_test_agent_set_state (CxTestAgent *self, const char *state);
 JsonObject *cx_test_agent_wait_invitation (CxTestAgent *self, const char *chat_id);
 JsonObject *cx_test_agent_accept (CxTestAgent *self, const char *chat_id);

@@ -123,80 +123,34 @@ event_object (CxEvent *event)
 }
 
 /* Every transcript entry @window was given by messageReceived (and, with @with_restored, by
- * restored), in the order it was given. */
+ * restored), in the order it was given; one of them, and waiting for one. */
 static GPtrArray *
 delivered (Window *window, gboolean with_restored)
 {
-  GPtrArray *messages = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
-  GPtrArray *events = cx_test_recorder_get_events (window->events);
-
-  for (guint i = 0; i < events->len; i++)
-    {
-      CxEvent *event = g_ptr_array_index (events, i);
-      JsonArray *array;
-
-      if (!g_str_equal (event->event, CX_WEBCHAT_SERVICE_NAME ".messageReceived") &&
-          !(with_restored && g_str_equal (event->event, CX_WEBCHAT_SERVICE_NAME ".restored")))
-        continue;
-      array = json_object_get_array_member (event_object (event), "messages");
-      g_assert_nonnull (array);
-      for (guint j = 0; j < json_array_get_length (array); j++)
-        g_ptr_array_add (messages, json_object_ref (json_array_get_object_element (array, j)));
-    }
-  return messages;
+  return cx_test_recorder_messages (window->events, "messageReceived",
+                                    with_restored ? "restored" : NULL, NULL);
 }
 
 static JsonObject *
 find_delivered (Window *window, const char *type, const char *from_type, const char *text)
 {
-  g_autoptr (GPtrArray) messages = delivered (window, TRUE);
-
-  for (guint i = 0; i < messages->len; i++)
-    {
-      JsonObject *message = g_ptr_array_index (messages, i);
-
-      if (g_strcmp0 (cx_test_object_string (message, "type"), type) == 0 &&
-          g_strcmp0 (cx_test_message_from_type (message), from_type) == 0 &&
-          (text == NULL || g_strcmp0 (cx_test_message_text (message), text) == 0))
-        return message;
-    }
-  return NULL;
-}
-
-typedef struct
-{
-  Window *window;
-  const char *type;
-  const char *from_type;
-  const char *text;
-} DeliveredWait;
-
-static gboolean
-message_delivered (gpointer data)
-{
-  DeliveredWait *wait = data;
-
-  return find_delivered (wait->window, wait->type, wait->from_type, wait->text) != NULL;
+  return cx_test_recorder_find_message (window->events, "messageReceived", "restored", NULL, type,
+                                        from_type, text);
 }
 
 static void
 wait_delivered (Window *window, const char *type, const char *from_type, const char *text)
 {
-  DeliveredWait wait = { window, type, from_type, text };
-
-  cx_test_wait (message_delivered, &wait);
+  cx_test_recorder_wait_message (window->events, "messageReceived", "restored", NULL, type,
+                                 from_type, text);
 }
 
 static guint
 count_delivered_text (Window *window, const char *text)
 {
   g_autoptr (GPtrArray) messages = delivered (window, TRUE);
-  guint count = 0;
 
-  for (guint i = 0; i < messages->len; i++)
-    if (g_strcmp0 (cx_test_message_text (g_ptr_array_index (messages, i)), text) == 0)
-      count++;
-  return count;
+  return cx_test_messages_count_text (messages, text);
 }
 
 /* Commands, as the application ("App") or another plugin makes them */
@@ -272,30 +226,19 @@ send_message (Window *window, const char *text)
 static CxTestAgent *
 ready_agent (Fixture *f)
 {
-  CxTestAgent *agent = cx_test_agent_sign_in (f->server, "ada", CX_TEST_ADA_PASSWORD);
-
-  cx_test_agent_connect_events (agent);
-  cx_test_agent_set_state (agent, "ready");
-  return agent;
+  return cx_test_agent_ready (f->server, "ada", CX_TEST_ADA_PASSWORD);
 }
 
 static void
 agent_accept (CxTestAgent *agent, const char *chat_id)
 {
-  g_autoptr (JsonObject) chat = NULL;
-
-  cx_test_agent_wait_invitation (agent, chat_id);
-  chat = cx_test_agent_accept (agent, chat_id);
+  cx_test_agent_take (agent, chat_id);
 }
 
 static void
 agent_typing (CxTestAgent *agent, const char *chat_id, gboolean typing)
 {
-  g_autofree char *path = g_strdup_printf ("/cx/1/agent/chats/%s/typing", chat_id);
-  g_autoptr (CxTestReply) reply =
-      cx_test_agent_call (agent, "POST", path, typing ? "{\"typing\":true}" : "{\"typing\":false}");
-
-  g_assert_cmpuint (reply->status, ==, 204);
+  cx_test_agent_typing (agent, chat_id, typing);
 }
 
 /* A plain GMS client with the keys the service keeps in the site's cookies: the server's own

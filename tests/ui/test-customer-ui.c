@@ -364,30 +364,19 @@ wait_typing (CxDeskWindow *window, const char *text)
 static CxTestAgent *
 ready_agent (Fixture *f)
 {
-  CxTestAgent *agent = cx_test_agent_sign_in (f->server, "ada", CX_TEST_ADA_PASSWORD);
-
-  cx_test_agent_connect_events (agent);
-  cx_test_agent_set_state (agent, "ready");
-  return agent;
+  return cx_test_agent_ready (f->server, "ada", CX_TEST_ADA_PASSWORD);
 }
 
 static void
 agent_accept (CxTestAgent *agent, const char *chat_id)
 {
-  g_autoptr (JsonObject) chat = NULL;
-
-  cx_test_agent_wait_invitation (agent, chat_id);
-  chat = cx_test_agent_accept (agent, chat_id);
+  cx_test_agent_take (agent, chat_id);
 }
 
 static void
 agent_typing (CxTestAgent *agent, const char *chat_id, gboolean typing)
 {
-  g_autofree char *path = g_strdup_printf ("/cx/1/agent/chats/%s/typing", chat_id);
-  g_autoptr (CxTestReply) reply =
-      cx_test_agent_call (agent, "POST", path, typing ? "{\"typing\":true}" : "{\"typing\":false}");
-
-  g_assert_cmpuint (reply->status, ==, 204);
+  cx_test_agent_typing (agent, chat_id, typing);
 }
 
 /* How many chats the server routed: the agent (ready, capacity 3) is invited to each, once.
