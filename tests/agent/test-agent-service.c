@@ -85,26 +85,7 @@ window_free (Window *window)
   g_free (window);
 }
 
-/* What @window was told: "AgentService.@name" events, counted, the @nth (from 1) waited for,
- * and those about one chat. */
-
-static guint
-count_events (Window *window, const char *name)
-{
-  return cx_test_recorder_count (window->events, name);
-}
-
-static CxEvent *
-wait_event (Window *window, const char *name, guint nth)
-{
-  return cx_test_recorder_wait (window->events, name, nth);
-}
-
-static JsonObject *
-event_object (CxEvent *event)
-{
-  return cx_test_event_object (event);
-}
+/* What @window was told about one chat: "AgentService.@name" events. */
 
 static CxEvent *
 find_chat_event (Window *window, const char *name, const char *chat_id)
@@ -345,7 +326,8 @@ set_state (Window *window, const char *state)
 static void
 assert_state_event (Window *window, guint nth, const char *state)
 {
-  JsonObject *object = event_object (wait_event (window, "stateChanged", nth));
+  JsonObject *object =
+      cx_test_event_object (cx_test_recorder_wait (window->events, "stateChanged", nth));
 
   g_assert_cmpstr (cx_test_object_string (object, "state"), ==, state);
 }
@@ -399,7 +381,7 @@ test_two_windows (Fixture *f, gconstpointer data)
   g_assert_cmpstr (cx_test_object_string (object, "displayName"), ==, "Ada Lovelace");
   g_assert_cmpstr (cx_test_object_string (object, "state"), ==, "not_ready");
   g_assert_cmpint (cx_test_object_int (object, "capacity"), ==, 3);
-  object = event_object (wait_event (a, "signedIn", 1));
+  object = cx_test_event_object (cx_test_recorder_wait (a->events, "signedIn", 1));
   g_assert_cmpstr (cx_test_object_string (object, "username"), ==, "ada");
   g_assert_true (cx_agent_service_get_signed_in (a->service));
   g_assert_cmpstr (cx_agent_service_get_username (a->service), ==, "ada");
@@ -408,8 +390,8 @@ test_two_windows (Fixture *f, gconstpointer data)
   b = window_new (http, url);
   restored = command (b, "restore", NULL);
   g_assert_cmpstr (cx_test_object_string (result_object (restored), "username"), ==, "ada");
-  wait_event (b, "signedIn", 1);
-  g_assert_cmpuint (count_events (b, "signedIn"), ==, 1);
+  cx_test_recorder_wait (b->events, "signedIn", 1);
+  g_assert_cmpuint (cx_test_recorder_count (b->events, "signedIn"), ==, 1);
   g_assert_cmpstr (cx_agent_service_get_state (b->service), ==, "not_ready");
   wait_connected (a);
   wait_connected (b);
@@ -528,7 +510,7 @@ test_two_windows (Fixture *f, gconstpointer data)
   c = window_new (http, url);
   g_assert_true (c->service == a->service);
   g_assert_cmpuint (cx_agent_service_get_n_windows (a->service), ==, 3);
-  wait_event (c, "signedIn", 1);
+  cx_test_recorder_wait (c->events, "signedIn", 1);
   wait_connected (c);
   g_assert_cmpint (cx_agent_conversation_get_status (find_conversation (c, customer->chat_id)), ==,
                    CX_AGENT_CONVERSATION_ACTIVE);
@@ -536,7 +518,7 @@ test_two_windows (Fixture *f, gconstpointer data)
   g_assert_null (find_chat_event (c, "invitation", customer->chat_id));
   window_free (c);
   g_assert_cmpuint (cx_agent_service_get_n_windows (a->service), ==, 2);
-  g_assert_cmpuint (count_events (a, "signedIn"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (a->events, "signedIn"), ==, 1);
 
   /* The agent ends it: both windows hear it, the customer too. */
   chat_command (a, "end", customer->chat_id, NULL);
@@ -556,8 +538,8 @@ test_two_windows (Fixture *f, gconstpointer data)
 
   g_assert_cmpuint (cx_agent_service_get_malformed_frames (a->service), ==, 0);
   g_assert_cmpuint (cx_agent_service_get_malformed_frames (b->service), ==, 0);
-  g_assert_cmpuint (count_events (a, "error"), ==, 0);
-  g_assert_cmpuint (count_events (b, "error"), ==, 0);
+  g_assert_cmpuint (cx_test_recorder_count (a->events, "error"), ==, 0);
+  g_assert_cmpuint (cx_test_recorder_count (b->events, "error"), ==, 0);
 
   window_free (a);
   window_free (b);
@@ -613,8 +595,8 @@ test_decline (Fixture *f, gconstpointer data)
   }
 
   assert_transcript_matches_server (bob, customer);
-  g_assert_cmpuint (count_events (ada, "error"), ==, 0);
-  g_assert_cmpuint (count_events (bob, "error"), ==, 0);
+  g_assert_cmpuint (cx_test_recorder_count (ada->events, "error"), ==, 0);
+  g_assert_cmpuint (cx_test_recorder_count (bob->events, "error"), ==, 0);
 
   window_free (ada);
   window_free (bob);
@@ -718,7 +700,7 @@ test_callbacks (Fixture *f, gconstpointer data)
                                "_desired_time", ten_text, "subject", "Call me <soon>", NULL);
   g_assert_cmpuint (created->status, ==, 200);
   id = g_strdup (cx_test_object_string (cx_test_reply_object (created), "_id"));
-  wait_event (window, "callbacksChanged", 1);
+  cx_test_recorder_wait (window->events, "callbacksChanged", 1);
 
   list = command (window, "getCallbacks", NULL);
   array = json_object_get_array_member (result_object (list), "callbacks");
@@ -739,14 +721,14 @@ test_callbacks (Fixture *f, gconstpointer data)
   g_assert_true (cx_iso8601_parse (
       cx_test_object_string (result_object (rescheduled), "_desired_time"), &desired, NULL));
   g_assert_cmpint (desired, ==, g_date_time_to_unix (eleven) * 1000);
-  wait_event (window, "callbacksChanged", 2);
+  cx_test_recorder_wait (window->events, "callbacksChanged", 2);
 
   g_clear_pointer (&json, g_free);
   json = g_strdup_printf ("{\"id\":\"%s\"}", id);
   completed = command (window, "completeCallback", json);
   g_assert_cmpstr (cx_test_object_string (result_object (completed), "_callback_state"), ==,
                    "COMPLETED");
-  wait_event (window, "callbacksChanged", 3);
+  cx_test_recorder_wait (window->events, "callbacksChanged", 3);
 
   window_free (window);
   cx_test_finalize_when_unwound (http);
@@ -768,17 +750,17 @@ test_sign_out (Fixture *f, gconstpointer data)
   a = window_new (http, url);
   sign_in (a, "ada", CX_TEST_ADA_PASSWORD);
   b = window_new (http, url);
-  wait_event (b, "signedIn", 1);
+  cx_test_recorder_wait (b->events, "signedIn", 1);
   wait_connected (a);
   wait_connected (b);
 
   command_ok (a, "signOut", NULL);
-  wait_event (a, "signedOut", 1);
-  wait_event (b, "signedOut", 1);
+  cx_test_recorder_wait (a->events, "signedOut", 1);
+  cx_test_recorder_wait (b->events, "signedOut", 1);
   g_assert_false (cx_agent_service_get_signed_in (a->service));
   g_assert_false (cx_agent_service_get_signed_in (b->service));
-  g_assert_cmpuint (count_events (a, "signedOut"), ==, 1);
-  g_assert_cmpuint (count_events (b, "signedOut"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (a->events, "signedOut"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (b->events, "signedOut"), ==, 1);
 
   /* A call after that fails with a clear error. */
   result = command_run (b, "getChats", NULL, &error);
@@ -793,7 +775,7 @@ test_sign_out (Fixture *f, gconstpointer data)
   g_assert_null (result);
   g_assert_error (error, CX_AGENT_SERVICE_ERROR, CX_AGENT_SERVICE_ERROR_NOT_SIGNED_IN);
   g_clear_error (&error);
-  g_assert_cmpuint (count_events (c, "signedIn"), ==, 0);
+  g_assert_cmpuint (cx_test_recorder_count (c->events, "signedIn"), ==, 0);
 
   /* A wrong password is not a session. */
   result = command_run (a, "signIn", "{\"username\":\"ada\",\"password\":\"nope\"}", &error);
@@ -803,9 +785,9 @@ test_sign_out (Fixture *f, gconstpointer data)
 
   /* Signing in again in one window: the others follow. */
   sign_in (a, "ada", CX_TEST_ADA_PASSWORD);
-  wait_event (b, "signedIn", 2);
-  wait_event (c, "signedIn", 1);
-  g_assert_cmpuint (count_events (a, "signedOut"), ==, 1);
+  cx_test_recorder_wait (b->events, "signedIn", 2);
+  cx_test_recorder_wait (c->events, "signedIn", 1);
+  g_assert_cmpuint (cx_test_recorder_count (a->events, "signedOut"), ==, 1);
 
   window_free (a);
   window_free (b);
@@ -833,15 +815,15 @@ test_other_session (Fixture *f, gconstpointer data)
   wait_connected (second);
 
   command_ok (first, "signOut", NULL);
-  wait_event (first, "signedOut", 1);
+  cx_test_recorder_wait (first->events, "signedOut", 1);
 
   /* The second app still works: it is offered, and takes, a new chat. */
   set_state (second, "ready");
   customer = cx_test_customer_start (f->server, "customer-support", "Grace");
   wait_chat_event (second, "invitation", customer->chat_id);
   g_assert_true (cx_agent_service_get_signed_in (second->service));
-  g_assert_cmpuint (count_events (second, "signedOut"), ==, 0);
-  g_assert_cmpuint (count_events (second, "connectionLost"), ==, 0);
+  g_assert_cmpuint (cx_test_recorder_count (second->events, "signedOut"), ==, 0);
+  g_assert_cmpuint (cx_test_recorder_count (second->events, "connectionLost"), ==, 0);
   chat_command (second, "accept", customer->chat_id, NULL);
   wait_delivered (second, customer->chat_id, "ParticipantJoined", "Agent", NULL);
 
@@ -870,7 +852,7 @@ test_session_refused (Fixture *f, gconstpointer data)
   a = window_new (http, url);
   sign_in (a, "ada", CX_TEST_ADA_PASSWORD);
   b = window_new (http, url);
-  wait_event (b, "signedIn", 1);
+  cx_test_recorder_wait (b->events, "signedIn", 1);
   wait_connected (a);
   wait_connected (b);
 
@@ -884,8 +866,8 @@ test_session_refused (Fixture *f, gconstpointer data)
   result = command_run (a, "getChats", NULL, &error);
   g_assert_null (result);
   g_assert_error (error, CX_AGENT_SERVICE_ERROR, CX_AGENT_SERVICE_ERROR_NOT_SIGNED_IN);
-  wait_event (a, "signedOut", 1);
-  wait_event (b, "signedOut", 1);
+  cx_test_recorder_wait (a->events, "signedOut", 1);
+  cx_test_recorder_wait (b->events, "signedOut", 1);
 
   /* The cookie is gone from the app: no window restores a dead session. */
   uri = g_uri_parse (cx_test_server_get_url (f->server), G_URI_FLAGS_NONE, NULL);
@@ -921,7 +903,7 @@ test_server_restart (Fixture *f, gconstpointer data)
   a = window_new (http, cx_test_forwarder_get_url (forwarder));
   sign_in (a, "ada", CX_TEST_ADA_PASSWORD);
   b = window_new (http, cx_test_forwarder_get_url (forwarder));
-  wait_event (b, "signedIn", 1);
+  cx_test_recorder_wait (b->events, "signedIn", 1);
   wait_connected (a);
   wait_connected (b);
   set_state (a, "ready");
@@ -934,8 +916,8 @@ test_server_restart (Fixture *f, gconstpointer data)
   wait_delivered (b, customer->chat_id, "Message", "Client", "Before the crash");
 
   cx_test_server_kill9 (f->server);
-  wait_event (a, "connectionLost", 1);
-  wait_event (b, "connectionLost", 1);
+  cx_test_recorder_wait (a->events, "connectionLost", 1);
+  cx_test_recorder_wait (b->events, "connectionLost", 1);
   g_assert_false (cx_agent_service_get_connected (a->service));
 
   /* Back on another port; the windows cannot reach it until the forwarder lets them. */
@@ -944,15 +926,15 @@ test_server_restart (Fixture *f, gconstpointer data)
   for (guint i = 0; i < G_N_ELEMENTS (while_down); i++)
     cx_test_customer_send (customer, while_down[i]);
   customer_typing (customer, "still here");
-  g_assert_cmpuint (count_events (a, "connectionRestored"), ==, 0);
+  g_assert_cmpuint (cx_test_recorder_count (a->events, "connectionRestored"), ==, 0);
   cx_test_forwarder_set_blocked (forwarder, FALSE);
 
-  wait_event (a, "connectionRestored", 1);
-  wait_event (b, "connectionRestored", 1);
+  cx_test_recorder_wait (a->events, "connectionRestored", 1);
+  cx_test_recorder_wait (b->events, "connectionRestored", 1);
   g_assert_true (cx_agent_service_get_signed_in (a->service));
   g_assert_true (cx_agent_service_get_signed_in (b->service));
-  g_assert_cmpuint (count_events (a, "signedOut"), ==, 0);
-  g_assert_cmpuint (count_events (a, "connectionLost"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (a->events, "signedOut"), ==, 0);
+  g_assert_cmpuint (cx_test_recorder_count (a->events, "connectionLost"), ==, 1);
 
   /* Delivered once each, in order, by the time the connection is restored. */
   for (guint i = 0; i < G_N_ELEMENTS (while_down); i++)

@@ -619,6 +619,29 @@ cx_test_pause (guint ms)
   cx_test_wait (cx_test_flag_is_set, &done);
 }
 
+typedef struct
+{
+  guint *counter;
+  guint count;
+} CountWait;
+
+static gboolean
+count_reached (gpointer data)
+{
+  CountWait *wait = data;
+
+  return *wait->counter >= wait->count;
+}
+
+void
+cx_test_wait_at_least (guint *counter, guint count)
+{
+  CountWait wait = { counter, count };
+  g_autofree char *name = g_strdup_printf ("a count of %u", count);
+
+  cx_test_wait_named (name, count_reached, &wait);
+}
+
 /* HTTP */
 
 void
@@ -1608,6 +1631,26 @@ cx_test_agent_typing (CxTestAgent *self, const char *chat_id, gboolean typing)
       cx_test_agent_call (self, "POST", path, typing ? "{\"typing\":true}" : "{\"typing\":false}");
 
   g_assert_cmpuint (reply->status, ==, 204);
+}
+
+JsonObject *
+cx_test_agent_find_callback (CxTestAgent *self, const char *id)
+{
+  g_autoptr (CxTestReply) reply = cx_test_agent_call (self, "GET", "/cx/1/agent/callbacks", NULL);
+  JsonArray *callbacks;
+
+  g_assert_cmpuint (reply->status, ==, 200);
+  callbacks = json_object_get_array_member (cx_test_reply_object (reply), "callbacks");
+  g_assert_nonnull (callbacks);
+  for (guint i = 0; i < json_array_get_length (callbacks); i++)
+    {
+      JsonObject *callback = json_array_get_object_element (callbacks, i);
+      g_autofree char *other = cx_test_object_loose_string (callback, "_id");
+
+      if (g_str_equal (other, id))
+        return json_object_ref (callback);
+    }
+  return NULL;
 }
 
 JsonObject *

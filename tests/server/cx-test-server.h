@@ -84,6 +84,8 @@ typedef gboolean (*CxTestCondition) (gpointer data);
 void cx_test_wait_named (const char *name, CxTestCondition done, gpointer data);
 #define cx_test_wait(done, ...) cx_test_wait_named (#done, (done), __VA_ARGS__)
 void cx_test_pause (guint ms);
+/* Waits until *@counter is at least @count. */
+void cx_test_wait_at_least (guint *counter, guint count);
 
 /* Conditions for cx_test_wait(): *data (a pointer variable) is set, or NULL; *data (a gboolean)
  * is TRUE. */
@@ -236,6 +238,8 @@ CxTestAgent *cx_test_agent_ready (CxTestServer *server, const char *username, co
 /* Waits for the invitation to @chat_id and accepts it. */
 void cx_test_agent_take (CxTestAgent *self, const char *chat_id);
 void cx_test_agent_typing (CxTestAgent *self, const char *chat_id, gboolean typing);
+/* The callback @id in the agent's list (a new reference), or NULL. */
+JsonObject *cx_test_agent_find_callback (CxTestAgent *self, const char *id);
 void cx_test_agent_set_state (CxTestAgent *self, const char *state);
 JsonObject *cx_test_agent_wait_invitation (CxTestAgent *self, const char *chat_id);
 JsonObject *cx_test_agent_accept (CxTestAgent *self, const char *chat_id);

@@ -441,28 +441,12 @@ test_stats_errors (void)
   server_free (server);
 }
 
-typedef struct
-{
-  Server *server;
-  guint count;
-} RequestWait;
-
-static gboolean
-requests_reached (gpointer data)
-{
-  RequestWait *wait = data;
-
-  return wait->server->requests >= wait->count;
-}
-
 /* Waits until @more polls have reached @server and the one after them has begun: the last of
  * them has been answered. */
 static void
 wait_polls (Server *server, guint more)
 {
-  RequestWait wait = { server, server->requests + more + 1 };
-
-  cx_test_wait (requests_reached, &wait);
+  cx_test_wait_at_least (&server->requests, server->requests + more + 1);
 }
 
 /* Polling: a bad reply starts an outage, reported once whatever goes wrong next; a good one

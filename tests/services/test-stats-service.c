@@ -154,28 +154,12 @@ wait_event (Window *window, const char *name, guint nth)
   return cx_test_event_object (cx_test_recorder_wait (window->events, name, nth));
 }
 
-typedef struct
-{
-  Window *window;
-  guint count;
-} RequestWait;
-
-static gboolean
-requests_reached (gpointer data)
-{
-  RequestWait *wait = data;
-
-  return wait->window->requests >= wait->count;
-}
-
 /* Waits until @more requests have gone out, and the last of them has been answered: the one
  * after it has started. */
 static void
 wait_polls (Window *window, guint more)
 {
-  RequestWait wait = { window, window->requests + more + 1 };
-
-  cx_test_wait (requests_reached, &wait);
+  cx_test_wait_at_least (&window->requests, window->requests + more + 1);
 }
 
 /* The estimate of @queue in an {ewt: {…}} object. */
@@ -421,10 +405,9 @@ test_dispose_polling (Fixture *f, gconstpointer data)
 {
   Window *window = window_new (cx_test_server_get_url (f->server));
   g_autoptr (JsonNode) started = NULL;
-  RequestWait wait = { window, 1 };
 
   started = command (window, "startPolling", "{\"queues\":[\"customer-support\"]}");
-  cx_test_wait (requests_reached, &wait);
+  cx_test_wait_at_least (&window->requests, 1);
 
   window_free (window);
 }

@@ -411,27 +411,6 @@ server_count_for (Ui *ui, const char *number)
   return json_array_get_length (cx_test_reply_array (reply));
 }
 
-/* The callback @id in the agent's list, or NULL. */
-static JsonObject *
-agent_callback (CxTestAgent *agent, const char *id)
-{
-  g_autoptr (CxTestReply) reply = cx_test_agent_call (agent, "GET", "/cx/1/agent/callbacks", NULL);
-  JsonArray *callbacks;
-
-  g_assert_cmpuint (reply->status, ==, 200);
-  callbacks = json_object_get_array_member (cx_test_reply_object (reply), "callbacks");
-  g_assert_nonnull (callbacks);
-  for (guint i = 0; i < json_array_get_length (callbacks); i++)
-    {
-      JsonObject *callback = json_array_get_object_element (callbacks, i);
-      g_autofree char *other = cx_test_object_loose_string (callback, "_id");
-
-      if (g_str_equal (other, id))
-        return json_object_ref (callback);
-    }
-  return NULL;
-}
-
 /* Books a callback at a time picked in the calendar; returns its id, and the time. */
 static char *
 book_slot (Ui *ui, gint64 *out_ms)
@@ -569,7 +548,7 @@ test_book_slot (Fixture *f, gconstpointer data)
   g_assert_cmpstr (label_text (ui, "number_label"), ==, "+15551234567");
 
   /* As the agent sees it. */
-  listed = agent_callback (ada, id);
+  listed = cx_test_agent_find_callback (ada, id);
   g_assert_nonnull (listed);
   g_assert_cmpstr (cx_test_object_string (listed, "_callback_state"), ==, "SCHEDULED");
   g_assert_cmpint (time_of (cx_test_object_string (listed, "_desired_time")), ==, ms);
