@@ -139,43 +139,13 @@ count_delivered_text (Window *window, const char *chat_id, const char *text)
   return cx_test_messages_count_text (messages, text);
 }
 
-typedef struct
-{
-  Window *window;
-  const char *chat_id;
-  guint count;
-} CaughtUpWait;
-
-static gboolean
-caught_up (gpointer data)
-{
-  CaughtUpWait *wait = data;
-  g_autoptr (GPtrArray) messages = delivered (wait->window, wait->chat_id);
-
-  return messages->len >= wait->count;
-}
-
 /* Every entry the server has was given to @window exactly once, in index order, with the
  * server's text, untouched. */
 static void
 assert_transcript_matches_server (Window *window, CxTestCustomer *customer)
 {
-  g_autoptr (GPtrArray) messages = NULL;
-  g_autoptr (GPtrArray) got = NULL;
-  g_autoptr (GPtrArray) expected = NULL;
-  CaughtUpWait wait = { window, customer->chat_id, 0 };
-
-  cx_test_customer_poll (customer);
-  wait.count = customer->transcript->len;
-  cx_test_wait (caught_up, &wait);
-
-  messages = delivered (window, customer->chat_id);
-  cx_test_assert_contiguous (messages, 1);
-  got = cx_test_transcript_summaries (messages);
-  expected = cx_test_transcript_summaries (customer->transcript);
-  g_assert_cmpuint (got->len, >=, expected->len);
-  for (guint i = 0; i < expected->len; i++)
-    g_assert_cmpstr (g_ptr_array_index (got, i), ==, g_ptr_array_index (expected, i));
+  cx_test_recorder_assert_transcript (window->events, "messageReceived", NULL, customer->chat_id,
+                                      customer);
 }
 
 static CxAgentConversation *find_conversation (Window *window, const char *chat_id);

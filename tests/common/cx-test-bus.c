@@ -268,6 +268,47 @@ cx_test_recorder_wait_message (CxTestRecorder *self, const char *event, const ch
   return cx_test_recorder_find_message (self, event, also, chat_id, type, from_type, text);
 }
 
+typedef struct
+{
+  CxTestRecorder *self;
+  const char *event;
+  const char *also;
+  const char *chat_id;
+  guint count;
+} CaughtUpWait;
+
+static gboolean
+caught_up (gpointer data)
+{
+  CaughtUpWait *wait = data;
+  g_autoptr (GPtrArray) messages =
+      cx_test_recorder_messages (wait->self, wait->event, wait->also, wait->chat_id);
+
+  return messages->len >= wait->count;
+}
+
+void
+cx_test_recorder_assert_transcript (CxTestRecorder *self, const char *event, const char *also,
+                                    const char *chat_id, CxTestCustomer *customer)
+{
+  g_autoptr (GPtrArray) messages = NULL;
+  g_autoptr (GPtrArray) got = NULL;
+  g_autoptr (GPtrArray) expected = NULL;
+  CaughtUpWait wait = { self, event, also, chat_id, 0 };
+
+  cx_test_customer_poll (customer);
+  wait.count = customer->transcript->len;
+  cx_test_wait (caught_up, &wait);
+
+  messages = cx_test_recorder_messages (self, event, also, chat_id);
+  cx_test_assert_contiguous (messages, 1);
+  got = cx_test_transcript_summaries (messages);
+  expected = cx_test_transcript_summaries (customer->transcript);
+  g_assert_cmpuint (got->len, >=, expected->len);
+  for (guint i = 0; i < expected->len; i++)
+    g_assert_cmpstr (g_ptr_array_index (got, i), ==, g_ptr_array_index (expected, i));
+}
+
 /* Commands */
 
 static JsonNode *

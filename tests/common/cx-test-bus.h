@@ -14,6 +14,7 @@
 
 #include "bus/cx-bus.h"
 #include "bus/cx-event.h"
+#include "cx-test-server.h"
 
 G_BEGIN_DECLS
 
@@ -58,6 +59,10 @@ JsonObject *cx_test_recorder_find_message (CxTestRecorder *self, const char *eve
 JsonObject *cx_test_recorder_wait_message (CxTestRecorder *self, const char *event,
                                            const char *also, const char *chat_id, const char *type,
                                            const char *from_type, const char *text);
+/* Waits until those entries are as many as the server has for @customer, then checks that
+ * they are the server's, from index 1, in order, once each, with the server's text. */
+void cx_test_recorder_assert_transcript (CxTestRecorder *self, const char *event, const char *also,
+                                         const char *chat_id, CxTestCustomer *customer);
 
 /* The data of @event, which must be an object. */
 JsonObject *cx_test_event_object (const CxEvent *event);

@@ -276,42 +276,13 @@ customer_from_cookies (Fixture *f, CxHttp *http, const char *site)
   return customer;
 }
 
-typedef struct
-{
-  Window *window;
-  gint64 count;
-} CaughtUpWait;
-
-static gboolean
-caught_up (gpointer data)
-{
-  CaughtUpWait *wait = data;
-  g_autoptr (GPtrArray) messages = delivered (wait->window, TRUE);
-
-  return messages->len >= wait->count;
-}
-
 /* Every entry the server has was given to @window exactly once, in index order, with the
  * server's text, untouched. */
 static void
 assert_transcript_matches_server (Window *window, CxTestCustomer *customer)
 {
-  g_autoptr (GPtrArray) messages = NULL;
-  g_autoptr (GPtrArray) got = NULL;
-  g_autoptr (GPtrArray) expected = NULL;
-  CaughtUpWait wait = { window, 0 };
-
-  cx_test_customer_poll (customer);
-  wait.count = customer->transcript->len;
-  cx_test_wait (caught_up, &wait);
-
-  messages = delivered (window, TRUE);
-  cx_test_assert_contiguous (messages, 1);
-  got = cx_test_transcript_summaries (messages);
-  expected = cx_test_transcript_summaries (customer->transcript);
-  g_assert_cmpuint (got->len, >=, expected->len);
-  for (guint i = 0; i < expected->len; i++)
-    g_assert_cmpstr (g_ptr_array_index (got, i), ==, g_ptr_array_index (expected, i));
+  cx_test_recorder_assert_transcript (window->events, "messageReceived", "restored", NULL,
+                                      customer);
 }
 
 /* Tests */

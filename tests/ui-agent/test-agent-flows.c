@@ -236,18 +236,6 @@ run_command (CxAgentWindow *window, const char *command, const char *json)
   g_autoptr (JsonNode) result = cx_test_bus_command_ok (window_bus (window), command, json);
 }
 
-static gboolean
-dialog_shown (gpointer data)
-{
-  GtkWindow **dialog = data;
-  g_autoptr (GList) toplevels = gtk_window_list_toplevels ();
-
-  for (GList *l = toplevels; l != NULL; l = l->next)
-    if (GTK_IS_DIALOG (l->data) && gtk_widget_get_mapped (l->data))
-      *dialog = l->data;
-  return *dialog != NULL;
-}
-
 /* bob, signed in over HTTP with his event socket, ready. */
 static CxTestAgent *
 bob_ready (Fixture *f)
@@ -547,7 +535,7 @@ test_messages_typing_end (Fixture *f, gconstpointer data)
 
   /* ada ends the chat from the window: the customer sees it end. */
   window_action (a, "win.end-chat", NULL);
-  cx_test_wait (dialog_shown, &dialog);
+  dialog = cx_test_wait_dialog (GTK_TYPE_DIALOG);
   gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_ACCEPT);
   cx_test_customer_poll_until_ended (customer);
   g_assert_true (customer->ended);

@@ -155,18 +155,6 @@ test_workspace (Fixture *f, gconstpointer data)
   cx_test_agent_ui_app_free (app);
 }
 
-static gboolean
-dialog_shown (gpointer data)
-{
-  GtkWindow **dialog = data;
-  g_autoptr (GList) toplevels = gtk_window_list_toplevels ();
-
-  for (GList *l = toplevels; l != NULL; l = l->next)
-    if (GTK_IS_MESSAGE_DIALOG (l->data) && gtk_widget_get_mapped (l->data))
-      *dialog = l->data;
-  return *dialog != NULL;
-}
-
 typedef struct
 {
   CxAgentWindow *window;
@@ -204,14 +192,13 @@ test_end_chat (Fixture *f, gconstpointer data)
   cx_test_wait (one_conversation, a);
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (a), "win.end-chat", NULL));
-  cx_test_wait (dialog_shown, &dialog);
+  dialog = cx_test_wait_dialog (GTK_TYPE_MESSAGE_DIALOG);
   gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
   g_assert_cmpint (cx_agent_conversation_get_status (cx_agent_window_get_selected (a)), ==,
                    CX_AGENT_CONVERSATION_ACTIVE);
 
-  dialog = NULL;
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (a), "win.end-chat", NULL));
-  cx_test_wait (dialog_shown, &dialog);
+  dialog = cx_test_wait_dialog (GTK_TYPE_MESSAGE_DIALOG);
   gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_ACCEPT);
   cx_test_customer_poll_until_ended (customer);
   ended = (RowWait){ a, "Ended" };
