@@ -642,6 +642,24 @@ cx_test_wait_at_least (guint *counter, guint count)
   cx_test_wait_named (name, count_reached, &wait);
 }
 
+/* A SoupServer in the test */
+
+SoupServer *
+cx_test_soup_server_new (SoupServerCallback callback, gpointer user_data, char **base_url)
+{
+  SoupServer *server = soup_server_new (NULL, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoslist (GUri) uris = NULL;
+
+  soup_server_add_handler (server, NULL, callback, user_data, NULL);
+  g_assert_true (soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
+  g_assert_no_error (error);
+  uris = soup_server_get_uris (server);
+  g_assert_nonnull (uris);
+  *base_url = g_uri_to_string (uris->data);
+  return server;
+}
+
 /* HTTP */
 
 void

@@ -52,6 +52,11 @@ void cx_test_server_free (CxTestServer *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CxTestServer, cx_test_server_free)
 
+/* A SoupServer in the test: on a free loopback port, answering every path with @callback;
+ * *@base_url is "http://127.0.0.1:PORT/". */
+SoupServer *cx_test_soup_server_new (SoupServerCallback callback, gpointer user_data,
+                                     char **base_url);
+
 /* A forwarder on a fixed loopback port in front of @server: clients keep its address across
  * cx_test_server_restart(); while blocked it hangs up on every new connection. */
 typedef struct _CxTestForwarder CxTestForwarder;

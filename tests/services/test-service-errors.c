@@ -25,6 +25,8 @@
 #include "services/cx-http.h"
 #include "services/cx-stats-service.h"
 
+/* The paths the services ask for (their dataURL is the server's base URL, which ends in "/",
+ * and these without their first "/") */
 #define CALLBACK_PATH "/genesys/1/service/callback/customer-support"
 #define STATS_PATH "/cx/1/ewt"
 
@@ -33,7 +35,7 @@
 typedef struct
 {
   SoupServer *soup;
-  char *url; /* "http://127.0.0.1:PORT" */
+  char *url; /* "http://127.0.0.1:PORT/" */
   guint status;
   char *content_type;
   GBytes *body;
@@ -74,19 +76,10 @@ static Server *
 server_new (void)
 {
   Server *server = g_new0 (Server, 1);
-  g_autoptr (GError) error = NULL;
-  g_autoslist (GUri) uris = NULL;
 
-  server->soup = soup_server_new (NULL, NULL);
-  soup_server_add_handler (server->soup, NULL, handler_cb, server, NULL);
-  g_assert_true (soup_server_listen_local (server->soup, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
-  g_assert_no_error (error);
-  uris = soup_server_get_uris (server->soup);
-  g_assert_nonnull (uris);
-  server->url = g_strdup_printf ("http://127.0.0.1:%d", g_uri_get_port (uris->data));
+  server->soup = cx_test_soup_server_new (handler_cb, server, &server->url);
   return server;
 }
-
 /* The next replies: @status with @body (NULL: none) of @content_type. */
 static void
 server_reply (Server *server, guint status, const char *content_type, const char *body)
@@ -154,7 +147,7 @@ stats_window_new (Server *server)
 {
   Window *window = window_new ();
   g_autoptr (JsonObject) config = json_object_new ();
-  g_autofree char *data_url = g_strconcat (server->url, STATS_PATH, NULL);
+  g_autofree char *data_url = g_strconcat (server->url, STATS_PATH + 1, NULL);
   g_autoptr (GError) error = NULL;
 
   json_object_set_string_member (config, "dataURL", data_url);
@@ -172,7 +165,7 @@ callback_window_new (const char *base_url)
 {
   Window *window = window_new ();
   g_autoptr (JsonObject) config = json_object_new ();
-  g_autofree char *data_url = g_strconcat (base_url, CALLBACK_PATH, NULL);
+  g_autofree char *data_url = g_strconcat (base_url, CALLBACK_PATH + 1, NULL);
   g_autoptr (GError) error = NULL;
 
   json_object_set_string_member (config, "dataURL", data_url);

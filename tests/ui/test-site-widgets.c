@@ -1132,17 +1132,7 @@ fake_chat_server_cb (SoupServer *server, SoupServerMessage *msg, const char *pat
 static SoupServer *
 fake_chat_server_new (FakeMode mode, char **base_url)
 {
-  SoupServer *server = soup_server_new (NULL, NULL);
-  g_autoptr (GError) error = NULL;
-  GSList *uris;
-
-  soup_server_add_handler (server, NULL, fake_chat_server_cb, GINT_TO_POINTER (mode), NULL);
-  g_assert_true (soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
-  g_assert_no_error (error);
-  uris = soup_server_get_uris (server);
-  *base_url = g_uri_to_string (uris->data);
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
-  return server;
+  return cx_test_soup_server_new (fake_chat_server_cb, GINT_TO_POINTER (mode), base_url);
 }
 
 static GtkWidget *
