@@ -4,8 +4,8 @@
  * second app, its own CxHttp), callbacks, canned responses, signing out everywhere, a session the
  * server forgot, and the server killed and restarted mid-conversation.
  *
- * Every wait iterates the main context until a condition holds: no sleeps, no wall-clock
- * deadlines (meson's timeout catches a hang).
+ * Every wait iterates the main context until a condition holds (cx_test_wait): no sleeps, and
+ * a generous hang guard that fails naming the condition; nothing measures time.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */

@@ -8,8 +8,8 @@
 
 #include <string.h>
 
-#include "protocol/cx-gms-callback.h"
 #include "cx-test-json.h"
+#include "protocol/cx-gms-callback.h"
 #include "protocol/cx-protocol.h"
 
 #define MARKUP "<b>x</b> & <i>"

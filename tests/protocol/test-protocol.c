@@ -5,13 +5,13 @@
 #include <libsoup/soup.h>
 #include <string.h>
 
+#include "cx-test-json.h"
 #include "protocol/cx-agent-protocol.h"
 #include "protocol/cx-gms-callback.h"
 #include "protocol/cx-gms-chat.h"
 #include "protocol/cx-message.h"
 #include "protocol/cx-http-range.h"
 #include "protocol/cx-multipart.h"
-#include "cx-test-json.h"
 #include "protocol/cx-protocol.h"
 
 #define MARKUP "<b>x</b> & <i>"

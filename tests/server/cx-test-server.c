@@ -679,7 +679,7 @@ cx_test_session_new (gboolean with_cookie_jar)
 {
   SoupSession *session = soup_session_new ();
 
-  /* No client-side timeout: meson's timeout catches a hang, and a slow request under a
+  /* No client-side timeout: cx_test_wait's hang guard catches a hang, and a slow request under a
    * sanitizer must not turn into a false failure. */
   soup_session_set_timeout (session, 0);
   soup_session_set_idle_timeout (session, 0);

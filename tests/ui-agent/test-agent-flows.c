@@ -14,8 +14,8 @@
  * so that the layout may move without the flows changing. The second agent, bob, and the customers
  * are played over HTTP by tests/server/cx-test-server.c.
  *
- * Every wait iterates the main context until a condition holds: no sleeps, no wall-clock
- * deadlines (meson's timeout catches a hang).
+ * Every wait iterates the main context until a condition holds (cx_test_wait): no sleeps, and
+ * a generous hang guard that fails naming the condition; nothing measures time.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */

@@ -42,15 +42,6 @@
 
 typedef CxTestFixture Fixture;
 
-/* Waiting */
-
-static gboolean
-set_flag_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
 /* The application */
 
 static JsonObject *
@@ -709,7 +700,6 @@ test_restore_timeout (Fixture *f, gconstpointer data)
   g_autofree char *chat_id = ui_start_chat (a);
   g_autofree char *ping = NULL;
   g_autofree char *new_chat_id = NULL;
-  gboolean expired = FALSE;
   GtkWidget *notice;
   gint64 last_activity;
   gint64 wait_ms;
@@ -724,8 +714,7 @@ test_restore_timeout (Fixture *f, gconstpointer data)
   g_assert_nonnull (ping);
   g_assert_true (g_ascii_string_to_signed (ping, 10, 0, G_MAXINT64, &last_activity, NULL));
   wait_ms = last_activity + restore_timeout_ms + 1 - g_get_real_time () / 1000;
-  g_timeout_add ((guint) MAX (wait_ms, 0), set_flag_cb, &expired);
-  cx_test_wait (cx_test_flag_is_set, &expired);
+  cx_test_pause ((guint) MAX (wait_ms, 0));
   g_assert_cmpint (g_get_real_time () / 1000 - last_activity, >, restore_timeout_ms);
 
   b = window_open (app, SITE);

@@ -10,8 +10,8 @@
  * large), a SoupServer in this process plays the chat server; where it needs a notification
  * server, this process owns org.freedesktop.Notifications on the private session bus.
  *
- * Every wait iterates the main context until a condition holds: no sleeps, no wall-clock
- * deadlines (meson's timeout catches a hang).
+ * Every wait iterates the main context until a condition holds (cx_test_wait): no sleeps, and
+ * a generous hang guard that fails naming the condition; nothing measures time.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
