@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "bus/cx-bus.h"
+#include "cx-test-json.h"
 
 typedef struct
 {
@@ -21,23 +22,6 @@ fixture_teardown (Fixture *f, gconstpointer data)
   while (g_main_context_iteration (NULL, FALSE))
     ;
   g_assert_finalize_object (f->bus);
-}
-
-static JsonNode *
-json (const char *text)
-{
-  g_autoptr (GError) error = NULL;
-  JsonNode *node = json_from_string (text, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (node);
-  return node;
-}
-
-static char *
-to_text (JsonNode *node)
-{
-  return node ? json_to_string (node, FALSE) : g_strdup ("NULL");
 }
 
 /* Commands: call and wait for the answer, iterating the main loop. */
@@ -78,7 +62,7 @@ static void
 call (CxBus *bus, CxPlugin *commander, const char *name, const char *data, guint timeout,
       GCancellable *cancellable, Answer *answer)
 {
-  g_autoptr (JsonNode) node = data ? json (data) : NULL;
+  g_autoptr (JsonNode) node = data ? cx_test_json_parse (data) : NULL;
 
   answer_clear (answer);
   cx_bus_command_async (bus, commander, name, node, timeout, cancellable, command_done_cb, answer);
@@ -124,7 +108,7 @@ echo_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
   g_free (seen->last_name);
   seen->last_name = g_strdup (cx_command_get_name (command));
   g_free (seen->last_data);
-  seen->last_data = to_text (cx_command_get_data (command));
+  seen->last_data = cx_test_json_text (cx_command_get_data (command));
   seen->last_time = cx_command_get_time (command);
   cx_command_resolve (command, cx_command_get_data (command));
 }
@@ -200,7 +184,7 @@ record_cb (CxBus *bus, const CxEvent *event, gpointer user_data)
   g_free (r->last_publisher);
   r->last_publisher = g_strdup (event->publisher);
   g_free (r->last_data);
-  r->last_data = to_text (event->data);
+  r->last_data = cx_test_json_text (event->data);
   r->last_time = event->time;
   if (r->unsubscribe_id != 0)
     {
@@ -289,7 +273,7 @@ test_publish_subscribe (Fixture *f, gconstpointer data)
 {
   const char *events[] = { "opened", "closed", NULL };
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) payload = json ("{\"form\":{\"firstname\":\"Ada\"}}");
+  g_autoptr (JsonNode) payload = cx_test_json_parse ("{\"form\":{\"firstname\":\"Ada\"}}");
   Recorder one, all;
   CxPlugin *chat;
   gint64 before;
@@ -356,8 +340,8 @@ static void
 test_sticky (Fixture *f, gconstpointer data)
 {
   const char *events[] = { "theme", NULL };
-  g_autoptr (JsonNode) dark = json ("\"dark\"");
-  g_autoptr (JsonNode) light = json ("\"light\"");
+  g_autoptr (JsonNode) dark = cx_test_json_parse ("\"dark\"");
+  g_autoptr (JsonNode) light = cx_test_json_parse ("\"light\"");
   CxPlugin *app = register_plugin (f->bus, "App");
   Recorder early, late, ready, never;
 
@@ -477,7 +461,7 @@ test_command_round_trip (Fixture *f, gconstpointer data)
   echo_plugin (f->bus, "Echo", &seen);
   call_sync (f->bus, caller, "Echo.echo", "{\"n\":1}", &answer);
   g_assert_no_error (answer.error);
-  text = to_text (answer.result);
+  text = cx_test_json_text (answer.result);
   g_assert_cmpstr (text, ==, "{\"n\":1}");
   g_assert_cmpuint (seen.calls, ==, 1);
   g_assert_cmpstr (seen.last_commander, ==, "Caller");
@@ -800,7 +784,7 @@ test_command_timeout (Fixture *f, gconstpointer data)
   Answer answer = { 0 }, buffered = { 0 }, quick = { 0 };
   CxPlugin *mute = register_plugin (f->bus, "Mute");
   CxPlugin *never = register_plugin (f->bus, "Never");
-  g_autoptr (JsonNode) late = json ("\"late\"");
+  g_autoptr (JsonNode) late = cx_test_json_parse ("\"late\"");
 
   cx_plugin_register_command (mute, "wait", hold_cb, &seen, NULL, &error);
   cx_plugin_ready (mute);
@@ -928,12 +912,12 @@ test_builtins (Fixture *f, gconstpointer data)
 
   call_sync (f->bus, NULL, "WebChat.COMMANDS", NULL, &answer);
   g_assert_no_error (answer.error);
-  commands = to_text (answer.result);
+  commands = cx_test_json_text (answer.result);
   g_assert_cmpstr (commands, ==,
                    "[\"WebChat.COMMANDS\",\"WebChat.EVENTS\",\"WebChat.LOAD\",\"WebChat.echo\"]");
 
   call_sync (f->bus, NULL, "WebChat.EVENTS", NULL, &answer);
-  listed = to_text (answer.result);
+  listed = cx_test_json_text (answer.result);
   g_assert_cmpstr (listed, ==, "[\"WebChat.closed\",\"WebChat.opened\",\"WebChat.ready\"]");
 
   call_sync (f->bus, NULL, "WebChat.LOAD", NULL, &answer);
@@ -996,7 +980,7 @@ test_nested_command (Fixture *f, gconstpointer data)
   /* The outer command resolves only when the nested one has. */
   call_sync (f->bus, NULL, "Outer.run", "[1,2]", &answer);
   g_assert_no_error (answer.error);
-  text = to_text (answer.result);
+  text = cx_test_json_text (answer.result);
   g_assert_cmpstr (text, ==, "{\"inner\":[1,2]}");
   g_assert_cmpstr (seen.last_commander, ==, "Outer");
 
@@ -1027,7 +1011,7 @@ test_trace_ring_buffer (Fixture *f, gconstpointer data)
       g_autoptr (JsonNode) node = NULL;
 
       g_snprintf (number, sizeof number, "%d", i);
-      node = json (number);
+      node = cx_test_json_parse (number);
       cx_plugin_publish (clock, "tick", node);
     }
   g_assert_cmpuint (g_list_model_get_n_items (log), ==, 3);

@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "cx-test-server.h"
 #include "services/cx-http.h"
 
 /* A small reply-size cap for the oversized-reply tests. */
@@ -24,46 +25,6 @@ typedef struct
   GPtrArray *ws_connections; /* SoupWebsocketConnection: server side */
   guint slow_requests;       /* how many requests reached /slow */
 } Fixture;
-
-/* Waiting */
-
-typedef gboolean (*Condition) (gconstpointer data);
-
-/* Iterates the main context until done (data) holds. No wall-clock limit: a hang is caught by
- * meson's per-test timeout, and every wait here ends by a real event (a reply, an error, a
- * CxHttp timeout under test). */
-static void
-wait_until (Condition done, gconstpointer data)
-{
-  while (!done (data))
-    g_main_context_iteration (NULL, TRUE);
-}
-
-static gboolean
-pointer_is_set (gconstpointer data)
-{
-  return *(gconstpointer const *) data != NULL;
-}
-
-static gboolean
-flag_is_set (gconstpointer data)
-{
-  return *(const gboolean *) data;
-}
-
-static void
-wait_for_pointer (gpointer *slot)
-{
-  wait_until (pointer_is_set, slot);
-}
-
-static void
-result_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  GAsyncResult **slot = user_data;
-
-  *slot = g_object_ref (result);
-}
 
 static char *
 url (Fixture *f, const char *path)
@@ -80,7 +41,7 @@ start_get_json (CxHttp *http, const char *uri, GCancellable *cancellable, SoupMe
 
   *msg = cx_http_message_new (SOUP_METHOD_GET, uri, &error);
   g_assert_no_error (error);
-  cx_http_send_async (http, *msg, 0, 0, cancellable, result_cb, result);
+  cx_http_send_async (http, *msg, 0, 0, cancellable, cx_test_store_result_cb, result);
 }
 
 /* The JSON reply of @msg (or NULL and error), and its status (0: none). */
@@ -102,7 +63,7 @@ get_json (Fixture *f, const char *path, guint *status, GError **error)
   g_autofree char *uri = url (f, path);
 
   start_get_json (f->http, uri, NULL, &msg, &result);
-  wait_for_pointer ((gpointer *) &result);
+  cx_test_wait (cx_test_pointer_is_set, &result);
 
   return finish_json (f->http, msg, result, status, error);
 }
@@ -380,8 +341,8 @@ test_post_form (Fixture *f, gconstpointer user_data)
   msg = cx_http_message_new (SOUP_METHOD_POST, uri, &error);
   g_assert_no_error (error);
   cx_http_message_set_form (msg, form);
-  cx_http_send_async (f->http, msg, 0, 0, NULL, result_cb, &result);
-  wait_for_pointer ((gpointer *) &result);
+  cx_http_send_async (f->http, msg, 0, 0, NULL, cx_test_store_result_cb, &result);
+  cx_test_wait (cx_test_pointer_is_set, &result);
   node = finish_json (f->http, msg, result, &status, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (status, ==, SOUP_STATUS_OK);
@@ -415,8 +376,8 @@ test_post_json (Fixture *f, gconstpointer user_data)
   msg = cx_http_message_new (SOUP_METHOD_POST, uri, &error);
   g_assert_no_error (error);
   cx_http_message_set_json (msg, body);
-  cx_http_send_async (f->http, msg, 0, 0, NULL, result_cb, &result);
-  wait_for_pointer ((gpointer *) &result);
+  cx_http_send_async (f->http, msg, 0, 0, NULL, cx_test_store_result_cb, &result);
+  cx_test_wait (cx_test_pointer_is_set, &result);
   node = finish_json (f->http, msg, result, NULL, &error);
   g_assert_no_error (error);
 
@@ -439,8 +400,8 @@ test_send_bytes (Fixture *f, gconstpointer user_data)
   g_autofree char *uri = url (f, "/html");
 
   msg = soup_message_new (SOUP_METHOD_GET, uri);
-  cx_http_send_async (f->http, msg, 0, 0, NULL, result_cb, &result);
-  wait_for_pointer ((gpointer *) &result);
+  cx_http_send_async (f->http, msg, 0, 0, NULL, cx_test_store_result_cb, &result);
+  cx_test_wait (cx_test_pointer_is_set, &result);
   body = cx_http_send_finish (f->http, result, &error);
   g_assert_no_error (error);
   g_assert_nonnull (body);
@@ -525,8 +486,8 @@ test_send_timeout (Fixture *f, gconstpointer user_data)
   /* A per-request timeout wins over the default, and the caller's cancellable, not cancelled,
    * does not turn a timeout into a cancellation. */
   msg = soup_message_new (SOUP_METHOD_GET, uri);
-  cx_http_send_async (f->http, msg, 150, 0, cancellable, result_cb, &result);
-  wait_for_pointer ((gpointer *) &result);
+  cx_http_send_async (f->http, msg, 150, 0, cancellable, cx_test_store_result_cb, &result);
+  cx_test_wait (cx_test_pointer_is_set, &result);
   body = cx_http_send_finish (f->http, result, &error);
   g_assert_null (body);
   g_assert_error (error, CX_HTTP_ERROR, CX_HTTP_ERROR_TIMED_OUT);
@@ -535,7 +496,7 @@ test_send_timeout (Fixture *f, gconstpointer user_data)
 }
 
 static gboolean
-slow_request_arrived (gconstpointer data)
+slow_request_arrived (gpointer data)
 {
   const Fixture *f = data;
 
@@ -553,11 +514,11 @@ test_cancel (Fixture *f, gconstpointer user_data)
   g_autofree char *uri = url (f, "/slow");
 
   start_get_json (f->http, uri, cancellable, &msg, &result);
-  wait_until (slow_request_arrived, f);
+  cx_test_wait (slow_request_arrived, f);
   g_assert_null (result);
 
   g_cancellable_cancel (cancellable);
-  wait_for_pointer ((gpointer *) &result);
+  cx_test_wait (cx_test_pointer_is_set, &result);
   node = finish_json (f->http, msg, result, NULL, &error);
   g_assert_null (node);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
@@ -575,7 +536,7 @@ test_cancel_before (Fixture *f, gconstpointer user_data)
 
   g_cancellable_cancel (cancellable);
   start_get_json (f->http, uri, cancellable, &msg, &result);
-  wait_for_pointer ((gpointer *) &result);
+  cx_test_wait (cx_test_pointer_is_set, &result);
   node = finish_json (f->http, msg, result, NULL, &error);
   g_assert_null (node);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
@@ -654,7 +615,7 @@ test_network_error (Fixture *f, gconstpointer user_data)
 
   /* Nothing listens on port 1. */
   start_get_json (f->http, "http://127.0.0.1:1/x", NULL, &msg, &result);
-  wait_for_pointer ((gpointer *) &result);
+  cx_test_wait (cx_test_pointer_is_set, &result);
   node = finish_json (f->http, msg, result, &status, &error);
   g_assert_null (node);
   g_assert_error (error, CX_HTTP_ERROR, CX_HTTP_ERROR_NETWORK);
@@ -699,7 +660,7 @@ test_unref_in_flight (Fixture *f, gconstpointer user_data)
   g_object_unref (http);
   g_assert_nonnull (weak);
 
-  wait_for_pointer ((gpointer *) &result);
+  cx_test_wait (cx_test_pointer_is_set, &result);
   node = finish_json (http, msg, result, NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (node);
@@ -774,8 +735,9 @@ test_websocket (Fixture *f, gconstpointer user_data)
   gboolean closed = FALSE;
 
   ws_uri = g_strdup_printf ("ws://%s/ws", f->base + strlen ("http://"));
-  cx_http_websocket_connect_async (f->http, ws_uri, NULL, NULL, NULL, result_cb, &result);
-  wait_for_pointer ((gpointer *) &result);
+  cx_http_websocket_connect_async (f->http, ws_uri, NULL, NULL, NULL, cx_test_store_result_cb,
+                                   &result);
+  cx_test_wait (cx_test_pointer_is_set, &result);
   connection = cx_http_websocket_connect_finish (f->http, result, &error);
   g_assert_no_error (error);
   g_assert_true (SOUP_IS_WEBSOCKET_CONNECTION (connection));
@@ -784,11 +746,11 @@ test_websocket (Fixture *f, gconstpointer user_data)
   g_signal_connect (connection, "message", G_CALLBACK (client_ws_message_cb), &echoed);
   g_signal_connect (connection, "closed", G_CALLBACK (client_ws_closed_cb), &closed);
   soup_websocket_connection_send_text (connection, "{\"type\":\"ping\",\"text\":\"héllo\"}");
-  wait_for_pointer ((gpointer *) &echoed);
+  cx_test_wait (cx_test_pointer_is_set, &echoed);
   g_assert_cmpstr (echoed, ==, "{\"type\":\"ping\",\"text\":\"héllo\"}");
 
   soup_websocket_connection_close (connection, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
-  wait_until (flag_is_set, &closed);
+  cx_test_wait (cx_test_flag_is_set, &closed);
   g_assert_true (closed);
   g_signal_handlers_disconnect_by_data (connection, &echoed);
   g_signal_handlers_disconnect_by_data (connection, &closed);
@@ -803,8 +765,9 @@ test_websocket_errors (Fixture *f, gconstpointer user_data)
   g_autofree char *not_ws = NULL;
 
   /* An http:// address is not a WebSocket address. */
-  cx_http_websocket_connect_async (f->http, f->base, NULL, NULL, NULL, result_cb, &result);
-  wait_for_pointer ((gpointer *) &result);
+  cx_http_websocket_connect_async (f->http, f->base, NULL, NULL, NULL, cx_test_store_result_cb,
+                                   &result);
+  cx_test_wait (cx_test_pointer_is_set, &result);
   connection = cx_http_websocket_connect_finish (f->http, result, &error);
   g_assert_null (connection);
   g_assert_error (error, CX_HTTP_ERROR, CX_HTTP_ERROR_INVALID_URI);
@@ -814,8 +777,9 @@ test_websocket_errors (Fixture *f, gconstpointer user_data)
 
   /* A path with no WebSocket behind it answers with an HTTP status. */
   not_ws = g_strdup_printf ("ws://%s/missing", f->base + strlen ("http://"));
-  cx_http_websocket_connect_async (f->http, not_ws, NULL, NULL, NULL, result_cb, &result);
-  wait_for_pointer ((gpointer *) &result);
+  cx_http_websocket_connect_async (f->http, not_ws, NULL, NULL, NULL, cx_test_store_result_cb,
+                                   &result);
+  cx_test_wait (cx_test_pointer_is_set, &result);
   connection = cx_http_websocket_connect_finish (f->http, result, &error);
   g_assert_null (connection);
   g_assert_error (error, CX_HTTP_ERROR, CX_HTTP_ERROR_STATUS);
@@ -824,9 +788,9 @@ test_websocket_errors (Fixture *f, gconstpointer user_data)
   g_clear_object (&result);
 
   /* Nothing listens on port 1. */
-  cx_http_websocket_connect_async (f->http, "ws://127.0.0.1:1/ws", NULL, NULL, NULL, result_cb,
-                                   &result);
-  wait_for_pointer ((gpointer *) &result);
+  cx_http_websocket_connect_async (f->http, "ws://127.0.0.1:1/ws", NULL, NULL, NULL,
+                                   cx_test_store_result_cb, &result);
+  cx_test_wait (cx_test_pointer_is_set, &result);
   connection = cx_http_websocket_connect_finish (f->http, result, &error);
   g_assert_null (connection);
   g_assert_error (error, CX_HTTP_ERROR, CX_HTTP_ERROR_NETWORK);

@@ -12,6 +12,7 @@
 
 #include <string.h>
 
+#include "cx-test-server.h"
 #include "services/cx-service-request.h"
 
 #define REFUSAL "{\"code\":7042,\"message\":\"Office closed\"}"
@@ -23,23 +24,6 @@ typedef struct
   CxHttp *http;
   GCancellable *service_cancellable;
 } Fixture;
-
-/* Iterates the main context until *slot is set: every wait here ends by a real event (a reply
- * or a cancellation), and meson's per-test timeout catches a hang. */
-static void
-wait_for_result (GAsyncResult **slot)
-{
-  while (*slot == NULL)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-static void
-result_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  GAsyncResult **slot = user_data;
-
-  *slot = g_object_ref (result);
-}
 
 static void
 server_cb (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
@@ -60,16 +44,11 @@ server_cb (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTa
 static void
 fixture_setup (Fixture *f, gconstpointer user_data)
 {
-  g_autoptr (GError) error = NULL;
-  GSList *uris;
+  g_autofree char *base_url = NULL;
 
-  f->server = soup_server_new (NULL, NULL);
-  soup_server_add_handler (f->server, NULL, server_cb, f, NULL);
-  soup_server_listen_local (f->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
-  g_assert_no_error (error);
-  uris = soup_server_get_uris (f->server);
-  f->base = g_strdup_printf ("http://127.0.0.1:%d", g_uri_get_port (uris->data));
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  f->server = cx_test_soup_server_new (server_cb, f, &base_url);
+  /* "http://127.0.0.1:PORT", the paths here start with "/". */
+  f->base = g_strndup (base_url, strlen (base_url) - 1);
   f->http = cx_http_new (NULL);
   f->service_cancellable = g_cancellable_new ();
 }
@@ -151,8 +130,8 @@ test_refusal (Fixture *f, gconstpointer user_data)
   g_assert_cmpstr (
       soup_message_headers_get_one (soup_message_get_request_headers (request.msg), "Accept"), ==,
       "application/json");
-  cx_service_request_send (&request, f->http, 0, 1024, result_cb, &result);
-  wait_for_result (&result);
+  cx_service_request_send (&request, f->http, 0, 1024, cx_test_store_result_cb, &result);
+  cx_test_wait (cx_test_pointer_is_set, &result);
 
   body = cx_http_send_finish (f->http, result, &error);
   g_assert_null (body);
@@ -196,8 +175,8 @@ test_cancellation (Fixture *f, gconstpointer user_data)
   g_assert_false (cx_service_request_service_gone (&second));
 
   /* The first one still runs to its end. */
-  cx_service_request_send (&first, f->http, 0, 0, result_cb, &result);
-  wait_for_result (&result);
+  cx_service_request_send (&first, f->http, 0, 0, cx_test_store_result_cb, &result);
+  cx_test_wait (cx_test_pointer_is_set, &result);
   body = cx_http_send_finish (f->http, result, &error);
   g_assert_no_error (error);
   g_assert_cmpmem (g_bytes_get_data (body, NULL), g_bytes_get_size (body), "{}", 2);
@@ -213,8 +192,8 @@ test_cancellation (Fixture *f, gconstpointer user_data)
   g_assert_true (
       cx_service_request_init (&first, SOUP_METHOD_GET, url, f->service_cancellable, NULL, &error));
   g_assert_true (g_cancellable_is_cancelled (first.cancellable));
-  cx_service_request_send (&first, f->http, 0, 0, result_cb, &result);
-  wait_for_result (&result);
+  cx_service_request_send (&first, f->http, 0, 0, cx_test_store_result_cb, &result);
+  cx_test_wait (cx_test_pointer_is_set, &result);
   g_clear_pointer (&body, g_bytes_unref);
   body = cx_http_send_finish (f->http, result, &error);
   g_assert_null (body);

@@ -4,8 +4,8 @@
  * second app, its own CxHttp), callbacks, canned responses, signing out everywhere, a session the
  * server forgot, and the server killed and restarted mid-conversation.
  *
- * Every wait iterates the main context until a condition holds: no sleeps, no wall-clock
- * deadlines (meson's timeout catches a hang).
+ * Every wait iterates the main context until a condition holds (cx_test_wait): no sleeps, and
+ * a generous hang guard that fails naming the condition; nothing measures time.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -17,17 +17,15 @@
 #include <string.h>
 
 #include "bus/cx-bus.h"
+#include "cx-test-bus.h"
 #include "cx-test-server.h"
 #include "protocol/cx-gms-callback.h"
 #include "services/cx-agent-service.h"
 #include "services/cx-http.h"
 
-#define COMMAND_TIMEOUT_MS (10 * 60 * 1000)
 #define SESSION_COOKIE "cxdesk_agent"
 
 typedef CxTestFixture Fixture;
-
-/* Waiting */
 
 /* Windows: a bus, the service on it, and everything the service published */
 
@@ -35,17 +33,8 @@ typedef struct
 {
   CxBus *bus;
   CxAgentService *service;
-  GPtrArray *events; /* CxEvent */
+  CxTestRecorder *events; /* what the service published */
 } Window;
-
-static void
-record_cb (CxBus *bus, const CxEvent *event, gpointer user_data)
-{
-  Window *window = user_data;
-
-  if (g_strcmp0 (event->publisher, CX_AGENT_SERVICE_NAME) == 0)
-    g_ptr_array_add (window->events, cx_event_ref (event));
-}
 
 /* An app is a CxHttp with its one agent session: the first window of an app makes the session,
  * the others attach to it, and it goes with the last one. */
@@ -70,9 +59,8 @@ window_new (CxHttp *http, const char *server_url)
     g_object_ref (service);
 
   window->bus = cx_bus_new ();
-  window->events = g_ptr_array_new_with_free_func ((GDestroyNotify) cx_event_unref);
   /* Before the service is attached, as the window's other plugins may. */
-  cx_bus_subscribe (window->bus, NULL, record_cb, window, NULL);
+  window->events = cx_test_recorder_new (window->bus, CX_AGENT_SERVICE_NAME);
   window->service = service;
   g_assert_nonnull (cx_agent_service_attach (service, window->bus, &error));
   g_assert_no_error (error);
@@ -92,228 +80,63 @@ window_free (Window *window)
     }
   else
     g_object_unref (service);
+  cx_test_recorder_free (window->events);
   g_assert_finalize_object (window->bus);
-  g_ptr_array_unref (window->events);
   g_free (window);
 }
 
-static guint
-count_events (Window *window, const char *name)
-{
-  g_autofree char *full = g_strconcat (CX_AGENT_SERVICE_NAME ".", name, NULL);
-  guint count = 0;
+/* What @window was told about one chat: "AgentService.@name" events. */
 
-  for (guint i = 0; i < window->events->len; i++)
-    if (g_str_equal (((CxEvent *) g_ptr_array_index (window->events, i))->event, full))
-      count++;
-  return count;
-}
-
-static CxEvent *
-nth_event (Window *window, const char *name, guint nth)
-{
-  g_autofree char *full = g_strconcat (CX_AGENT_SERVICE_NAME ".", name, NULL);
-
-  for (guint i = 0; i < window->events->len; i++)
-    {
-      CxEvent *event = g_ptr_array_index (window->events, i);
-
-      if (g_str_equal (event->event, full) && nth-- == 1)
-        return event;
-    }
-  return NULL;
-}
-
-typedef struct
-{
-  Window *window;
-  const char *name;
-  guint count;
-} EventWait;
-
-static gboolean
-events_reached (gpointer data)
-{
-  EventWait *wait = data;
-
-  return count_events (wait->window, wait->name) >= wait->count;
-}
-
-/* Waits for the @nth (from 1) "AgentService.@name" of @window. */
-static CxEvent *
-wait_event (Window *window, const char *name, guint nth)
-{
-  EventWait wait = { window, name, nth };
-
-  cx_test_wait (events_reached, &wait);
-  return nth_event (window, name, nth);
-}
-
-static JsonObject *
-event_object (CxEvent *event)
-{
-  g_assert_nonnull (event);
-  g_assert_nonnull (event->data);
-  g_assert_true (JSON_NODE_HOLDS_OBJECT (event->data));
-  return json_node_get_object (event->data);
-}
-
-/* The first "AgentService.@name" of @window about @chat_id, or NULL. */
 static CxEvent *
 find_chat_event (Window *window, const char *name, const char *chat_id)
 {
-  g_autofree char *full = g_strconcat (CX_AGENT_SERVICE_NAME ".", name, NULL);
-
-  for (guint i = 0; i < window->events->len; i++)
-    {
-      CxEvent *event = g_ptr_array_index (window->events, i);
-
-      if (g_str_equal (event->event, full) &&
-          g_strcmp0 (cx_test_object_string (event_object (event), "chatId"), chat_id) == 0)
-        return event;
-    }
-  return NULL;
-}
-
-typedef struct
-{
-  Window *window;
-  const char *name;
-  const char *chat_id;
-} ChatEventWait;
-
-static gboolean
-chat_event_arrived (gpointer data)
-{
-  ChatEventWait *wait = data;
-
-  return find_chat_event (wait->window, wait->name, wait->chat_id) != NULL;
+  return cx_test_recorder_find_chat (window->events, name, chat_id);
 }
 
 static JsonObject *
 wait_chat_event (Window *window, const char *name, const char *chat_id)
 {
-  ChatEventWait wait = { window, name, chat_id };
-
-  cx_test_wait (chat_event_arrived, &wait);
-  return event_object (find_chat_event (window, name, chat_id));
+  return cx_test_event_object (cx_test_recorder_wait_chat (window->events, name, chat_id));
 }
 
 static guint
 count_chat_events (Window *window, const char *name, const char *chat_id)
 {
-  g_autofree char *full = g_strconcat (CX_AGENT_SERVICE_NAME ".", name, NULL);
-  guint count = 0;
-
-  for (guint i = 0; i < window->events->len; i++)
-    {
-      CxEvent *event = g_ptr_array_index (window->events, i);
-
-      if (g_str_equal (event->event, full) &&
-          g_strcmp0 (cx_test_object_string (event_object (event), "chatId"), chat_id) == 0)
-        count++;
-    }
-  return count;
+  return cx_test_recorder_count_chat (window->events, name, chat_id);
 }
 
-/* Every transcript entry of @chat_id that messageReceived gave @window, in the order given. */
+/* Every transcript entry of @chat_id that messageReceived gave @window, in the order given; one
+ * of them, and waiting for one. */
 static GPtrArray *
 delivered (Window *window, const char *chat_id)
 {
-  GPtrArray *messages = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
-
-  for (guint i = 0; i < window->events->len; i++)
-    {
-      CxEvent *event = g_ptr_array_index (window->events, i);
-      JsonObject *object;
-      JsonArray *array;
-
-      if (!g_str_equal (event->event, CX_AGENT_SERVICE_NAME ".messageReceived"))
-        continue;
-      object = event_object (event);
-      if (g_strcmp0 (cx_test_object_string (object, "chatId"), chat_id) != 0)
-        continue;
-      array = json_object_get_array_member (object, "messages");
-      g_assert_nonnull (array);
-      g_assert_cmpuint (json_array_get_length (array), >, 0);
-      for (guint j = 0; j < json_array_get_length (array); j++)
-        g_ptr_array_add (messages, json_object_ref (json_array_get_object_element (array, j)));
-    }
-  return messages;
+  return cx_test_recorder_messages (window->events, "messageReceived", NULL, chat_id);
 }
 
 static JsonObject *
 find_delivered (Window *window, const char *chat_id, const char *type, const char *from_type,
                 const char *text)
 {
-  g_autoptr (GPtrArray) messages = delivered (window, chat_id);
+  JsonObject *found = cx_test_recorder_find_message (window->events, "messageReceived", NULL,
+                                                     chat_id, type, from_type, text);
 
-  for (guint i = 0; i < messages->len; i++)
-    {
-      JsonObject *message = g_ptr_array_index (messages, i);
-
-      if (g_strcmp0 (cx_test_object_string (message, "type"), type) == 0 &&
-          g_strcmp0 (cx_test_message_from_type (message), from_type) == 0 &&
-          (text == NULL || g_strcmp0 (cx_test_message_text (message), text) == 0))
-        return json_object_ref (message);
-    }
-  return NULL;
-}
-
-typedef struct
-{
-  Window *window;
-  const char *chat_id;
-  const char *type;
-  const char *from_type;
-  const char *text;
-} DeliveredWait;
-
-static gboolean
-message_delivered (gpointer data)
-{
-  DeliveredWait *wait = data;
-  g_autoptr (JsonObject) found =
-      find_delivered (wait->window, wait->chat_id, wait->type, wait->from_type, wait->text);
-
-  return found != NULL;
+  return found != NULL ? json_object_ref (found) : NULL;
 }
 
 static void
 wait_delivered (Window *window, const char *chat_id, const char *type, const char *from_type,
                 const char *text)
 {
-  DeliveredWait wait = { window, chat_id, type, from_type, text };
-
-  cx_test_wait (message_delivered, &wait);
+  cx_test_recorder_wait_message (window->events, "messageReceived", NULL, chat_id, type, from_type,
+                                 text);
 }
 
 static guint
 count_delivered_text (Window *window, const char *chat_id, const char *text)
 {
   g_autoptr (GPtrArray) messages = delivered (window, chat_id);
-  guint count = 0;
 
-  for (guint i = 0; i < messages->len; i++)
-    if (g_strcmp0 (cx_test_message_text (g_ptr_array_index (messages, i)), text) == 0)
-      count++;
-  return count;
-}
-
-typedef struct
-{
-  Window *window;
-  const char *chat_id;
-  guint count;
-} CaughtUpWait;
-
-static gboolean
-caught_up (gpointer data)
-{
-  CaughtUpWait *wait = data;
-  g_autoptr (GPtrArray) messages = delivered (wait->window, wait->chat_id);
-
-  return messages->len >= wait->count;
+  return cx_test_messages_count_text (messages, text);
 }
 
 /* Every entry the server has was given to @window exactly once, in index order, with the
@@ -321,22 +144,8 @@ caught_up (gpointer data)
 static void
 assert_transcript_matches_server (Window *window, CxTestCustomer *customer)
 {
-  g_autoptr (GPtrArray) messages = NULL;
-  g_autoptr (GPtrArray) got = NULL;
-  g_autoptr (GPtrArray) expected = NULL;
-  CaughtUpWait wait = { window, customer->chat_id, 0 };
-
-  cx_test_customer_poll (customer);
-  wait.count = customer->transcript->len;
-  cx_test_wait (caught_up, &wait);
-
-  messages = delivered (window, customer->chat_id);
-  cx_test_assert_contiguous (messages, 1);
-  got = cx_test_transcript_summaries (messages);
-  expected = cx_test_transcript_summaries (customer->transcript);
-  g_assert_cmpuint (got->len, >=, expected->len);
-  for (guint i = 0; i < expected->len; i++)
-    g_assert_cmpstr (g_ptr_array_index (got, i), ==, g_ptr_array_index (expected, i));
+  cx_test_recorder_assert_transcript (window->events, "messageReceived", NULL, customer->chat_id,
+                                      customer);
 }
 
 static CxAgentConversation *find_conversation (Window *window, const char *chat_id);
@@ -399,41 +208,21 @@ find_conversation (Window *window, const char *chat_id)
 
 /* Commands, as the application ("App") makes them */
 
-static void
-command_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
 static JsonNode *
 command_run (Window *window, const char *name, const char *json, GError **error)
 {
   g_autofree char *full = g_strconcat (CX_AGENT_SERVICE_NAME ".", name, NULL);
-  g_autoptr (JsonNode) data = NULL;
-  g_autoptr (GError) parse_error = NULL;
-  g_autoptr (GAsyncResult) result = NULL;
 
-  if (json != NULL)
-    {
-      data = json_from_string (json, &parse_error);
-      g_assert_no_error (parse_error);
-    }
-  cx_bus_command_async (window->bus, NULL, full, data, COMMAND_TIMEOUT_MS, NULL, command_cb,
-                        &result);
-  cx_test_wait (cx_test_pointer_is_set, &result);
-  return cx_bus_command_finish (window->bus, result, error);
+  return cx_test_bus_command_json (window->bus, full, json, error);
 }
 
 /* Runs a command that must succeed; returns its result. */
 static JsonNode *
 command (Window *window, const char *name, const char *json)
 {
-  g_autoptr (GError) error = NULL;
-  JsonNode *result = command_run (window, name, json, &error);
+  g_autofree char *full = g_strconcat (CX_AGENT_SERVICE_NAME ".", name, NULL);
 
-  if (error != NULL)
-    g_error ("%s failed: %s", name, error->message);
-  return result;
+  return cx_test_bus_command_ok (window->bus, full, json);
 }
 
 static void
@@ -507,7 +296,8 @@ set_state (Window *window, const char *state)
 static void
 assert_state_event (Window *window, guint nth, const char *state)
 {
-  JsonObject *object = event_object (wait_event (window, "stateChanged", nth));
+  JsonObject *object =
+      cx_test_event_object (cx_test_recorder_wait (window->events, "stateChanged", nth));
 
   g_assert_cmpstr (cx_test_object_string (object, "state"), ==, state);
 }
@@ -561,7 +351,7 @@ test_two_windows (Fixture *f, gconstpointer data)
   g_assert_cmpstr (cx_test_object_string (object, "displayName"), ==, "Ada Lovelace");
   g_assert_cmpstr (cx_test_object_string (object, "state"), ==, "not_ready");
   g_assert_cmpint (cx_test_object_int (object, "capacity"), ==, 3);
-  object = event_object (wait_event (a, "signedIn", 1));
+  object = cx_test_event_object (cx_test_recorder_wait (a->events, "signedIn", 1));
   g_assert_cmpstr (cx_test_object_string (object, "username"), ==, "ada");
   g_assert_true (cx_agent_service_get_signed_in (a->service));
   g_assert_cmpstr (cx_agent_service_get_username (a->service), ==, "ada");
@@ -570,8 +360,8 @@ test_two_windows (Fixture *f, gconstpointer data)
   b = window_new (http, url);
   restored = command (b, "restore", NULL);
   g_assert_cmpstr (cx_test_object_string (result_object (restored), "username"), ==, "ada");
-  wait_event (b, "signedIn", 1);
-  g_assert_cmpuint (count_events (b, "signedIn"), ==, 1);
+  cx_test_recorder_wait (b->events, "signedIn", 1);
+  g_assert_cmpuint (cx_test_recorder_count (b->events, "signedIn"), ==, 1);
   g_assert_cmpstr (cx_agent_service_get_state (b->service), ==, "not_ready");
   wait_connected (a);
   wait_connected (b);
@@ -690,7 +480,7 @@ test_two_windows (Fixture *f, gconstpointer data)
   c = window_new (http, url);
   g_assert_true (c->service == a->service);
   g_assert_cmpuint (cx_agent_service_get_n_windows (a->service), ==, 3);
-  wait_event (c, "signedIn", 1);
+  cx_test_recorder_wait (c->events, "signedIn", 1);
   wait_connected (c);
   g_assert_cmpint (cx_agent_conversation_get_status (find_conversation (c, customer->chat_id)), ==,
                    CX_AGENT_CONVERSATION_ACTIVE);
@@ -698,7 +488,7 @@ test_two_windows (Fixture *f, gconstpointer data)
   g_assert_null (find_chat_event (c, "invitation", customer->chat_id));
   window_free (c);
   g_assert_cmpuint (cx_agent_service_get_n_windows (a->service), ==, 2);
-  g_assert_cmpuint (count_events (a, "signedIn"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (a->events, "signedIn"), ==, 1);
 
   /* The agent ends it: both windows hear it, the customer too. */
   chat_command (a, "end", customer->chat_id, NULL);
@@ -718,8 +508,8 @@ test_two_windows (Fixture *f, gconstpointer data)
 
   g_assert_cmpuint (cx_agent_service_get_malformed_frames (a->service), ==, 0);
   g_assert_cmpuint (cx_agent_service_get_malformed_frames (b->service), ==, 0);
-  g_assert_cmpuint (count_events (a, "error"), ==, 0);
-  g_assert_cmpuint (count_events (b, "error"), ==, 0);
+  g_assert_cmpuint (cx_test_recorder_count (a->events, "error"), ==, 0);
+  g_assert_cmpuint (cx_test_recorder_count (b->events, "error"), ==, 0);
 
   window_free (a);
   window_free (b);
@@ -775,8 +565,8 @@ test_decline (Fixture *f, gconstpointer data)
   }
 
   assert_transcript_matches_server (bob, customer);
-  g_assert_cmpuint (count_events (ada, "error"), ==, 0);
-  g_assert_cmpuint (count_events (bob, "error"), ==, 0);
+  g_assert_cmpuint (cx_test_recorder_count (ada->events, "error"), ==, 0);
+  g_assert_cmpuint (cx_test_recorder_count (bob->events, "error"), ==, 0);
 
   window_free (ada);
   window_free (bob);
@@ -880,7 +670,7 @@ test_callbacks (Fixture *f, gconstpointer data)
                                "_desired_time", ten_text, "subject", "Call me <soon>", NULL);
   g_assert_cmpuint (created->status, ==, 200);
   id = g_strdup (cx_test_object_string (cx_test_reply_object (created), "_id"));
-  wait_event (window, "callbacksChanged", 1);
+  cx_test_recorder_wait (window->events, "callbacksChanged", 1);
 
   list = command (window, "getCallbacks", NULL);
   array = json_object_get_array_member (result_object (list), "callbacks");
@@ -901,14 +691,14 @@ test_callbacks (Fixture *f, gconstpointer data)
   g_assert_true (cx_iso8601_parse (
       cx_test_object_string (result_object (rescheduled), "_desired_time"), &desired, NULL));
   g_assert_cmpint (desired, ==, g_date_time_to_unix (eleven) * 1000);
-  wait_event (window, "callbacksChanged", 2);
+  cx_test_recorder_wait (window->events, "callbacksChanged", 2);
 
   g_clear_pointer (&json, g_free);
   json = g_strdup_printf ("{\"id\":\"%s\"}", id);
   completed = command (window, "completeCallback", json);
   g_assert_cmpstr (cx_test_object_string (result_object (completed), "_callback_state"), ==,
                    "COMPLETED");
-  wait_event (window, "callbacksChanged", 3);
+  cx_test_recorder_wait (window->events, "callbacksChanged", 3);
 
   window_free (window);
   cx_test_finalize_when_unwound (http);
@@ -930,17 +720,17 @@ test_sign_out (Fixture *f, gconstpointer data)
   a = window_new (http, url);
   sign_in (a, "ada", CX_TEST_ADA_PASSWORD);
   b = window_new (http, url);
-  wait_event (b, "signedIn", 1);
+  cx_test_recorder_wait (b->events, "signedIn", 1);
   wait_connected (a);
   wait_connected (b);
 
   command_ok (a, "signOut", NULL);
-  wait_event (a, "signedOut", 1);
-  wait_event (b, "signedOut", 1);
+  cx_test_recorder_wait (a->events, "signedOut", 1);
+  cx_test_recorder_wait (b->events, "signedOut", 1);
   g_assert_false (cx_agent_service_get_signed_in (a->service));
   g_assert_false (cx_agent_service_get_signed_in (b->service));
-  g_assert_cmpuint (count_events (a, "signedOut"), ==, 1);
-  g_assert_cmpuint (count_events (b, "signedOut"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (a->events, "signedOut"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (b->events, "signedOut"), ==, 1);
 
   /* A call after that fails with a clear error. */
   result = command_run (b, "getChats", NULL, &error);
@@ -955,7 +745,7 @@ test_sign_out (Fixture *f, gconstpointer data)
   g_assert_null (result);
   g_assert_error (error, CX_AGENT_SERVICE_ERROR, CX_AGENT_SERVICE_ERROR_NOT_SIGNED_IN);
   g_clear_error (&error);
-  g_assert_cmpuint (count_events (c, "signedIn"), ==, 0);
+  g_assert_cmpuint (cx_test_recorder_count (c->events, "signedIn"), ==, 0);
 
   /* A wrong password is not a session. */
   result = command_run (a, "signIn", "{\"username\":\"ada\",\"password\":\"nope\"}", &error);
@@ -965,9 +755,9 @@ test_sign_out (Fixture *f, gconstpointer data)
 
   /* Signing in again in one window: the others follow. */
   sign_in (a, "ada", CX_TEST_ADA_PASSWORD);
-  wait_event (b, "signedIn", 2);
-  wait_event (c, "signedIn", 1);
-  g_assert_cmpuint (count_events (a, "signedOut"), ==, 1);
+  cx_test_recorder_wait (b->events, "signedIn", 2);
+  cx_test_recorder_wait (c->events, "signedIn", 1);
+  g_assert_cmpuint (cx_test_recorder_count (a->events, "signedOut"), ==, 1);
 
   window_free (a);
   window_free (b);
@@ -995,15 +785,15 @@ test_other_session (Fixture *f, gconstpointer data)
   wait_connected (second);
 
   command_ok (first, "signOut", NULL);
-  wait_event (first, "signedOut", 1);
+  cx_test_recorder_wait (first->events, "signedOut", 1);
 
   /* The second app still works: it is offered, and takes, a new chat. */
   set_state (second, "ready");
   customer = cx_test_customer_start (f->server, "customer-support", "Grace");
   wait_chat_event (second, "invitation", customer->chat_id);
   g_assert_true (cx_agent_service_get_signed_in (second->service));
-  g_assert_cmpuint (count_events (second, "signedOut"), ==, 0);
-  g_assert_cmpuint (count_events (second, "connectionLost"), ==, 0);
+  g_assert_cmpuint (cx_test_recorder_count (second->events, "signedOut"), ==, 0);
+  g_assert_cmpuint (cx_test_recorder_count (second->events, "connectionLost"), ==, 0);
   chat_command (second, "accept", customer->chat_id, NULL);
   wait_delivered (second, customer->chat_id, "ParticipantJoined", "Agent", NULL);
 
@@ -1032,7 +822,7 @@ test_session_refused (Fixture *f, gconstpointer data)
   a = window_new (http, url);
   sign_in (a, "ada", CX_TEST_ADA_PASSWORD);
   b = window_new (http, url);
-  wait_event (b, "signedIn", 1);
+  cx_test_recorder_wait (b->events, "signedIn", 1);
   wait_connected (a);
   wait_connected (b);
 
@@ -1046,8 +836,8 @@ test_session_refused (Fixture *f, gconstpointer data)
   result = command_run (a, "getChats", NULL, &error);
   g_assert_null (result);
   g_assert_error (error, CX_AGENT_SERVICE_ERROR, CX_AGENT_SERVICE_ERROR_NOT_SIGNED_IN);
-  wait_event (a, "signedOut", 1);
-  wait_event (b, "signedOut", 1);
+  cx_test_recorder_wait (a->events, "signedOut", 1);
+  cx_test_recorder_wait (b->events, "signedOut", 1);
 
   /* The cookie is gone from the app: no window restores a dead session. */
   uri = g_uri_parse (cx_test_server_get_url (f->server), G_URI_FLAGS_NONE, NULL);
@@ -1083,7 +873,7 @@ test_server_restart (Fixture *f, gconstpointer data)
   a = window_new (http, cx_test_forwarder_get_url (forwarder));
   sign_in (a, "ada", CX_TEST_ADA_PASSWORD);
   b = window_new (http, cx_test_forwarder_get_url (forwarder));
-  wait_event (b, "signedIn", 1);
+  cx_test_recorder_wait (b->events, "signedIn", 1);
   wait_connected (a);
   wait_connected (b);
   set_state (a, "ready");
@@ -1096,8 +886,8 @@ test_server_restart (Fixture *f, gconstpointer data)
   wait_delivered (b, customer->chat_id, "Message", "Client", "Before the crash");
 
   cx_test_server_kill9 (f->server);
-  wait_event (a, "connectionLost", 1);
-  wait_event (b, "connectionLost", 1);
+  cx_test_recorder_wait (a->events, "connectionLost", 1);
+  cx_test_recorder_wait (b->events, "connectionLost", 1);
   g_assert_false (cx_agent_service_get_connected (a->service));
 
   /* Back on another port; the windows cannot reach it until the forwarder lets them. */
@@ -1106,15 +896,15 @@ test_server_restart (Fixture *f, gconstpointer data)
   for (guint i = 0; i < G_N_ELEMENTS (while_down); i++)
     cx_test_customer_send (customer, while_down[i]);
   customer_typing (customer, "still here");
-  g_assert_cmpuint (count_events (a, "connectionRestored"), ==, 0);
+  g_assert_cmpuint (cx_test_recorder_count (a->events, "connectionRestored"), ==, 0);
   cx_test_forwarder_set_blocked (forwarder, FALSE);
 
-  wait_event (a, "connectionRestored", 1);
-  wait_event (b, "connectionRestored", 1);
+  cx_test_recorder_wait (a->events, "connectionRestored", 1);
+  cx_test_recorder_wait (b->events, "connectionRestored", 1);
   g_assert_true (cx_agent_service_get_signed_in (a->service));
   g_assert_true (cx_agent_service_get_signed_in (b->service));
-  g_assert_cmpuint (count_events (a, "signedOut"), ==, 0);
-  g_assert_cmpuint (count_events (a, "connectionLost"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (a->events, "signedOut"), ==, 0);
+  g_assert_cmpuint (cx_test_recorder_count (a->events, "connectionLost"), ==, 1);
 
   /* Delivered once each, in order, by the time the connection is restored. */
   for (guint i = 0; i < G_N_ELEMENTS (while_down); i++)

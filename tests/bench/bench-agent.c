@@ -128,18 +128,6 @@ wait_for (Condition cond, gpointer data, double timeout_s)
   return TRUE;
 }
 
-static gboolean
-pointer_is_set (gpointer data)
-{
-  return *(gpointer *) data != NULL;
-}
-
-static gboolean
-pointer_is_null (gpointer data)
-{
-  return *(gpointer *) data == NULL;
-}
-
 static int
 compare_int64 (gconstpointer a, gconstpointer b)
 {
@@ -418,12 +406,6 @@ socket_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   c->connected = TRUE;
 }
 
-static gboolean
-flag_is_set (gpointer data)
-{
-  return *(gboolean *) data;
-}
-
 static void
 anchor_sign_in (Customers *c)
 {
@@ -442,7 +424,7 @@ anchor_sign_in (Customers *c)
   msg = soup_message_new (SOUP_METHOD_GET, ws);
   soup_session_websocket_connect_async (c->agent_session, msg, NULL, NULL, G_PRIORITY_DEFAULT, NULL,
                                         socket_connected_cb, c);
-  if (!wait_for (flag_is_set, &c->connected, SETUP_TIMEOUT_S) || c->socket == NULL)
+  if (!wait_for (cx_test_flag_is_set, &c->connected, SETUP_TIMEOUT_S) || c->socket == NULL)
     fail ("the anchor's event socket: %s",
           c->connect_error != NULL ? c->connect_error->message : "timed out");
   soup_websocket_connection_set_max_incoming_payload_size (c->socket, 0);
@@ -589,7 +571,7 @@ run_customers (void)
 
   g_data_input_stream_read_line_async (lines, G_PRIORITY_DEFAULT, NULL, go_line_cb, &c);
   /* The agent side accepts every chat first. */
-  if (!wait_for (flag_is_set, &c.go, 2 * SETUP_TIMEOUT_S))
+  if (!wait_for (cx_test_flag_is_set, &c.go, 2 * SETUP_TIMEOUT_S))
     fail ("no \"go\" from the agent side");
   if (!wait_for (customers_done, &c, opt.warmup + opt.seconds + DRAIN_TIMEOUT_S))
     fail ("%u of %u messages sent reached the anchor's socket (%u sends failed)", c.received,
@@ -718,12 +700,6 @@ transcript_items_changed_cb (GListModel *model, guint position, guint removed, g
     }
 }
 
-static void
-command_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
 static JsonNode *
 command (const char *name, const char *json)
 {
@@ -733,8 +709,9 @@ command (const char *name, const char *json)
   g_autoptr (GError) error = NULL;
   JsonNode *reply;
 
-  cx_bus_command_async (agent.bus, NULL, full, data, COMMAND_TIMEOUT_MS, NULL, command_cb, &result);
-  if (!wait_for (pointer_is_set, &result, SETUP_TIMEOUT_S))
+  cx_bus_command_async (agent.bus, NULL, full, data, COMMAND_TIMEOUT_MS, NULL,
+                        cx_test_store_result_cb, &result);
+  if (!wait_for (cx_test_pointer_is_set, &result, SETUP_TIMEOUT_S))
     fail ("%s did not answer", full);
   reply = cx_bus_command_finish (agent.bus, result, &error);
   if (error != NULL)
@@ -1010,7 +987,7 @@ workspace_close (void)
   gtk_window_destroy (GTK_WINDOW (agent.window));
   agent.window = NULL;
   agent.service = NULL;
-  if (!wait_for (pointer_is_null, &weak, SETUP_TIMEOUT_S))
+  if (!wait_for (cx_test_pointer_is_null, &weak, SETUP_TIMEOUT_S))
     fail ("the workspace window was not finalized");
   /* The app's session goes with the app: requests it cancelled hold the CxHttp until they
    * have unwound (the app and the disposed session keep one reference each). */

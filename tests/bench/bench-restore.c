@@ -258,7 +258,7 @@ window_close (GtkWindow *window)
     wait_for (cx_test_ui_push_settled, window, "the push socket");
   g_object_add_weak_pointer (G_OBJECT (window), &weak);
   gtk_window_destroy (window);
-  wait_for (cx_test_ui_pointer_is_null, &weak, "the window to go");
+  wait_for (cx_test_pointer_is_null, &weak, "the window to go");
 }
 
 static CxDeskWindow *
@@ -283,7 +283,7 @@ start_chat (void)
   JsonObject *object;
   CxHttp *http = cx_desk_application_get_http (bench.app);
 
-  wait_for (cx_test_ui_widget_is_mapped, window, "window A");
+  wait_for (cx_test_widget_is_mapped, window, "window A");
   gtk_window_get_default_size (GTK_WINDOW (window), &bench.width, &bench.height);
   if (!gtk_widget_activate_action (GTK_WIDGET (window), "win.open-chat", NULL))
     fail ("win.open-chat did not activate");

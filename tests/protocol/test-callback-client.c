@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "cx-test-json.h"
 #include "protocol/cx-gms-callback.h"
 #include "protocol/cx-protocol.h"
 
@@ -26,27 +27,6 @@ parse (const char *text)
   g_assert_no_error (error);
   g_assert_nonnull (node);
   return node;
-}
-
-static void
-assert_error (const GError *error, GQuark domain, int code, const char *needle)
-{
-  g_assert_nonnull (error);
-  if (error->domain != domain || error->code != code)
-    g_error ("expected %s %d, got %s %d: %s", g_quark_to_string (domain), code,
-             g_quark_to_string (error->domain), error->code, error->message);
-  if (needle != NULL && strstr (error->message, needle) == NULL)
-    g_error ("“%s” does not mention “%s”", error->message, needle);
-}
-
-static char *
-repeat (const char *unit, guint count)
-{
-  GString *text = g_string_new (NULL);
-
-  for (guint i = 0; i < count; i++)
-    g_string_append (text, unit);
-  return g_string_free (text, FALSE);
 }
 
 /* A node whose string member holds @bytes as they are: JSON text cannot carry invalid UTF-8
@@ -195,7 +175,7 @@ test_object_bad (void)
     { "{\"_id\":\"x\",\"\":\"v\"}", "property name" },
     { "{\"_id\":\"x\",\"note\":\"a\\u0001b\"}", "note" },
   };
-  g_autofree char *long_id = repeat ("a", ID_MAX_BYTES + 1);
+  g_autofree char *long_id = cx_test_repeat ("a", ID_MAX_BYTES + 1);
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -206,7 +186,7 @@ test_object_bad (void)
       if (cx_callback_parse_object (node, &info, &error))
         g_error ("%s was accepted", cases[i].json);
       g_assert_null (info);
-      assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, cases[i].needle);
+      cx_test_assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, cases[i].needle);
     }
 
   /* No node at all (an empty body). */
@@ -215,14 +195,14 @@ test_object_bad (void)
     g_autoptr (GError) error = NULL;
 
     g_assert_false (cx_callback_parse_object (NULL, &info, &error));
-    assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, "callback");
+    cx_test_assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, "callback");
   }
 
   /* Lengths: ids, property names and values. */
   {
-    g_autofree char *long_name = repeat ("n", 65);
-    g_autofree char *long_value = repeat ("é", 1025);
-    g_autofree char *ok_value = repeat ("é", 1024);
+    g_autofree char *long_name = cx_test_repeat ("n", 65);
+    g_autofree char *long_value = cx_test_repeat ("é", 1025);
+    g_autofree char *ok_value = cx_test_repeat ("é", 1024);
     const char *members[][2] = {
       { "_id", long_id },
       { long_name, "v" },
@@ -236,7 +216,7 @@ test_object_bad (void)
         g_autoptr (GError) error = NULL;
 
         g_assert_false (cx_callback_parse_object (node, &info, &error));
-        assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, NULL);
+        cx_test_assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, NULL);
       }
 
     {
@@ -262,7 +242,7 @@ test_object_bad (void)
         g_autoptr (GError) error = NULL;
 
         g_assert_false (cx_callback_parse_object (node, &info, &error));
-        assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, members[i]);
+        cx_test_assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, members[i]);
       }
   }
 
@@ -288,7 +268,7 @@ test_object_bad (void)
 
     json_object_set_int_member (object, "p64", 64);
     g_assert_false (cx_callback_parse_object (node, &info, &error));
-    assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_TOO_LARGE, "64");
+    cx_test_assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_TOO_LARGE, "64");
     g_assert_null (info);
   }
 }
@@ -371,7 +351,7 @@ test_availability_bad (void)
       if (cx_callback_parse_availability (node, &slots, &error))
         g_error ("%s was accepted", cases[i].json);
       g_assert_null (slots);
-      assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, cases[i].needle);
+      cx_test_assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, cases[i].needle);
     }
 
   /* An invalid UTF-8 slot name, and too many slots. */
@@ -384,7 +364,7 @@ test_availability_bad (void)
     json_object_set_int_member (object, "2026-11-25T09:00:00Z\xff", 1);
     json_node_take_object (node, object);
     g_assert_false (cx_callback_parse_availability (node, &slots, &error));
-    assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, "time slot");
+    cx_test_assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, "time slot");
   }
   {
     JsonObject *object = json_object_new ();
@@ -401,7 +381,7 @@ test_availability_bad (void)
       }
     json_node_take_object (node, object);
     g_assert_false (cx_callback_parse_availability (node, &slots, &error));
-    assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_TOO_LARGE, NULL);
+    cx_test_assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_TOO_LARGE, NULL);
     g_assert_null (slots);
   }
 }
@@ -482,12 +462,12 @@ test_error_fallbacks (void)
       if (cases[i].message != NULL)
         g_assert_cmpstr (error->message, ==, cases[i].message);
       else
-        assert_error (error, CX_CALLBACK_ERROR, cases[i].code, cases[i].needle);
+        cx_test_assert_error (error, CX_CALLBACK_ERROR, cases[i].code, cases[i].needle);
     }
 
   /* Too long, or not UTF-8. */
   {
-    g_autofree char *long_message = repeat ("x", 1025);
+    g_autofree char *long_message = cx_test_repeat ("x", 1025);
     const char *messages[] = { long_message, "Clos\xff"
                                              "ed" };
 
@@ -501,7 +481,7 @@ test_error_fallbacks (void)
         json_object_set_string_member (object, "message", messages[i]);
         json_node_take_object (node, object);
         g_assert_false (cx_callback_parse_error (node, 400, &error));
-        assert_error (error, CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_OFFICE_CLOSED, "closed");
+        cx_test_assert_error (error, CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_OFFICE_CLOSED, "closed");
       }
   }
 

@@ -5,6 +5,7 @@
 #include <libsoup/soup.h>
 #include <string.h>
 
+#include "cx-test-json.h"
 #include "protocol/cx-agent-protocol.h"
 #include "protocol/cx-gms-callback.h"
 #include "protocol/cx-gms-chat.h"
@@ -60,27 +61,6 @@ assert_json (JsonNode *node, const char *expected)
   g_assert_cmpstr (text, ==, expected);
 }
 
-static void
-assert_error (const GError *error, GQuark domain, int code, const char *needle)
-{
-  g_assert_nonnull (error);
-  if (error->domain != domain || error->code != code)
-    g_error ("expected %s %d, got %s %d: %s", g_quark_to_string (domain), code,
-             g_quark_to_string (error->domain), error->code, error->message);
-  if (needle != NULL && strstr (error->message, needle) == NULL)
-    g_error ("“%s” does not mention “%s”", error->message, needle);
-}
-
-static char *
-repeat (const char *unit, guint count)
-{
-  GString *text = g_string_new (NULL);
-
-  for (guint i = 0; i < count; i++)
-    g_string_append (text, unit);
-  return g_string_free (text, FALSE);
-}
-
 /* cx_json_parse, cx_form_decode */
 
 static void
@@ -123,7 +103,7 @@ test_json_parse (void)
     {
       node = cx_json_parse (bad[i].text, strlen (bad[i].text), 1024, &error);
       g_assert_null (node);
-      assert_error (error, CX_PROTOCOL_ERROR, bad[i].code, NULL);
+      cx_test_assert_error (error, CX_PROTOCOL_ERROR, bad[i].code, NULL);
       g_clear_error (&error);
     }
 
@@ -134,35 +114,35 @@ test_json_parse (void)
 
     node = cx_json_parse (number, strlen (number), 1024, &error);
     g_assert_null (node);
-    assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, "too long");
+    cx_test_assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, "too long");
     g_clear_error (&error);
   }
 
   /* A raw NUL inside the data. */
   node = cx_json_parse ("[\"a\0b\"]", 7, 1024, &error);
   g_assert_null (node);
-  assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, NULL);
+  cx_test_assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, NULL);
   g_clear_error (&error);
 
   node = cx_json_parse ("[1,2,3]", 7, 6, &error);
   g_assert_null (node);
-  assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_TOO_LARGE, "6 bytes");
+  cx_test_assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_TOO_LARGE, "6 bytes");
   g_clear_error (&error);
 
   /* json-glib alone overflows the stack on this (200 KB). */
-  opening = repeat ("[", 100000);
-  closing = repeat ("]", 100000);
+  opening = cx_test_repeat ("[", 100000);
+  closing = cx_test_repeat ("]", 100000);
   deep = g_strconcat (opening, closing, NULL);
   node = cx_json_parse (deep, strlen (deep), G_MAXSIZE, &error);
   g_assert_null (node);
-  assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_TOO_LARGE, NULL);
+  cx_test_assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_TOO_LARGE, NULL);
   g_clear_error (&error);
 
   /* Brackets inside strings do not count. */
   g_free (opening);
   g_free (closing);
-  opening = repeat ("[", CX_JSON_MAX_DEPTH);
-  closing = repeat ("]", CX_JSON_MAX_DEPTH);
+  opening = cx_test_repeat ("[", CX_JSON_MAX_DEPTH);
+  closing = cx_test_repeat ("]", CX_JSON_MAX_DEPTH);
   ok_depth = g_strconcat (opening, "\"[[[[{{{{\"", closing, NULL);
   node = cx_json_parse (ok_depth, strlen (ok_depth), G_MAXSIZE, &error);
   g_assert_no_error (error);
@@ -333,13 +313,13 @@ test_form_decode (void)
     {
       form = cx_form_decode (bad[i], strlen (bad[i]), &error);
       g_assert_null (form);
-      assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, NULL);
+      cx_test_assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, NULL);
       g_clear_error (&error);
     }
 
   form = cx_form_decode ("a=b\0c", 5, &error);
   g_assert_null (form);
-  assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, "NUL");
+  cx_test_assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, "NUL");
   g_clear_error (&error);
 
   fields = g_string_new (NULL);
@@ -348,7 +328,7 @@ test_form_decode (void)
   many = g_string_free (fields, FALSE);
   form = cx_form_decode (many, strlen (many), &error);
   g_assert_null (form);
-  assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_TOO_LARGE, NULL);
+  cx_test_assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_TOO_LARGE, NULL);
 }
 
 /* CxMessage */
@@ -587,7 +567,7 @@ test_message_from_json_bad (void)
       CxMessage *message = cx_message_from_json (node, &error);
 
       g_assert_null (message);
-      assert_error (error, CX_PROTOCOL_ERROR, bad[i].code, bad[i].needle);
+      cx_test_assert_error (error, CX_PROTOCOL_ERROR, bad[i].code, bad[i].needle);
       g_clear_error (&error);
     }
 
@@ -600,12 +580,12 @@ test_message_from_json_bad (void)
     g_autoptr (JsonNode) node = parse (json);
 
     g_assert_null (cx_message_from_json (node, &error));
-    assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, "256 bytes");
+    cx_test_assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, "256 bytes");
     g_clear_error (&error);
   }
 
   g_assert_null (cx_message_from_json (NULL, &error));
-  assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, NULL);
+  cx_test_assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, NULL);
   g_clear_error (&error);
 
   /* A tree built in memory is not checked by a parser: from_json checks UTF-8 itself. */
@@ -620,7 +600,7 @@ test_message_from_json_bad (void)
   bad_utf8 = json_node_new (JSON_NODE_OBJECT);
   json_node_take_object (bad_utf8, object);
   g_assert_null (cx_message_from_json (bad_utf8, &error));
-  assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, "UTF-8");
+  cx_test_assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, "UTF-8");
 }
 
 /* GMS chat: requests */
@@ -697,8 +677,8 @@ typedef struct
 static void
 test_gms_start_bad (void)
 {
-  g_autofree char *long128 = repeat ("é", 128);
-  g_autofree char *long129 = repeat ("é", 129);
+  g_autofree char *long128 = cx_test_repeat ("é", 128);
+  g_autofree char *long129 = cx_test_repeat ("é", 129);
   g_autofree char *long255 = g_strnfill (255, 'a');
   g_autofree char *long513 = g_strnfill (513, 's');
   g_autofree char *long2049 = g_strnfill (2049, 'v');
@@ -745,7 +725,7 @@ test_gms_start_bad (void)
       g_hash_table_replace (table, g_strdup (bad[i].key), g_strdup (bad[i].value));
       request = cx_gms_start_request_parse (table, NULL, &error);
       g_assert_null (request);
-      assert_error (error, CX_GMS_ERROR, bad[i].code, bad[i].needle);
+      cx_test_assert_error (error, CX_GMS_ERROR, bad[i].code, bad[i].needle);
       g_clear_error (&error);
     }
 
@@ -761,13 +741,13 @@ test_gms_start_bad (void)
 
   form = form_new ("subject", "s", "emailAddress", "a@b", "nickname", "", NULL);
   g_assert_null (cx_gms_start_request_parse (form, NULL, &error));
-  assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_MISSING_PARAMETER, "nickname");
+  cx_test_assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_MISSING_PARAMETER, "nickname");
   g_clear_error (&error);
   g_clear_pointer (&form, g_hash_table_unref);
 
   form = form_new ("nickname", "n", key129, "v", NULL);
   g_assert_null (cx_gms_start_request_parse (form, NULL, &error));
-  assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_TOO_LONG, "key longer than 128");
+  cx_test_assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_TOO_LONG, "key longer than 128");
   g_clear_error (&error);
   g_clear_pointer (&form, g_hash_table_unref);
 
@@ -775,7 +755,7 @@ test_gms_start_bad (void)
   for (guint i = 0; i < 65; i++)
     g_hash_table_replace (form, g_strdup_printf ("userData[k%u]", i), g_strdup ("v"));
   g_assert_null (cx_gms_start_request_parse (form, NULL, &error));
-  assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_TOO_LONG, "more than 64");
+  cx_test_assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_TOO_LONG, "more than 64");
   g_clear_error (&error);
 
   /* With custom limits; 0 is no limit. */
@@ -789,7 +769,7 @@ test_gms_start_bad (void)
     limits.max_nickname_length = 1;
     g_hash_table_replace (form, g_strdup ("nickname"), g_strdup ("nn"));
     g_assert_null (cx_gms_start_request_parse (form, &limits, &error));
-    assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_TOO_LONG, "longer than 1 character");
+    cx_test_assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_TOO_LONG, "longer than 1 character");
   }
 }
 
@@ -835,8 +815,8 @@ test_gms_chat_credentials (void)
           for (CxGmsOp op = CX_GMS_OP_SEND; op <= CX_GMS_OP_FILE_DOWNLOAD; op++)
             {
               g_assert_null (cx_gms_chat_request_parse (op, form, NULL, &error));
-              assert_error (error, CX_GMS_ERROR, bad[i].code, fields[f]);
-              assert_error (error, CX_GMS_ERROR, bad[i].code, bad[i].needle);
+              cx_test_assert_error (error, CX_GMS_ERROR, bad[i].code, fields[f]);
+              cx_test_assert_error (error, CX_GMS_ERROR, bad[i].code, bad[i].needle);
               g_clear_error (&error);
             }
         }
@@ -871,8 +851,8 @@ chat_request (CxGmsOp op, const char *key, const char *value, GError **error)
 static void
 test_gms_chat_send (void)
 {
-  g_autofree char *max = repeat ("ü", 4096);
-  g_autofree char *over = repeat ("ü", 4097);
+  g_autofree char *max = cx_test_repeat ("ü", 4096);
+  g_autofree char *over = cx_test_repeat ("ü", 4097);
   static const char *const good[] = {
     MARKUP, " spaces kept ", "tab\tnew\nline\r\n", "&lt;b&gt;", "😀",
   };
@@ -905,30 +885,31 @@ test_gms_chat_send (void)
 
     g_hash_table_replace (form, g_strdup ("messageType"), g_strdup ("a\nb"));
     g_assert_null (cx_gms_chat_request_parse (CX_GMS_OP_SEND, form, NULL, &error));
-    assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_INVALID_PARAMETER, "messageType");
+    cx_test_assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_INVALID_PARAMETER, "messageType");
     g_clear_error (&error);
   }
 
   g_assert_null (chat_request (CX_GMS_OP_SEND, NULL, NULL, &error));
-  assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_MISSING_PARAMETER, "“message” is missing");
+  cx_test_assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_MISSING_PARAMETER,
+                        "“message” is missing");
   g_clear_error (&error);
 
   g_assert_null (chat_request (CX_GMS_OP_SEND, "message", "", &error));
-  assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_MISSING_PARAMETER, "message");
+  cx_test_assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_MISSING_PARAMETER, "message");
   g_clear_error (&error);
 
   g_assert_null (chat_request (CX_GMS_OP_SEND, "message", over, &error));
-  assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_TOO_LONG, "longer than 4096 characters");
+  cx_test_assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_TOO_LONG, "longer than 4096 characters");
   g_clear_error (&error);
 
   g_assert_null (chat_request (CX_GMS_OP_SEND, "message", "bell\a", &error));
-  assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_INVALID_PARAMETER,
-                "“message” contains a control character");
+  cx_test_assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_INVALID_PARAMETER,
+                        "“message” contains a control character");
   g_clear_error (&error);
 
   g_assert_null (chat_request (CX_GMS_OP_SEND, "message", "\xc0\xaf", &error));
-  assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_INVALID_PARAMETER,
-                "“message” is not valid UTF-8");
+  cx_test_assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_INVALID_PARAMETER,
+                        "“message” is not valid UTF-8");
   g_clear_error (&error);
 }
 
@@ -961,7 +942,8 @@ test_gms_chat_refresh (void)
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_assert_null (chat_request (CX_GMS_OP_REFRESH, "transcriptPosition", bad[i], &error));
-      assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_INVALID_PARAMETER, "transcriptPosition");
+      cx_test_assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_INVALID_PARAMETER,
+                            "transcriptPosition");
       g_clear_error (&error);
     }
 
@@ -1002,11 +984,11 @@ test_gms_chat_optional_message (void)
       cx_gms_chat_request_free (request);
 
       g_assert_null (chat_request (ops[i], "message", over, &error));
-      assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_TOO_LONG, "message");
+      cx_test_assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_TOO_LONG, "message");
       g_clear_error (&error);
 
       g_assert_null (chat_request (ops[i], "message", "\x01", &error));
-      assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_INVALID_PARAMETER, "message");
+      cx_test_assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_INVALID_PARAMETER, "message");
       g_clear_error (&error);
     }
 }
@@ -1023,11 +1005,11 @@ test_gms_chat_update_data (void)
   cx_gms_chat_request_free (request);
 
   g_assert_null (chat_request (CX_GMS_OP_UPDATE_DATA, NULL, NULL, &error));
-  assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_MISSING_PARAMETER, "userData");
+  cx_test_assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_MISSING_PARAMETER, "userData");
   g_clear_error (&error);
 
   g_assert_null (chat_request (CX_GMS_OP_UPDATE_DATA, "userData[x]", "\xff", &error));
-  assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_INVALID_PARAMETER, "userData[x]");
+  cx_test_assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_INVALID_PARAMETER, "userData[x]");
   g_clear_error (&error);
 
   /* Other ops ignore userData. */
@@ -1209,13 +1191,13 @@ test_gms_reply_bad (void)
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_assert_null (parse_reply_text (bad[i].json, &error));
-      assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, bad[i].needle);
+      cx_test_assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, bad[i].needle);
       g_clear_error (&error);
     }
 
   g_assert_false (cx_gms_parse_reply (NULL, &reply, &error));
   g_assert_null (reply);
-  assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, NULL);
+  cx_test_assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, NULL);
   g_clear_error (&error);
 
   {
@@ -1223,7 +1205,7 @@ test_gms_reply_bad (void)
     g_autofree char *json = g_strdup_printf ("{\"statusCode\":0,\"chatId\":\"%s\"}", id);
 
     g_assert_null (parse_reply_text (json, &error));
-    assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, "256 bytes");
+    cx_test_assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, "256 bytes");
     g_clear_error (&error);
   }
 
@@ -1236,45 +1218,45 @@ test_gms_reply_bad (void)
                             i ? "," : "", i + 1);
   g_string_append (huge, "]}");
   g_assert_null (parse_reply_text (huge->str, &error));
-  assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_TOO_LARGE, "10000");
+  cx_test_assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_TOO_LARGE, "10000");
 }
 
 static void
 test_gms_reply_error (void)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *long_advice = repeat ("ä", 5000);
+  g_autofree char *long_advice = cx_test_repeat ("ä", 5000);
   g_autofree char *json = NULL;
 
   g_assert_null (parse_reply_text ("{\"statusCode\":2,\"chatEnded\":true,\"errors\":[{\"code\":102,"
                                    "\"advice\":\"Chat session not found\"}]}",
                                    &error));
-  assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_CHAT_NOT_FOUND, NULL);
+  cx_test_assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_CHAT_NOT_FOUND, NULL);
   g_assert_cmpstr (error->message, ==, "Chat session not found");
   g_clear_error (&error);
 
   /* A code this version does not list is kept as it is. */
   g_assert_null (parse_reply_text (
       "{\"statusCode\":2,\"errors\":[{\"code\":401,\"advice\":\"Nope\"},{\"code\":1}]}", &error));
-  assert_error (error, CX_GMS_ERROR, 401, "Nope");
+  cx_test_assert_error (error, CX_GMS_ERROR, 401, "Nope");
   g_clear_error (&error);
 
   g_assert_null (parse_reply_text ("{\"statusCode\":2}", &error));
-  assert_error (error, CX_GMS_ERROR, 2, "error 2");
+  cx_test_assert_error (error, CX_GMS_ERROR, 2, "error 2");
   g_clear_error (&error);
 
   g_assert_null (parse_reply_text ("{\"statusCode\":1,\"errors\":[]}", &error));
-  assert_error (error, CX_GMS_ERROR, 1, NULL);
+  cx_test_assert_error (error, CX_GMS_ERROR, 1, NULL);
   g_clear_error (&error);
 
   g_assert_null (parse_reply_text ("{\"statusCode\":2,\"errors\":[{\"code\":364}]}", &error));
-  assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_RATE_LIMITED, "364");
+  cx_test_assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_RATE_LIMITED, "364");
   g_clear_error (&error);
 
   json = g_strdup_printf ("{\"statusCode\":2,\"errors\":[{\"code\":500,\"advice\":\"%s\"}]}",
                           long_advice);
   g_assert_null (parse_reply_text (json, &error));
-  assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_INTERNAL, NULL);
+  cx_test_assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_INTERNAL, NULL);
   g_assert_cmpint (g_utf8_strlen (error->message, -1), ==, 1024);
 }
 
@@ -1456,39 +1438,39 @@ test_gms_file_limits_check (void)
     }
 
   g_assert_false (cx_gms_file_limits_check (&limits, NULL, 1, 0, 0, &error));
-  assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_MISSING_PARAMETER, NULL);
+  cx_test_assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_MISSING_PARAMETER, NULL);
   g_clear_error (&error);
 
   g_assert_false (cx_gms_file_limits_check (&limits, name256, 1, 0, 0, &error));
-  assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_INVALID_PARAMETER, "255 bytes");
+  cx_test_assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_INVALID_PARAMETER, "255 bytes");
   g_clear_error (&error);
 
   g_assert_false (cx_gms_file_limits_check (&limits, "a.exe", 1, 0, 0, &error));
-  assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_FILE_LIMIT, "type");
+  cx_test_assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_FILE_LIMIT, "type");
   g_clear_error (&error);
   g_assert_false (cx_gms_file_limits_check (&limits, "png", 1, 0, 0, &error));
-  assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_FILE_LIMIT, "type");
+  cx_test_assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_FILE_LIMIT, "type");
   g_clear_error (&error);
   g_assert_false (cx_gms_file_limits_check (&limits, ".png", 1, 0, 0, &error));
-  assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_FILE_LIMIT, "type");
+  cx_test_assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_FILE_LIMIT, "type");
   g_clear_error (&error);
   g_assert_false (cx_gms_file_limits_check (&limits, "a.png.", 1, 0, 0, &error));
-  assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_FILE_LIMIT, "type");
+  cx_test_assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_FILE_LIMIT, "type");
   g_clear_error (&error);
   g_assert_false (cx_gms_file_limits_check (&limits, "a.pngx", 1, 0, 0, &error));
-  assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_FILE_LIMIT, "type");
+  cx_test_assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_FILE_LIMIT, "type");
   g_clear_error (&error);
 
   g_assert_false (cx_gms_file_limits_check (&limits, "a.png", 1001, 0, 0, &error));
-  assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_FILE_LIMIT, "1000 bytes");
+  cx_test_assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_FILE_LIMIT, "1000 bytes");
   g_clear_error (&error);
 
   g_assert_false (cx_gms_file_limits_check (&limits, "a.png", 1, 3, 0, &error));
-  assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_FILE_LIMIT, "3 files");
+  cx_test_assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_FILE_LIMIT, "3 files");
   g_clear_error (&error);
 
   g_assert_false (cx_gms_file_limits_check (&limits, "a.png", 1000, 2, 1501, &error));
-  assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_FILE_LIMIT, "2500 bytes");
+  cx_test_assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_FILE_LIMIT, "2500 bytes");
   g_clear_error (&error);
 
   /* No overflow on absurd sizes. */
@@ -1496,15 +1478,15 @@ test_gms_file_limits_check (void)
   g_assert_true (cx_gms_file_limits_check (&any, "a", G_MAXUINT64, G_MAXUINT, G_MAXUINT64, &error));
   limits.max_file_size = 0;
   g_assert_false (cx_gms_file_limits_check (&limits, "a.png", G_MAXUINT64, 0, 10, &error));
-  assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_FILE_LIMIT, "2500 bytes");
+  cx_test_assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_FILE_LIMIT, "2500 bytes");
   g_clear_error (&error);
   g_assert_false (cx_gms_file_limits_check (&limits, "a.png", 10, 0, G_MAXUINT64, &error));
-  assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_FILE_LIMIT, "2500 bytes");
+  cx_test_assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_FILE_LIMIT, "2500 bytes");
   g_clear_error (&error);
 
   /* An empty type list allows nothing. */
   g_assert_false (cx_gms_file_limits_check (&nothing, "a.png", 1, 0, 0, &error));
-  assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_FILE_LIMIT, NULL);
+  cx_test_assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_FILE_LIMIT, NULL);
 }
 
 /* Callback API */
@@ -1555,7 +1537,7 @@ test_iso8601 (void)
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_assert_false (cx_iso8601_parse (bad[i].text, &ms, &error));
-      assert_error (error, CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_INVALID, bad[i].needle);
+      cx_test_assert_error (error, CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_INVALID, bad[i].needle);
       g_clear_error (&error);
     }
 }
@@ -1704,13 +1686,13 @@ test_callback_create_bad (void)
 
       g_hash_table_replace (table, g_strdup (bad[i].key), g_strdup (bad[i].value));
       g_assert_null (cx_callback_request_parse (table, &error));
-      assert_error (error, CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_INVALID, bad[i].needle);
+      cx_test_assert_error (error, CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_INVALID, bad[i].needle);
       g_clear_error (&error);
     }
 
   form = form_new ("subject", "s", NULL);
   g_assert_null (cx_callback_request_parse (form, &error));
-  assert_error (error, CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_INVALID, "_customer_number");
+  cx_test_assert_error (error, CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_INVALID, "_customer_number");
   g_clear_error (&error);
   g_clear_pointer (&form, g_hash_table_unref);
 
@@ -1723,7 +1705,7 @@ test_callback_create_bad (void)
   for (guint i = 0; i < 64; i++)
     g_hash_table_replace (form, g_strdup_printf ("p%u", i), g_strdup ("v"));
   g_assert_null (cx_callback_request_parse (form, &error));
-  assert_error (error, CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_INVALID, "more than 64");
+  cx_test_assert_error (error, CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_INVALID, "more than 64");
 }
 
 static void
@@ -1741,14 +1723,14 @@ test_callback_reschedule (void)
 
   form = form_new ("_desired_time", "2026-11-25T14:30:00.000Z", NULL);
   g_assert_false (cx_callback_reschedule_parse (form, &ms, &error));
-  assert_error (error, CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_INVALID,
-                "“_new_desired_time” is missing");
+  cx_test_assert_error (error, CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_INVALID,
+                        "“_new_desired_time” is missing");
   g_clear_error (&error);
   g_clear_pointer (&form, g_hash_table_unref);
 
   form = form_new ("_new_desired_time", "2026-11-25T14:30", NULL);
   g_assert_false (cx_callback_reschedule_parse (form, &ms, &error));
-  assert_error (error, CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_INVALID, "_new_desired_time");
+  cx_test_assert_error (error, CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_INVALID, "_new_desired_time");
 }
 
 static void
@@ -1800,7 +1782,7 @@ test_callback_availability (void)
       form = form_new (bad[i].key, bad[i].value, NULL);
       query.number_of_days = 99;
       g_assert_false (cx_callback_availability_parse (form, &query, &error));
-      assert_error (error, CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_INVALID, bad[i].needle);
+      cx_test_assert_error (error, CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_INVALID, bad[i].needle);
       g_assert_cmpuint (query.number_of_days, ==, 99);
       g_clear_error (&error);
       g_clear_pointer (&form, g_hash_table_unref);
@@ -1808,7 +1790,7 @@ test_callback_availability (void)
 
   form = form_new ("start", "2026-11-25T09:00:00Z", "end", "2026-11-25T09:00:00Z", NULL);
   g_assert_false (cx_callback_availability_parse (form, &query, &error));
-  assert_error (error, CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_INVALID, "after");
+  cx_test_assert_error (error, CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_INVALID, "after");
 }
 
 static void
@@ -2126,13 +2108,13 @@ test_agent_parse_bad (void)
     {
       g_assert_false (cx_agent_event_parse (bad[i].json, strlen (bad[i].json), &event, &error));
       g_assert_null (event);
-      assert_error (error, CX_PROTOCOL_ERROR, bad[i].code, bad[i].needle);
+      cx_test_assert_error (error, CX_PROTOCOL_ERROR, bad[i].code, bad[i].needle);
       g_clear_error (&error);
     }
 
   big = g_strdup_printf ("{\"type\":\"chatEnded\",\"chatId\":\"%s\"}", long_id);
   g_assert_false (cx_agent_event_parse (big, strlen (big), &event, &error));
-  assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, "256 bytes");
+  cx_test_assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, "256 bytes");
   g_clear_error (&error);
   g_clear_pointer (&big, g_free);
 
@@ -2140,7 +2122,7 @@ test_agent_parse_bad (void)
   padding = g_strnfill (CX_AGENT_FRAME_MAX_SIZE, ' ');
   big = g_strdup_printf ("{\"type\":\"signedOut\"}%s", padding);
   g_assert_false (cx_agent_event_parse (big, strlen (big), &event, &error));
-  assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_TOO_LARGE, NULL);
+  cx_test_assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_TOO_LARGE, NULL);
   g_clear_error (&error);
   g_clear_pointer (&big, g_free);
 
@@ -2153,24 +2135,24 @@ test_agent_parse_bad (void)
       g_string_append (frame, i ? ",{}" : "{}");
     g_string_append (frame, "]}");
     g_assert_false (cx_agent_event_parse (frame->str, frame->len, &event, &error));
-    assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_TOO_LARGE, "10000");
+    cx_test_assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_TOO_LARGE, "10000");
     g_clear_error (&error);
     g_string_free (frame, TRUE);
   }
 
   /* Raw NUL inside the frame. */
   g_assert_false (cx_agent_event_parse ("{\"type\":\"signedOut\"}\0", 21, &event, &error));
-  assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, NULL);
+  cx_test_assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, NULL);
   g_clear_error (&error);
 
   /* Deep nesting in an ignored member. */
   {
-    g_autofree char *opening = repeat ("{\"a\":", 50000);
-    g_autofree char *closing = repeat ("}", 50000);
+    g_autofree char *opening = cx_test_repeat ("{\"a\":", 50000);
+    g_autofree char *closing = cx_test_repeat ("}", 50000);
 
     big = g_strconcat ("{\"type\":\"signedOut\",\"x\":", opening, "1", closing, "}", NULL);
     g_assert_false (cx_agent_event_parse (big, strlen (big), &event, &error));
-    assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_TOO_LARGE, NULL);
+    cx_test_assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_TOO_LARGE, NULL);
     g_clear_error (&error);
   }
 }
@@ -2250,13 +2232,13 @@ test_push_hello (void)
     {
       g_assert_false (cx_push_hello_parse (bad[i].json, strlen (bad[i].json), &hello, &error));
       g_assert_null (hello);
-      assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, bad[i].needle);
+      cx_test_assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, bad[i].needle);
       g_clear_error (&error);
     }
 
   text = g_strdup_printf ("{\"secureKey\":\"k\",\"userId\":\"u\",\"alias\":\"a\"}%s", padding);
   g_assert_false (cx_push_hello_parse (text, strlen (text), &hello, &error));
-  assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_TOO_LARGE, NULL);
+  cx_test_assert_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_TOO_LARGE, NULL);
 }
 
 /* multipart/form-data (cx-multipart.c) */

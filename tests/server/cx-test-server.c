@@ -406,12 +406,6 @@ wait_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   *done = TRUE;
 }
 
-static gboolean
-flag_is_set (gpointer data)
-{
-  return *(gboolean *) data;
-}
-
 /* Waits with the main loop running: the server may close our WebSockets on its way out, and
  * that needs this side to answer. */
 static void
@@ -420,7 +414,7 @@ server_wait_exit (CxTestServer *self)
   gboolean done = FALSE;
 
   g_subprocess_wait_async (self->process, NULL, wait_cb, &done);
-  cx_test_wait (flag_is_set, &done);
+  cx_test_wait (cx_test_flag_is_set, &done);
 }
 
 static void
@@ -622,7 +616,48 @@ cx_test_pause (guint ms)
   gboolean done = FALSE;
 
   g_timeout_add (ms, set_flag_cb, &done);
-  cx_test_wait (flag_is_set, &done);
+  cx_test_wait (cx_test_flag_is_set, &done);
+}
+
+typedef struct
+{
+  guint *counter;
+  guint count;
+} CountWait;
+
+static gboolean
+count_reached (gpointer data)
+{
+  CountWait *wait = data;
+
+  return *wait->counter >= wait->count;
+}
+
+void
+cx_test_wait_at_least (guint *counter, guint count)
+{
+  CountWait wait = { counter, count };
+  g_autofree char *name = g_strdup_printf ("a count of %u", count);
+
+  cx_test_wait_named (name, count_reached, &wait);
+}
+
+/* A SoupServer in the test */
+
+SoupServer *
+cx_test_soup_server_new (SoupServerCallback callback, gpointer user_data, char **base_url)
+{
+  SoupServer *server = soup_server_new (NULL, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoslist (GUri) uris = NULL;
+
+  soup_server_add_handler (server, NULL, callback, user_data, NULL);
+  g_assert_true (soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
+  g_assert_no_error (error);
+  uris = soup_server_get_uris (server);
+  g_assert_nonnull (uris);
+  *base_url = g_uri_to_string (uris->data);
+  return server;
 }
 
 /* HTTP */
@@ -644,7 +679,7 @@ cx_test_session_new (gboolean with_cookie_jar)
 {
   SoupSession *session = soup_session_new ();
 
-  /* No client-side timeout: meson's timeout catches a hang, and a slow request under a
+  /* No client-side timeout: cx_test_wait's hang guard catches a hang, and a slow request under a
    * sanitizer must not turn into a false failure. */
   soup_session_set_timeout (session, 0);
   soup_session_set_idle_timeout (session, 0);
@@ -655,6 +690,20 @@ cx_test_session_new (gboolean with_cookie_jar)
       soup_session_add_feature (session, SOUP_SESSION_FEATURE (jar));
     }
   return session;
+}
+
+static void
+request_queued_cb (SoupSession *session, SoupMessage *msg, gpointer user_data)
+{
+  guint *count = user_data;
+
+  (*count)++;
+}
+
+gulong
+cx_test_count_requests (SoupSession *session, guint *count)
+{
+  return g_signal_connect (session, "request-queued", G_CALLBACK (request_queued_cb), count);
 }
 
 /* Conditions every suite waits on */
@@ -672,6 +721,12 @@ cx_test_pointer_is_null (gpointer data)
 }
 
 gboolean
+cx_test_flag_is_set (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+gboolean
 cx_test_has_one_ref (gpointer data)
 {
   return G_OBJECT (data)->ref_count == 1;
@@ -686,8 +741,8 @@ cx_test_finalize_when_unwound (gpointer object)
   g_assert_finalize_object (object);
 }
 
-static void
-result_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+void
+cx_test_store_result_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   GAsyncResult **slot = user_data;
 
@@ -700,7 +755,8 @@ cx_test_send (SoupSession *session, SoupMessage *msg)
   g_autoptr (GAsyncResult) result = NULL;
   CxTestReply *reply = g_new0 (CxTestReply, 1);
 
-  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, result_cb, &result);
+  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, cx_test_store_result_cb,
+                                    &result);
   cx_test_wait (cx_test_pointer_is_set, &result);
 
   reply->body = soup_session_send_and_read_finish (session, result, &reply->error);
@@ -1311,6 +1367,33 @@ cx_test_customer_poll (CxTestCustomer *self)
 }
 
 JsonObject *
+cx_test_messages_find (GPtrArray *messages, const char *type, const char *from_type,
+                       const char *text)
+{
+  for (guint i = 0; i < messages->len; i++)
+    {
+      JsonObject *message = g_ptr_array_index (messages, i);
+
+      if ((type == NULL || g_strcmp0 (cx_test_object_string (message, "type"), type) == 0) &&
+          (from_type == NULL || g_strcmp0 (cx_test_message_from_type (message), from_type) == 0) &&
+          (text == NULL || g_strcmp0 (cx_test_message_text (message), text) == 0))
+        return message;
+    }
+  return NULL;
+}
+
+guint
+cx_test_messages_count_text (GPtrArray *messages, const char *text)
+{
+  guint count = 0;
+
+  for (guint i = 0; i < messages->len; i++)
+    if (g_strcmp0 (cx_test_message_text (g_ptr_array_index (messages, i)), text) == 0)
+      count++;
+  return count;
+}
+
+JsonObject *
 cx_test_customer_find (CxTestCustomer *self, gint64 from_index, const char *type,
                        const char *from_type, const char *text)
 {
@@ -1537,6 +1620,55 @@ cx_test_agent_wait_invitation (CxTestAgent *self, const char *chat_id)
 {
   g_assert_nonnull (self->events);
   return cx_test_socket_wait (self->events, "invitation", chat_id);
+}
+
+CxTestAgent *
+cx_test_agent_ready (CxTestServer *server, const char *username, const char *password)
+{
+  CxTestAgent *self = cx_test_agent_sign_in (server, username, password);
+
+  cx_test_agent_connect_events (self);
+  cx_test_agent_set_state (self, "ready");
+  return self;
+}
+
+void
+cx_test_agent_take (CxTestAgent *self, const char *chat_id)
+{
+  g_autoptr (JsonObject) chat = NULL;
+
+  cx_test_agent_wait_invitation (self, chat_id);
+  chat = cx_test_agent_accept (self, chat_id);
+}
+
+void
+cx_test_agent_typing (CxTestAgent *self, const char *chat_id, gboolean typing)
+{
+  g_autofree char *path = g_strdup_printf ("/cx/1/agent/chats/%s/typing", chat_id);
+  g_autoptr (CxTestReply) reply =
+      cx_test_agent_call (self, "POST", path, typing ? "{\"typing\":true}" : "{\"typing\":false}");
+
+  g_assert_cmpuint (reply->status, ==, 204);
+}
+
+JsonObject *
+cx_test_agent_find_callback (CxTestAgent *self, const char *id)
+{
+  g_autoptr (CxTestReply) reply = cx_test_agent_call (self, "GET", "/cx/1/agent/callbacks", NULL);
+  JsonArray *callbacks;
+
+  g_assert_cmpuint (reply->status, ==, 200);
+  callbacks = json_object_get_array_member (cx_test_reply_object (reply), "callbacks");
+  g_assert_nonnull (callbacks);
+  for (guint i = 0; i < json_array_get_length (callbacks); i++)
+    {
+      JsonObject *callback = json_array_get_object_element (callbacks, i);
+      g_autofree char *other = cx_test_object_loose_string (callback, "_id");
+
+      if (g_str_equal (other, id))
+        return json_object_ref (callback);
+    }
+  return NULL;
 }
 
 JsonObject *

@@ -52,6 +52,11 @@ void cx_test_server_free (CxTestServer *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CxTestServer, cx_test_server_free)
 
+/* A SoupServer in the test: on a free loopback port, answering every path with @callback;
+ * *@base_url is "http://127.0.0.1:PORT/". */
+SoupServer *cx_test_soup_server_new (SoupServerCallback callback, gpointer user_data,
+                                     char **base_url);
+
 /* A forwarder on a fixed loopback port in front of @server: clients keep its address across
  * cx_test_server_restart(); while blocked it hangs up on every new connection. */
 typedef struct _CxTestForwarder CxTestForwarder;
@@ -84,14 +89,21 @@ typedef gboolean (*CxTestCondition) (gpointer data);
 void cx_test_wait_named (const char *name, CxTestCondition done, gpointer data);
 #define cx_test_wait(done, ...) cx_test_wait_named (#done, (done), __VA_ARGS__)
 void cx_test_pause (guint ms);
+/* Waits until *@counter is at least @count. */
+void cx_test_wait_at_least (guint *counter, guint count);
 
-/* Conditions for cx_test_wait(): *data (a pointer variable) is set, or NULL. */
+/* Conditions for cx_test_wait(): *data (a pointer variable) is set, or NULL; *data (a gboolean)
+ * is TRUE. */
 gboolean cx_test_pointer_is_set (gpointer data);
 gboolean cx_test_pointer_is_null (gpointer data);
+gboolean cx_test_flag_is_set (gpointer data);
 /* The caller holds the last reference to the GObject @data. */
 gboolean cx_test_has_one_ref (gpointer data);
 /* Waits until the caller holds the last reference to @object, then finalizes it. */
 void cx_test_finalize_when_unwound (gpointer object);
+/* An async call's callback that keeps its result in the GAsyncResult * at @user_data, which a
+ * cx_test_wait (cx_test_pointer_is_set, &result) then waits for. */
+void cx_test_store_result_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 
 /* HTTP */
 
@@ -108,6 +120,9 @@ void cx_test_reply_free (CxTestReply *reply);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CxTestReply, cx_test_reply_free)
 
 SoupSession *cx_test_session_new (gboolean with_cookie_jar);
+/* Counts in *@count the requests @session queues from now on; returns the handler id, for
+ * g_signal_handler_disconnect(). */
+gulong cx_test_count_requests (SoupSession *session, guint *count);
 
 CxTestReply *cx_test_send (SoupSession *session, SoupMessage *msg);
 CxTestReply *cx_test_request (SoupSession *session, const char *method, const char *url,
@@ -188,6 +203,11 @@ CxTestReply *cx_test_customer_callv (CxTestCustomer *self, const char *op,
                                      const char *const *fields);
 void cx_test_customer_send (CxTestCustomer *self, const char *text);
 void cx_test_customer_poll (CxTestCustomer *self);
+/* The first of @messages (JsonObject, transcript entries) that is @type, from @from_type and
+ * says @text (each NULL: any), or NULL; how many of them say @text. */
+JsonObject *cx_test_messages_find (GPtrArray *messages, const char *type, const char *from_type,
+                                   const char *text);
+guint cx_test_messages_count_text (GPtrArray *messages, const char *text);
 JsonObject *cx_test_customer_find (CxTestCustomer *self, gint64 from_index, const char *type,
                                    const char *from_type, const char *text);
 JsonObject *cx_test_customer_poll_until (CxTestCustomer *self, gint64 from_index, const char *type,
@@ -218,6 +238,13 @@ CxTestAgent *cx_test_agent_sign_in (CxTestServer *server, const char *username,
 CxTestReply *cx_test_agent_call (CxTestAgent *self, const char *method, const char *path,
                                  const char *json_body);
 void cx_test_agent_connect_events (CxTestAgent *self);
+/* Signed in, its event socket connected, and ready. */
+CxTestAgent *cx_test_agent_ready (CxTestServer *server, const char *username, const char *password);
+/* Waits for the invitation to @chat_id and accepts it. */
+void cx_test_agent_take (CxTestAgent *self, const char *chat_id);
+void cx_test_agent_typing (CxTestAgent *self, const char *chat_id, gboolean typing);
+/* The callback @id in the agent's list (a new reference), or NULL. */
+JsonObject *cx_test_agent_find_callback (CxTestAgent *self, const char *id);
 void cx_test_agent_set_state (CxTestAgent *self, const char *state);
 JsonObject *cx_test_agent_wait_invitation (CxTestAgent *self, const char *chat_id);
 JsonObject *cx_test_agent_accept (CxTestAgent *self, const char *chat_id);

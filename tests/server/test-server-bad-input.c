@@ -11,21 +11,12 @@
 
 #include <string.h>
 
+#include "cx-test-json.h"
 #include "cx-test-server.h"
 
 #define BIG_BODY (1024 * 1024 + 4096)
 
 typedef CxTestFixture Fixture;
-
-static char *
-repeat (const char *unit, gsize times)
-{
-  GString *text = g_string_sized_new (strlen (unit) * times);
-
-  for (gsize i = 0; i < times; i++)
-    g_string_append (text, unit);
-  return g_string_free (text, FALSE);
-}
 
 static void
 assert_gms_refused (CxTestServer *server, CxTestReply *reply, guint status)
@@ -85,7 +76,7 @@ static void
 test_body_too_large (Fixture *f, gconstpointer data)
 {
   g_autoptr (CxTestCustomer) customer = cx_test_customer_start (f->server, "sales", "Quinn");
-  g_autofree char *huge = repeat ("a", BIG_BODY);
+  g_autofree char *huge = cx_test_repeat ("a", BIG_BODY);
   g_autofree char *start_url = cx_test_server_url (f->server, "/genesys/2/chat/sales");
   g_autofree char *session_url = cx_test_server_url (f->server, "/cx/1/agent/session");
   g_autofree char *json = g_strdup_printf ("{\"username\":\"ada\",\"password\":\"%s\"}", huge);
@@ -180,9 +171,9 @@ test_too_long (Fixture *f, gconstpointer data)
 {
   g_autoptr (CxTestCustomer) customer = cx_test_customer_start (f->server, "sales", "Sam");
   g_autoptr (CxTestAgent) ada = agent_with_chat (f, customer);
-  g_autofree char *five_thousand = repeat ("a", 5000);
-  g_autofree char *limit = repeat ("\xc3\xa9", 4096);
-  g_autofree char *over_limit = repeat ("\xc3\xa9", 4097);
+  g_autofree char *five_thousand = cx_test_repeat ("a", 5000);
+  g_autofree char *limit = cx_test_repeat ("\xc3\xa9", 4096);
+  g_autofree char *over_limit = cx_test_repeat ("\xc3\xa9", 4097);
   g_autofree char *path = g_strdup_printf ("/cx/1/agent/chats/%s/send", customer->chat_id);
   g_autofree char *agent_body = g_strdup_printf ("{\"text\":\"%s\"}", five_thousand);
   g_autoptr (CxTestReply) reply = NULL;

@@ -442,26 +442,6 @@ test_office_closed (Fixture *f, gconstpointer data)
   g_assert_cmpuint (json_array_get_length (cx_test_reply_array (query)), ==, 0);
 }
 
-static JsonObject *
-find_agent_callback (CxTestAgent *agent, const char *id)
-{
-  g_autoptr (CxTestReply) reply = cx_test_agent_call (agent, "GET", "/cx/1/agent/callbacks", NULL);
-  JsonArray *callbacks;
-
-  g_assert_cmpuint (reply->status, ==, 200);
-  callbacks = json_object_get_array_member (cx_test_reply_object (reply), "callbacks");
-  g_assert_nonnull (callbacks);
-  for (guint i = 0; i < json_array_get_length (callbacks); i++)
-    {
-      JsonObject *callback = json_array_get_object_element (callbacks, i);
-      g_autofree char *other = cx_test_object_loose_string (callback, "_id");
-
-      if (g_str_equal (other, id))
-        return json_object_ref (callback);
-    }
-  return NULL;
-}
-
 /* The agent side: the list (only services the agent serves), callbacksChanged, complete,
  * reschedule. */
 static void
@@ -489,11 +469,11 @@ test_agent_callbacks (Fixture *f, gconstpointer data)
   id = assert_callback (created, "+15550051");
   changed = cx_test_socket_wait (ada->events, "callbacksChanged", NULL);
 
-  listed = find_agent_callback (ada, id);
+  listed = cx_test_agent_find_callback (ada, id);
   g_assert_nonnull (listed);
   g_assert_cmpstr (cx_test_object_string (listed, "_customer_number"), ==, "+15550051");
   /* Bob serves sales only, which takes no callbacks. */
-  not_for_bob = find_agent_callback (bob, id);
+  not_for_bob = cx_test_agent_find_callback (bob, id);
   g_assert_null (not_for_bob);
 
   path = g_strdup_printf ("/cx/1/agent/callbacks/%s/complete", id);

@@ -77,6 +77,60 @@ enough_done (gpointer data)
   return done >= wait->wanted;
 }
 
+/* A GMS send of @text from @customer, to be posted to @url. */
+static SoupMessage *
+send_message_new (const char *url, CxTestCustomer *customer, const char *text)
+{
+  const char *const fields[] = { "userId", customer->user_id, "secureKey", customer->secure_key,
+                                 "alias",  customer->alias,   "message",   text,
+                                 NULL };
+  g_autofree char *form = cx_test_form_encode (fields);
+  g_autoptr (GBytes) body = g_bytes_new (form, strlen (form));
+  SoupMessage *msg = soup_message_new ("POST", url);
+
+  soup_message_set_request_body_from_bytes (msg, "application/x-www-form-urlencoded", body);
+  return msg;
+}
+
+/* Sends @pending on @session; burst_cb says when it is done and whether it was acknowledged. */
+static void
+pending_send (SoupSession *session, Pending *pending)
+{
+  soup_session_send_and_read_async (session, pending->msg, G_PRIORITY_DEFAULT, NULL, burst_cb,
+                                    pending);
+}
+
+/* After SIGKILL and a restart, a send that was acknowledged is in @transcript exactly once, and
+ * none is there twice. */
+static void
+assert_kept_once (GPtrArray *transcript, const Pending *pending)
+{
+  guint copies = 0;
+
+  for (guint j = 0; j < transcript->len; j++)
+    {
+      JsonObject *message = g_ptr_array_index (transcript, j);
+
+      if (g_str_equal (cx_test_object_string (message, "type"), "Message") &&
+          g_str_equal (cx_test_message_text (message), pending->text))
+        copies++;
+    }
+  if (pending->acked && copies != 1)
+    g_error ("“%s” was acknowledged but is in the transcript %u times after SIGKILL", pending->text,
+             copies);
+  g_assert_cmpuint (copies, <=, 1);
+}
+
+static void
+pending_clear (Pending *pending, guint count)
+{
+  for (guint i = 0; i < count; i++)
+    {
+      g_clear_object (&pending[i].msg);
+      g_clear_pointer (&pending[i].text, g_free);
+    }
+}
+
 static gboolean
 push_caught_up (gpointer data)
 {
@@ -193,24 +247,9 @@ test_kill9 (Fixture *f, gconstpointer data)
                                   customer->chat_id);
   for (int i = 0; i < BURST; i++)
     {
-      g_autofree char *form = NULL;
-      g_autoptr (GBytes) body = NULL;
-
       pending[i].text = g_strdup_printf ("burst %02d", i);
-      {
-        const char *const fields[] = {
-          "userId",  customer->user_id, "secureKey", customer->secure_key, "alias", customer->alias,
-          "message", pending[i].text,   NULL
-        };
-
-        form = cx_test_form_encode (fields);
-      }
-      body = g_bytes_new (form, strlen (form));
-      pending[i].msg = soup_message_new ("POST", burst_url);
-      soup_message_set_request_body_from_bytes (pending[i].msg, "application/x-www-form-urlencoded",
-                                                body);
-      soup_session_send_and_read_async (burst_session, pending[i].msg, G_PRIORITY_DEFAULT, NULL,
-                                        burst_cb, &pending[i]);
+      pending[i].msg = send_message_new (burst_url, customer, pending[i].text);
+      pending_send (burst_session, &pending[i]);
     }
   cx_test_wait (enough_done, &wait);
   cx_test_server_kill9 (f->server);
@@ -237,22 +276,7 @@ test_kill9 (Fixture *f, gconstpointer data)
     g_assert_cmpstr (g_ptr_array_index (after_summaries, i), ==,
                      g_ptr_array_index (before_summaries, i));
   for (int i = 0; i < BURST; i++)
-    {
-      guint copies = 0;
-
-      for (guint j = 0; j < after->transcript->len; j++)
-        {
-          JsonObject *message = g_ptr_array_index (after->transcript, j);
-
-          if (g_str_equal (cx_test_object_string (message, "type"), "Message") &&
-              g_str_equal (cx_test_message_text (message), pending[i].text))
-            copies++;
-        }
-      if (pending[i].acked && copies != 1)
-        g_error ("“%s” was acknowledged but is in the transcript %u times after SIGKILL",
-                 pending[i].text, copies);
-      g_assert_cmpuint (copies, <=, 1);
-    }
+    assert_kept_once (after->transcript, &pending[i]);
 
   /* The agent's cookie still works, and the chat is still hers and active. */
   cookie_after = cx_test_agent_cookie (ada);
@@ -288,25 +312,7 @@ test_kill9 (Fixture *f, gconstpointer data)
   cx_test_customer_send (customer, "after the restart, customer");
   cx_test_agent_wait_message (ada, customer->chat_id, "Message", "after the restart, customer");
 
-  for (int i = 0; i < BURST; i++)
-    {
-      g_clear_object (&pending[i].msg);
-      g_free (pending[i].text);
-    }
-}
-
-static SoupMessage *
-send_message_new (const char *url, CxTestCustomer *customer, const char *text)
-{
-  const char *const fields[] = { "userId", customer->user_id, "secureKey", customer->secure_key,
-                                 "alias",  customer->alias,   "message",   text,
-                                 NULL };
-  g_autofree char *form = cx_test_form_encode (fields);
-  g_autoptr (GBytes) body = g_bytes_new (form, strlen (form));
-  SoupMessage *msg = soup_message_new ("POST", url);
-
-  soup_message_set_request_body_from_bytes (msg, "application/x-www-form-urlencoded", body);
-  return msg;
+  pending_clear (pending, BURST);
 }
 
 /* Many customers send at once, on as many connections, and SIGKILL comes while about half of
@@ -341,8 +347,7 @@ test_kill9_many (Fixture *f, gconstpointer data)
 
       pending[i].text = g_strdup_printf ("customer %u, send %u", i % CUSTOMERS, i / CUSTOMERS);
       pending[i].msg = send_message_new (url, customer, pending[i].text);
-      soup_session_send_and_read_async (session, pending[i].msg, G_PRIORITY_DEFAULT, NULL, burst_cb,
-                                        &pending[i]);
+      pending_send (session, &pending[i]);
     }
   cx_test_wait (enough_done, &wait);
   cx_test_server_kill9 (f->server);
@@ -366,29 +371,10 @@ test_kill9_many (Fixture *f, gconstpointer data)
       cx_test_assert_contiguous (after->transcript, 1);
 
       for (guint i = c; i < G_N_ELEMENTS (pending); i += CUSTOMERS)
-        {
-          guint copies = 0;
-
-          for (guint j = 0; j < after->transcript->len; j++)
-            {
-              JsonObject *message = g_ptr_array_index (after->transcript, j);
-
-              if (g_str_equal (cx_test_object_string (message, "type"), "Message") &&
-                  g_str_equal (cx_test_message_text (message), pending[i].text))
-                copies++;
-            }
-          if (pending[i].acked && copies != 1)
-            g_error ("“%s” was acknowledged but is in the transcript %u times after SIGKILL",
-                     pending[i].text, copies);
-          g_assert_cmpuint (copies, <=, 1);
-        }
+        assert_kept_once (after->transcript, &pending[i]);
     }
 
-  for (guint i = 0; i < G_N_ELEMENTS (pending); i++)
-    {
-      g_clear_object (&pending[i].msg);
-      g_free (pending[i].text);
-    }
+  pending_clear (pending, G_N_ELEMENTS (pending));
 }
 
 #define PUSH_ROUND 20
@@ -475,8 +461,7 @@ test_push_during_batches (Fixture *f, gconstpointer data)
 
   /* A first round opens the connections, so that the second is on the wire at once. */
   for (guint i = 0; i < PUSH_ROUND; i++)
-    soup_session_send_and_read_async (session, pending[i].msg, G_PRIORITY_DEFAULT, NULL, burst_cb,
-                                      &pending[i]);
+    pending_send (session, &pending[i]);
   cx_test_wait (enough_done, &first);
   for (guint i = 0; i < PUSH_SOCKETS; i++)
     {
@@ -488,8 +473,7 @@ test_push_during_batches (Fixture *f, gconstpointer data)
   for (guint i = PUSH_ROUND; i < 2 * PUSH_ROUND; i++)
     {
       g_signal_connect (pending[i].msg, "wrote-body", G_CALLBACK (wrote_body_cb), &written);
-      soup_session_send_and_read_async (session, pending[i].msg, G_PRIORITY_DEFAULT, NULL, burst_cb,
-                                        &pending[i]);
+      pending_send (session, &pending[i]);
     }
   cx_test_wait (all_written, &written);
   for (guint i = 0; i < PUSH_SOCKETS; i++)
@@ -513,11 +497,7 @@ test_push_during_batches (Fixture *f, gconstpointer data)
       cx_test_socket_free (sockets[i]);
     }
 
-  for (guint i = 0; i < G_N_ELEMENTS (pending); i++)
-    {
-      g_clear_object (&pending[i].msg);
-      g_free (pending[i].text);
-    }
+  pending_clear (pending, G_N_ELEMENTS (pending));
 }
 
 /* prlimit(2) on the server process (glibc declares prlimit only for _GNU_SOURCE). */

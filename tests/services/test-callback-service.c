@@ -4,8 +4,8 @@
  * cancelling a callback, input refused before any request, a dead server, a silent one, and a
  * window closed while a request runs.
  *
- * Every wait iterates the main context until a condition holds: no sleeps, no wall-clock
- * deadlines (meson's timeout catches a hang).
+ * Every wait iterates the main context until a condition holds (cx_test_wait): no sleeps, and
+ * a generous hang guard that fails naming the condition; nothing measures time.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -17,19 +17,17 @@
 #include <string.h>
 
 #include "bus/cx-bus.h"
+#include "cx-test-bus.h"
 #include "cx-test-server.h"
 #include "protocol/cx-gms-callback.h"
 #include "services/cx-callback-service.h"
 #include "services/cx-http.h"
 
 #define SERVICE "customer-support"
-#define COMMAND_TIMEOUT_MS (10 * 60 * 1000)
 #define PHONE "+1 (555) 123-4567"
 #define PHONE_NORMALIZED "+15551234567"
 
 typedef CxTestFixture Fixture;
-
-/* Waiting */
 
 /* A window: a bus, the service on it, what it published, and how many requests went out */
 
@@ -38,27 +36,10 @@ typedef struct
   CxHttp *http;
   CxBus *bus;
   CxCallbackService *service;
-  GPtrArray *events; /* CxEvent */
+  CxTestRecorder *events; /* what the service published */
   guint requests;
   gulong queued_id;
 } Window;
-
-static void
-record_cb (CxBus *bus, const CxEvent *event, gpointer user_data)
-{
-  Window *window = user_data;
-
-  if (g_strcmp0 (event->publisher, CX_CALLBACK_SERVICE_NAME) == 0)
-    g_ptr_array_add (window->events, cx_event_ref (event));
-}
-
-static void
-request_queued_cb (SoupSession *session, SoupMessage *msg, gpointer user_data)
-{
-  Window *window = user_data;
-
-  window->requests++;
-}
 
 static JsonObject *
 make_config (const char *base_url)
@@ -83,10 +64,9 @@ window_new (JsonObject *config)
 
   window->http = cx_http_new (NULL);
   window->bus = cx_bus_new ();
-  window->events = g_ptr_array_new_with_free_func ((GDestroyNotify) cx_event_unref);
-  cx_bus_subscribe (window->bus, NULL, record_cb, window, NULL);
-  window->queued_id = g_signal_connect (cx_http_get_session (window->http), "request-queued",
-                                        G_CALLBACK (request_queued_cb), window);
+  window->events = cx_test_recorder_new (window->bus, CX_CALLBACK_SERVICE_NAME);
+  window->queued_id =
+      cx_test_count_requests (cx_http_get_session (window->http), &window->requests);
   window->service = cx_callback_service_new (window->bus, window->http, config, &error);
   g_assert_no_error (error);
   g_assert_nonnull (window->service);
@@ -106,120 +86,35 @@ window_free (Window *window)
 {
   if (window->service != NULL)
     g_assert_finalize_object (g_steal_pointer (&window->service));
+  cx_test_recorder_free (window->events);
   g_assert_finalize_object (window->bus);
   g_signal_handler_disconnect (cx_http_get_session (window->http), window->queued_id);
   cx_test_finalize_when_unwound (window->http);
-  g_ptr_array_unref (window->events);
   g_free (window);
 }
 
-static guint
-count_events (Window *window, const char *name)
-{
-  g_autofree char *full = g_strconcat (CX_CALLBACK_SERVICE_NAME ".", name, NULL);
-  guint count = 0;
-
-  for (guint i = 0; i < window->events->len; i++)
-    if (g_str_equal (((CxEvent *) g_ptr_array_index (window->events, i))->event, full))
-      count++;
-  return count;
-}
-
-/* The last "CallbackService.@name" event's data, as an object. */
-static JsonObject *
-last_event (Window *window, const char *name)
-{
-  g_autofree char *full = g_strconcat (CX_CALLBACK_SERVICE_NAME ".", name, NULL);
-
-  for (guint i = window->events->len; i > 0; i--)
-    {
-      CxEvent *event = g_ptr_array_index (window->events, i - 1);
-
-      if (g_str_equal (event->event, full))
-        {
-          g_assert_nonnull (event->data);
-          g_assert_true (JSON_NODE_HOLDS_OBJECT (event->data));
-          return json_node_get_object (event->data);
-        }
-    }
-  g_error ("no %s event", full);
-  return NULL;
-}
-
-/* Commands, as the application makes them */
-
-static void
-command_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
-static void
-command_start (Window *window, const char *name, JsonNode *data, GAsyncResult **slot)
-{
-  g_autofree char *full = g_strconcat (CX_CALLBACK_SERVICE_NAME ".", name, NULL);
-
-  *slot = NULL;
-  cx_bus_command_async (window->bus, NULL, full, data, COMMAND_TIMEOUT_MS, NULL, command_cb, slot);
-}
-
-static JsonNode *
-command_finish (Window *window, GAsyncResult **slot, GError **error)
-{
-  JsonNode *result;
-
-  cx_test_wait (cx_test_pointer_is_set, slot);
-  result = cx_bus_command_finish (window->bus, *slot, error);
-  g_clear_object (slot);
-  return result;
-}
-
-/* Runs a command; @json is its data (NULL for none). */
-static JsonNode *
-command_try (Window *window, const char *name, const char *json, GError **error)
-{
-  g_autoptr (GAsyncResult) slot = NULL;
-  g_autoptr (JsonNode) data = NULL;
-
-  if (json != NULL)
-    {
-      g_autoptr (GError) parse_error = NULL;
-
-      data = json_from_string (json, &parse_error);
-      g_assert_no_error (parse_error);
-    }
-  command_start (window, name, data, &slot);
-  return command_finish (window, &slot, error);
-}
+/* Commands, as the application ("App") makes them */
 
 /* Runs a command that must succeed; returns its result, an object. */
 static JsonObject *
 command (Window *window, const char *name, const char *json)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) result = command_try (window, name, json, &error);
+  g_autofree char *full = g_strconcat (CX_CALLBACK_SERVICE_NAME ".", name, NULL);
+  g_autoptr (JsonNode) result = cx_test_bus_command_ok (window->bus, full, json);
 
-  if (error != NULL)
-    g_error ("%s %s failed: %s", name, json ? json : "", error->message);
   g_assert_nonnull (result);
   g_assert_true (JSON_NODE_HOLDS_OBJECT (result));
   return json_object_ref (json_node_get_object (result));
 }
 
-/* Runs a command that must fail with @domain and @code. */
+/* Runs a command that must fail with @domain and @code, saying @needle (nullable). */
 static void
 command_fails (Window *window, const char *name, const char *json, GQuark domain, int code,
                const char *needle)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) result = command_try (window, name, json, &error);
+  g_autofree char *full = g_strconcat (CX_CALLBACK_SERVICE_NAME ".", name, NULL);
 
-  g_assert_null (result);
-  if (!g_error_matches (error, domain, code))
-    g_error ("%s %s: expected %s %d, got %s", name, json ? json : "", g_quark_to_string (domain),
-             code, error ? error->message : "success");
-  if (needle != NULL && strstr (error->message, needle) == NULL)
-    g_error ("%s: “%s” does not mention “%s”", name, error->message, needle);
+  cx_test_bus_command_fails (window->bus, full, json, domain, code, needle);
 }
 
 /* Slots */
@@ -370,9 +265,9 @@ test_schedule_now (Fixture *f, gconstpointer data)
   g_assert_cmpint (ABS (time_of (cx_test_object_string (callback, "desiredTime")) - now), <,
                    10 * 60 * 1000);
 
-  g_assert_cmpuint (count_events (window, "scheduled"), ==, 1);
-  g_assert_cmpuint (count_events (window, "scheduleError"), ==, 0);
-  scheduled = last_event (window, "scheduled");
+  g_assert_cmpuint (cx_test_recorder_count (window->events, "scheduled"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (window->events, "scheduleError"), ==, 0);
+  scheduled = cx_test_recorder_last_object (window->events, "scheduled");
   g_assert_cmpstr (cx_test_object_string (scheduled, "id"), ==, id);
 
   /* The server's account, and get's, agree. */
@@ -408,8 +303,8 @@ test_schedule_slot (Fixture *f, gconstpointer data)
   gint64 capacity;
 
   before = command (window, "availability", NULL);
-  g_assert_cmpuint (count_events (window, "availableSlots"), ==, 1);
-  published = last_event (window, "availableSlots");
+  g_assert_cmpuint (cx_test_recorder_count (window->events, "availableSlots"), ==, 1);
+  published = cx_test_recorder_last_object (window->events, "availableSlots");
   g_assert_cmpuint (json_array_get_length (slots_of (published)), ==,
                     json_array_get_length (slots_of (before)));
   /* Two days (calendar.numberOfDays) of 30-minute slots, most of them. */
@@ -426,7 +321,7 @@ test_schedule_slot (Fixture *f, gconstpointer data)
 
   after = command (window, "availability", "{\"numberOfDays\":1}");
   g_assert_cmpint (capacity_at (after, slot), ==, capacity - 1);
-  g_assert_cmpuint (count_events (window, "availableSlots"), ==, 2);
+  g_assert_cmpuint (cx_test_recorder_count (window->events, "availableSlots"), ==, 2);
 
   /* maxTimeSlots and startDate are the server's to apply. */
   g_free (json);
@@ -435,7 +330,7 @@ test_schedule_slot (Fixture *f, gconstpointer data)
   g_assert_cmpuint (json_array_get_length (slots_of (few)), ==, 3);
   g_assert_cmpstr (
       cx_test_object_string (json_array_get_object_element (slots_of (few), 0), "time"), ==, slot);
-  g_assert_cmpuint (count_events (window, "availabilityError"), ==, 0);
+  g_assert_cmpuint (cx_test_recorder_count (window->events, "availabilityError"), ==, 0);
 
   window_free (window);
 }
@@ -461,9 +356,9 @@ test_slot_full (Fixture *f, gconstpointer data)
   command_fails (window, "schedule", json, CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_SLOT_FULL,
                  "fully booked");
 
-  g_assert_cmpuint (count_events (window, "scheduled"), ==, 1);
-  g_assert_cmpuint (count_events (window, "scheduleError"), ==, 1);
-  refusal = last_event (window, "scheduleError");
+  g_assert_cmpuint (cx_test_recorder_count (window->events, "scheduled"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (window->events, "scheduleError"), ==, 1);
+  refusal = cx_test_recorder_last_object (window->events, "scheduleError");
   g_assert_cmpint (cx_test_object_int (refusal, "code"), ==, 409);
   g_assert_nonnull (strstr (cx_test_object_string (refusal, "message"), "fully booked"));
 
@@ -483,11 +378,11 @@ test_office_closed (Fixture *f, gconstpointer data)
 
   command_fails (window, "schedule", json, CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_OFFICE_CLOSED,
                  NULL);
-  g_assert_cmpuint (count_events (window, "scheduleError"), ==, 1);
-  refusal = last_event (window, "scheduleError");
+  g_assert_cmpuint (cx_test_recorder_count (window->events, "scheduleError"), ==, 1);
+  refusal = cx_test_recorder_last_object (window->events, "scheduleError");
   g_assert_cmpint (cx_test_object_int (refusal, "code"), ==, 7042);
   g_assert_cmpstr (cx_test_object_string (refusal, "message"), ==, "We are closed at that time");
-  g_assert_cmpuint (count_events (window, "scheduled"), ==, 0);
+  g_assert_cmpuint (cx_test_recorder_count (window->events, "scheduled"), ==, 0);
   g_assert_cmpuint (window->requests, ==, 1);
 
   window_free (window);
@@ -524,8 +419,8 @@ test_reschedule_cancel (Fixture *f, gconstpointer data)
   assert_callback (moved, "SCHEDULED");
   g_assert_cmpstr (cx_test_object_string (moved, "id"), ==, id);
   g_assert_cmpint (time_of (cx_test_object_string (moved, "desiredTime")), ==, time_of (second));
-  g_assert_cmpuint (count_events (window, "rescheduled"), ==, 1);
-  event = last_event (window, "rescheduled");
+  g_assert_cmpuint (cx_test_recorder_count (window->events, "rescheduled"), ==, 1);
+  event = cx_test_recorder_last_object (window->events, "rescheduled");
   g_assert_cmpstr (cx_test_object_string (event, "desiredTime"), ==,
                    cx_test_object_string (moved, "desiredTime"));
 
@@ -538,8 +433,10 @@ test_reschedule_cancel (Fixture *f, gconstpointer data)
   json = g_strdup_printf ("{\"id\":\"%s\"}", id);
   cancelled = command (window, "cancel", json);
   g_assert_cmpstr (cx_test_object_string (cancelled, "state"), ==, "CANCELLED");
-  g_assert_cmpuint (count_events (window, "cancelled"), ==, 1);
-  g_assert_cmpstr (cx_test_object_string (last_event (window, "cancelled"), "id"), ==, id);
+  g_assert_cmpuint (cx_test_recorder_count (window->events, "cancelled"), ==, 1);
+  g_assert_cmpstr (
+      cx_test_object_string (cx_test_recorder_last_object (window->events, "cancelled"), "id"), ==,
+      id);
   fetched = command (window, "get", json);
   g_assert_cmpstr (cx_test_object_string (fetched, "state"), ==, "CANCELLED");
   stored = server_callback (f, window, id);
@@ -551,8 +448,8 @@ test_reschedule_cancel (Fixture *f, gconstpointer data)
   command_fails (window, "reschedule", json, CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_INVALID, NULL);
   command_fails (window, "cancel", "{\"id\":\"no-such-callback\"}", CX_CALLBACK_ERROR,
                  CX_CALLBACK_ERROR_NOT_FOUND, NULL);
-  g_assert_cmpuint (count_events (window, "rescheduled"), ==, 1);
-  g_assert_cmpuint (count_events (window, "cancelled"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (window->events, "rescheduled"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (window->events, "cancelled"), ==, 1);
 
   window_free (window);
 }
@@ -618,8 +515,10 @@ test_invalid_input (Fixture *f, gconstpointer data)
         schedule_errors++;
       if (g_str_equal (cases[i].command, "availability"))
         availability_errors++;
-      g_assert_cmpuint (count_events (window, "scheduleError"), ==, schedule_errors);
-      g_assert_cmpuint (count_events (window, "availabilityError"), ==, availability_errors);
+      g_assert_cmpuint (cx_test_recorder_count (window->events, "scheduleError"), ==,
+                        schedule_errors);
+      g_assert_cmpuint (cx_test_recorder_count (window->events, "availabilityError"), ==,
+                        availability_errors);
     }
 
   /* The server's limits: 1024 characters a value, 64 properties. */
@@ -630,7 +529,9 @@ test_invalid_input (Fixture *f, gconstpointer data)
     g_string_append_printf (many, "%s\"k%u\":\"v\"", i == 0 ? "" : ",", i);
   g_string_append (many, "}}");
   command_fails (window, "schedule", many->str, CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_INVALID, "64");
-  g_assert_cmpint (cx_test_object_int (last_event (window, "scheduleError"), "code"), ==, 400);
+  g_assert_cmpint (
+      cx_test_object_int (cx_test_recorder_last_object (window->events, "scheduleError"), "code"),
+      ==, 400);
 
   /* Nothing went out. */
   g_assert_cmpuint (window->requests, ==, 0);
@@ -639,7 +540,7 @@ test_invalid_input (Fixture *f, gconstpointer data)
   ok = command (window, "schedule", "{\"phoneNumber\":\"+44 20 7946 0958\"}");
   g_assert_cmpstr (cx_test_object_string (ok, "customerNumber"), ==, "+442079460958");
   g_assert_cmpuint (window->requests, ==, 1);
-  g_assert_cmpuint (count_events (window, "scheduled"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (window->events, "scheduled"), ==, 1);
 
   window_free (window);
 }
@@ -659,13 +560,13 @@ test_server_killed (Fixture *f, gconstpointer data)
 
   command_fails (window, "schedule", json, CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_UNAVAILABLE,
                  "Could not reach the callback service");
-  refusal = last_event (window, "scheduleError");
+  refusal = cx_test_recorder_last_object (window->events, "scheduleError");
   g_assert_cmpint (cx_test_object_int (refusal, "code"), ==, 503);
   g_assert_nonnull (strstr (cx_test_object_string (refusal, "message"), "Connection refused"));
 
   command_fails (window, "availability", NULL, CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_UNAVAILABLE,
                  "Could not reach");
-  g_assert_cmpuint (count_events (window, "availabilityError"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (window->events, "availabilityError"), ==, 1);
   command_fails (window, "get", "{\"id\":\"whatever\"}", CX_CALLBACK_ERROR,
                  CX_CALLBACK_ERROR_UNAVAILABLE, "Could not reach");
 
@@ -765,10 +666,12 @@ test_timeout (Fixture *f, gconstpointer data)
   window = window_new (config);
   command_fails (window, "schedule", json, CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_UNAVAILABLE,
                  "did not answer within 500 ms");
-  g_assert_cmpint (cx_test_object_int (last_event (window, "scheduleError"), "code"), ==, 503);
+  g_assert_cmpint (
+      cx_test_object_int (cx_test_recorder_last_object (window->events, "scheduleError"), "code"),
+      ==, 503);
   command_fails (window, "availability", NULL, CX_CALLBACK_ERROR, CX_CALLBACK_ERROR_UNAVAILABLE,
                  "did not answer");
-  g_assert_cmpuint (count_events (window, "availabilityError"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (window->events, "availabilityError"), ==, 1);
 
   window_free (window);
   silent_free (silent);
@@ -782,20 +685,19 @@ test_dispose_in_flight (Fixture *f, gconstpointer data)
   g_autoptr (JsonObject) config = make_config (silent->url);
   g_autofree char *json = schedule_json ("now");
   g_autoptr (GAsyncResult) slot = NULL;
-  g_autoptr (JsonNode) node = json_from_string (json, NULL);
   g_autoptr (JsonNode) result = NULL;
   g_autoptr (GError) error = NULL;
   Window *window = window_new (config);
 
-  command_start (window, "schedule", node, &slot);
+  cx_test_bus_command_start (window->bus, NULL, CX_CALLBACK_SERVICE_NAME ".schedule", json, &slot);
   cx_test_wait (has_connection, silent);
   g_assert_null (slot);
 
   g_assert_finalize_object (g_steal_pointer (&window->service));
-  result = command_finish (window, &slot, &error);
+  result = cx_test_bus_command_finish (window->bus, &slot, &error);
   g_assert_error (error, CX_BUS_ERROR, CX_BUS_ERROR_SHUT_DOWN);
   g_assert_null (result);
-  g_assert_cmpuint (count_events (window, "scheduleError"), ==, 0);
+  g_assert_cmpuint (cx_test_recorder_count (window->events, "scheduleError"), ==, 0);
 
   window_free (window);
   silent_free (silent);
@@ -854,14 +756,12 @@ test_secret_shared_by_windows (Fixture *f, gconstpointer data)
   {
     Window other_window = { .http = window->http, .bus = other_bus, .service = other };
 
-    other_window.events = g_ptr_array_new_with_free_func ((GDestroyNotify) cx_event_unref);
     moved = command (&other_window, "reschedule", json);
     g_assert_cmpint (time_of (cx_test_object_string (moved, "desiredTime")), ==, time_of (second));
     g_free (json);
     json = g_strdup_printf ("{\"id\":\"%s\"}", id);
     cancelled = command (&other_window, "cancel", json);
     g_assert_cmpstr (cx_test_object_string (cancelled, "state"), ==, "CANCELLED");
-    g_ptr_array_unref (other_window.events);
   }
 
   g_assert_finalize_object (g_steal_pointer (&other));

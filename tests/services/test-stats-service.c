@@ -10,8 +10,8 @@
  * Making dataURL changeable would have tested a reconfiguration instead, which is not what an
  * outage is.
  *
- * Every wait iterates the main context until a condition holds: no sleeps, no wall-clock
- * deadlines (meson's timeout catches a hang).
+ * Every wait iterates the main context until a condition holds (cx_test_wait): no sleeps, and
+ * a generous hang guard that fails naming the condition; nothing measures time.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -23,11 +23,10 @@
 #include <string.h>
 
 #include "bus/cx-bus.h"
+#include "cx-test-bus.h"
 #include "cx-test-server.h"
 #include "services/cx-http.h"
 #include "services/cx-stats-service.h"
-
-#define COMMAND_TIMEOUT_MS (10 * 60 * 1000)
 
 typedef CxTestFixture Fixture;
 
@@ -92,8 +91,6 @@ test_availability (void)
                    ==, CX_CHANNEL_BUSY);
 }
 
-/* Waiting */
-
 /* A window: a bus, the service on it, what it published, and the requests that went out */
 
 typedef struct
@@ -101,27 +98,10 @@ typedef struct
   CxHttp *http;
   CxBus *bus;
   CxStatsService *service;
-  GPtrArray *events; /* CxEvent */
+  CxTestRecorder *events; /* what the service published */
   guint requests;
   gulong queued_id;
 } Window;
-
-static void
-record_cb (CxBus *bus, const CxEvent *event, gpointer user_data)
-{
-  Window *window = user_data;
-
-  if (g_strcmp0 (event->publisher, CX_STATS_SERVICE_NAME) == 0)
-    g_ptr_array_add (window->events, cx_event_ref (event));
-}
-
-static void
-request_queued_cb (SoupSession *session, SoupMessage *msg, gpointer user_data)
-{
-  Window *window = user_data;
-
-  window->requests++;
-}
 
 static Window *
 window_new (const char *base_url)
@@ -139,10 +119,9 @@ window_new (const char *base_url)
 
   window->http = cx_http_new (NULL);
   window->bus = cx_bus_new ();
-  window->events = g_ptr_array_new_with_free_func ((GDestroyNotify) cx_event_unref);
-  cx_bus_subscribe (window->bus, NULL, record_cb, window, NULL);
-  window->queued_id = g_signal_connect (cx_http_get_session (window->http), "request-queued",
-                                        G_CALLBACK (request_queued_cb), window);
+  window->events = cx_test_recorder_new (window->bus, CX_STATS_SERVICE_NAME);
+  window->queued_id =
+      cx_test_count_requests (cx_http_get_session (window->http), &window->requests);
   window->service = cx_stats_service_new (window->bus, window->http, config, &error);
   g_assert_no_error (error);
   g_assert_nonnull (window->service);
@@ -154,81 +133,25 @@ static void
 window_free (Window *window)
 {
   g_assert_finalize_object (g_steal_pointer (&window->service));
+  cx_test_recorder_free (window->events);
   g_assert_finalize_object (window->bus);
   g_signal_handler_disconnect (cx_http_get_session (window->http), window->queued_id);
   cx_test_finalize_when_unwound (window->http);
-  g_ptr_array_unref (window->events);
   g_free (window);
 }
 
-static guint
-count_events (Window *window, const char *name)
-{
-  g_autofree char *full = g_strconcat (CX_STATS_SERVICE_NAME ".", name, NULL);
-  guint count = 0;
-
-  for (guint i = 0; i < window->events->len; i++)
-    if (g_str_equal (((CxEvent *) g_ptr_array_index (window->events, i))->event, full))
-      count++;
-  return count;
-}
-
+/* The data of the @nth (from 1) "StatsService.@name", which must be there; wait_event() waits
+ * for it first. */
 static JsonObject *
 nth_event (Window *window, const char *name, guint nth)
 {
-  g_autofree char *full = g_strconcat (CX_STATS_SERVICE_NAME ".", name, NULL);
-
-  for (guint i = 0; i < window->events->len; i++)
-    {
-      CxEvent *event = g_ptr_array_index (window->events, i);
-
-      if (g_str_equal (event->event, full) && nth-- == 1)
-        {
-          g_assert_nonnull (event->data);
-          g_assert_true (JSON_NODE_HOLDS_OBJECT (event->data));
-          return json_node_get_object (event->data);
-        }
-    }
-  return NULL;
+  return cx_test_event_object (cx_test_recorder_nth (window->events, name, nth));
 }
 
-typedef struct
-{
-  Window *window;
-  const char *name;
-  guint count;
-} EventWait;
-
-static gboolean
-events_reached (gpointer data)
-{
-  EventWait *wait = data;
-
-  return count_events (wait->window, wait->name) >= wait->count;
-}
-
-/* Waits for the @nth (from 1) "StatsService.@name"; returns its data. */
 static JsonObject *
 wait_event (Window *window, const char *name, guint nth)
 {
-  EventWait wait = { window, name, nth };
-
-  cx_test_wait (events_reached, &wait);
-  return nth_event (window, name, nth);
-}
-
-typedef struct
-{
-  Window *window;
-  guint count;
-} RequestWait;
-
-static gboolean
-requests_reached (gpointer data)
-{
-  RequestWait *wait = data;
-
-  return wait->window->requests >= wait->count;
+  return cx_test_event_object (cx_test_recorder_wait (window->events, name, nth));
 }
 
 /* Waits until @more requests have gone out, and the last of them has been answered: the one
@@ -236,9 +159,7 @@ requests_reached (gpointer data)
 static void
 wait_polls (Window *window, guint more)
 {
-  RequestWait wait = { window, window->requests + more + 1 };
-
-  cx_test_wait (requests_reached, &wait);
+  cx_test_wait_at_least (&window->requests, window->requests + more + 1);
 }
 
 /* The estimate of @queue in an {ewt: {…}} object. */
@@ -262,7 +183,7 @@ static gboolean
 latest_update_matches (gpointer data)
 {
   UpdateWait *wait = data;
-  guint count = count_events (wait->window, "updated");
+  guint count = cx_test_recorder_count (wait->window->events, "updated");
 
   return count > 0 &&
          wait->predicate (ewt_of (nth_event (wait->window, "updated", count), wait->queue));
@@ -292,7 +213,7 @@ is_positive (gint64 ewt)
 static void
 assert_updates_differ (Window *window)
 {
-  guint count = count_events (window, "updated");
+  guint count = cx_test_recorder_count (window->events, "updated");
 
   for (guint i = 2; i <= count; i++)
     {
@@ -305,56 +226,22 @@ assert_updates_differ (Window *window)
     }
 }
 
-/* Commands */
-
-static void
-command_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
-static JsonNode *
-command_try (Window *window, const char *name, const char *json, GError **error)
-{
-  g_autofree char *full = g_strconcat (CX_STATS_SERVICE_NAME ".", name, NULL);
-  g_autoptr (GAsyncResult) slot = NULL;
-  g_autoptr (JsonNode) data = NULL;
-  JsonNode *result;
-
-  if (json != NULL)
-    {
-      g_autoptr (GError) parse_error = NULL;
-
-      data = json_from_string (json, &parse_error);
-      g_assert_no_error (parse_error);
-    }
-  cx_bus_command_async (window->bus, NULL, full, data, COMMAND_TIMEOUT_MS, NULL, command_cb, &slot);
-  cx_test_wait (cx_test_pointer_is_set, &slot);
-  result = cx_bus_command_finish (window->bus, slot, error);
-  return result;
-}
+/* Commands, as the application ("App") makes them */
 
 static JsonNode *
 command (Window *window, const char *name, const char *json)
 {
-  g_autoptr (GError) error = NULL;
-  JsonNode *result = command_try (window, name, json, &error);
+  g_autofree char *full = g_strconcat (CX_STATS_SERVICE_NAME ".", name, NULL);
 
-  if (error != NULL)
-    g_error ("%s %s failed: %s", name, json ? json : "", error->message);
-  return result;
+  return cx_test_bus_command_ok (window->bus, full, json);
 }
 
 static void
 command_fails (Window *window, const char *name, const char *json, GQuark domain, int code)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) result = command_try (window, name, json, &error);
+  g_autofree char *full = g_strconcat (CX_STATS_SERVICE_NAME ".", name, NULL);
 
-  g_assert_null (result);
-  if (!g_error_matches (error, domain, code))
-    g_error ("%s %s: expected %s %d, got %s", name, json ? json : "", g_quark_to_string (domain),
-             code, error ? error->message : "success");
+  cx_test_bus_command_fails (window->bus, full, json, domain, code, NULL);
 }
 
 static JsonObject *
@@ -420,8 +307,8 @@ test_get_stats (Fixture *f, gconstpointer data)
   g_assert_cmpint (ewt_of (sales, "sales"), ==, 0);
 
   /* getStats alone publishes nothing. */
-  g_assert_cmpuint (count_events (window, "updated"), ==, 0);
-  g_assert_cmpuint (count_events (window, "error"), ==, 0);
+  g_assert_cmpuint (cx_test_recorder_count (window->events, "updated"), ==, 0);
+  g_assert_cmpuint (cx_test_recorder_count (window->events, "error"), ==, 0);
 
   window_free (window);
 }
@@ -443,7 +330,7 @@ test_polling (Fixture *f, gconstpointer data)
 
   /* Polls that find nothing new publish nothing. */
   wait_polls (window, 2);
-  g_assert_cmpuint (count_events (window, "updated"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (window->events, "updated"), ==, 1);
 
   /* The agent comes in and gets ready; then steps away. */
   agent = cx_test_agent_sign_in (f->server, "ada", CX_TEST_ADA_PASSWORD);
@@ -453,12 +340,12 @@ test_polling (Fixture *f, gconstpointer data)
   wait_update (window, "customer-support", is_positive);
   cx_test_agent_set_state (agent, "ready");
   wait_update (window, "customer-support", is_zero);
-  updates = count_events (window, "updated");
+  updates = cx_test_recorder_count (window->events, "updated");
   g_assert_cmpuint (updates, >=, 4);
   wait_polls (window, 2);
-  g_assert_cmpuint (count_events (window, "updated"), ==, updates);
+  g_assert_cmpuint (cx_test_recorder_count (window->events, "updated"), ==, updates);
   assert_updates_differ (window);
-  g_assert_cmpuint (count_events (window, "error"), ==, 0);
+  g_assert_cmpuint (cx_test_recorder_count (window->events, "error"), ==, 0);
 
   /* Polling something else starts afresh: its first poll publishes. */
   g_clear_pointer (&started, json_node_unref);
@@ -490,8 +377,8 @@ test_outage (Fixture *f, gconstpointer data)
   error = wait_event (window, "error", 1);
   g_assert_cmpuint (strlen (cx_test_object_string (error, "message")), >, 0);
   wait_polls (window, 3);
-  g_assert_cmpuint (count_events (window, "error"), ==, 1);
-  g_assert_cmpuint (count_events (window, "updated"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (window->events, "error"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (window->events, "updated"), ==, 1);
 
   /* Back on another port, behind the same address: the same estimates, said again. */
   cx_test_server_restart (f->server);
@@ -499,8 +386,8 @@ test_outage (Fixture *f, gconstpointer data)
   g_assert_cmpint (ewt_of (back, "customer-support"), ==, -1);
   g_assert_cmpint (ewt_of (back, "sales"), ==, -1);
   wait_polls (window, 2);
-  g_assert_cmpuint (count_events (window, "updated"), ==, 2);
-  g_assert_cmpuint (count_events (window, "error"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (window->events, "updated"), ==, 2);
+  g_assert_cmpuint (cx_test_recorder_count (window->events, "error"), ==, 1);
 
   /* A second outage is reported too. */
   cx_test_server_kill9 (f->server);
@@ -518,10 +405,9 @@ test_dispose_polling (Fixture *f, gconstpointer data)
 {
   Window *window = window_new (cx_test_server_get_url (f->server));
   g_autoptr (JsonNode) started = NULL;
-  RequestWait wait = { window, 1 };
 
   started = command (window, "startPolling", "{\"queues\":[\"customer-support\"]}");
-  cx_test_wait (requests_reached, &wait);
+  cx_test_wait_at_least (&window->requests, 1);
 
   window_free (window);
 }

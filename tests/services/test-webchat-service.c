@@ -17,40 +17,15 @@
 #include <string.h>
 
 #include "bus/cx-bus.h"
+#include "cx-test-bus.h"
 #include "cx-test-server.h"
 #include "services/cx-http.h"
 #include "services/cx-webchat-service.h"
 
 #define SERVICE "customer-support"
 #define SITE "http://www.example.com/"
-#define COMMAND_TIMEOUT_MS (10 * 60 * 1000)
 
 typedef CxTestFixture Fixture;
-
-/* Waiting */
-
-static gboolean
-flag_is_set (gpointer data)
-{
-  return *(gboolean *) data;
-}
-
-static gboolean
-set_flag_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Runs the main loop until a real timer of @ms has fired (for restoreTimeout). */
-static void
-wait_timer (guint ms)
-{
-  gboolean fired = FALSE;
-
-  g_timeout_add (ms, set_flag_cb, &fired);
-  cx_test_wait (flag_is_set, &fired);
-}
 
 /* Configuration */
 
@@ -74,18 +49,9 @@ typedef struct
 {
   CxBus *bus;
   CxWebChatService *service;
-  GPtrArray *events; /* CxEvent */
-  gboolean push;     /* transport "auto" against cxdesk-server */
+  CxTestRecorder *events; /* what the service published */
+  gboolean push;          /* transport "auto" against cxdesk-server */
 } Window;
-
-static void
-record_cb (CxBus *bus, const CxEvent *event, gpointer user_data)
-{
-  Window *window = user_data;
-
-  if (g_strcmp0 (event->publisher, CX_WEBCHAT_SERVICE_NAME) == 0)
-    g_ptr_array_add (window->events, cx_event_ref (event));
-}
 
 static Window *
 window_new (CxHttp *http, const char *site, JsonObject *config)
@@ -94,12 +60,11 @@ window_new (CxHttp *http, const char *site, JsonObject *config)
   g_autoptr (GError) error = NULL;
 
   window->bus = cx_bus_new ();
-  window->events = g_ptr_array_new_with_free_func ((GDestroyNotify) cx_event_unref);
   window->push =
       g_strcmp0 (json_object_get_string_member_with_default (config, "transport", "auto"),
                  "auto") == 0;
   /* Before the service exists, as a page script may. */
-  cx_bus_subscribe (window->bus, NULL, record_cb, window, NULL);
+  window->events = cx_test_recorder_new (window->bus, CX_WEBCHAT_SERVICE_NAME);
   window->service = cx_webchat_service_new (window->bus, http, site, config, &error);
   g_assert_no_error (error);
   g_assert_nonnull (window->service);
@@ -131,198 +96,87 @@ window_free (Window *window)
 {
   if (window->service != NULL)
     window_close_service (window);
+  cx_test_recorder_free (window->events);
   g_assert_finalize_object (window->bus);
-  g_ptr_array_unref (window->events);
   g_free (window);
 }
+
+/* What @window was told: "WebChatService.@name" events, counted, and the @nth (from 1) waited
+ * for. */
 
 static guint
 count_events (Window *window, const char *name)
 {
-  g_autofree char *full = g_strconcat (CX_WEBCHAT_SERVICE_NAME ".", name, NULL);
-  guint count = 0;
-
-  for (guint i = 0; i < window->events->len; i++)
-    if (g_str_equal (((CxEvent *) g_ptr_array_index (window->events, i))->event, full))
-      count++;
-  return count;
+  return cx_test_recorder_count (window->events, name);
 }
 
-static CxEvent *
-nth_event (Window *window, const char *name, guint nth)
-{
-  g_autofree char *full = g_strconcat (CX_WEBCHAT_SERVICE_NAME ".", name, NULL);
-
-  for (guint i = 0; i < window->events->len; i++)
-    {
-      CxEvent *event = g_ptr_array_index (window->events, i);
-
-      if (g_str_equal (event->event, full) && nth-- == 1)
-        return event;
-    }
-  return NULL;
-}
-
-typedef struct
-{
-  Window *window;
-  const char *name;
-  guint count;
-} EventWait;
-
-static gboolean
-events_reached (gpointer data)
-{
-  EventWait *wait = data;
-
-  return count_events (wait->window, wait->name) >= wait->count;
-}
-
-/* Waits for the @nth (from 1) "WebChatService.@name" of @window. */
 static CxEvent *
 wait_event (Window *window, const char *name, guint nth)
 {
-  EventWait wait = { window, name, nth };
-
-  cx_test_wait (events_reached, &wait);
-  return nth_event (window, name, nth);
+  return cx_test_recorder_wait (window->events, name, nth);
 }
 
 static JsonObject *
 event_object (CxEvent *event)
 {
-  g_assert_nonnull (event);
-  g_assert_nonnull (event->data);
-  g_assert_true (JSON_NODE_HOLDS_OBJECT (event->data));
-  return json_node_get_object (event->data);
+  return cx_test_event_object (event);
 }
 
 /* Every transcript entry @window was given by messageReceived (and, with @with_restored, by
- * restored), in the order it was given. */
+ * restored), in the order it was given; one of them, and waiting for one. */
 static GPtrArray *
 delivered (Window *window, gboolean with_restored)
 {
-  GPtrArray *messages = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
-
-  for (guint i = 0; i < window->events->len; i++)
-    {
-      CxEvent *event = g_ptr_array_index (window->events, i);
-      JsonArray *array;
-
-      if (!g_str_equal (event->event, CX_WEBCHAT_SERVICE_NAME ".messageReceived") &&
-          !(with_restored && g_str_equal (event->event, CX_WEBCHAT_SERVICE_NAME ".restored")))
-        continue;
-      array = json_object_get_array_member (event_object (event), "messages");
-      g_assert_nonnull (array);
-      for (guint j = 0; j < json_array_get_length (array); j++)
-        g_ptr_array_add (messages, json_object_ref (json_array_get_object_element (array, j)));
-    }
-  return messages;
+  return cx_test_recorder_messages (window->events, "messageReceived",
+                                    with_restored ? "restored" : NULL, NULL);
 }
 
 static JsonObject *
 find_delivered (Window *window, const char *type, const char *from_type, const char *text)
 {
-  g_autoptr (GPtrArray) messages = delivered (window, TRUE);
-
-  for (guint i = 0; i < messages->len; i++)
-    {
-      JsonObject *message = g_ptr_array_index (messages, i);
-
-      if (g_strcmp0 (cx_test_object_string (message, "type"), type) == 0 &&
-          g_strcmp0 (cx_test_message_from_type (message), from_type) == 0 &&
-          (text == NULL || g_strcmp0 (cx_test_message_text (message), text) == 0))
-        return message;
-    }
-  return NULL;
-}
-
-typedef struct
-{
-  Window *window;
-  const char *type;
-  const char *from_type;
-  const char *text;
-} DeliveredWait;
-
-static gboolean
-message_delivered (gpointer data)
-{
-  DeliveredWait *wait = data;
-
-  return find_delivered (wait->window, wait->type, wait->from_type, wait->text) != NULL;
+  return cx_test_recorder_find_message (window->events, "messageReceived", "restored", NULL, type,
+                                        from_type, text);
 }
 
 static void
 wait_delivered (Window *window, const char *type, const char *from_type, const char *text)
 {
-  DeliveredWait wait = { window, type, from_type, text };
-
-  cx_test_wait (message_delivered, &wait);
+  cx_test_recorder_wait_message (window->events, "messageReceived", "restored", NULL, type,
+                                 from_type, text);
 }
 
 static guint
 count_delivered_text (Window *window, const char *text)
 {
   g_autoptr (GPtrArray) messages = delivered (window, TRUE);
-  guint count = 0;
 
-  for (guint i = 0; i < messages->len; i++)
-    if (g_strcmp0 (cx_test_message_text (g_ptr_array_index (messages, i)), text) == 0)
-      count++;
-  return count;
+  return cx_test_messages_count_text (messages, text);
 }
 
 /* Commands, as the application ("App") or another plugin makes them */
-
-static void
-command_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
 
 static void
 command_start (Window *window, CxPlugin *commander, const char *name, const char *json,
                GAsyncResult **slot)
 {
   g_autofree char *full = g_strconcat (CX_WEBCHAT_SERVICE_NAME ".", name, NULL);
-  g_autoptr (JsonNode) data = NULL;
-  g_autoptr (GError) error = NULL;
 
-  if (json != NULL)
-    {
-      data = json_from_string (json, &error);
-      g_assert_no_error (error);
-    }
-  *slot = NULL;
-  cx_bus_command_async (window->bus, commander, full, data, COMMAND_TIMEOUT_MS, NULL, command_cb,
-                        slot);
+  cx_test_bus_command_start (window->bus, commander, full, json, slot);
 }
 
 static JsonNode *
 command_finish (Window *window, GAsyncResult **slot, GError **error)
 {
-  JsonNode *result;
-
-  cx_test_wait (cx_test_pointer_is_set, slot);
-  result = cx_bus_command_finish (window->bus, *slot, error);
-  g_clear_object (slot);
-  return result;
+  return cx_test_bus_command_finish (window->bus, slot, error);
 }
 
 /* Runs a command that must succeed; returns its result. */
 static JsonNode *
 command (Window *window, const char *name, const char *json)
 {
-  g_autoptr (GAsyncResult) slot = NULL;
-  g_autoptr (GError) error = NULL;
-  JsonNode *result;
+  g_autofree char *full = g_strconcat (CX_WEBCHAT_SERVICE_NAME ".", name, NULL);
 
-  command_start (window, NULL, name, json, &slot);
-  result = command_finish (window, &slot, &error);
-  if (error != NULL)
-    g_error ("%s failed: %s", name, error->message);
-  return result;
+  return cx_test_bus_command_ok (window->bus, full, json);
 }
 
 static char *
@@ -372,30 +226,19 @@ send_message (Window *window, const char *text)
 static CxTestAgent *
 ready_agent (Fixture *f)
 {
-  CxTestAgent *agent = cx_test_agent_sign_in (f->server, "ada", CX_TEST_ADA_PASSWORD);
-
-  cx_test_agent_connect_events (agent);
-  cx_test_agent_set_state (agent, "ready");
-  return agent;
+  return cx_test_agent_ready (f->server, "ada", CX_TEST_ADA_PASSWORD);
 }
 
 static void
 agent_accept (CxTestAgent *agent, const char *chat_id)
 {
-  g_autoptr (JsonObject) chat = NULL;
-
-  cx_test_agent_wait_invitation (agent, chat_id);
-  chat = cx_test_agent_accept (agent, chat_id);
+  cx_test_agent_take (agent, chat_id);
 }
 
 static void
 agent_typing (CxTestAgent *agent, const char *chat_id, gboolean typing)
 {
-  g_autofree char *path = g_strdup_printf ("/cx/1/agent/chats/%s/typing", chat_id);
-  g_autoptr (CxTestReply) reply =
-      cx_test_agent_call (agent, "POST", path, typing ? "{\"typing\":true}" : "{\"typing\":false}");
-
-  g_assert_cmpuint (reply->status, ==, 204);
+  cx_test_agent_typing (agent, chat_id, typing);
 }
 
 /* A plain GMS client with the keys the service keeps in the site's cookies: the server's own
@@ -433,42 +276,13 @@ customer_from_cookies (Fixture *f, CxHttp *http, const char *site)
   return customer;
 }
 
-typedef struct
-{
-  Window *window;
-  gint64 count;
-} CaughtUpWait;
-
-static gboolean
-caught_up (gpointer data)
-{
-  CaughtUpWait *wait = data;
-  g_autoptr (GPtrArray) messages = delivered (wait->window, TRUE);
-
-  return messages->len >= wait->count;
-}
-
 /* Every entry the server has was given to @window exactly once, in index order, with the
  * server's text, untouched. */
 static void
 assert_transcript_matches_server (Window *window, CxTestCustomer *customer)
 {
-  g_autoptr (GPtrArray) messages = NULL;
-  g_autoptr (GPtrArray) got = NULL;
-  g_autoptr (GPtrArray) expected = NULL;
-  CaughtUpWait wait = { window, 0 };
-
-  cx_test_customer_poll (customer);
-  wait.count = customer->transcript->len;
-  cx_test_wait (caught_up, &wait);
-
-  messages = delivered (window, TRUE);
-  cx_test_assert_contiguous (messages, 1);
-  got = cx_test_transcript_summaries (messages);
-  expected = cx_test_transcript_summaries (customer->transcript);
-  g_assert_cmpuint (got->len, >=, expected->len);
-  for (guint i = 0; i < expected->len; i++)
-    g_assert_cmpstr (g_ptr_array_index (got, i), ==, g_ptr_array_index (expected, i));
+  cx_test_recorder_assert_transcript (window->events, "messageReceived", "restored", NULL,
+                                      customer);
 }
 
 /* Tests */
@@ -697,7 +511,7 @@ test_restore_timeout (Fixture *f, gconstpointer data)
   window_close_service (a);
 
   /* Longer than restoreTimeout since the last ping, which came before the close. */
-  wait_timer (1200);
+  cx_test_pause (1200);
 
   b = window_new (http, SITE, config);
   wait_event (b, "restoreTimeout", 1);

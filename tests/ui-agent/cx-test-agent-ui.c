@@ -15,26 +15,6 @@
 
 #include "cx-test-server.h"
 
-/* Wait conditions */
-
-gboolean
-cx_test_agent_ui_only_one_ref (gpointer data)
-{
-  return G_OBJECT (data)->ref_count == 1;
-}
-
-gboolean
-cx_test_agent_ui_pointer_is_null (gpointer data)
-{
-  return *(gpointer *) data == NULL;
-}
-
-gboolean
-cx_test_agent_ui_widget_is_mapped (gpointer data)
-{
-  return gtk_widget_get_mapped (GTK_WIDGET (data));
-}
-
 /* The application and its windows */
 
 /* A new application instance with a per-test id (runs never meet),
@@ -80,7 +60,7 @@ cx_test_agent_ui_app_free (CxAgentApplication *app)
 
       g_object_add_weak_pointer (G_OBJECT (weak), &weak);
       gtk_window_destroy (windows->data);
-      cx_test_wait (cx_test_agent_ui_pointer_is_null, &weak);
+      cx_test_wait (cx_test_pointer_is_null, &weak);
     }
 
   /* The app's session goes with the app; requests cancelled by it hold the CxHttp until they
@@ -114,7 +94,7 @@ cx_test_agent_ui_window_open (CxAgentApplication *app)
 {
   CxAgentWindow *window = CX_AGENT_WINDOW (cx_agent_application_new_window (app));
 
-  cx_test_wait (cx_test_agent_ui_widget_is_mapped, window);
+  cx_test_wait (cx_test_widget_is_mapped, window);
   return window;
 }
 
@@ -130,7 +110,7 @@ cx_test_agent_ui_window_open_with_action (CxAgentApplication *app)
     if (g_list_find (before, l->data) == NULL)
       window = l->data;
   g_assert_nonnull (window);
-  cx_test_wait (cx_test_agent_ui_widget_is_mapped, window);
+  cx_test_wait (cx_test_widget_is_mapped, window);
   return window;
 }
 

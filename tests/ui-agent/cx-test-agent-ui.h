@@ -1,7 +1,8 @@
-/* cx-test-agent-ui.h: what the agent workspace's UI tests (tests/ui-agent) share. Wait
- * conditions for cx_test_wait(), the test application's life (a unique id, windows opened and
- * closed), the window's widgets by their template id, the stack page shown, and labels found
- * by their text.
+/* cx-test-agent-ui.h: what the agent workspace's UI tests (tests/ui-agent) share: the test
+ * application's life (a unique id, windows opened and closed), the window's widgets by their
+ * template id, the stack page shown, and labels found by their text. The wait conditions, the
+ * event recorder and bus commands every suite shares come with it (cx-test-server.h,
+ * tests/common/cx-test-gtk.h, tests/common/cx-test-bus.h).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -12,14 +13,11 @@
 
 #include "agent/cx-agent-application.h"
 #include "agent/cx-agent-window.h"
+#include "cx-test-bus.h"
+#include "cx-test-gtk.h"
+#include "cx-test-server.h"
 
 G_BEGIN_DECLS
-
-/* Wait conditions */
-
-gboolean cx_test_agent_ui_only_one_ref (gpointer data);
-gboolean cx_test_agent_ui_pointer_is_null (gpointer data);
-gboolean cx_test_agent_ui_widget_is_mapped (gpointer data);
 
 /* The application and its windows */
 

@@ -14,8 +14,8 @@
  * so that the layout may move without the flows changing. The second agent, bob, and the customers
  * are played over HTTP by tests/server/cx-test-server.c.
  *
- * Every wait iterates the main context until a condition holds: no sleeps, no wall-clock
- * deadlines (meson's timeout catches a hang).
+ * Every wait iterates the main context until a condition holds (cx_test_wait): no sleeps, and
+ * a generous hang guard that fails naming the condition; nothing measures time.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -38,14 +38,6 @@
 #define SALES "sales"
 
 typedef CxTestFixture Fixture;
-
-/* Waiting */
-
-static gboolean
-flag_is_set (gpointer data)
-{
-  return *(gboolean *) data;
-}
 
 /* The application and its windows */
 
@@ -236,128 +228,12 @@ customer_summary (CxTestCustomer *customer)
   return g_string_free (summary, FALSE);
 }
 
-/* Bus events */
-
-typedef struct
-{
-  GPtrArray *events; /* CxEvent */
-  CxBus *bus;
-  gulong id;
-} EventLog;
-
-static void
-event_logged_cb (CxBus *bus, const CxEvent *event, gpointer user_data)
-{
-  EventLog *log = user_data;
-
-  g_ptr_array_add (log->events, cx_event_ref (event));
-}
-
-static void
-event_log_start (EventLog *log, CxAgentWindow *window)
-{
-  log->events = g_ptr_array_new_with_free_func ((GDestroyNotify) cx_event_unref);
-  log->bus = g_object_ref (window_bus (window));
-  log->id = cx_bus_subscribe (log->bus, NULL, event_logged_cb, log, NULL);
-}
-
-static void
-event_log_stop (EventLog *log)
-{
-  cx_bus_unsubscribe (log->bus, log->id);
-  g_clear_object (&log->bus);
-  g_clear_pointer (&log->events, g_ptr_array_unref);
-}
-
-static const CxEvent *
-event_log_find (EventLog *log, const char *name, const char *chat_id)
-{
-  g_autofree char *full = g_strconcat (CX_AGENT_SERVICE_NAME ".", name, NULL);
-
-  for (guint i = 0; i < log->events->len; i++)
-    {
-      const CxEvent *event = g_ptr_array_index (log->events, i);
-      JsonObject *data;
-
-      if (g_strcmp0 (event->event, full) != 0)
-        continue;
-      if (chat_id == NULL)
-        return event;
-      data = event->data != NULL && JSON_NODE_HOLDS_OBJECT (event->data)
-                 ? json_node_get_object (event->data)
-                 : NULL;
-      if (data != NULL && json_object_has_member (data, "chatId") &&
-          g_strcmp0 (json_object_get_string_member (data, "chatId"), chat_id) == 0)
-        return event;
-    }
-  return NULL;
-}
-
-typedef struct
-{
-  EventLog *log;
-  const char *name;
-  const char *chat_id;
-} EventWait;
-
-static gboolean
-event_logged (gpointer data)
-{
-  EventWait *wait = data;
-
-  return event_log_find (wait->log, wait->name, wait->chat_id) != NULL;
-}
-
-static const CxEvent *
-event_log_wait (EventLog *log, const char *name, const char *chat_id)
-{
-  EventWait wait = { log, name, chat_id };
-
-  cx_test_wait (event_logged, &wait);
-  return event_log_find (log, name, chat_id);
-}
-
 /* A bus command, as a page script would run it */
-
-typedef struct
-{
-  gboolean done;
-  JsonNode *result;
-  GError *error;
-} CommandWait;
-
-static void
-command_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  CommandWait *wait = user_data;
-
-  wait->result = cx_bus_command_finish (CX_BUS (source), result, &wait->error);
-  wait->done = TRUE;
-}
 
 static void
 run_command (CxAgentWindow *window, const char *command, const char *json)
 {
-  g_autoptr (JsonNode) data = json_from_string (json, NULL);
-  CommandWait wait = { FALSE, NULL, NULL };
-
-  g_assert_nonnull (data);
-  cx_bus_command_async (window_bus (window), NULL, command, data, 0, NULL, command_done_cb, &wait);
-  cx_test_wait (flag_is_set, &wait.done);
-  g_assert_no_error (wait.error);
-  g_clear_pointer (&wait.result, json_node_unref);
-}
-
-static gboolean
-dialog_shown (gpointer data)
-{
-  GtkWindow **dialog = data;
-  g_autoptr (GList) toplevels = gtk_window_list_toplevels ();
-
-  for (GList *l = toplevels; l != NULL; l = l->next)
-    if (GTK_IS_DIALOG (l->data) && gtk_widget_get_mapped (l->data))
-      *dialog = l->data;
-  return *dialog != NULL;
+  g_autoptr (JsonNode) result = cx_test_bus_command_ok (window_bus (window), command, json);
 }
 
 /* bob, signed in over HTTP with his event socket, ready. */
@@ -386,11 +262,11 @@ test_invitation_rerouted (Fixture *f, gconstpointer data)
   g_autoptr (JsonObject) chat = NULL;
   const CxEvent *withdrawn;
   CxAgentWindow *a;
-  EventLog log;
+  CxTestRecorder *log;
 
   a = cx_test_agent_ui_window_open (app);
   sign_in_ready (a);
-  event_log_start (&log, a);
+  log = cx_test_recorder_new (window_bus (a), CX_AGENT_SERVICE_NAME);
   bob = bob_ready (f);
 
   customer = cx_test_customer_start (f->server, SALES, "Grace");
@@ -402,8 +278,7 @@ test_invitation_rerouted (Fixture *f, gconstpointer data)
 
   if (decline)
     {
-      cx_test_wait (cx_test_agent_ui_widget_is_mapped,
-                    cx_test_agent_ui_child (a, "decline_button"));
+      cx_test_wait (cx_test_widget_is_mapped, cx_test_agent_ui_child (a, "decline_button"));
       g_assert_true (gtk_widget_activate (cx_test_agent_ui_child (a, "decline_button")));
     }
   /* else: nothing; the server's timer (2 s in this case's configuration) runs out. */
@@ -415,7 +290,7 @@ test_invitation_rerouted (Fixture *f, gconstpointer data)
     {
       JsonObject *object;
 
-      withdrawn = event_log_wait (&log, "invitationWithdrawn", customer->chat_id);
+      withdrawn = cx_test_recorder_wait_chat (log, "invitationWithdrawn", customer->chat_id);
       object = json_node_get_object (withdrawn->data);
       g_assert_cmpstr (json_object_get_string_member (object, "reason"), ==, "timeout");
     }
@@ -429,7 +304,7 @@ test_invitation_rerouted (Fixture *f, gconstpointer data)
                         gtk_list_view_get_model (cx_test_agent_ui_child (a, "conversation_list")))),
                     ==, 0);
 
-  event_log_stop (&log);
+  cx_test_recorder_free (log);
   window_action (a, "win.sign-out", NULL);
   cx_test_agent_ui_wait_page (a, "sign-in");
   cx_test_agent_ui_app_free (app);
@@ -660,7 +535,7 @@ test_messages_typing_end (Fixture *f, gconstpointer data)
 
   /* ada ends the chat from the window: the customer sees it end. */
   window_action (a, "win.end-chat", NULL);
-  cx_test_wait (dialog_shown, &dialog);
+  dialog = cx_test_wait_dialog (GTK_TYPE_DIALOG);
   gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_ACCEPT);
   cx_test_customer_poll_until_ended (customer);
   g_assert_true (customer->ended);
@@ -721,7 +596,7 @@ test_server_restart (Fixture *f, gconstpointer data)
   CxAgentConversation *conversation;
   CxAgentWindow *a;
   SendWait sent;
-  EventLog log;
+  CxTestRecorder *log;
   guint n_before;
   guint delivered;
   g_autofree char *draft = NULL;
@@ -739,13 +614,13 @@ test_server_restart (Fixture *f, gconstpointer data)
   wait_transcript_label (a, "Ada, before the restart");
   conversation = g_object_ref (cx_agent_window_get_selected (a));
   n_before = cx_agent_conversation_get_n_messages (conversation);
-  event_log_start (&log, a);
+  log = cx_test_recorder_new (window_bus (a), CX_AGENT_SERVICE_NAME);
 
   /* Down, and unreachable until let through: the window sees the connection go. */
   cx_test_forwarder_set_blocked (forwarder, TRUE);
   cx_test_server_restart (f->server);
   cx_test_wait (service_disconnected, a);
-  event_log_wait (&log, "connectionLost", NULL);
+  cx_test_recorder_wait_chat (log, "connectionLost", NULL);
 
   /* While the window cannot reach it: the customer writes, and ada writes. */
   cx_test_customer_send (customer, "Second, while you were away");
@@ -758,7 +633,7 @@ test_server_restart (Fixture *f, gconstpointer data)
   /* Back: it reconnects by itself and catches up. */
   cx_test_forwarder_set_blocked (forwarder, FALSE);
   cx_test_wait (service_connected, a);
-  event_log_wait (&log, "connectionRestored", NULL);
+  cx_test_recorder_wait_chat (log, "connectionRestored", NULL);
   wait_transcript_label (a, "Second, while you were away");
   wait_transcript_label (a, "Third, still away");
 
@@ -806,7 +681,7 @@ test_server_restart (Fixture *f, gconstpointer data)
   wait_transcript_label (a, "Fourth, after");
   cx_test_assert_contiguous (customer->transcript, 1);
 
-  event_log_stop (&log);
+  cx_test_recorder_free (log);
   window_action (a, "win.sign-out", NULL);
   cx_test_agent_ui_wait_page (a, "sign-in");
   cx_test_agent_ui_app_free (app);
@@ -932,7 +807,7 @@ test_pop_out (Fixture *f, gconstpointer data)
   window_action (a, "win.open-in-window", NULL);
   p = find_pop_out (app, customer->chat_id);
   g_assert_nonnull (p);
-  cx_test_wait (cx_test_agent_ui_widget_is_mapped, p);
+  cx_test_wait (cx_test_widget_is_mapped, p);
   selected = (SelectedWait){ p, customer->chat_id };
   cx_test_wait (chat_selected, &selected);
   /* Its own window: no list, no invitations, no callbacks; the agent's state is there too. */
@@ -979,7 +854,7 @@ test_pop_out (Fixture *f, gconstpointer data)
   weak = p;
   g_object_add_weak_pointer (G_OBJECT (p), &weak);
   gtk_window_destroy (GTK_WINDOW (p));
-  cx_test_wait (cx_test_agent_ui_pointer_is_null, &weak);
+  cx_test_wait (cx_test_pointer_is_null, &weak);
   cx_test_customer_send (customer, "Still there?");
   wait_transcript_label (a, "Still there?");
   cx_test_customer_poll (customer);

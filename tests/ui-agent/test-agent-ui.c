@@ -5,8 +5,8 @@
  * activated, and what they show is read back from the real widgets. Customers are played over
  * HTTP by tests/server/cx-test-server.c.
  *
- * Every wait iterates the main context until a condition holds: no sleeps, no wall-clock
- * deadlines (meson's timeout catches a hang).
+ * Every wait iterates the main context until a condition holds (cx_test_wait): no sleeps, and
+ * a generous hang guard that fails naming the condition; nothing measures time.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -26,14 +26,6 @@
 #define SERVICE "customer-support"
 
 typedef CxTestFixture Fixture;
-
-/* Waiting */
-
-static gboolean
-widget_is_visible (gpointer data)
-{
-  return gtk_widget_get_visible (GTK_WIDGET (data));
-}
 
 /* The application and its windows */
 
@@ -96,7 +88,7 @@ test_workspace (Fixture *f, gconstpointer data)
   a = cx_test_agent_ui_window_open (app);
   cx_test_agent_ui_wait_page (a, "sign-in");
   sign_in (a, "ada", "not-the-password");
-  cx_test_wait (widget_is_visible, cx_test_agent_ui_child (a, "sign_in_error"));
+  cx_test_wait (cx_test_widget_is_visible, cx_test_agent_ui_child (a, "sign_in_error"));
   g_assert_cmpstr (gtk_label_get_text (cx_test_agent_ui_child (a, "sign_in_error")), ==,
                    "Wrong user name or password.");
   cx_test_agent_ui_wait_page (a, "sign-in");
@@ -128,7 +120,7 @@ test_workspace (Fixture *f, gconstpointer data)
 
   /* Accepted: in both windows' lists, the banner gone. A button activates once it is on
    * screen (GtkButton's activate needs it realized): the banner slides in first. */
-  cx_test_wait (cx_test_agent_ui_widget_is_mapped, cx_test_agent_ui_child (a, "accept_button"));
+  cx_test_wait (cx_test_widget_is_mapped, cx_test_agent_ui_child (a, "accept_button"));
   g_assert_true (gtk_widget_activate (cx_test_agent_ui_child (a, "accept_button")));
   cx_test_wait (one_conversation, a);
   cx_test_wait (one_conversation, b);
@@ -163,18 +155,6 @@ test_workspace (Fixture *f, gconstpointer data)
   cx_test_agent_ui_app_free (app);
 }
 
-static gboolean
-dialog_shown (gpointer data)
-{
-  GtkWindow **dialog = data;
-  g_autoptr (GList) toplevels = gtk_window_list_toplevels ();
-
-  for (GList *l = toplevels; l != NULL; l = l->next)
-    if (GTK_IS_MESSAGE_DIALOG (l->data) && gtk_widget_get_mapped (l->data))
-      *dialog = l->data;
-  return *dialog != NULL;
-}
-
 typedef struct
 {
   CxAgentWindow *window;
@@ -207,19 +187,18 @@ test_end_chat (Fixture *f, gconstpointer data)
   cx_test_wait (state_ready, a);
   customer = cx_test_customer_start (f->server, SERVICE, "Grace");
   cx_test_wait (invitation_shown, a);
-  cx_test_wait (cx_test_agent_ui_widget_is_mapped, cx_test_agent_ui_child (a, "accept_button"));
+  cx_test_wait (cx_test_widget_is_mapped, cx_test_agent_ui_child (a, "accept_button"));
   g_assert_true (gtk_widget_activate (cx_test_agent_ui_child (a, "accept_button")));
   cx_test_wait (one_conversation, a);
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (a), "win.end-chat", NULL));
-  cx_test_wait (dialog_shown, &dialog);
+  dialog = cx_test_wait_dialog (GTK_TYPE_MESSAGE_DIALOG);
   gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
   g_assert_cmpint (cx_agent_conversation_get_status (cx_agent_window_get_selected (a)), ==,
                    CX_AGENT_CONVERSATION_ACTIVE);
 
-  dialog = NULL;
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (a), "win.end-chat", NULL));
-  cx_test_wait (dialog_shown, &dialog);
+  dialog = cx_test_wait_dialog (GTK_TYPE_MESSAGE_DIALOG);
   gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_ACCEPT);
   cx_test_customer_poll_until_ended (customer);
   ended = (RowWait){ a, "Ended" };

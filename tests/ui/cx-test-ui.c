@@ -17,44 +17,6 @@
 #include "services/cx-webchat-service.h"
 #include "widgets/cx-webchat.h"
 
-/* Wait conditions */
-
-gboolean
-cx_test_ui_pointer_is_set (gpointer data)
-{
-  return *(gpointer *) data != NULL;
-}
-
-gboolean
-cx_test_ui_pointer_is_null (gpointer data)
-{
-  return *(gpointer *) data == NULL;
-}
-
-gboolean
-cx_test_ui_flag_is_set (gpointer data)
-{
-  return *(gboolean *) data;
-}
-
-gboolean
-cx_test_ui_only_one_ref (gpointer data)
-{
-  return G_OBJECT (data)->ref_count == 1;
-}
-
-gboolean
-cx_test_ui_widget_is_mapped (gpointer data)
-{
-  return gtk_widget_get_mapped (GTK_WIDGET (data));
-}
-
-gboolean
-cx_test_ui_widget_is_visible (gpointer data)
-{
-  return gtk_widget_get_visible (GTK_WIDGET (data));
-}
-
 /* Widgets */
 
 /* The widget under @root whose template (buildable) id is @id, or NULL. */
@@ -135,7 +97,7 @@ cx_test_ui_app_free (CxDeskApplication *app)
   /* Requests cancelled by the services hold the CxHttp until they have unwound; then only
    * the application holds it. */
   http = cx_desk_application_get_http (app);
-  cx_test_wait (cx_test_ui_only_one_ref, http);
+  cx_test_wait (cx_test_has_one_ref, http);
   g_assert_cmpuint (G_OBJECT (app)->ref_count, ==, baseline);
   g_object_unref (app);
 }
@@ -171,40 +133,5 @@ cx_test_ui_window_close (CxDeskWindow *window)
   cx_test_wait (cx_test_ui_push_settled, window);
   g_object_add_weak_pointer (G_OBJECT (window), &weak);
   gtk_window_destroy (GTK_WINDOW (window));
-  cx_test_wait (cx_test_ui_pointer_is_null, &weak);
-}
-
-/* The bus */
-
-/* An async call's callback that keeps its result in the GAsyncResult * at @user_data. */
-void
-cx_test_ui_store_result_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
-/* Runs @name with @data (nullable) on @bus as @commander (NULL: "App") and waits for the
- * answer. Returns the reply, or NULL with @error set. */
-JsonNode *
-cx_test_ui_bus_command (CxBus *bus, CxPlugin *commander, const char *name, JsonNode *data,
-                        guint timeout_ms, GError **error)
-{
-  g_autoptr (GAsyncResult) result = NULL;
-
-  cx_bus_command_async (bus, commander, name, data, timeout_ms, NULL, cx_test_ui_store_result_cb,
-                        &result);
-  cx_test_wait (cx_test_ui_pointer_is_set, &result);
-  return cx_bus_command_finish (bus, result, error);
-}
-
-/* How many of @names (strings) are @name. */
-guint
-cx_test_ui_count_names (GPtrArray *names, const char *name)
-{
-  guint count = 0;
-
-  for (guint i = 0; i < names->len; i++)
-    if (g_str_equal (g_ptr_array_index (names, i), name))
-      count++;
-  return count;
+  cx_test_wait (cx_test_pointer_is_null, &weak);
 }

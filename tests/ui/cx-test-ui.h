@@ -1,7 +1,8 @@
 /* cx-test-ui.h: what the customer application's UI tests (tests/ui) and bench-restore share.
- * Wait conditions for cx_test_wait(), finding a widget by its template id, the test
- * application's life (a unique id, a reference baseline, windows closed as their close button
- * closes them) and a bus command made the way a page script makes one.
+ * Finding a widget by its template id and the test application's life (a unique id, a
+ * reference baseline, windows closed as their close button closes them). The wait conditions,
+ * the event recorder and bus commands every suite shares are in cx-test-server.h,
+ * tests/common/cx-test-gtk.h and tests/common/cx-test-bus.h, which this includes.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -12,21 +13,15 @@
 #include <json-glib/json-glib.h>
 
 #include "bus/cx-bus.h"
+#include "cx-test-bus.h"
+#include "cx-test-gtk.h"
+#include "cx-test-server.h"
 #include "customer/cx-desk-application.h"
 #include "customer/cx-desk-window.h"
 #include "widgets/cx-chat-message.h"
 #include "widgets/cx-chat-row.h"
 
 G_BEGIN_DECLS
-
-/* Wait conditions */
-
-gboolean cx_test_ui_pointer_is_set (gpointer data);
-gboolean cx_test_ui_pointer_is_null (gpointer data);
-gboolean cx_test_ui_flag_is_set (gpointer data);
-gboolean cx_test_ui_only_one_ref (gpointer data);
-gboolean cx_test_ui_widget_is_mapped (gpointer data);
-gboolean cx_test_ui_widget_is_visible (gpointer data);
 
 /* Widgets */
 
@@ -41,12 +36,5 @@ void cx_test_ui_app_free (CxDeskApplication *app);
 gboolean cx_test_ui_push_settled (gpointer data);
 gboolean cx_test_ui_panel_is_open (gpointer data);
 void cx_test_ui_window_close (CxDeskWindow *window);
-
-/* The bus */
-
-JsonNode *cx_test_ui_bus_command (CxBus *bus, CxPlugin *commander, const char *name, JsonNode *data,
-                                  guint timeout_ms, GError **error);
-void cx_test_ui_store_result_cb (GObject *source, GAsyncResult *result, gpointer user_data);
-guint cx_test_ui_count_names (GPtrArray *names, const char *name);
 
 G_END_DECLS

@@ -7,8 +7,8 @@
  * widgets, what it publishes from the bus, and what was booked from the server itself (as the
  * GMS API and as an agent see it).
  *
- * Every wait iterates the main context until a condition holds: no sleeps, no wall-clock
- * deadlines (meson's timeout catches a hang).
+ * Every wait iterates the main context until a condition holds (cx_test_wait): no sleeps, and
+ * a generous hang guard that fails naming the condition; nothing measures time.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -30,7 +30,6 @@
 #include "widgets/cx-callback.h"
 
 #define SERVICE "customer-support"
-#define COMMAND_TIMEOUT_MS (10 * 60 * 1000)
 /* A time picked starts at least this far ahead, so that it has not begun by the time the
  * request reaches the server. */
 #define SLOT_MARGIN_MS (60 * 1000)
@@ -48,26 +47,10 @@ typedef struct
   CxCallbackService *service;
   GtkWindow *window;
   CxCallback *panel;
-  GPtrArray *events; /* CxEvent */
+  CxTestRecorder *events; /* everything published */
   guint requests;
   gulong queued_id;
 } Ui;
-
-static void
-record_cb (CxBus *bus, const CxEvent *event, gpointer user_data)
-{
-  Ui *ui = user_data;
-
-  g_ptr_array_add (ui->events, cx_event_ref (event));
-}
-
-static void
-request_queued_cb (SoupSession *session, SoupMessage *msg, gpointer user_data)
-{
-  Ui *ui = user_data;
-
-  ui->requests++;
-}
 
 static void
 load_style (void)
@@ -111,10 +94,8 @@ ui_new (Fixture *f)
   ui->f = f;
   ui->http = cx_http_new (NULL);
   ui->bus = cx_bus_new ();
-  ui->events = g_ptr_array_new_with_free_func ((GDestroyNotify) cx_event_unref);
-  cx_bus_subscribe (ui->bus, NULL, record_cb, ui, NULL);
-  ui->queued_id = g_signal_connect (cx_http_get_session (ui->http), "request-queued",
-                                    G_CALLBACK (request_queued_cb), ui);
+  ui->events = cx_test_recorder_new (ui->bus, NULL);
+  ui->queued_id = cx_test_count_requests (cx_http_get_session (ui->http), &ui->requests);
 
   /* As the site window does: the panel first, then the service it commands. */
   ui->window = GTK_WINDOW (gtk_window_new ());
@@ -128,7 +109,7 @@ ui_new (Fixture *f)
   g_assert_nonnull (ui->service);
 
   gtk_window_present (ui->window);
-  cx_test_wait (cx_test_ui_widget_is_mapped, ui->window);
+  cx_test_wait (cx_test_widget_is_mapped, ui->window);
   return ui;
 }
 
@@ -140,112 +121,16 @@ ui_free (Ui *ui)
   g_object_add_weak_pointer (G_OBJECT (panel), &panel);
   gtk_window_destroy (ui->window);
   /* The calendar holds itself while its last request unwinds. */
-  cx_test_wait (cx_test_ui_pointer_is_null, &panel);
+  cx_test_wait (cx_test_pointer_is_null, &panel);
 
   g_assert_finalize_object (g_steal_pointer (&ui->service));
-  cx_test_wait (cx_test_ui_only_one_ref, ui->bus);
+  g_clear_pointer (&ui->events, cx_test_recorder_free);
+  cx_test_wait (cx_test_has_one_ref, ui->bus);
   g_assert_finalize_object (ui->bus);
   g_signal_handler_disconnect (cx_http_get_session (ui->http), ui->queued_id);
-  cx_test_wait (cx_test_ui_only_one_ref, ui->http);
+  cx_test_wait (cx_test_has_one_ref, ui->http);
   g_assert_finalize_object (ui->http);
-  g_ptr_array_unref (ui->events);
   g_free (ui);
-}
-
-/* Events */
-
-static guint
-count_events (Ui *ui, const char *name)
-{
-  guint count = 0;
-
-  for (guint i = 0; i < ui->events->len; i++)
-    if (g_str_equal (((CxEvent *) g_ptr_array_index (ui->events, i))->event, name))
-      count++;
-  return count;
-}
-
-/* The data of the last @name event, an object. */
-static JsonObject *
-last_event (Ui *ui, const char *name)
-{
-  for (guint i = ui->events->len; i > 0; i--)
-    {
-      CxEvent *event = g_ptr_array_index (ui->events, i - 1);
-
-      if (g_str_equal (event->event, name))
-        {
-          g_assert_nonnull (event->data);
-          g_assert_true (JSON_NODE_HOLDS_OBJECT (event->data));
-          return json_node_get_object (event->data);
-        }
-    }
-  g_error ("no %s event", name);
-  return NULL;
-}
-
-typedef struct
-{
-  Ui *ui;
-  const char *name;
-  guint count;
-} EventWait;
-
-static gboolean
-events_reached (gpointer data)
-{
-  EventWait *wait = data;
-
-  return count_events (wait->ui, wait->name) >= wait->count;
-}
-
-/* Waits until there have been @count @name events in all. */
-static void
-wait_events (Ui *ui, const char *name, guint count)
-{
-  EventWait wait = { ui, name, count };
-
-  cx_test_wait (events_reached, &wait);
-}
-
-/* Bus commands, as a page script makes them */
-
-static JsonNode *
-command_try (Ui *ui, const char *name, const char *json, GError **error)
-{
-  g_autoptr (JsonNode) data = NULL;
-
-  if (json != NULL)
-    {
-      g_autoptr (GError) parse_error = NULL;
-
-      data = json_from_string (json, &parse_error);
-      g_assert_no_error (parse_error);
-    }
-  return cx_test_ui_bus_command (ui->bus, NULL, name, data, COMMAND_TIMEOUT_MS, error);
-}
-
-static JsonNode *
-command (Ui *ui, const char *name, const char *json)
-{
-  g_autoptr (GError) error = NULL;
-  JsonNode *result = command_try (ui, name, json, &error);
-
-  if (error != NULL)
-    g_error ("%s %s failed: %s", name, json != NULL ? json : "", error->message);
-  return result;
-}
-
-static void
-command_fails (Ui *ui, const char *name, const char *json, const char *needle)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) result = command_try (ui, name, json, &error);
-
-  g_assert_null (result);
-  g_assert_nonnull (error);
-  if (needle != NULL && strstr (error->message, needle) == NULL)
-    g_error ("%s: “%s” does not mention “%s”", name, error->message, needle);
 }
 
 /* The panel's widgets, found by their template ids */
@@ -320,10 +205,10 @@ has_focus (Ui *ui, const char *id)
 static void
 open_panel (Ui *ui)
 {
-  g_autoptr (JsonNode) result = command (ui, "Callback.open", NULL);
+  g_autoptr (JsonNode) result = cx_test_bus_command_ok (ui->bus, "Callback.open", NULL);
 
   g_assert_true (cx_callback_get_open (ui->panel));
-  cx_test_wait (cx_test_ui_widget_is_mapped, ui->panel);
+  cx_test_wait (cx_test_widget_is_mapped, ui->panel);
 }
 
 /* Chooses the country whose entry in the list starts with @name. */
@@ -429,7 +314,7 @@ static gint64
 pick_slot (Ui *ui, guint nth, gint64 not_ms)
 {
   g_autoptr (GPtrArray) buttons = slot_buttons (ui);
-  guint selections = count_events (ui, "Calendar.selectedDateTime");
+  guint selections = cx_test_recorder_count (ui->events, "Calendar.selectedDateTime");
   gint64 earliest = g_get_real_time () / 1000 + SLOT_MARGIN_MS;
 
   for (guint i = 0; i < buttons->len; i++)
@@ -443,7 +328,8 @@ pick_slot (Ui *ui, guint nth, gint64 not_ms)
       click (button);
       g_assert_true (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (button)));
       g_assert_cmpint (cx_calendar_get_selected_time (calendar_of (ui)), ==, ms);
-      g_assert_cmpuint (count_events (ui, "Calendar.selectedDateTime"), ==, selections + 1);
+      g_assert_cmpuint (cx_test_recorder_count (ui->events, "Calendar.selectedDateTime"), ==,
+                        selections + 1);
       return ms;
     }
   g_error ("No free time slot shown");
@@ -460,13 +346,13 @@ calendar_shown (gpointer data)
 static void
 choose_a_time (Ui *ui)
 {
-  guint generated = count_events (ui, "Calendar.generated");
+  guint generated = cx_test_recorder_count (ui->events, "Calendar.generated");
   GtkWidget *choose = widget (ui, "choose_check");
 
   g_assert_true (gtk_widget_activate (choose));
   g_assert_true (gtk_check_button_get_active (GTK_CHECK_BUTTON (choose)));
   g_assert_false (gtk_check_button_get_active (GTK_CHECK_BUTTON (widget (ui, "asap_check"))));
-  wait_events (ui, "Calendar.generated", generated + 1);
+  cx_test_recorder_wait (ui->events, "Calendar.generated", generated + 1);
   g_assert_true (calendar_settled (calendar_of (ui)));
   /* The revealer shows it from its first frame on. */
   cx_test_wait (calendar_shown, ui);
@@ -525,32 +411,11 @@ server_count_for (Ui *ui, const char *number)
   return json_array_get_length (cx_test_reply_array (reply));
 }
 
-/* The callback @id in the agent's list, or NULL. */
-static JsonObject *
-agent_callback (CxTestAgent *agent, const char *id)
-{
-  g_autoptr (CxTestReply) reply = cx_test_agent_call (agent, "GET", "/cx/1/agent/callbacks", NULL);
-  JsonArray *callbacks;
-
-  g_assert_cmpuint (reply->status, ==, 200);
-  callbacks = json_object_get_array_member (cx_test_reply_object (reply), "callbacks");
-  g_assert_nonnull (callbacks);
-  for (guint i = 0; i < json_array_get_length (callbacks); i++)
-    {
-      JsonObject *callback = json_array_get_object_element (callbacks, i);
-      g_autofree char *other = cx_test_object_loose_string (callback, "_id");
-
-      if (g_str_equal (other, id))
-        return json_object_ref (callback);
-    }
-  return NULL;
-}
-
 /* Books a callback at a time picked in the calendar; returns its id, and the time. */
 static char *
 book_slot (Ui *ui, gint64 *out_ms)
 {
-  guint started = count_events (ui, "Callback.started");
+  guint started = cx_test_recorder_count (ui->events, "Callback.started");
   gint64 ms;
 
   open_panel (ui);
@@ -558,10 +423,11 @@ book_slot (Ui *ui, gint64 *out_ms)
   choose_a_time (ui);
   ms = pick_slot (ui, 0, -1);
   click_id (ui, "submit_button");
-  wait_events (ui, "Callback.started", started + 1);
+  cx_test_recorder_wait (ui->events, "Callback.started", started + 1);
   g_assert_cmpstr (page (ui), ==, "confirmation");
   *out_ms = ms;
-  return g_strdup (cx_test_object_string (last_event (ui, "Callback.started"), "id"));
+  return g_strdup (
+      cx_test_object_string (cx_test_recorder_last_object (ui->events, "Callback.started"), "id"));
 }
 
 /* The form kept everything that was typed. */
@@ -593,7 +459,7 @@ test_book_asap (Fixture *f, gconstpointer data)
 
   g_assert_false (gtk_widget_get_visible (GTK_WIDGET (ui->panel)));
   open_panel (ui);
-  g_assert_cmpuint (count_events (ui, "Callback.opened"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (ui->events, "Callback.opened"), ==, 1);
   g_assert_cmpstr (page (ui), ==, "form");
   /* Keyboard: the first field has the focus. */
   g_assert_true (has_focus (ui, "first_name_entry"));
@@ -611,13 +477,13 @@ test_book_asap (Fixture *f, gconstpointer data)
   g_assert_false (gtk_widget_is_sensitive (widget (ui, "submit_button")));
   g_assert_false (gtk_editable_get_editable (GTK_EDITABLE (widget (ui, "phone_entry"))));
 
-  wait_events (ui, "Callback.started", 1);
-  g_assert_cmpuint (count_events (ui, "Callback.submitted"), ==, 1);
-  submitted = last_event (ui, "Callback.submitted");
+  cx_test_recorder_wait (ui->events, "Callback.started", 1);
+  g_assert_cmpuint (cx_test_recorder_count (ui->events, "Callback.submitted"), ==, 1);
+  submitted = cx_test_recorder_last_object (ui->events, "Callback.submitted");
   g_assert_cmpstr (cx_test_object_string (submitted, "phoneNumber"), ==, "+44 20 7946 0958");
   g_assert_cmpstr (cx_test_object_string (submitted, "desiredTime"), ==, "now");
-  g_assert_cmpuint (count_events (ui, "CallbackService.scheduled"), ==, 1);
-  started = last_event (ui, "Callback.started");
+  g_assert_cmpuint (cx_test_recorder_count (ui->events, "CallbackService.scheduled"), ==, 1);
+  started = cx_test_recorder_last_object (ui->events, "Callback.started");
   id = cx_test_object_string (started, "id");
   g_assert_cmpuint (strlen (id), >, 0);
 
@@ -642,10 +508,12 @@ test_book_asap (Fixture *f, gconstpointer data)
 
   /* Done: the customer is through; the panel closes and starts over. */
   click_id (ui, "done_button");
-  g_assert_cmpuint (count_events (ui, "Callback.completed"), ==, 1);
-  g_assert_cmpstr (cx_test_object_string (last_event (ui, "Callback.completed"), "id"), ==, id);
+  g_assert_cmpuint (cx_test_recorder_count (ui->events, "Callback.completed"), ==, 1);
+  g_assert_cmpstr (
+      cx_test_object_string (cx_test_recorder_last_object (ui->events, "Callback.completed"), "id"),
+      ==, id);
   g_assert_false (cx_callback_get_open (ui->panel));
-  g_assert_cmpuint (count_events (ui, "Callback.closed"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (ui->events, "Callback.closed"), ==, 1);
   open_panel (ui);
   g_assert_cmpstr (page (ui), ==, "form");
   g_assert_cmpstr (entry_text (ui, "phone_entry"), ==, "");
@@ -667,11 +535,12 @@ test_book_slot (Fixture *f, gconstpointer data)
   gint64 ms;
 
   id = book_slot (ui, &ms);
-  selected = last_event (ui, "Calendar.selectedDateTime");
+  selected = cx_test_recorder_last_object (ui->events, "Calendar.selectedDateTime");
   g_assert_cmpint (time_of (cx_test_object_string (selected, "date")), ==, ms);
   g_assert_cmpint (
-      time_of (cx_test_object_string (last_event (ui, "Callback.submitted"), "desiredTime")), ==,
-      ms);
+      time_of (cx_test_object_string (
+          cx_test_recorder_last_object (ui->events, "Callback.submitted"), "desiredTime")),
+      ==, ms);
 
   when = cx_calendar_format_time (ms, 24);
   g_assert_cmpstr (label_text (ui, "time_label"), ==, when);
@@ -679,7 +548,7 @@ test_book_slot (Fixture *f, gconstpointer data)
   g_assert_cmpstr (label_text (ui, "number_label"), ==, "+15551234567");
 
   /* As the agent sees it. */
-  listed = agent_callback (ada, id);
+  listed = cx_test_agent_find_callback (ada, id);
   g_assert_nonnull (listed);
   g_assert_cmpstr (cx_test_object_string (listed, "_callback_state"), ==, "SCHEDULED");
   g_assert_cmpint (time_of (cx_test_object_string (listed, "_desired_time")), ==, ms);
@@ -706,7 +575,7 @@ test_reschedule_cancel (Fixture *f, gconstpointer data)
 
   /* Reschedule, then Back: nothing changes, nothing is sent. */
   requests = ui->requests;
-  generated = count_events (ui, "Calendar.generated");
+  generated = cx_test_recorder_count (ui->events, "Calendar.generated");
   click_id (ui, "reschedule_button");
   g_assert_cmpstr (page (ui), ==, "form");
   g_assert_false (shown (ui, "details_box"));
@@ -714,7 +583,7 @@ test_reschedule_cancel (Fixture *f, gconstpointer data)
   g_assert_true (shown (ui, "back_button"));
   g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (widget (ui, "submit_button"))), ==,
                    "_Move Callback");
-  wait_events (ui, "Calendar.generated", generated + 1);
+  cx_test_recorder_wait (ui->events, "Calendar.generated", generated + 1);
   /* Nothing chosen yet: Move asks for a time first. */
   g_assert_cmpint (cx_calendar_get_selected_time (calendar_of (ui)), ==, -1);
   click_id (ui, "submit_button");
@@ -723,16 +592,18 @@ test_reschedule_cancel (Fixture *f, gconstpointer data)
   click_id (ui, "back_button");
   g_assert_cmpstr (page (ui), ==, "confirmation");
   g_assert_cmpuint (ui->requests, ==, requests + 1); /* the availability */
-  g_assert_cmpuint (count_events (ui, "Callback.rescheduled"), ==, 0);
+  g_assert_cmpuint (cx_test_recorder_count (ui->events, "Callback.rescheduled"), ==, 0);
 
   /* Reschedule to another time. */
-  generated = count_events (ui, "Calendar.generated");
+  generated = cx_test_recorder_count (ui->events, "Calendar.generated");
   click_id (ui, "reschedule_button");
-  wait_events (ui, "Calendar.generated", generated + 1);
+  cx_test_recorder_wait (ui->events, "Calendar.generated", generated + 1);
   second = pick_slot (ui, 0, first);
   click_id (ui, "submit_button");
-  wait_events (ui, "Callback.rescheduled", 1);
-  g_assert_cmpstr (cx_test_object_string (last_event (ui, "Callback.rescheduled"), "id"), ==, id);
+  cx_test_recorder_wait (ui->events, "Callback.rescheduled", 1);
+  g_assert_cmpstr (cx_test_object_string (
+                       cx_test_recorder_last_object (ui->events, "Callback.rescheduled"), "id"),
+                   ==, id);
   g_assert_cmpstr (page (ui), ==, "confirmation");
   g_assert_cmpstr (label_text (ui, "confirmation_title"), ==, "Callback Moved");
   when = cx_calendar_format_time (second, 24);
@@ -748,13 +619,14 @@ test_reschedule_cancel (Fixture *f, gconstpointer data)
   g_assert_true (gtk_revealer_get_reveal_child (GTK_REVEALER (widget (ui, "cancel_revealer"))));
   click_id (ui, "keep_button");
   g_assert_false (gtk_revealer_get_reveal_child (GTK_REVEALER (widget (ui, "cancel_revealer"))));
-  g_assert_cmpuint (count_events (ui, "CallbackService.cancelled"), ==, 0);
+  g_assert_cmpuint (cx_test_recorder_count (ui->events, "CallbackService.cancelled"), ==, 0);
 
   click_id (ui, "cancel_button");
   click_id (ui, "confirm_cancel_button");
-  wait_events (ui, "Callback.cancelled", 1);
-  g_assert_cmpstr (cx_test_object_string (last_event (ui, "Callback.cancelled"), "state"), ==,
-                   "CANCELLED");
+  cx_test_recorder_wait (ui->events, "Callback.cancelled", 1);
+  g_assert_cmpstr (cx_test_object_string (
+                       cx_test_recorder_last_object (ui->events, "Callback.cancelled"), "state"),
+                   ==, "CANCELLED");
   g_assert_cmpstr (label_text (ui, "confirmation_title"), ==, "Callback Cancelled");
   g_assert_false (shown (ui, "reschedule_button"));
   g_assert_false (shown (ui, "cancel_button"));
@@ -764,7 +636,7 @@ test_reschedule_cancel (Fixture *f, gconstpointer data)
 
   click_id (ui, "done_button");
   g_assert_false (cx_callback_get_open (ui->panel));
-  g_assert_cmpuint (count_events (ui, "Callback.completed"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (ui->events, "Callback.completed"), ==, 1);
 
   ui_free (ui);
 }
@@ -812,8 +684,8 @@ test_validation (Fixture *f, gconstpointer data)
   g_assert_false (shown (ui, "phone_error"));
 
   /* Nothing went out but the calendar's question, and nothing was booked. */
-  g_assert_cmpuint (count_events (ui, "Callback.submitted"), ==, 0);
-  g_assert_cmpuint (count_events (ui, "CallbackService.scheduleError"), ==, 0);
+  g_assert_cmpuint (cx_test_recorder_count (ui->events, "Callback.submitted"), ==, 0);
+  g_assert_cmpuint (cx_test_recorder_count (ui->events, "CallbackService.scheduleError"), ==, 0);
   g_assert_cmpuint (ui->requests, ==, 1);
   g_assert_cmpuint (server_count_for (ui, "+15551234567"), ==, 0);
 
@@ -821,7 +693,7 @@ test_validation (Fixture *f, gconstpointer data)
   pick_slot (ui, 0, -1);
   g_assert_false (shown (ui, "time_error"));
   click_id (ui, "submit_button");
-  wait_events (ui, "Callback.started", 1);
+  cx_test_recorder_wait (ui->events, "Callback.started", 1);
   g_assert_cmpuint (server_count_for (ui, "+15551234567"), ==, 1);
 
   ui_free (ui);
@@ -838,14 +710,14 @@ test_office_closed (Fixture *f, gconstpointer data)
   open_panel (ui);
   fill_form (ui, "555 123 4567");
   click_id (ui, "submit_button");
-  wait_events (ui, "Callback.error", 1);
+  cx_test_recorder_wait (ui->events, "Callback.error", 1);
 
-  error = last_event (ui, "Callback.error");
+  error = cx_test_recorder_last_object (ui->events, "Callback.error");
   g_assert_cmpint (cx_test_object_int (error, "code"), ==, 7042);
   g_assert_true (shown (ui, "form_error"));
   g_assert_nonnull (strstr (label_text (ui, "form_error"), "We are closed now"));
   assert_form_kept (ui, "555 123 4567");
-  g_assert_cmpuint (count_events (ui, "Callback.started"), ==, 0);
+  g_assert_cmpuint (cx_test_recorder_count (ui->events, "Callback.started"), ==, 0);
   g_assert_cmpuint (server_count_for (ui, "+15551234567"), ==, 0);
 
   ui_free (ui);
@@ -868,14 +740,16 @@ test_refused_after_close (Fixture *f, gconstpointer data)
   /* Today the office is closed: a time offered anyway is refused. */
   iso = cx_iso8601_format (g_get_real_time () / 1000 + 5 * SLOT_MARGIN_MS);
   json = g_strdup_printf ("{\"slots\":[{\"time\":\"%s\",\"capacity\":1}]}", iso);
-  shown_node = command (ui, "Calendar.showAvailability", json);
+  shown_node = cx_test_bus_command_ok (ui->bus, "Calendar.showAvailability", json);
   g_assert_cmpint (pick_slot (ui, 0, -1), ==, time_of (iso));
 
   click_id (ui, "submit_button");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (ui->panel), "callback.close", NULL));
   g_assert_false (cx_callback_get_open (ui->panel));
-  wait_events (ui, "Callback.error", 1);
-  g_assert_cmpint (cx_test_object_int (last_event (ui, "Callback.error"), "code"), ==, 7042);
+  cx_test_recorder_wait (ui->events, "Callback.error", 1);
+  g_assert_cmpint (
+      cx_test_object_int (cx_test_recorder_last_object (ui->events, "Callback.error"), "code"), ==,
+      7042);
 
   focus = gtk_root_get_focus (GTK_ROOT (ui->window));
   g_assert_true (focus == NULL || !gtk_widget_is_ancestor (focus, GTK_WIDGET (ui->panel)));
@@ -957,17 +831,17 @@ test_slot_full (Fixture *f, gconstpointer data)
                              NULL);
   g_assert_cmpuint (other->status, ==, 200);
 
-  generated = count_events (ui, "Calendar.generated");
+  generated = cx_test_recorder_count (ui->events, "Calendar.generated");
   click_id (ui, "submit_button");
-  wait_events (ui, "Callback.error", 1);
-  error = last_event (ui, "Callback.error");
+  cx_test_recorder_wait (ui->events, "Callback.error", 1);
+  error = cx_test_recorder_last_object (ui->events, "Callback.error");
   g_assert_cmpint (cx_test_object_int (error, "code"), ==, 409);
   g_assert_nonnull (strstr (label_text (ui, "form_error"), "fully booked"));
   assert_form_kept (ui, "555 123 4567");
   g_assert_true (gtk_check_button_get_active (GTK_CHECK_BUTTON (widget (ui, "choose_check"))));
 
   /* The calendar asks again: that time is full now, and no longer chosen. */
-  wait_events (ui, "Calendar.generated", generated + 1);
+  cx_test_recorder_wait (ui->events, "Calendar.generated", generated + 1);
   g_assert_cmpint (cx_calendar_get_selected_time (calendar_of (ui)), ==, -1);
   button = slot_button_at (ui, ms);
   g_assert_nonnull (button);
@@ -975,7 +849,7 @@ test_slot_full (Fixture *f, gconstpointer data)
 
   pick_slot (ui, 0, ms);
   click_id (ui, "submit_button");
-  wait_events (ui, "Callback.started", 1);
+  cx_test_recorder_wait (ui->events, "Callback.started", 1);
   g_assert_cmpuint (server_count_for (ui, "+15551234567"), ==, 1);
 
   ui_free (ui);
@@ -992,9 +866,9 @@ test_server_gone (Fixture *f, gconstpointer data)
   fill_form (ui, "555 123 4567");
   cx_test_server_kill9 (f->server);
   click_id (ui, "submit_button");
-  wait_events (ui, "Callback.error", 1);
+  cx_test_recorder_wait (ui->events, "Callback.error", 1);
 
-  error = last_event (ui, "Callback.error");
+  error = cx_test_recorder_last_object (ui->events, "Callback.error");
   g_assert_cmpint (cx_test_object_int (error, "code"), ==, 503);
   g_assert_nonnull (strstr (label_text (ui, "form_error"), "cannot be reached"));
   assert_form_kept (ui, "555 123 4567");
@@ -1018,9 +892,9 @@ test_double_submit (Fixture *f, gconstpointer data)
   g_signal_emit_by_name (submit, "clicked");
   g_signal_emit_by_name (widget (ui, "subject_entry"), "activate");
   gtk_widget_activate_action (GTK_WIDGET (ui->panel), "callback.submit", NULL);
-  wait_events (ui, "Callback.started", 1);
+  cx_test_recorder_wait (ui->events, "Callback.started", 1);
 
-  g_assert_cmpuint (count_events (ui, "Callback.submitted"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (ui->events, "Callback.submitted"), ==, 1);
   g_assert_cmpuint (ui->requests, ==, 1);
   g_assert_cmpuint (server_count_for (ui, "+15551234567"), ==, 1);
 
@@ -1041,10 +915,12 @@ test_enter_submits (Fixture *f, gconstpointer data)
   set_text (ui, "phone_entry", "+1 555 123 4567");
   g_assert_false (gtk_widget_is_sensitive (widget (ui, "country_dropdown")));
   g_signal_emit_by_name (widget (ui, "phone_entry"), "activate");
-  wait_events (ui, "Callback.started", 1);
+  cx_test_recorder_wait (ui->events, "Callback.started", 1);
   g_assert_cmpstr (page (ui), ==, "confirmation");
-  g_assert_cmpstr (cx_test_object_string (last_event (ui, "Callback.submitted"), "phoneNumber"), ==,
-                   "+1 555 123 4567");
+  g_assert_cmpstr (
+      cx_test_object_string (cx_test_recorder_last_object (ui->events, "Callback.submitted"),
+                             "phoneNumber"),
+      ==, "+1 555 123 4567");
   g_assert_cmpstr (label_text (ui, "number_label"), ==, "+15551234567");
   g_assert_cmpuint (server_count_for (ui, "+15551234567"), ==, 1);
 
@@ -1069,12 +945,12 @@ test_cancelled_by_script (Fixture *f, gconstpointer data)
   open_panel (ui);
   fill_form (ui, "555 123 4567");
   click_id (ui, "submit_button");
-  wait_events (ui, "Callback.started", 1);
-  id = cx_test_object_string (last_event (ui, "Callback.started"), "id");
+  cx_test_recorder_wait (ui->events, "Callback.started", 1);
+  id = cx_test_object_string (cx_test_recorder_last_object (ui->events, "Callback.started"), "id");
   g_assert_true (shown (ui, "reschedule_button"));
 
   json = g_strdup_printf ("{\"id\":\"%s\"}", id);
-  result = command (ui, "CallbackService.cancel", json);
+  result = cx_test_bus_command_ok (ui->bus, "CallbackService.cancel", json);
   g_assert_cmpstr (label_text (ui, "confirmation_title"), ==, "Callback Cancelled");
   g_assert_false (shown (ui, "reschedule_button"));
   g_assert_false (shown (ui, "cancel_button"));
@@ -1097,13 +973,16 @@ test_open_close_commands (Fixture *f, gconstpointer data)
   g_autofree char *slot = NULL;
   JsonArray *slots;
 
-  command_fails (ui, "Callback.open", "[1]", "object");
-  command_fails (ui, "Callback.open", "{\"form\":{\"desiredTime\":\"tomorrow\"}}", "desiredTime");
-  command_fails (ui, "Callback.open", "{\"form\":{\"firstname\":3}}", "firstname");
+  cx_test_bus_command_fails (ui->bus, "Callback.open", "[1]", 0, 0, "object");
+  cx_test_bus_command_fails (ui->bus, "Callback.open", "{\"form\":{\"desiredTime\":\"tomorrow\"}}",
+                             0, 0, "desiredTime");
+  cx_test_bus_command_fails (ui->bus, "Callback.open", "{\"form\":{\"firstname\":3}}", 0, 0,
+                             "firstname");
   g_assert_false (cx_callback_get_open (ui->panel));
 
   /* A free time, as the page would know it. */
-  availability = command (ui, "CallbackService.availability", "{\"numberOfDays\":2}");
+  availability =
+      cx_test_bus_command_ok (ui->bus, "CallbackService.availability", "{\"numberOfDays\":2}");
   slots = json_object_get_array_member (json_node_get_object (availability), "slots");
   for (guint i = 0; i < json_array_get_length (slots) && slot == NULL; i++)
     {
@@ -1120,7 +999,7 @@ test_open_close_commands (Fixture *f, gconstpointer data)
                           "\"phoneNumber\":\"+44 20 7946 0958\",\"subject\":\"Order\","
                           "\"desiredTime\":\"%s\"}}",
                           slot);
-  opened = command (ui, "Callback.open", json);
+  opened = cx_test_bus_command_ok (ui->bus, "Callback.open", json);
   g_assert_true (cx_callback_get_open (ui->panel));
   g_assert_cmpstr (entry_text (ui, "first_name_entry"), ==, "Grace");
   g_assert_cmpstr (entry_text (ui, "subject_entry"), ==, "Order");
@@ -1129,25 +1008,26 @@ test_open_close_commands (Fixture *f, gconstpointer data)
   g_assert_cmpstr (entry_text (ui, "phone_entry"), ==, "20 7946 0958");
   g_assert_true (gtk_check_button_get_active (GTK_CHECK_BUTTON (widget (ui, "choose_check"))));
   /* The time is chosen once the calendar has it. */
-  wait_events (ui, "Calendar.generated", 1);
+  cx_test_recorder_wait (ui->events, "Calendar.generated", 1);
   g_assert_cmpint (cx_calendar_get_selected_time (calendar_of (ui)), ==, time_of (slot));
 
-  command_fails (ui, "Callback.open", NULL, "already opened");
-  closed = command (ui, "Callback.close", NULL);
+  cx_test_bus_command_fails (ui->bus, "Callback.open", NULL, 0, 0, "already opened");
+  closed = cx_test_bus_command_ok (ui->bus, "Callback.close", NULL);
   g_assert_false (cx_callback_get_open (ui->panel));
   g_assert_false (gtk_widget_get_visible (GTK_WIDGET (ui->panel)));
-  g_assert_cmpuint (count_events (ui, "Callback.opened"), ==, 1);
-  g_assert_cmpuint (count_events (ui, "Callback.closed"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (ui->events, "Callback.opened"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (ui->events, "Callback.closed"), ==, 1);
 
   /* Opened again: as it was left. */
-  first = command (ui, "Callback.open", NULL);
+  first = cx_test_bus_command_ok (ui->bus, "Callback.open", NULL);
   g_assert_cmpstr (entry_text (ui, "last_name_entry"), ==, "Hopper");
   g_assert_cmpint (cx_calendar_get_selected_time (calendar_of (ui)), ==, time_of (slot));
   click_id (ui, "submit_button");
-  wait_events (ui, "Callback.started", 1);
+  cx_test_recorder_wait (ui->events, "Callback.started", 1);
   g_assert_cmpint (
-      time_of (cx_test_object_string (last_event (ui, "Callback.started"), "desiredTime")), ==,
-      time_of (slot));
+      time_of (cx_test_object_string (cx_test_recorder_last_object (ui->events, "Callback.started"),
+                                      "desiredTime")),
+      ==, time_of (slot));
 
   ui_free (ui);
 }
@@ -1176,7 +1056,7 @@ test_calendar_commands (Fixture *f, gconstpointer data)
 
   open_panel (ui);
   g_assert_true (gtk_widget_activate (widget (ui, "choose_check")));
-  wait_events (ui, "Calendar.generated", 1);
+  cx_test_recorder_wait (ui->events, "Calendar.generated", 1);
 
   /* showAvailability: exactly the times given, a full one disabled. */
   free_time =
@@ -1188,8 +1068,9 @@ test_calendar_commands (Fixture *f, gconstpointer data)
   json = g_strdup_printf ("{\"slots\":[{\"time\":\"%s\",\"capacity\":2},"
                           "{\"time\":\"%s\",\"capacity\":0}]}",
                           free_iso, full_iso);
-  command_fails (ui, "Calendar.showAvailability", "{\"slots\":[{\"time\":\"soon\"}]}", "slots");
-  shown_node = command (ui, "Calendar.showAvailability", json);
+  cx_test_bus_command_fails (ui->bus, "Calendar.showAvailability",
+                             "{\"slots\":[{\"time\":\"soon\"}]}", 0, 0, "slots");
+  shown_node = cx_test_bus_command_ok (ui->bus, "Calendar.showAvailability", json);
   buttons = slot_buttons (ui);
   g_assert_cmpuint (buttons->len, ==, 2);
   free_button = slot_button_at (ui, g_date_time_to_unix (free_time) * 1000);
@@ -1198,7 +1079,7 @@ test_calendar_commands (Fixture *f, gconstpointer data)
   g_assert_nonnull (full_button);
   g_assert_true (gtk_widget_is_sensitive (free_button));
   g_assert_false (gtk_widget_is_sensitive (full_button));
-  event = last_event (ui, "Calendar.generated");
+  event = cx_test_recorder_last_object (ui->events, "Calendar.generated");
   g_assert_cmpint (cx_test_object_int (event, "slots"), ==, 2);
 
   /* Given out of order and twice, the times are shown in order and once: the first given of
@@ -1210,7 +1091,7 @@ test_calendar_commands (Fixture *f, gconstpointer data)
                           "{\"time\":\"%s\",\"capacity\":2},"
                           "{\"time\":\"%s\",\"capacity\":0}]}",
                           full_iso, free_iso, free_iso);
-  shown_node = command (ui, "Calendar.showAvailability", json);
+  shown_node = cx_test_bus_command_ok (ui->bus, "Calendar.showAvailability", json);
   buttons = slot_buttons (ui);
   g_assert_cmpuint (buttons->len, ==, 2);
   g_assert_cmpint (slot_time (g_ptr_array_index (buttons, 0)), ==,
@@ -1219,7 +1100,7 @@ test_calendar_commands (Fixture *f, gconstpointer data)
                    g_date_time_to_unix (full_time) * 1000);
   g_assert_true (gtk_widget_is_sensitive (g_ptr_array_index (buttons, 0)));
   g_assert_false (gtk_widget_is_sensitive (g_ptr_array_index (buttons, 1)));
-  event = last_event (ui, "Calendar.generated");
+  event = cx_test_recorder_last_object (ui->events, "Calendar.generated");
   g_assert_cmpint (cx_test_object_int (event, "slots"), ==, 2);
 
   /* More than a server's reply may hold are refused, and leave the times shown as they are. */
@@ -1232,7 +1113,7 @@ test_calendar_commands (Fixture *f, gconstpointer data)
       g_string_append_printf (many, "%s{\"time\":\"%s\",\"capacity\":1}", i > 0 ? "," : "", iso);
     }
   g_string_append (many, "]}");
-  command_fails (ui, "Calendar.showAvailability", many->str, "at most");
+  cx_test_bus_command_fails (ui->bus, "Calendar.showAvailability", many->str, 0, 0, "at most");
   g_clear_pointer (&buttons, g_ptr_array_unref);
   buttons = slot_buttons (ui);
   g_assert_cmpuint (buttons->len, ==, 2);
@@ -1243,14 +1124,16 @@ test_calendar_commands (Fixture *f, gconstpointer data)
 
   /* Picking a time publishes it, in UTC. */
   click (free_button);
-  g_assert_cmpuint (count_events (ui, "Calendar.selectedDateTime"), ==, 1);
-  g_assert_cmpstr (cx_test_object_string (last_event (ui, "Calendar.selectedDateTime"), "date"), ==,
-                   free_iso);
+  g_assert_cmpuint (cx_test_recorder_count (ui->events, "Calendar.selectedDateTime"), ==, 1);
+  g_assert_cmpstr (
+      cx_test_object_string (cx_test_recorder_last_object (ui->events, "Calendar.selectedDateTime"),
+                             "date"),
+      ==, free_iso);
   g_assert_cmpint (cx_calendar_get_selected_time (calendar_of (ui)), ==,
                    g_date_time_to_unix (free_time) * 1000);
 
   /* reset: no times, nothing chosen. */
-  reset = command (ui, "Calendar.reset", NULL);
+  reset = cx_test_bus_command_ok (ui->bus, "Calendar.reset", NULL);
   g_assert_cmpint (cx_calendar_get_selected_time (calendar_of (ui)), ==, -1);
   g_clear_pointer (&buttons, g_ptr_array_unref);
   buttons = slot_buttons (ui);
@@ -1258,15 +1141,17 @@ test_calendar_commands (Fixture *f, gconstpointer data)
 
   /* generate: the free times of three days (not the configuration's two), as the server has
    * them. */
-  generated_before = count_events (ui, "Calendar.generated");
-  generated = command (ui, "Calendar.generate", "{\"numberOfDays\":3}");
+  generated_before = cx_test_recorder_count (ui->events, "Calendar.generated");
+  generated = cx_test_bus_command_ok (ui->bus, "Calendar.generate", "{\"numberOfDays\":3}");
   slots = cx_test_object_int (json_node_get_object (generated), "slots");
   g_assert_cmpint (slots, >, 0);
-  g_assert_cmpuint (count_events (ui, "Calendar.generated"), ==, generated_before + 1);
-  event = last_event (ui, "Calendar.generated");
+  g_assert_cmpuint (cx_test_recorder_count (ui->events, "Calendar.generated"), ==,
+                    generated_before + 1);
+  event = cx_test_recorder_last_object (ui->events, "Calendar.generated");
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (event, "days")), ==, 3);
   g_assert_cmpint (cx_test_object_int (event, "slots"), ==, slots);
-  command_fails (ui, "Calendar.generate", "{\"numberOfDays\":0}", "numberOfDays");
+  cx_test_bus_command_fails (ui->bus, "Calendar.generate", "{\"numberOfDays\":0}", 0, 0,
+                             "numberOfDays");
 
   ui_free (ui);
 }

@@ -39,18 +39,8 @@
 #define SITE "https://www.example.com/"
 #define AGENT_NAME "Ada Lovelace"
 #define DEFAULT_WIDTH 1100
-#define COMMAND_TIMEOUT_MS (10 * 60 * 1000)
 
 typedef CxTestFixture Fixture;
-
-/* Waiting */
-
-static gboolean
-set_flag_cb (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
 
 /* The application */
 
@@ -123,7 +113,7 @@ window_open (CxDeskApplication *app, const char *site)
   g_assert_no_error (error);
   g_assert_nonnull (window);
   g_assert_null (cx_desk_window_get_chat_error (window));
-  cx_test_wait (cx_test_ui_widget_is_mapped, window);
+  cx_test_wait (cx_test_widget_is_mapped, window);
   return window;
 }
 
@@ -365,30 +355,19 @@ wait_typing (CxDeskWindow *window, const char *text)
 static CxTestAgent *
 ready_agent (Fixture *f)
 {
-  CxTestAgent *agent = cx_test_agent_sign_in (f->server, "ada", CX_TEST_ADA_PASSWORD);
-
-  cx_test_agent_connect_events (agent);
-  cx_test_agent_set_state (agent, "ready");
-  return agent;
+  return cx_test_agent_ready (f->server, "ada", CX_TEST_ADA_PASSWORD);
 }
 
 static void
 agent_accept (CxTestAgent *agent, const char *chat_id)
 {
-  g_autoptr (JsonObject) chat = NULL;
-
-  cx_test_agent_wait_invitation (agent, chat_id);
-  chat = cx_test_agent_accept (agent, chat_id);
+  cx_test_agent_take (agent, chat_id);
 }
 
 static void
 agent_typing (CxTestAgent *agent, const char *chat_id, gboolean typing)
 {
-  g_autofree char *path = g_strdup_printf ("/cx/1/agent/chats/%s/typing", chat_id);
-  g_autoptr (CxTestReply) reply =
-      cx_test_agent_call (agent, "POST", path, typing ? "{\"typing\":true}" : "{\"typing\":false}");
-
-  g_assert_cmpuint (reply->status, ==, 204);
+  cx_test_agent_typing (agent, chat_id, typing);
 }
 
 /* How many chats the server routed: the agent (ready, capacity 3) is invited to each, once.
@@ -417,35 +396,7 @@ server_chat_count (CxTestAgent *agent)
 static JsonNode *
 bus_command (CxDeskWindow *window, const char *name, const char *json, GError **error)
 {
-  g_autoptr (JsonNode) data = NULL;
-
-  if (json != NULL)
-    {
-      data = json_from_string (json, error);
-      g_assert_nonnull (data);
-    }
-  return cx_test_ui_bus_command (cx_desk_window_get_bus (window), NULL, name, data,
-                                 COMMAND_TIMEOUT_MS, error);
-}
-
-typedef struct
-{
-  GPtrArray *names;
-} EventLog;
-
-static void
-event_log_cb (CxBus *bus, const CxEvent *event, gpointer user_data)
-{
-  EventLog *log = user_data;
-
-  if (g_str_has_prefix (event->event, CX_WEBCHAT_NAME "."))
-    g_ptr_array_add (log->names, g_strdup (event->event));
-}
-
-static guint
-event_count (EventLog *log, const char *name)
-{
-  return cx_test_ui_count_names (log->names, name);
+  return cx_test_bus_command_json (cx_desk_window_get_bus (window), name, json, error);
 }
 
 /* Tests */
@@ -749,7 +700,6 @@ test_restore_timeout (Fixture *f, gconstpointer data)
   g_autofree char *chat_id = ui_start_chat (a);
   g_autofree char *ping = NULL;
   g_autofree char *new_chat_id = NULL;
-  gboolean expired = FALSE;
   GtkWidget *notice;
   gint64 last_activity;
   gint64 wait_ms;
@@ -764,13 +714,12 @@ test_restore_timeout (Fixture *f, gconstpointer data)
   g_assert_nonnull (ping);
   g_assert_true (g_ascii_string_to_signed (ping, 10, 0, G_MAXINT64, &last_activity, NULL));
   wait_ms = last_activity + restore_timeout_ms + 1 - g_get_real_time () / 1000;
-  g_timeout_add ((guint) MAX (wait_ms, 0), set_flag_cb, &expired);
-  cx_test_wait (cx_test_ui_flag_is_set, &expired);
+  cx_test_pause ((guint) MAX (wait_ms, 0));
   g_assert_cmpint (g_get_real_time () / 1000 - last_activity, >, restore_timeout_ms);
 
   b = window_open (app, SITE);
   notice = panel_widget (b, "notice_label");
-  cx_test_wait (cx_test_ui_widget_is_visible, notice);
+  cx_test_wait (cx_test_widget_is_visible, notice);
   g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (notice)), ==,
                    "Your previous chat has expired. You can start a new one.");
   g_assert_true (cx_webchat_get_open (chat_of (b)));
@@ -984,14 +933,11 @@ test_webchat_commands (Fixture *f, gconstpointer data)
   CxDeskApplication *app = app_new (f, 0, G_APPLICATION_NON_UNIQUE);
   g_autoptr (CxTestAgent) agent = ready_agent (f);
   CxDeskWindow *window = window_open (app, SITE);
-  EventLog log = { g_ptr_array_new_with_free_func (g_free) };
+  CxTestRecorder *log = cx_test_recorder_new (cx_desk_window_get_bus (window), CX_WEBCHAT_NAME);
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) result = NULL;
   GtkWidget *badge;
   GtkWidget *minimized_button;
-  gulong subscription;
-
-  subscription = cx_bus_subscribe (cx_desk_window_get_bus (window), NULL, event_log_cb, &log, NULL);
 
   result = bus_command (window, "WebChat.open",
                         "{\"form\":{\"firstname\":\"Ada\",\"lastname\":\"Byron\","
@@ -1000,12 +946,12 @@ test_webchat_commands (Fixture *f, gconstpointer data)
                         &error);
   g_assert_no_error (error);
   g_clear_pointer (&result, json_node_unref);
-  g_assert_cmpuint (event_count (&log, "WebChat.opened"), ==, 1);
-  g_assert_cmpuint (event_count (&log, "WebChat.submitted"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (log, "WebChat.opened"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (log, "WebChat.submitted"), ==, 1);
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (panel_widget (window, "subject_entry"))),
                    ==, "Engines");
   wait_phase (window, CX_WEBCHAT_PHASE_CHAT);
-  g_assert_cmpuint (event_count (&log, "WebChat.started"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (log, "WebChat.started"), ==, 1);
 
   result = bus_command (window, "WebChat.open", NULL, &error);
   g_assert_error (error, CX_BUS_ERROR, CX_BUS_ERROR_REJECTED);
@@ -1017,7 +963,7 @@ test_webchat_commands (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_clear_pointer (&result, json_node_unref);
   g_assert_true (cx_webchat_get_minimized (chat_of (window)));
-  g_assert_cmpuint (event_count (&log, "WebChat.minimized"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (log, "WebChat.minimized"), ==, 1);
   minimized_button = panel_widget (window, "minimized_button");
   badge = panel_widget (window, "badge_label");
   g_assert_true (gtk_widget_get_visible (minimized_button));
@@ -1033,17 +979,17 @@ test_webchat_commands (Fixture *f, gconstpointer data)
 
   /* The window's chat button brings it back, read. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.open-chat", NULL));
-  cx_test_wait (cx_test_ui_widget_is_visible, panel_widget (window, "panel"));
+  cx_test_wait (cx_test_widget_is_visible, panel_widget (window, "panel"));
   g_assert_false (cx_webchat_get_minimized (chat_of (window)));
   g_assert_cmpuint (cx_webchat_get_unread_count (chat_of (window)), ==, 0);
-  g_assert_cmpuint (event_count (&log, "WebChat.unminimized"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (log, "WebChat.unminimized"), ==, 1);
 
   /* close hides the panel; the chat goes on, and open shows it again. */
   result = bus_command (window, "WebChat.close", NULL, &error);
   g_assert_no_error (error);
   g_clear_pointer (&result, json_node_unref);
   g_assert_false (gtk_widget_get_visible (GTK_WIDGET (chat_of (window))));
-  g_assert_cmpuint (event_count (&log, "WebChat.closed"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (log, "WebChat.closed"), ==, 1);
   g_assert_cmpint (cx_webchat_get_phase (chat_of (window)), ==, CX_WEBCHAT_PHASE_CHAT);
   open_panel (window);
   g_assert_cmpint (cx_webchat_get_phase (chat_of (window)), ==, CX_WEBCHAT_PHASE_CHAT);
@@ -1051,10 +997,9 @@ test_webchat_commands (Fixture *f, gconstpointer data)
   result = bus_command (window, "WebChat.endChat", NULL, &error);
   g_assert_no_error (error);
   wait_phase (window, CX_WEBCHAT_PHASE_ENDED);
-  g_assert_cmpuint (event_count (&log, "WebChat.ended"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (log, "WebChat.ended"), ==, 1);
 
-  cx_bus_unsubscribe (cx_desk_window_get_bus (window), subscription);
-  g_ptr_array_unref (log.names);
+  cx_test_recorder_free (log);
   cx_test_ui_app_free (app);
 }
 
@@ -1132,22 +1077,6 @@ test_panel_state_restored (Fixture *f, gconstpointer data)
 }
 
 static gboolean
-event_logged (gpointer data)
-{
-  gpointer *pair = data;
-
-  return event_count (pair[0], pair[1]) > 0;
-}
-
-static void
-wait_event_logged (EventLog *log, const char *name)
-{
-  gpointer pair[] = { log, (gpointer) name };
-
-  cx_test_wait (event_logged, pair);
-}
-
-static gboolean
 notice_starts_with (gpointer data)
 {
   gpointer *pair = data;
@@ -1173,9 +1102,8 @@ test_files_and_transcript (Fixture *f, gconstpointer data)
   g_autoptr (CxTestAgent) agent = ready_agent (f);
   CxDeskWindow *a = window_open (app, SITE);
   CxDeskWindow *b;
-  EventLog log = { g_ptr_array_new_with_free_func (g_free) };
-  EventLog b_log = { g_ptr_array_new_with_free_func (g_free) };
-  gulong b_subscription;
+  CxTestRecorder *log = NULL;
+  CxTestRecorder *b_log = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) result = NULL;
   g_autofree char *dir = g_dir_make_tmp ("cx-ui-files-XXXXXX", &error);
@@ -1189,7 +1117,6 @@ test_files_and_transcript (Fixture *f, gconstpointer data)
   g_autoptr (GFile) large_file = NULL;
   g_autoptr (GFile) saved_file = NULL;
   gpointer refused[] = { NULL, (gpointer) "The file was not sent: " };
-  gulong subscription;
 
   g_assert_no_error (error);
   g_assert_true (g_file_set_contents (small, "Paid: 42 EUR\n", -1, NULL));
@@ -1197,29 +1124,28 @@ test_files_and_transcript (Fixture *f, gconstpointer data)
   small_file = g_file_new_for_path (small);
   large_file = g_file_new_for_path (large);
   saved_file = g_file_new_for_path (saved);
-  subscription = cx_bus_subscribe (cx_desk_window_get_bus (a), NULL, event_log_cb, &log, NULL);
+  log = cx_test_recorder_new (cx_desk_window_get_bus (a), CX_WEBCHAT_NAME);
 
   chat_id = ui_start_chat (a);
   agent_accept (agent, chat_id);
   cx_test_agent_send (agent, chat_id, "<b>Bold</b> & <i>not</i> markup");
   wait_message (a, CX_CHAT_MESSAGE_AGENT, "<b>Bold</b> & <i>not</i> markup", -1);
   /* One event a row, each row once. */
-  g_assert_cmpuint (event_count (&log, "WebChat.messageAdded"), ==,
+  g_assert_cmpuint (cx_test_recorder_count (log, "WebChat.messageAdded"), ==,
                     g_list_model_get_n_items (cx_webchat_get_messages (chat_of (a))));
   b = window_open (app, SITE);
   wait_phase (b, CX_WEBCHAT_PHASE_CHAT);
   /* B restored the transcript whole; what comes now is one event a row there too. */
-  b_subscription = cx_bus_subscribe (cx_desk_window_get_bus (b), NULL, event_log_cb, &b_log, NULL);
+  b_log = cx_test_recorder_new (cx_desk_window_get_bus (b), CX_WEBCHAT_NAME);
   cx_test_agent_send (agent, chat_id, "One more thing");
   wait_message (b, CX_CHAT_MESSAGE_AGENT, "One more thing", -1);
-  g_assert_cmpuint (event_count (&b_log, "WebChat.messageAdded"), ==, 1);
-  cx_bus_unsubscribe (cx_desk_window_get_bus (b), b_subscription);
-  g_ptr_array_unref (b_log.names);
+  g_assert_cmpuint (cx_test_recorder_count (b_log, "WebChat.messageAdded"), ==, 1);
+  cx_test_recorder_free (b_log);
 
   /* A file: in both windows, and at the agent's. */
   g_assert_true (gtk_widget_is_sensitive (panel_widget (a, "attach_button")));
   cx_webchat_send_file (chat_of (a), small_file);
-  wait_event_logged (&log, "WebChat.fileSent");
+  cx_test_recorder_wait (log, "WebChat.fileSent", 1);
   wait_message (a, CX_CHAT_MESSAGE_EVENT, "You sent a file: receipt.txt", -1);
   wait_message (b, CX_CHAT_MESSAGE_EVENT, "You sent a file: receipt.txt", -1);
   cx_test_agent_wait_message (agent, chat_id, "FileUploaded", "receipt.txt");
@@ -1234,7 +1160,7 @@ test_files_and_transcript (Fixture *f, gconstpointer data)
   /* The transcript, as text: the agent's markup is text there too. */
   g_assert_true (gtk_widget_get_visible (panel_widget (a, "save_button")));
   cx_webchat_save_transcript (chat_of (a), saved_file);
-  wait_event_logged (&log, "WebChat.transcriptSaved");
+  cx_test_recorder_wait (log, "WebChat.transcriptSaved", 1);
   g_assert_true (g_file_get_contents (saved, &contents, NULL, NULL));
   g_assert_nonnull (strstr (contents, AGENT_NAME ": <b>Bold</b> & <i>not</i> markup"));
   g_assert_nonnull (strstr (contents, "You sent a file: receipt.txt"));
@@ -1260,15 +1186,14 @@ test_files_and_transcript (Fixture *f, gconstpointer data)
   g_clear_pointer (&result, json_node_unref);
   g_assert_false (cx_webchat_get_chat_button_visible (chat_of (a)));
   g_assert_false (gtk_widget_get_visible (cx_test_ui_find_by_id (GTK_WIDGET (a), "chat_button")));
-  g_assert_cmpuint (event_count (&log, "WebChat.chatButtonHidden"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (log, "WebChat.chatButtonHidden"), ==, 1);
   result = bus_command (a, "WebChat.showChatButton", NULL, &error);
   g_assert_no_error (error);
   g_clear_pointer (&result, json_node_unref);
   g_assert_true (cx_webchat_get_chat_button_visible (chat_of (a)));
   g_assert_true (gtk_widget_get_visible (cx_test_ui_find_by_id (GTK_WIDGET (a), "chat_button")));
 
-  cx_bus_unsubscribe (cx_desk_window_get_bus (a), subscription);
-  g_ptr_array_unref (log.names);
+  cx_test_recorder_free (log);
   g_unlink (small);
   g_unlink (large);
   g_unlink (saved);
@@ -1318,7 +1243,7 @@ run_cxdesk_capture (const char *app_id, const char *const *args, char **out, cha
   g_assert_no_error (error);
   g_subprocess_communicate_utf8_async (capture.process, NULL, NULL, capture_done_cb, &capture);
   /* This loop is the running instance: it answers the command line while it waits. */
-  cx_test_wait (cx_test_ui_flag_is_set, &capture.done);
+  cx_test_wait (cx_test_flag_is_set, &capture.done);
   g_assert_true (g_subprocess_get_if_exited (capture.process));
   status = g_subprocess_get_exit_status (capture.process);
   g_clear_object (&capture.process);
@@ -1349,8 +1274,8 @@ dbus_command (CxDeskApplication *app, const char *name, const char *data, GError
                           g_application_get_dbus_object_path (G_APPLICATION (app)),
                           "io.github.cxdesk.CxDesk.Bus", "Command",
                           g_variant_new ("(ss)", name, data), G_VARIANT_TYPE ("(s)"),
-                          G_DBUS_CALL_FLAGS_NONE, -1, NULL, cx_test_ui_store_result_cb, &result);
-  cx_test_wait (cx_test_ui_pointer_is_set, &result);
+                          G_DBUS_CALL_FLAGS_NONE, -1, NULL, cx_test_store_result_cb, &result);
+  cx_test_wait (cx_test_pointer_is_set, &result);
   return g_dbus_connection_call_finish (other, result, error);
 }
 

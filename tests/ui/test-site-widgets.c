@@ -10,8 +10,8 @@
  * large), a SoupServer in this process plays the chat server; where it needs a notification
  * server, this process owns org.freedesktop.Notifications on the private session bus.
  *
- * Every wait iterates the main context until a condition holds: no sleeps, no wall-clock
- * deadlines (meson's timeout catches a hang).
+ * Every wait iterates the main context until a condition holds (cx_test_wait): no sleeps, and
+ * a generous hang guard that fails naming the condition; nothing measures time.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -86,7 +86,7 @@ window_open_with (CxDeskApplication *app, const char *site, JsonObject *config)
 
   g_assert_no_error (error);
   g_assert_nonnull (window);
-  cx_test_wait (cx_test_ui_widget_is_mapped, window);
+  cx_test_wait (cx_test_widget_is_mapped, window);
   return window;
 }
 
@@ -107,8 +107,7 @@ bus_call (CxDeskWindow *window, CxPlugin *commander, const char *command, const 
   g_autoptr (JsonNode) data = json != NULL ? json_from_string (json, NULL) : NULL;
 
   g_assert_true (json == NULL || data != NULL);
-  return cx_test_ui_bus_command (cx_desk_window_get_bus (window), commander, command, data, 0,
-                                 error);
+  return cx_test_bus_command (cx_desk_window_get_bus (window), commander, command, data, 0, error);
 }
 
 static void
@@ -118,95 +117,6 @@ bus_call_ok (CxDeskWindow *window, CxPlugin *commander, const char *command, con
   g_autoptr (JsonNode) reply = bus_call (window, commander, command, json, &error);
 
   g_assert_no_error (error);
-}
-
-/* Events, as a page script's subscriber sees them */
-
-typedef struct
-{
-  GPtrArray *names; /* "Namespace.event", in order */
-  GPtrArray *data;  /* JsonNode or NULL, in order */
-  gulong id;
-  CxBus *bus;
-} Recorder;
-
-static void
-record_cb (CxBus *bus, const CxEvent *event, gpointer user_data)
-{
-  Recorder *recorder = user_data;
-
-  g_ptr_array_add (recorder->names, g_strdup (event->event));
-  g_ptr_array_add (recorder->data, event->data != NULL ? json_node_copy (event->data) : NULL);
-}
-
-static void
-node_free (gpointer node)
-{
-  if (node != NULL)
-    json_node_unref (node);
-}
-
-static Recorder *
-recorder_new (CxDeskWindow *window)
-{
-  Recorder *recorder = g_new0 (Recorder, 1);
-
-  recorder->names = g_ptr_array_new_with_free_func (g_free);
-  recorder->data = g_ptr_array_new_with_free_func (node_free);
-  recorder->bus = g_object_ref (cx_desk_window_get_bus (window));
-  recorder->id = cx_bus_subscribe (recorder->bus, NULL, record_cb, recorder, NULL);
-  return recorder;
-}
-
-static void
-recorder_free (Recorder *recorder)
-{
-  cx_bus_unsubscribe (recorder->bus, recorder->id);
-  g_object_unref (recorder->bus);
-  g_ptr_array_unref (recorder->names);
-  g_ptr_array_unref (recorder->data);
-  g_free (recorder);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Recorder, recorder_free)
-
-static guint
-recorder_count (Recorder *recorder, const char *event)
-{
-  return cx_test_ui_count_names (recorder->names, event);
-}
-
-/* The data of the last @event, or NULL */
-static JsonNode *
-recorder_last (Recorder *recorder, const char *event)
-{
-  for (guint i = recorder->names->len; i > 0; i--)
-    if (g_str_equal (g_ptr_array_index (recorder->names, i - 1), event))
-      return g_ptr_array_index (recorder->data, i - 1);
-  return NULL;
-}
-
-typedef struct
-{
-  Recorder *recorder;
-  const char *event;
-  guint count;
-} EventWait;
-
-static gboolean
-event_count_reached (gpointer data)
-{
-  EventWait *wait = data;
-
-  return recorder_count (wait->recorder, wait->event) >= wait->count;
-}
-
-static void
-wait_event_count (Recorder *recorder, const char *event, guint count)
-{
-  EventWait wait = { recorder, event, count };
-
-  cx_test_wait (event_count_reached, &wait);
 }
 
 /* Widgets */
@@ -412,12 +322,6 @@ callback_presented (gpointer data)
              GTK_WIDGET (cx_desk_window_get_callback (window));
 }
 
-static gboolean
-label_is_visible (gpointer data)
-{
-  return gtk_widget_get_visible (GTK_WIDGET (data));
-}
-
 static JsonObject *
 object_from_string (const char *json)
 {
@@ -437,7 +341,7 @@ test_selector_choose (Fixture *f, gconstpointer data)
   CxDeskApplication *app;
   CxDeskWindow *window;
   g_autoptr (CxTestAgent) ada = ada_signs_in (f);
-  g_autoptr (Recorder) events = NULL;
+  g_autoptr (CxTestRecorder) events = NULL;
   GtkWidget *error_label;
 
   extra =
@@ -453,7 +357,7 @@ test_selector_choose (Fixture *f, gconstpointer data)
   g_assert_nonnull (extra);
   app = app_new (f, extra);
   window = window_open (app);
-  events = recorder_new (window);
+  events = cx_test_recorder_new (cx_desk_window_get_bus (window), NULL);
   cx_test_agent_set_state (ada, "ready");
 
   /* Chat */
@@ -463,8 +367,8 @@ test_selector_choose (Fixture *f, gconstpointer data)
   cx_test_wait (chat_panel_open, window);
   cx_test_wait (overlay_gone, window);
   g_assert_false (cx_channel_selector_get_open (cx_desk_window_get_channel_selector (window)));
-  g_assert_cmpuint (recorder_count (events, "ChannelSelector.closed"), ==, 1);
-  g_assert_cmpuint (recorder_count (events, "WebChat.opened"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (events, "ChannelSelector.closed"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (events, "WebChat.opened"), ==, 1);
 
   /* Receive a Call: the callback form takes the selector's place in the overlay. */
   open_selector (window);
@@ -475,7 +379,7 @@ test_selector_choose (Fixture *f, gconstpointer data)
   /* The customer dismisses it: the form closes with the overlay. */
   bus_call_ok (window, NULL, "Overlay.back", NULL);
   cx_test_wait (overlay_gone, window);
-  wait_event_count (events, "Callback.closed", 1);
+  cx_test_recorder_wait (events, "Callback.closed", 1);
   g_assert_false (cx_callback_get_open (cx_desk_window_get_callback (window)));
 
   /* A channel whose plugin is not there */
@@ -485,7 +389,7 @@ test_selector_choose (Fixture *f, gconstpointer data)
   g_assert_nonnull (error_label);
   g_assert_false (gtk_widget_get_visible (error_label));
   g_assert_true (gtk_widget_activate (channel_row (window, "Broken")));
-  cx_test_wait (label_is_visible, error_label);
+  cx_test_wait (cx_test_widget_is_visible, error_label);
   cx_test_wait (selector_presented, window);
   g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (error_label)), "Carrier pigeon"));
 
@@ -532,7 +436,7 @@ test_sidebar (Fixture *f, gconstpointer data)
   CxDeskApplication *app = app_new (f, NULL);
   CxDeskWindow *window = window_open (app);
   CxSideBar *sidebar = cx_desk_window_get_sidebar (window);
-  g_autoptr (Recorder) events = recorder_new (window);
+  g_autoptr (CxTestRecorder) events = cx_test_recorder_new (cx_desk_window_get_bus (window), NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) reply = NULL;
   GtkWidget *chat, *call, *toggle, *added;
@@ -550,16 +454,16 @@ test_sidebar (Fixture *f, gconstpointer data)
   g_assert_true (button_label_visible (call));
   g_object_get (sidebar, "expanded", &expanded, NULL);
   g_assert_true (expanded);
-  g_assert_cmpuint (recorder_count (events, "SideBar.expanded"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (events, "SideBar.expanded"), ==, 1);
 
   toggle = find_by_class (GTK_WIDGET (sidebar), "cx-sidebar-toggle");
   g_assert_nonnull (toggle);
   click (toggle);
   g_assert_false (button_label_visible (chat));
-  g_assert_cmpuint (recorder_count (events, "SideBar.contracted"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (events, "SideBar.contracted"), ==, 1);
   bus_call_ok (window, NULL, "SideBar.contract", NULL);
   /* Already contracted: no event. */
-  g_assert_cmpuint (recorder_count (events, "SideBar.contracted"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (events, "SideBar.contracted"), ==, 1);
 
   click (chat);
   cx_test_wait (chat_panel_open, window);
@@ -589,10 +493,10 @@ test_sidebar (Fixture *f, gconstpointer data)
 
   bus_call_ok (window, NULL, "SideBar.close", NULL);
   g_assert_false (gtk_widget_get_visible (GTK_WIDGET (sidebar)));
-  g_assert_cmpuint (recorder_count (events, "SideBar.closed"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (events, "SideBar.closed"), ==, 1);
   bus_call_ok (window, NULL, "SideBar.open", NULL);
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (sidebar)));
-  g_assert_cmpuint (recorder_count (events, "SideBar.opened"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (events, "SideBar.opened"), ==, 1);
 
   cx_test_ui_app_free (app);
 }
@@ -664,7 +568,7 @@ test_overlay_modal (Fixture *f, gconstpointer data)
   GtkWidget *selector = GTK_WIDGET (cx_desk_window_get_channel_selector (window));
   GtkWidget *page = cx_overlay_get_child (overlay);
   GtkWidget *name_entry = cx_test_ui_find_by_id (GTK_WIDGET (window), "name_entry");
-  g_autoptr (Recorder) events = recorder_new (window);
+  g_autoptr (CxTestRecorder) events = cx_test_recorder_new (cx_desk_window_get_bus (window), NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) reply = NULL;
   CxPlugin *opener, *other;
@@ -698,8 +602,8 @@ test_overlay_modal (Fixture *f, gconstpointer data)
   g_assert_false (cx_channel_selector_get_open (CX_CHANNEL_SELECTOR (selector)));
   g_assert_true (gtk_widget_is_sensitive (name_entry));
   g_assert_true (focus_is_in (focus_of (window), name_entry));
-  g_assert_cmpuint (recorder_count (events, "Overlay.opened"), ==, 1);
-  g_assert_cmpuint (recorder_count (events, "Overlay.closed"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (events, "Overlay.opened"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (events, "Overlay.closed"), ==, 1);
   /* Not shown, Escape is not the overlay's. */
   g_assert_false (press_escape (GTK_WIDGET (overlay)));
 
@@ -828,7 +732,7 @@ close_json (const char *id)
 
 typedef struct
 {
-  Recorder *recorder;
+  CxTestRecorder *recorder;
   const char *id;
 } ClosedWait;
 
@@ -837,15 +741,14 @@ static gboolean
 toast_closed (gpointer data)
 {
   ClosedWait *wait = data;
+  GPtrArray *events = cx_test_recorder_get_events (wait->recorder);
 
-  for (guint i = 0; i < wait->recorder->names->len; i++)
+  for (guint i = 0; i < events->len; i++)
     {
-      JsonNode *node = g_ptr_array_index (wait->recorder->data, i);
+      CxEvent *event = g_ptr_array_index (events, i);
 
-      if (g_str_equal (g_ptr_array_index (wait->recorder->names, i), "Toaster.closed") &&
-          node != NULL && JSON_NODE_HOLDS_OBJECT (node) &&
-          g_strcmp0 (json_object_get_string_member (json_node_get_object (node), "id"), wait->id) ==
-              0)
+      if (g_str_equal (event->event, "Toaster.closed") &&
+          g_strcmp0 (cx_test_object_string (cx_test_event_object (event), "id"), wait->id) == 0)
         return TRUE;
     }
   return FALSE;
@@ -860,7 +763,7 @@ test_toaster (Fixture *f, gconstpointer data)
   CxDeskWindow *window = window_open (app);
   CxToaster *toaster = cx_desk_window_get_toaster (window);
   CxBus *bus = cx_desk_window_get_bus (window);
-  g_autoptr (Recorder) events = recorder_new (window);
+  g_autoptr (CxTestRecorder) events = cx_test_recorder_new (cx_desk_window_get_bus (window), NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) reply = NULL;
   g_autofree char *markup_id = NULL;
@@ -891,7 +794,7 @@ test_toaster (Fixture *f, gconstpointer data)
   g_assert_false (gtk_label_get_use_markup (GTK_LABEL (body)));
   g_assert_false (gtk_label_get_use_markup (GTK_LABEL (find_by_class (card, "cx-toast-title"))));
   g_assert_true (gtk_widget_get_mapped (card));
-  g_assert_cmpuint (recorder_count (events, "Toaster.opened"), ==, 1);
+  g_assert_cmpuint (cx_test_recorder_count (events, "Toaster.opened"), ==, 1);
 
   /* Reserved: another plugin may not close it; its opener may, and so may App. */
   json = close_json (markup_id);
@@ -902,7 +805,7 @@ test_toaster (Fixture *f, gconstpointer data)
   g_assert_cmpuint (cx_toaster_get_n_toasts (toaster), ==, 1);
   bus_call_ok (window, opener, "Toaster.close", json);
   g_assert_cmpuint (cx_toaster_get_n_toasts (toaster), ==, 0);
-  closed = json_node_get_object (recorder_last (events, "Toaster.closed"));
+  closed = cx_test_recorder_last_object (events, "Toaster.closed");
   g_assert_cmpstr (json_object_get_string_member (closed, "id"), ==, markup_id);
   g_assert_true (json_object_get_null_member (closed, "button"));
   g_free (json);
@@ -948,7 +851,7 @@ test_toaster (Fixture *f, gconstpointer data)
   g_assert_nonnull (primary);
   click (primary);
   g_assert_null (find_toast (window, "Chat invitation"));
-  closed = json_node_get_object (recorder_last (events, "Toaster.closed"));
+  closed = cx_test_recorder_last_object (events, "Toaster.closed");
   g_assert_cmpstr (json_object_get_string_member (closed, "id"), ==, button_id);
   g_assert_cmpstr (json_object_get_string_member (closed, "button"), ==, "primary");
 
@@ -1057,7 +960,7 @@ notifications_new (void)
   self->owner_id = g_bus_own_name_on_connection (self->connection, "org.freedesktop.Notifications",
                                                  G_BUS_NAME_OWNER_FLAGS_NONE, name_acquired_cb,
                                                  NULL, self, NULL);
-  cx_test_wait (cx_test_ui_flag_is_set, &self->acquired);
+  cx_test_wait (cx_test_flag_is_set, &self->acquired);
   return self;
 }
 
@@ -1110,7 +1013,7 @@ bus_round_trip (GDBusConnection *connection)
   g_dbus_connection_call (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
                           "org.freedesktop.DBus.Peer", "Ping", NULL, NULL, G_DBUS_CALL_FLAGS_NONE,
                           -1, NULL, ping_cb, &done);
-  cx_test_wait (cx_test_ui_flag_is_set, &done);
+  cx_test_wait (cx_test_flag_is_set, &done);
 }
 
 /* A toast in a window that is not the active one is also a notification: its text as text
@@ -1124,7 +1027,7 @@ test_toaster_notification (Fixture *f, gconstpointer data)
   CxDeskApplication *app = app_new (f, NULL);
   CxDeskWindow *window = window_open (app);
   CxDeskWindow *front;
-  g_autoptr (Recorder) events = recorder_new (window);
+  g_autoptr (CxTestRecorder) events = cx_test_recorder_new (cx_desk_window_get_bus (window), NULL);
   g_autofree char *id = NULL;
   g_autofree char *second_id = NULL;
   g_autofree char *json = NULL;
@@ -1135,7 +1038,7 @@ test_toaster_notification (Fixture *f, gconstpointer data)
   JsonObject *closed;
 
   /* The toaster has found the server. */
-  cx_test_wait (cx_test_ui_flag_is_set, &notifications->asked_capabilities);
+  cx_test_wait (cx_test_flag_is_set, &notifications->asked_capabilities);
   bus_round_trip (notifications->connection);
 
   front = window_open (app);
@@ -1164,8 +1067,8 @@ test_toaster_notification (Fixture *f, gconstpointer data)
   g_dbus_connection_emit_signal (notifications->connection, NULL, "/org/freedesktop/Notifications",
                                  "org.freedesktop.Notifications", "ActionInvoked",
                                  g_variant_new ("(us)", notify_id, accept_key), NULL);
-  wait_event_count (events, "Toaster.closed", 1);
-  closed = json_node_get_object (recorder_last (events, "Toaster.closed"));
+  cx_test_recorder_wait (events, "Toaster.closed", 1);
+  closed = cx_test_recorder_last_object (events, "Toaster.closed");
   g_assert_cmpstr (json_object_get_string_member (closed, "id"), ==, id);
   g_assert_cmpstr (json_object_get_string_member (closed, "button"), ==, "primary");
   g_assert_cmpuint (cx_toaster_get_n_toasts (cx_desk_window_get_toaster (window)), ==, 0);
@@ -1229,17 +1132,7 @@ fake_chat_server_cb (SoupServer *server, SoupServerMessage *msg, const char *pat
 static SoupServer *
 fake_chat_server_new (FakeMode mode, char **base_url)
 {
-  SoupServer *server = soup_server_new (NULL, NULL);
-  g_autoptr (GError) error = NULL;
-  GSList *uris;
-
-  soup_server_add_handler (server, NULL, fake_chat_server_cb, GINT_TO_POINTER (mode), NULL);
-  g_assert_true (soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
-  g_assert_no_error (error);
-  uris = soup_server_get_uris (server);
-  *base_url = g_uri_to_string (uris->data);
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
-  return server;
+  return cx_test_soup_server_new (fake_chat_server_cb, GINT_TO_POINTER (mode), base_url);
 }
 
 static GtkWidget *
