@@ -4,6 +4,8 @@
 
 #include "config.h"
 
+#include "server/cx-store-pg.h"
+#include "server/cx-store-sqlite.h"
 #include "server/cx-store.h"
 
 G_DEFINE_QUARK (cx - store - error - quark, cx_store_error)
@@ -574,4 +576,16 @@ cx_store_load_rate_buckets (CxStore *self, gint64 since, GError **error)
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   return CX_STORE_GET_IFACE (self)->load_rate_buckets (self, since, error);
+}
+
+/* Opening */
+
+CxStore *
+cx_store_open (const char *location, GError **error)
+{
+  g_return_val_if_fail (location != NULL, NULL);
+
+  if (cx_store_pg_is_url (location))
+    return cx_store_pg_open (location, error);
+  return cx_store_sqlite_open (location, error);
 }
