@@ -50,17 +50,6 @@ cx_store_sqlite_put_agent (CxStore *store, const CxAgent *agent, GError **error)
   return cx_sqlite_transaction_commit (&tx, error);
 }
 
-/* Turns a GPtrArray of strings into a strv, NULL when empty ("every queue"). */
-static char **
-steal_strv (GPtrArray *strings)
-{
-  if (strings == NULL || strings->len == 0)
-    return NULL;
-
-  g_ptr_array_add (strings, NULL);
-  return (char **) g_ptr_array_steal (strings, NULL);
-}
-
 CxAgent *
 cx_store_sqlite_get_agent (CxStore *store, const char *username, GError **error)
 {
@@ -99,7 +88,7 @@ cx_store_sqlite_get_agent (CxStore *store, const char *username, GError **error)
   if (!cx_sqlite_transaction_commit (&tx, error))
     return NULL;
 
-  agent->queues = steal_strv (queues);
+  agent->queues = cx_store_steal_strv (queues);
   return g_steal_pointer (&agent);
 }
 
@@ -152,7 +141,7 @@ cx_store_sqlite_list_agents (CxStore *store, GError **error)
     {
       CxAgent *agent = g_ptr_array_index (agents, i);
 
-      agent->queues = steal_strv (g_hash_table_lookup (queues, agent->username));
+      agent->queues = cx_store_steal_strv (g_hash_table_lookup (queues, agent->username));
     }
 
   return g_steal_pointer (&agents);

@@ -62,18 +62,6 @@ cx_store_sqlite_get_chat (CxStore *store, const char *chat_id, GError **error)
   return cx_sqlite_chat_from_row (self, stmt, error);
 }
 
-/* When an append moved a chat off an agent: the latest time the caller gave us. */
-static gint64
-event_time (GPtrArray *messages, const CxChat *update)
-{
-  gint64 time = MAX (update->ended_at, MAX (update->queued_at, update->accepted_at));
-
-  for (guint i = 0; messages != NULL && i < messages->len; i++)
-    time = MAX (time, ((CxMessage *) g_ptr_array_index (messages, i))->utc_time);
-
-  return time > 0 ? time : g_get_real_time () / 1000;
-}
-
 gboolean
 cx_store_sqlite_append (CxStore *store, const char *chat_id, GPtrArray *messages,
                         const CxChat *update, GError **error)
@@ -115,7 +103,7 @@ cx_store_sqlite_append (CxStore *store, const char *chat_id, GPtrArray *messages
 
   if (update != NULL)
     {
-      gint64 now = event_time (messages, update);
+      gint64 now = cx_store_event_time (messages, update);
 
       stmt = use (self, ST_CHAT_UPDATE);
       bind_text (stmt, 1, chat_id);

@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include "server/cx-store-private.h"
 #include "server/cx-store-sqlite.h"
 
 G_BEGIN_DECLS
@@ -184,20 +185,6 @@ gboolean cx_sqlite_transaction_begin (Transaction *tx, CxStoreSqlite *self, gboo
 gboolean cx_sqlite_transaction_commit (Transaction *tx, GError **error);
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Transaction, cx_sqlite_transaction_clear)
-
-/* The states as they are stored */
-
-static const char *const chat_states[] = { "waiting", "active", "ended" };
-static const char *const agent_states[] = { "offline", "not_ready", "ready" };
-static const char *const invitation_states[] = {
-  "pending", "accepted", "declined", "expired", "withdrawn",
-};
-
-gboolean cx_sqlite_state_from_text (const char *const *names, guint n_names, const char *text,
-                                    int *state);
-
-#define STATE_FROM_TEXT(names, text, state)                                                        \
-  cx_sqlite_state_from_text (names, G_N_ELEMENTS (names), text, (int *) (state))
 
 /* Rows */
 CxChat *cx_sqlite_chat_from_row (CxStoreSqlite *self, Statement *stmt, GError **error);

@@ -108,22 +108,8 @@ gboolean
 cx_sqlite_column_json (CxStoreSqlite *self, Statement *stmt, int i, gboolean object, JsonNode **out,
                        GError **error)
 {
-  const char *text = column_text (stmt, i);
-  g_autoptr (JsonNode) node = NULL;
-
-  *out = NULL;
-  if (text == NULL)
-    {
-      if (object)
-        *out = json_node_init_object (json_node_alloc (), json_object_new ());
-      return TRUE;
-    }
-
-  node = json_from_string (text, NULL);
-  if (node == NULL || (object && !JSON_NODE_HOLDS_OBJECT (node)))
+  if (!cx_store_json_from_text (column_text (stmt, i), object, out))
     return cx_sqlite_set_corrupt_error (self, "JSON", error);
-
-  *out = g_steal_pointer (&node);
   return TRUE;
 }
 
@@ -226,22 +212,6 @@ cx_sqlite_transaction_commit (Transaction *tx, GError **error)
 
   tx->self = NULL;
   return TRUE;
-}
-
-/* The states as they are stored */
-
-gboolean
-cx_sqlite_state_from_text (const char *const *names, guint n_names, const char *text, int *state)
-{
-  for (guint i = 0; text != NULL && i < n_names; i++)
-    {
-      if (strcmp (names[i], text) == 0)
-        {
-          *state = i;
-          return TRUE;
-        }
-    }
-  return FALSE;
 }
 
 /* Rows */
