@@ -356,7 +356,7 @@ pg_db (CxTestServer *self)
   const char *url = g_getenv ("CXDESK_TEST_PG_URL");
   g_autofree char *sql = NULL;
 
-  if (url == NULL || *url == '\0')
+  if (!cx_test_on_postgresql ())
     return;
   /* Letters and digits only: safe to write into the DDL. */
   self->pg_schema = g_strdup_printf ("cx_it_%d_%u", (int) getpid (), serial++);
@@ -423,9 +423,11 @@ cx_test_server_url (CxTestServer *self, const char *path_format, ...)
 
 /* The server's process id, for /proc/PID/limits and /proc/PID/status. */
 gboolean
-cx_test_server_on_postgresql (CxTestServer *self)
+cx_test_on_postgresql (void)
 {
-  return self->pg_schema != NULL;
+  const char *url = g_getenv ("CXDESK_TEST_PG_URL");
+
+  return url != NULL && *url != '\0';
 }
 
 GPid
