@@ -304,8 +304,8 @@ bench_pg (const char *url)
   sql = g_strdup_printf ("SET client_min_messages = warning; DROP SCHEMA %s CASCADE", schema);
   PQclear (pg_check (conn, PQexec (conn, sql)));
 
-  g_print ("PostgreSQL %d (libpq, synchronous_commit=on), %d s each\n", PQserverVersion (conn),
-           SECONDS);
+  g_print ("PostgreSQL %d.%d (libpq, synchronous_commit=on), %d s each\n",
+           PQserverVersion (conn) / 10000, PQserverVersion (conn) % 10000, SECONDS);
   g_print ("anchor  INSERT + COMMIT (libpq)  %9.0f rows/s      p50 %6.1f us  p99 %6.1f us  "
            "(%" G_GUINT64_FORMAT ")\n",
            raw.per_second, raw.p50_us, raw.p99_us, raw.count);
