@@ -2028,6 +2028,30 @@ test_file_upgrade (Fixture *f, gconstpointer data)
   g_assert_cmpint (raw_user_version (old, -1), ==, CX_STORE_SQLITE_SCHEMA_VERSION);
 }
 
+/* --db picks the store by its form; a PostgreSQL store that cannot connect fails with an error
+ * that names the database, not the password. Needs no PostgreSQL: port 1 refuses. */
+static void
+test_open_location (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CxStore) memory = cx_store_open (":memory:", &error);
+  CxStore *store;
+
+  g_assert_no_error (error);
+  g_assert_true (CX_IS_STORE_SQLITE (memory));
+  g_assert_true (cx_store_pg_is_url ("postgresql://db.example.org/cx"));
+  g_assert_true (cx_store_pg_is_url ("postgres://db.example.org/cx"));
+  g_assert_false (cx_store_pg_is_url ("postgresql.db"));
+  g_assert_false (cx_store_pg_is_url (":memory:"));
+
+  store = cx_store_open ("postgresql://cxdesk:hunter2@127.0.0.1:1/nodb?connect_timeout=5", &error);
+  g_assert_null (store);
+  g_assert_error (error, CX_STORE_ERROR, CX_STORE_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "nodb"));
+  g_assert_null (strstr (error->message, "hunter2"));
+  g_test_message ("%s", error->message);
+}
+
 /* Runs the test, unless its setup skipped it (no PostgreSQL). */
 static void
 run_case (Fixture *f, gconstpointer data)
@@ -2108,6 +2132,8 @@ main (int argc, char *argv[])
   add_test ("batch", test_batch, ALL);
   add_test ("sync", test_file_sync, FILE_ONLY);
   add_test ("upgrade", test_file_upgrade, FILE_ONLY);
+  if (!on_pg)
+    g_test_add_func ("/store/open-location", test_open_location);
   /* Several nodes on one PostgreSQL (issue 13) */
   add_test ("routing/race", test_pg_routing_race, PG_ONLY);
   add_test ("reopen-and-version", test_pg_reopen_and_version, PG_ONLY);
