@@ -171,7 +171,9 @@ cx_pg_rollback (CxStorePg *self)
           !cx_pg_run (self, "RELEASE SAVEPOINT cx_call", NULL, NULL))
         self->batch_lost = TRUE;
     }
-  else if (PQtransactionStatus (self->conn) != PQTRANS_IDLE &&
+  /* A lost connection (PQTRANS_UNKNOWN) took its transaction with it. */
+  else if ((PQtransactionStatus (self->conn) == PQTRANS_INTRANS ||
+            PQtransactionStatus (self->conn) == PQTRANS_INERROR) &&
            !cx_pg_run (self, "ROLLBACK", NULL, NULL))
     {
       g_warning ("Database %s: could not roll back: %s", self->name, PQerrorMessage (self->conn));
@@ -600,8 +602,9 @@ static gboolean
 cx_store_pg_init_database (GInitable *initable, GCancellable *cancellable, GError **error)
 {
   CxStorePg *self = CX_STORE_PG (initable);
-  const char *keys[] = { "dbname", "connect_timeout", NULL };
-  const char *values[] = { self->url, "10", NULL };
+  /* Defaults first: what the URL says comes after and wins. */
+  const char *keys[] = { "connect_timeout", "fallback_application_name", "dbname", NULL };
+  const char *values[] = { "10", "cxdesk-server", self->url, NULL };
 
   g_return_val_if_fail (self->url != NULL, FALSE);
   g_return_val_if_fail (self->conn == NULL, FALSE);

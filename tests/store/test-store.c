@@ -97,8 +97,9 @@ pg_setup (Fixture *f)
                          "CREATE SCHEMA %s",
                          f->pg_schema, f->pg_schema);
   PQclear (admin_exec (f, sql));
-  f->path = g_strdup_printf ("%s%soptions=-csearch_path%%3D%s", url,
-                             strchr (url, '?') != NULL ? "&" : "?", f->pg_schema);
+  /* The schema names the connections too, so that a test can find its store's. */
+  f->path = g_strdup_printf ("%s%soptions=-csearch_path%%3D%s&application_name=%s", url,
+                             strchr (url, '?') != NULL ? "&" : "?", f->pg_schema, f->pg_schema);
 }
 
 static void
@@ -1988,6 +1989,57 @@ test_pg_reopen_and_version (Fixture *f, gconstpointer data)
   g_test_message ("%s", error->message);
 }
 
+/* The database drops the store's connection (a restart, an administrator): the call in flight
+ * fails, the next one connects again and finds everything. */
+static void
+terminate_store_connection (Fixture *f)
+{
+  /* The name is the schema's: letters, digits and _ only. */
+  g_autofree char *sql =
+      g_strdup_printf ("SELECT pg_terminate_backend (pid) FROM pg_stat_activity "
+                       "WHERE application_name = '%s' AND pid <> pg_backend_pid ()",
+                       f->pg_schema);
+  PGresult *res = admin_exec (f, sql);
+
+  g_assert_cmpint (PQntuples (res), ==, 1);
+  PQclear (res);
+}
+
+static void
+test_pg_reconnect (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CxChat) chat = NULL;
+  g_autoptr (GPtrArray) messages = text_messages (1, "lost", 3000);
+
+  add_chat (f->store, "c1", "sales", 1000);
+  terminate_store_connection (f);
+  chat = cx_store_get_chat (f->store, "c1", &error);
+  g_assert_null (chat);
+  g_assert_error (error, CX_STORE_ERROR, CX_STORE_ERROR_FAILED);
+  g_test_message ("%s", error->message);
+  g_clear_error (&error);
+
+  append_texts (f->store, "c1", 2, "after", 2000);
+  chat = get_chat (f->store, "c1");
+  g_assert_cmpuint (chat->next_index, ==, 3);
+  g_clear_pointer (&chat, cx_chat_free);
+
+  /* A batch whose connection is lost fails as a whole, and the store carries on after it. */
+  g_assert_true (cx_store_begin_batch (f->store, &error));
+  g_assert_no_error (error);
+  terminate_store_connection (f);
+  g_assert_false (cx_store_append (f->store, "c1", messages, NULL, &error));
+  g_assert_error (error, CX_STORE_ERROR, CX_STORE_ERROR_FAILED);
+  g_clear_error (&error);
+  g_assert_false (cx_store_commit_batch (f->store, &error));
+  g_assert_error (error, CX_STORE_ERROR, CX_STORE_ERROR_FAILED);
+  g_clear_error (&error);
+  append_texts (f->store, "c1", 1, "later", 4000);
+  chat = get_chat (f->store, "c1");
+  g_assert_cmpuint (chat->next_index, ==, 4);
+}
+
 /* A database written by an older server (schema version 1) is brought up to date, its rows
  * kept. */
 static void
@@ -2137,6 +2189,7 @@ main (int argc, char *argv[])
   /* Several nodes on one PostgreSQL (issue 13) */
   add_test ("routing/race", test_pg_routing_race, PG_ONLY);
   add_test ("reopen-and-version", test_pg_reopen_and_version, PG_ONLY);
+  add_test ("reconnect", test_pg_reconnect, PG_ONLY);
 
   status = g_test_run ();
   g_ptr_array_unref (cases);
