@@ -84,6 +84,47 @@ insert_message (CxStorePg *self, const char *chat_id, guint index, CxMessage *me
                     &p, error);
 }
 
+/* The hot path, a message and no change to the chat: the lock, the insert and the index in one
+ * statement (each round trip to the database holds the main loop). */
+static gboolean
+append_one (CxStorePg *self, const char *chat_id, CxMessage *message, GError **error)
+{
+  g_auto (Transaction) tx = { NULL };
+  g_auto (Params) p = { 0 };
+  g_autoptr (PGresult) res = NULL;
+  guint index;
+
+  p_text (&p, chat_id);
+  p_text (&p, cx_message_type_to_string (message->type));
+  p_text (&p, cx_party_type_to_string (message->from_type));
+  p_text (&p, message->from_nickname);
+  p_text (&p, message->from_participant_id);
+  p_text (&p, message->text);
+  p_int (&p, message->utc_time);
+  p_json (&p, message->user_data);
+  if (!cx_pg_transaction_begin (&tx, self, error))
+    return FALSE;
+  res = cx_pg_query (self,
+                     "WITH head AS (SELECT next_index FROM chats WHERE id = $1 FOR UPDATE), "
+                     "ins AS (INSERT INTO messages (chat_id, idx, type, from_type, from_nickname, "
+                     "from_participant_id, text, utc_time, user_data) "
+                     "SELECT $1, head.next_index, $2, $3, $4, $5, $6, $7::bigint, $8 FROM head) "
+                     "UPDATE chats c SET next_index = head.next_index + 1 FROM head "
+                     "WHERE c.id = $1 RETURNING head.next_index",
+                     &p, error);
+  if (res == NULL)
+    return FALSE;
+  if (PQntuples (res) == 0)
+    return cx_pg_set_not_found (error, "chat", chat_id);
+  index = col_int (res, 0, 0);
+  if (!cx_pg_transaction_commit (&tx, error))
+    return FALSE;
+
+  /* Only now that it is stored does the message get its index. */
+  message->index = index;
+  return TRUE;
+}
+
 gboolean
 cx_store_pg_append (CxStore *store, const char *chat_id, GPtrArray *messages, const CxChat *update,
                     GError **error)
@@ -96,6 +137,9 @@ cx_store_pg_append (CxStore *store, const char *chat_id, GPtrArray *messages, co
   gboolean found;
 
   g_return_val_if_fail (update == NULL || update->state <= CX_CHAT_ENDED, FALSE);
+
+  if (update == NULL && n_messages == 1)
+    return append_one (self, chat_id, g_ptr_array_index (messages, 0), error);
 
   if (!cx_pg_transaction_begin (&tx, self, error) ||
       !cx_pg_lock_chat_head (self, chat_id, &head, &found, error))
