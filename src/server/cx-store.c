@@ -4,6 +4,9 @@
 
 #include "config.h"
 
+#include "server/cx-store-pg.h"
+#include "server/cx-store-private.h"
+#include "server/cx-store-sqlite.h"
 #include "server/cx-store.h"
 
 G_DEFINE_QUARK (cx - store - error - quark, cx_store_error)
@@ -574,4 +577,72 @@ cx_store_load_rate_buckets (CxStore *self, gint64 since, GError **error)
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   return CX_STORE_GET_IFACE (self)->load_rate_buckets (self, since, error);
+}
+
+/* Opening */
+
+CxStore *
+cx_store_open (const char *location, GError **error)
+{
+  g_return_val_if_fail (location != NULL, NULL);
+
+  if (cx_store_pg_is_url (location))
+    return cx_store_pg_open (location, error);
+  return cx_store_sqlite_open (location, error);
+}
+
+/* What the stores share (cx-store-private.h) */
+
+gboolean
+cx_store_state_from_text (const char *const *names, guint n_names, const char *text, int *state)
+{
+  for (guint i = 0; text != NULL && i < n_names; i++)
+    {
+      if (g_str_equal (names[i], text))
+        {
+          *state = i;
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+gboolean
+cx_store_json_from_text (const char *text, gboolean object, JsonNode **out)
+{
+  g_autoptr (JsonNode) node = NULL;
+
+  *out = NULL;
+  if (text == NULL)
+    {
+      if (object)
+        *out = json_node_init_object (json_node_alloc (), json_object_new ());
+      return TRUE;
+    }
+  node = json_from_string (text, NULL);
+  if (node == NULL || (object && !JSON_NODE_HOLDS_OBJECT (node)))
+    return FALSE;
+  *out = g_steal_pointer (&node);
+  return TRUE;
+}
+
+gint64
+cx_store_event_time (GPtrArray *messages, const CxChat *update)
+{
+  gint64 time = MAX (update->ended_at, MAX (update->queued_at, update->accepted_at));
+
+  for (guint i = 0; messages != NULL && i < messages->len; i++)
+    time = MAX (time, ((CxMessage *) g_ptr_array_index (messages, i))->utc_time);
+
+  return time > 0 ? time : g_get_real_time () / 1000;
+}
+
+char **
+cx_store_steal_strv (GPtrArray *strings)
+{
+  if (strings == NULL || strings->len == 0)
+    return NULL;
+
+  g_ptr_array_add (strings, NULL);
+  return (char **) g_ptr_array_steal (strings, NULL);
 }

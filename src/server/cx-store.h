@@ -1,6 +1,6 @@
 /* cx-store.h: everything cxdesk-server knows, behind one interface. SQLite (cx-store-sqlite.c) is
- * the embedded default; a PostgreSQL store can implement the same interface so that several
- * server processes share one database. Rules for every implementation:
+ * the embedded default; CxStorePg (cx-store-pg.c) implements the same interface on PostgreSQL so
+ * that several server processes can share one database. Rules for every implementation:
  *  - a call that returns TRUE has committed: what it wrote survives a kill -9 of the process
  *    and a power loss (it is synced to disk before the call returns);
  *  - except inside a batch (group commit, cx_store_begin_batch): there a call that returns TRUE
@@ -306,5 +306,9 @@ gboolean cx_store_save_rate_buckets (CxStore *self, GPtrArray *buckets, gint64 f
 GPtrArray *cx_store_load_rate_buckets (CxStore *self, gint64 since, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CxStoredBucket, cx_stored_bucket_free)
+
+/* Opens the store at @location: a PostgreSQL URL (postgresql://... or postgres://...,
+ * cx-store-pg.h), or else an SQLite file name or ":memory:" (cx-store-sqlite.h). */
+CxStore *cx_store_open (const char *location, GError **error);
 
 G_END_DECLS

@@ -13,7 +13,7 @@
 #include <glib/gi18n.h>
 
 #include "server/cx-server.h"
-#include "server/cx-store-sqlite.h"
+#include "server/cx-store.h"
 
 static gboolean
 quit_cb (gpointer user_data)
@@ -92,7 +92,8 @@ main (int argc, char *argv[])
     { "listen", 0, 0, G_OPTION_ARG_STRING, &listen, N_ ("Address to listen on (127.0.0.1)"),
       N_ ("ADDR") },
     { "port", 0, 0, G_OPTION_ARG_INT, &port, N_ ("Port (8080; 0 picks a free one)"), N_ ("N") },
-    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, N_ ("Database file, or :memory:"), N_ ("FILE") },
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db,
+      N_ ("Database: an SQLite file, :memory:, or a postgresql:// URL"), N_ ("DB") },
     { "config", 0, 0, G_OPTION_ARG_FILENAME, &config_path, N_ ("Configuration (JSON)"),
       N_ ("FILE") },
     { "hash-password", 0, 0, G_OPTION_ARG_NONE, &hash,
@@ -150,10 +151,12 @@ main (int argc, char *argv[])
       db = g_build_filename (dir, "server.db", NULL);
     }
 
-  store = cx_store_sqlite_open (db, &error);
+  store = cx_store_open (db, &error);
   if (store == NULL)
     {
-      g_printerr (_ ("Could not open the store %s: %s\n"), db, error->message);
+      /* Not the location itself: a PostgreSQL URL may hold a password; the message names the
+       * file or the database. */
+      g_printerr (_ ("Could not open the store: %s\n"), error->message);
       return 1;
     }
 

@@ -29,7 +29,8 @@
 struct _CxTestServer
 {
   char *dir;
-  char *db_path;
+  char *db_path;   /* the SQLite file, or a PostgreSQL URL (CXDESK_TEST_PG_URL) */
+  char *pg_schema; /* PostgreSQL: the server's own schema, dropped at the end */
   char *config_path;
   GSubprocess *process;
   GCancellable *drain_cancellable;
@@ -328,6 +329,45 @@ server_spawn (CxTestServer *self)
                                        drain_cb, g_object_ref (self->drain_cancellable));
 }
 
+/* With CXDESK_TEST_PG_URL set, the server runs on PostgreSQL: a schema of its own in that
+ * database (made and dropped with psql, which comes with PostgreSQL), dropped when the server is
+ * freed. */
+static void
+pg_exec (const char *sql)
+{
+  g_autoptr (GError) error = NULL;
+  int status = 0;
+  const char *argv[] = {
+    "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", g_getenv ("CXDESK_TEST_PG_URL"),
+    "-c",   sql,  NULL,
+  };
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, &status,
+                &error);
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, &error))
+    g_error ("psql -c '%s': %s", sql, error->message);
+}
+
+static void
+pg_db (CxTestServer *self)
+{
+  static guint serial;
+  const char *url = g_getenv ("CXDESK_TEST_PG_URL");
+  g_autofree char *sql = NULL;
+
+  if (!cx_test_on_postgresql ())
+    return;
+  /* Letters and digits only: safe to write into the DDL. */
+  self->pg_schema = g_strdup_printf ("cx_it_%d_%u", (int) getpid (), serial++);
+  sql = g_strdup_printf ("SET client_min_messages = warning; DROP SCHEMA IF EXISTS %s CASCADE; "
+                         "CREATE SCHEMA %s",
+                         self->pg_schema, self->pg_schema);
+  pg_exec (sql);
+  self->db_path = g_strdup_printf ("%s%soptions=-csearch_path%%3D%s", url,
+                                   strchr (url, '?') != NULL ? "&" : "?", self->pg_schema);
+}
+
 CxTestServer *
 cx_test_server_new (const char *config_json)
 {
@@ -349,7 +389,9 @@ cx_test_server_new_with_fd_limit (const char *config_json, guint soft, guint har
   self->fd_limit.rlim_max = hard;
   self->dir = g_dir_make_tmp ("cxdesk-it-XXXXXX", &error);
   g_assert_no_error (error);
-  self->db_path = g_build_filename (self->dir, "server.db", NULL);
+  pg_db (self);
+  if (self->db_path == NULL)
+    self->db_path = g_build_filename (self->dir, "server.db", NULL);
   self->config_path = g_build_filename (self->dir, "config.json", NULL);
   g_file_set_contents (self->config_path, config_json, -1, &error);
   g_assert_no_error (error);
@@ -380,6 +422,14 @@ cx_test_server_url (CxTestServer *self, const char *path_format, ...)
 }
 
 /* The server's process id, for /proc/PID/limits and /proc/PID/status. */
+gboolean
+cx_test_on_postgresql (void)
+{
+  const char *url = g_getenv ("CXDESK_TEST_PG_URL");
+
+  return url != NULL && *url != '\0';
+}
+
 GPid
 cx_test_server_get_pid (CxTestServer *self)
 {
@@ -499,6 +549,14 @@ cx_test_server_free (CxTestServer *self)
   if (self->process != NULL)
     server_forget_process (self);
   remove_tree (self->dir);
+  if (self->pg_schema != NULL)
+    {
+      g_autofree char *sql = g_strdup_printf (
+          "SET client_min_messages = warning; DROP SCHEMA %s CASCADE", self->pg_schema);
+
+      pg_exec (sql);
+      g_free (self->pg_schema);
+    }
   g_free (self->dir);
   g_free (self->db_path);
   g_free (self->config_path);

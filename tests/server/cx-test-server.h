@@ -42,6 +42,8 @@ CxTestServer *cx_test_server_new (const char *config_json);
 /* test-server-abuse: a server started with this open-file limit, and its process id */
 CxTestServer *cx_test_server_new_with_fd_limit (const char *config_json, guint soft, guint hard);
 GPid cx_test_server_get_pid (CxTestServer *self);
+/* Whether the servers run on PostgreSQL (CXDESK_TEST_PG_URL) rather than an SQLite file. */
+gboolean cx_test_on_postgresql (void);
 const char *cx_test_server_get_url (CxTestServer *self);
 char *cx_test_server_url (CxTestServer *self, const char *path_format, ...) G_GNUC_PRINTF (2, 3);
 gboolean cx_test_server_is_running (CxTestServer *self);

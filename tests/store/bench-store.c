@@ -3,7 +3,9 @@
  * Three ways: the old one (synchronous=NORMAL, one commit per message: survives kill -9, not a
  * power loss), durable on power loss (synchronous=FULL) with one commit, and so one fsync, per
  * message, and durable with group commit (batches of BATCH messages, one fsync each, as the
- * server does for the writes of a main-loop turn). */
+ * server does for the writes of a main-loop turn). With CXDESK_TEST_PG_URL set, the same two
+ * durable ways through CxStorePg (in a schema of its own, dropped after), against a bare
+ * INSERT + COMMIT loop on a plain libpq connection to the same PostgreSQL. */
 #include "config.h"
 
 #include <errno.h>
@@ -13,6 +15,7 @@
 #include <unistd.h>
 
 #include <glib/gstdio.h>
+#include <libpq-fe.h>
 
 #include "server/cx-store-sqlite.h"
 
@@ -78,7 +81,7 @@ bench_store (const char *path, gboolean legacy, guint batch, gboolean sync_wal)
   /* The hidden switch of the old synchronous=NORMAL, read when the store opens. */
   if (legacy)
     g_setenv ("CXDESK_BENCH_LEGACY_COMMIT", "1", TRUE);
-  store = cx_store_sqlite_open (path, &error);
+  store = cx_store_open (path, &error);
   g_unsetenv ("CXDESK_BENCH_LEGACY_COMMIT");
   g_assert_no_error (error);
 
@@ -225,6 +228,97 @@ remove_dir (const char *path)
   g_rmdir (path);
 }
 
+/* PostgreSQL */
+
+static PGresult *
+pg_check (PGconn *conn, PGresult *res)
+{
+  if (PQresultStatus (res) != PGRES_COMMAND_OK && PQresultStatus (res) != PGRES_TUPLES_OK)
+    g_error ("PostgreSQL: %s", PQerrorMessage (conn));
+  return res;
+}
+
+/* The anchor: INSERT + COMMIT of a row like a message, one transaction each, parameterised as
+ * the store's are, on its own connection. */
+static Result
+bench_pg_raw (PGconn *conn, const char *schema)
+{
+  g_autoptr (GArray) latencies = g_array_sized_new (FALSE, FALSE, sizeof (gint64), 1 << 16);
+  g_autofree char *table = g_strdup_printf ("%s.anchor", schema);
+  g_autofree char *create =
+      g_strdup_printf ("CREATE TABLE %s (id BIGINT PRIMARY KEY, text TEXT NOT NULL)", table);
+  g_autofree char *insert = g_strdup_printf ("INSERT INTO %s (id, text) VALUES ($1, $2)", table);
+  gint64 start, end;
+
+  PQclear (pg_check (conn, PQexec (conn, create)));
+  start = now_ns ();
+  end = start + SECONDS * G_GINT64_CONSTANT (1000000000);
+  for (guint i = 0;; i++)
+    {
+      char id[24];
+      const char *values[] = { id, TEXT };
+      gint64 before = now_ns (), took;
+
+      g_snprintf (id, sizeof id, "%u", i);
+      PQclear (pg_check (conn, PQexec (conn, "BEGIN")));
+      PQclear (pg_check (conn, PQexecParams (conn, insert, 2, NULL, values, NULL, NULL, 0)));
+      PQclear (pg_check (conn, PQexec (conn, "COMMIT")));
+      took = now_ns () - before;
+      g_array_append_val (latencies, took);
+      if (before + took >= end)
+        break;
+    }
+  return summarize (latencies, now_ns () - start);
+}
+
+static void
+bench_pg (const char *url)
+{
+  PGconn *conn = PQconnectdb (url);
+  g_autofree char *schema = g_strdup_printf ("cx_bench_%d", (int) getpid ());
+  g_autofree char *sql = NULL;
+  g_autofree char *store_url = NULL;
+  Result raw, durable, grouped;
+
+  if (PQstatus (conn) != CONNECTION_OK)
+    g_error ("Could not connect to CXDESK_TEST_PG_URL: %s", PQerrorMessage (conn));
+  PQclear (pg_check (conn, PQexec (conn, "SET synchronous_commit = on")));
+  /* A schema of its own: the anchor's table, then the store's. */
+  sql = g_strdup_printf ("SET client_min_messages = warning; DROP SCHEMA IF EXISTS %s CASCADE; "
+                         "CREATE SCHEMA %s",
+                         schema, schema);
+  PQclear (pg_check (conn, PQexec (conn, sql)));
+  store_url = g_strdup_printf ("%s%soptions=-csearch_path%%3D%s", url,
+                               strchr (url, '?') != NULL ? "&" : "?", schema);
+
+  raw = bench_pg_raw (conn, schema);
+  durable = bench_store (store_url, FALSE, 0, FALSE);
+  /* The chats exist now: a second run in the same schema would collide; start over. */
+  g_free (sql);
+  sql = g_strdup_printf ("SET client_min_messages = warning; DROP SCHEMA %s CASCADE; "
+                         "CREATE SCHEMA %s",
+                         schema, schema);
+  PQclear (pg_check (conn, PQexec (conn, sql)));
+  grouped = bench_store (store_url, FALSE, BATCH, FALSE);
+  g_free (sql);
+  sql = g_strdup_printf ("SET client_min_messages = warning; DROP SCHEMA %s CASCADE", schema);
+  PQclear (pg_check (conn, PQexec (conn, sql)));
+
+  g_print ("PostgreSQL %d.%d (libpq, synchronous_commit=on), %d s each\n",
+           PQserverVersion (conn) / 10000, PQserverVersion (conn) % 10000, SECONDS);
+  g_print ("anchor  INSERT + COMMIT (libpq)  %9.0f rows/s      p50 %6.1f us  p99 %6.1f us  "
+           "(%" G_GUINT64_FORMAT ")\n",
+           raw.per_second, raw.p50_us, raw.p99_us, raw.count);
+  g_print ("store   one commit per message   %9.0f messages/s  p50 %6.1f us  p99 %6.1f us  "
+           "(%" G_GUINT64_FORMAT ")\n",
+           durable.per_second, durable.p50_us, durable.p99_us, durable.count);
+  g_print ("store   group commit, %2d a batch %9.0f messages/s  p50 %6.1f us  p99 %6.1f us  "
+           "(%" G_GUINT64_FORMAT ")\n",
+           BATCH, grouped.per_second, grouped.p50_us, grouped.p99_us, grouped.count);
+  g_print ("ratio   one commit per message / anchor %5.2f\n", durable.per_second / raw.per_second);
+  PQfinish (conn);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -275,6 +369,11 @@ main (int argc, char *argv[])
            grouped_normal.per_second, grouped_normal.p50_us, grouped_normal.p99_us,
            grouped_normal.count);
   g_print ("ratio   group commit / old store %9.2f\n", grouped.per_second / store.per_second);
+
+  if (g_getenv ("CXDESK_TEST_PG_URL") != NULL && *g_getenv ("CXDESK_TEST_PG_URL") != '\0')
+    bench_pg (g_getenv ("CXDESK_TEST_PG_URL"));
+  else
+    g_print ("PostgreSQL: not measured (CXDESK_TEST_PG_URL is not set)\n");
 
   return 0;
 }

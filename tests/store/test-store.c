@@ -1,6 +1,8 @@
-/* test-store.c: CxStore on SQLite, every call, on ":memory:" and on a file; the file's own
- * concerns (migration, reopening, versions, bad files, surviving a kill -9, syncing to disk) on
- * a file only. */
+/* test-store.c: the CxStore contract, every call, on SQLite (":memory:" and a file) and on
+ * PostgreSQL (a fresh schema per test in the database CXDESK_TEST_PG_URL names; skipped, not
+ * passed, without it). The SQLite file's own concerns (migration, reopening, versions, bad files,
+ * surviving a kill -9, syncing to disk) on a file only; PostgreSQL's (two nodes racing to route
+ * the same chats, reconnecting to a migrated schema) on PostgreSQL only. */
 #include "config.h"
 
 #include <errno.h>
@@ -11,7 +13,9 @@
 #include <unistd.h>
 
 #include <glib/gstdio.h>
+#include <libpq-fe.h>
 
+#include "server/cx-store-pg.h"
 #include "server/cx-store-sqlite.h"
 
 /* Syncs to disk: this program's fsync and fdatasync take the place of libc's for libsqlite3's
@@ -35,26 +39,82 @@ fdatasync (int fd)
 
 typedef struct
 {
-  char *dir; /* NULL for ":memory:" */
-  char *path;
+  char *dir;  /* NULL for ":memory:" and PostgreSQL */
+  char *path; /* the file, ":memory:", or the PostgreSQL URL (with the test's schema) */
   CxStore *store;
+  PGconn *admin;   /* PostgreSQL: makes and drops the schema */
+  char *pg_schema; /* PostgreSQL: this test's schema */
 } Fixture;
+
+/* Each test of the table runs on each backend its entry allows. */
+typedef struct
+{
+  const char *backend; /* ":memory:", "file" or "pg" */
+  void (*func) (Fixture *f, gconstpointer data);
+} Case;
 
 static CxStore *
 open_store (const char *path)
 {
   g_autoptr (GError) error = NULL;
-  CxStore *store = cx_store_sqlite_open (path, &error);
+  CxStore *store = cx_store_open (path, &error);
 
   g_assert_no_error (error);
   g_assert_true (CX_IS_STORE (store));
   return store;
 }
 
+static PGresult *
+admin_exec (Fixture *f, const char *sql)
+{
+  PGresult *res = PQexec (f->admin, sql);
+
+  if (PQresultStatus (res) != PGRES_COMMAND_OK && PQresultStatus (res) != PGRES_TUPLES_OK)
+    g_error ("%s: %s", sql, PQerrorMessage (f->admin));
+  return res;
+}
+
+/* A schema of its own for each test, in the database the environment names. */
+static void
+pg_setup (Fixture *f)
+{
+  static guint serial;
+  const char *url = g_getenv ("CXDESK_TEST_PG_URL");
+  g_autofree char *sql = NULL;
+
+  if (url == NULL || *url == '\0')
+    {
+      g_test_skip ("CXDESK_TEST_PG_URL is not set: no PostgreSQL to test on");
+      return;
+    }
+
+  f->admin = PQconnectdb (url);
+  if (PQstatus (f->admin) != CONNECTION_OK)
+    g_error ("Could not connect to CXDESK_TEST_PG_URL: %s", PQerrorMessage (f->admin));
+  /* Digits and letters only: safe to write into the DDL. */
+  f->pg_schema = g_strdup_printf ("cx_test_%d_%u", (int) getpid (), serial++);
+  sql = g_strdup_printf ("SET client_min_messages = warning; DROP SCHEMA IF EXISTS %s CASCADE; "
+                         "CREATE SCHEMA %s",
+                         f->pg_schema, f->pg_schema);
+  PQclear (admin_exec (f, sql));
+  /* The schema names the connections too, so that a test can find its store's. */
+  f->path = g_strdup_printf ("%s%soptions=-csearch_path%%3D%s&application_name=%s", url,
+                             strchr (url, '?') != NULL ? "&" : "?", f->pg_schema, f->pg_schema);
+}
+
 static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
-  if (g_str_equal (data, "file"))
+  const Case *test_case = data;
+
+  data = test_case->backend;
+  if (g_str_equal (data, "pg"))
+    {
+      pg_setup (f);
+      if (f->path == NULL)
+        return;
+    }
+  else if (g_str_equal (data, "file"))
     {
       g_autoptr (GError) error = NULL;
 
@@ -94,6 +154,15 @@ fixture_teardown (Fixture *f, gconstpointer data)
 {
   if (f->store != NULL)
     g_assert_finalize_object (f->store);
+  if (f->admin != NULL)
+    {
+      g_autofree char *sql = g_strdup_printf (
+          "SET client_min_messages = warning; DROP SCHEMA %s CASCADE", f->pg_schema);
+
+      PQclear (admin_exec (f, sql));
+      PQfinish (f->admin);
+      g_free (f->pg_schema);
+    }
   if (f->dir != NULL)
     remove_dir (f->dir);
   g_free (f->dir);
@@ -1793,48 +1862,336 @@ test_file_sync (Fixture *f, gconstpointer data)
   g_assert_cmpint (at_commit, <=, 2);
 }
 
-static void
-add_test (const char *name, void (*func) (Fixture *, gconstpointer), gboolean file_only)
+/* PostgreSQL: several nodes on one database */
+
+#define RACE_CHATS 200
+#define RACE_AGENTS 10
+#define RACE_CAPACITY 15 /* 150 places for 200 chats: the capacity check races too */
+
+typedef struct
 {
-  g_autofree char *on_file = g_strconcat ("/store/file/", name, NULL);
+  CxStore *store;
+  gboolean backwards;
+  guint offered;
+} Racer;
 
-  if (!file_only)
+static gpointer
+race_cb (gpointer data)
+{
+  Racer *racer = data;
+
+  for (guint i = 0; i < RACE_CHATS; i++)
     {
-      g_autofree char *in_memory = g_strconcat ("/store/memory/", name, NULL);
+      guint n = racer->backwards ? RACE_CHATS - 1 - i : i;
+      g_autofree char *id = g_strdup_printf ("race%03u", n);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (CxInvitation) invitation = NULL;
 
-      g_test_add (in_memory, Fixture, ":memory:", fixture_setup, func, fixture_teardown);
+      invitation = cx_store_offer_chat (racer->store, id, 5000, 65000, 0, &error);
+      g_assert_no_error (error);
+      if (invitation != NULL)
+        racer->offered++;
     }
-  g_test_add (on_file, Fixture, "file", fixture_setup, func, fixture_teardown);
+  return NULL;
+}
+
+/* Two connections (two nodes) route the same 200 chats at once, one from each end: each chat
+ * goes to one agent at most, no agent over its capacity, and every invitation made is one that
+ * exactly one of them reported. */
+static void
+test_pg_routing_race (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CxStore) second = open_store (f->path);
+  g_autoptr (GPtrArray) invitations = NULL;
+  g_autoptr (GHashTable) chats = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) loads = g_hash_table_new (g_str_hash, g_str_equal);
+  Racer racers[2] = { { f->store, FALSE, 0 }, { second, TRUE, 0 } };
+  GThread *threads[2];
+  guint swept = 0;
+
+  for (guint i = 0; i < RACE_AGENTS; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("agent%02u", i);
+
+      add_agent (f->store, name, RACE_CAPACITY, NULL, CX_AGENT_READY, 100 + i);
+    }
+  for (guint i = 0; i < RACE_CHATS; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("race%03u", i);
+
+      add_chat (f->store, id, "sales", 1000 + i);
+    }
+
+  for (guint i = 0; i < 2; i++)
+    threads[i] = g_thread_new ("racer", race_cb, &racers[i]);
+  for (guint i = 0; i < 2; i++)
+    g_thread_join (threads[i]);
+  g_test_message ("node A offered %u chats, node B %u", racers[0].offered, racers[1].offered);
+
+  invitations = cx_store_list_invitations (f->store, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (invitations->len, ==, racers[0].offered + racers[1].offered);
+  g_assert_cmpuint (invitations->len, <=, RACE_AGENTS * RACE_CAPACITY);
+  for (guint i = 0; i < invitations->len; i++)
+    {
+      CxInvitation *invitation = g_ptr_array_index (invitations, i);
+      guint load = GPOINTER_TO_UINT (g_hash_table_lookup (loads, invitation->agent)) + 1;
+
+      g_assert_false (g_hash_table_contains (chats, invitation->chat_id));
+      g_hash_table_add (chats, invitation->chat_id);
+      g_assert_cmpuint (load, <=, RACE_CAPACITY);
+      g_hash_table_insert (loads, invitation->agent, GUINT_TO_POINTER (load));
+    }
+
+  /* Nothing was lost to the race: one more pass fills every place left, and no more. */
+  for (guint i = 0; i < RACE_CHATS; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("race%03u", i);
+      g_autoptr (CxInvitation) invitation =
+          cx_store_offer_chat (second, id, 6000, 66000, 0, &error);
+
+      g_assert_no_error (error);
+      swept += invitation != NULL;
+    }
+  g_assert_cmpuint (invitations->len + swept, ==, RACE_AGENTS * RACE_CAPACITY);
+  for (guint i = 0; i < RACE_AGENTS; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("agent%02u", i);
+
+      g_assert_cmpuint (load_of (f->store, name), ==, RACE_CAPACITY);
+    }
+}
+
+/* Reconnecting finds the schema migrated and the data there; a schema of a newer version is
+ * refused, naming no password. */
+static void
+test_pg_reopen_and_version (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CxChat) chat = NULL;
+  g_autofree char *sql = NULL;
+  CxStore *store;
+
+  add_chat (f->store, "c1", "sales", 1000);
+  append_texts (f->store, "c1", 3, "kept", 2000);
+  g_assert_finalize_object (f->store);
+  f->store = open_store (f->path);
+  chat = get_chat (f->store, "c1");
+  g_assert_cmpuint (chat->next_index, ==, 4);
+
+  sql = g_strdup_printf ("UPDATE %s.cx_schema SET version = version + 1", f->pg_schema);
+  PQclear (admin_exec (f, sql));
+  store = cx_store_open (f->path, &error);
+  g_assert_null (store);
+  g_assert_error (error, CX_STORE_ERROR, CX_STORE_ERROR_VERSION);
+  g_assert_nonnull (strstr (error->message, "newer"));
+  g_test_message ("%s", error->message);
+}
+
+/* The database drops the store's connection (a restart, an administrator): the call in flight
+ * fails, the next one connects again and finds everything. */
+static void
+terminate_store_connection (Fixture *f)
+{
+  /* The name is the schema's: letters, digits and _ only. */
+  g_autofree char *sql =
+      g_strdup_printf ("SELECT pg_terminate_backend (pid) FROM pg_stat_activity "
+                       "WHERE application_name = '%s' AND pid <> pg_backend_pid ()",
+                       f->pg_schema);
+  PGresult *res = admin_exec (f, sql);
+
+  g_assert_cmpint (PQntuples (res), ==, 1);
+  PQclear (res);
+}
+
+static void
+test_pg_reconnect (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CxChat) chat = NULL;
+  g_autoptr (GPtrArray) messages = text_messages (1, "lost", 3000);
+
+  add_chat (f->store, "c1", "sales", 1000);
+  terminate_store_connection (f);
+  chat = cx_store_get_chat (f->store, "c1", &error);
+  g_assert_null (chat);
+  g_assert_error (error, CX_STORE_ERROR, CX_STORE_ERROR_FAILED);
+  g_test_message ("%s", error->message);
+  g_clear_error (&error);
+
+  append_texts (f->store, "c1", 2, "after", 2000);
+  chat = get_chat (f->store, "c1");
+  g_assert_cmpuint (chat->next_index, ==, 3);
+  g_clear_pointer (&chat, cx_chat_free);
+
+  /* A batch whose connection is lost fails as a whole, and the store carries on after it. */
+  g_assert_true (cx_store_begin_batch (f->store, &error));
+  g_assert_no_error (error);
+  terminate_store_connection (f);
+  g_assert_false (cx_store_append (f->store, "c1", messages, NULL, &error));
+  g_assert_error (error, CX_STORE_ERROR, CX_STORE_ERROR_FAILED);
+  g_clear_error (&error);
+  g_assert_false (cx_store_commit_batch (f->store, &error));
+  g_assert_error (error, CX_STORE_ERROR, CX_STORE_ERROR_FAILED);
+  g_clear_error (&error);
+  append_texts (f->store, "c1", 1, "later", 4000);
+  chat = get_chat (f->store, "c1");
+  g_assert_cmpuint (chat->next_index, ==, 4);
+}
+
+/* A database written by an older server (schema version 1) is brought up to date, its rows
+ * kept. */
+static void
+test_file_upgrade (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *old = g_build_filename (f->dir, "v1.db", NULL);
+  g_autofree char *script = NULL;
+  g_autoptr (CxCallback) callback = NULL;
+  g_autoptr (GPtrArray) buckets = g_ptr_array_new ();
+  sqlite3 *db = NULL;
+  CxStore *store;
+
+  g_assert_true (
+      g_file_get_contents (CX_STORE_SQL_DIR "/sqlite/001-initial.sql", &script, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (sqlite3_open (old, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, script, NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db,
+                                 "INSERT INTO callbacks (id, service, customer_number, state, "
+                                 "desired_time, expiration_time, created_at, properties) VALUES "
+                                 "('cb1', 'callback-us', '555', 'SCHEDULED', 10, 20, 5, '{}');"
+                                 "PRAGMA user_version = 1",
+                                 NULL, NULL, NULL),
+                   ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
+
+  store = open_store (old);
+  callback = cx_store_get_callback (store, "cb1", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (callback);
+  g_assert_cmpstr (callback->customer_number, ==, "555");
+  g_assert_null (callback->secret_hash);
+  /* Version 3's table is there */
+  g_assert_true (cx_store_save_rate_buckets (store, buckets, 0, &error));
+  g_assert_no_error (error);
+  g_assert_finalize_object (store);
+  g_assert_cmpint (raw_user_version (old, -1), ==, CX_STORE_SQLITE_SCHEMA_VERSION);
+}
+
+/* --db picks the store by its form; a PostgreSQL store that cannot connect fails with an error
+ * that names the database, not the password. Needs no PostgreSQL: port 1 refuses. */
+static void
+test_open_location (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CxStore) memory = cx_store_open (":memory:", &error);
+  CxStore *store;
+
+  g_assert_no_error (error);
+  g_assert_true (CX_IS_STORE_SQLITE (memory));
+  g_assert_true (cx_store_pg_is_url ("postgresql://db.example.org/cx"));
+  g_assert_true (cx_store_pg_is_url ("postgres://db.example.org/cx"));
+  g_assert_false (cx_store_pg_is_url ("postgresql.db"));
+  g_assert_false (cx_store_pg_is_url (":memory:"));
+
+  store = cx_store_open ("postgresql://cxdesk:hunter2@127.0.0.1:1/nodb?connect_timeout=5", &error);
+  g_assert_null (store);
+  g_assert_error (error, CX_STORE_ERROR, CX_STORE_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "nodb"));
+  g_assert_null (strstr (error->message, "hunter2"));
+  g_test_message ("%s", error->message);
+}
+
+/* Runs the test, unless its setup skipped it (no PostgreSQL). */
+static void
+run_case (Fixture *f, gconstpointer data)
+{
+  const Case *test_case = data;
+
+  if (f->store != NULL)
+    test_case->func (f, test_case->backend);
+}
+
+enum
+{
+  ALL = 0,
+  FILE_ONLY = 1,
+  PG_ONLY = 2,
+};
+
+static GPtrArray *cases;
+static gboolean on_pg; /* --pg: the PostgreSQL cases, else the SQLite ones */
+
+static void
+add_test (const char *name, void (*func) (Fixture *, gconstpointer), int where)
+{
+  static const char *const backends[] = { ":memory:", "file", "pg" };
+  static const char *const paths[] = { "memory", "file", "pg" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (backends); i++)
+    {
+      g_autofree char *path = g_strconcat ("/store/", paths[i], "/", name, NULL);
+      Case *test_case;
+
+      if ((where == FILE_ONLY && i != 1) || (where == PG_ONLY && i != 2) || on_pg != (i == 2))
+        continue;
+      test_case = g_new0 (Case, 1);
+      test_case->backend = backends[i];
+      test_case->func = func;
+      g_ptr_array_add (cases, test_case);
+      g_test_add (path, Fixture, test_case, fixture_setup, run_case, fixture_teardown);
+    }
 }
 
 int
 main (int argc, char *argv[])
 {
+  int status;
+
+  /* Two meson tests of one program: test-store (SQLite) and test-store-pg (--pg), which meson
+   * reports as skipped as a whole when there is no PostgreSQL to test on. */
+  if (argc > 1 && g_str_equal (argv[argc - 1], "--pg"))
+    {
+      on_pg = TRUE;
+      argv[--argc] = NULL;
+    }
   g_test_init (&argc, &argv, NULL);
+  cases = g_ptr_array_new_with_free_func (g_free);
 
-  add_test ("chats", test_chats, FALSE);
-  add_test ("queue-position-and-stats", test_queue_position_and_stats, FALSE);
-  add_test ("messages/indices", test_messages_indices, FALSE);
-  add_test ("messages/atomic", test_messages_atomic, FALSE);
-  add_test ("files", test_files, FALSE);
-  add_test ("agents", test_agents, FALSE);
-  add_test ("sessions", test_sessions, FALSE);
-  add_test ("routing/longest-idle", test_routing_longest_idle, FALSE);
-  add_test ("routing/capacity", test_routing_capacity, FALSE);
-  add_test ("routing/queues", test_routing_queues, FALSE);
-  add_test ("routing/skip", test_routing_skip, FALSE);
-  add_test ("routing/pending", test_routing_pending, FALSE);
-  add_test ("routing/answer", test_routing_answer, FALSE);
-  add_test ("routing/invite", test_routing_invite, FALSE);
-  add_test ("routing/withdraw", test_routing_withdraw, FALSE);
-  add_test ("callbacks", test_callbacks, FALSE);
-  add_test ("reopen", test_file_reopen, TRUE);
-  add_test ("future-version", test_file_future_version, TRUE);
-  add_test ("bad-files", test_file_bad, TRUE);
-  add_test ("durability", test_file_durability, TRUE);
+  add_test ("chats", test_chats, ALL);
+  add_test ("queue-position-and-stats", test_queue_position_and_stats, ALL);
+  add_test ("messages/indices", test_messages_indices, ALL);
+  add_test ("messages/atomic", test_messages_atomic, ALL);
+  add_test ("files", test_files, ALL);
+  add_test ("agents", test_agents, ALL);
+  add_test ("sessions", test_sessions, ALL);
+  add_test ("routing/longest-idle", test_routing_longest_idle, ALL);
+  add_test ("routing/capacity", test_routing_capacity, ALL);
+  add_test ("routing/queues", test_routing_queues, ALL);
+  add_test ("routing/skip", test_routing_skip, ALL);
+  add_test ("routing/pending", test_routing_pending, ALL);
+  add_test ("routing/answer", test_routing_answer, ALL);
+  add_test ("routing/invite", test_routing_invite, ALL);
+  add_test ("routing/withdraw", test_routing_withdraw, ALL);
+  add_test ("callbacks", test_callbacks, ALL);
+  add_test ("reopen", test_file_reopen, FILE_ONLY);
+  add_test ("future-version", test_file_future_version, FILE_ONLY);
+  add_test ("bad-files", test_file_bad, FILE_ONLY);
+  add_test ("durability", test_file_durability, FILE_ONLY);
   /* Group commit and power loss (issue 9 item 13) */
-  add_test ("batch", test_batch, FALSE);
-  add_test ("sync", test_file_sync, TRUE);
+  add_test ("batch", test_batch, ALL);
+  add_test ("sync", test_file_sync, FILE_ONLY);
+  add_test ("upgrade", test_file_upgrade, FILE_ONLY);
+  if (!on_pg)
+    g_test_add_func ("/store/open-location", test_open_location);
+  /* Several nodes on one PostgreSQL (issue 13) */
+  add_test ("routing/race", test_pg_routing_race, PG_ONLY);
+  add_test ("reopen-and-version", test_pg_reopen_and_version, PG_ONLY);
+  add_test ("reconnect", test_pg_reconnect, PG_ONLY);
 
-  return g_test_run ();
+  status = g_test_run ();
+  g_ptr_array_unref (cases);
+  return status;
 }
