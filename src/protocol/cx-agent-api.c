@@ -696,7 +696,7 @@ cx_agent_ewt_build (const char *const *queues, const gint64 *seconds)
 gboolean
 cx_agent_ewt_parse (JsonNode *root, const char *const *queues, gint64 *seconds, GError **error)
 {
-  JsonObject *object = cx_json_root_object (root, "reply", error);
+  JsonObject *object = cx_json_root_object (root, "ewt reply", error);
   JsonNode *ewt = NULL;
 
   if (object == NULL || !cx_json_member_object (object, "ewt", TRUE, &ewt, error))

@@ -409,11 +409,11 @@ test_stats_errors (void)
   g_assert_cmpuint (server->requests, ==, G_N_ELEMENTS (cases));
   g_assert_cmpstr (server->last_path, ==, STATS_PATH);
 
-  /* Over the service's limit (256 KiB) */
+  /* Over the service's limit (256 KiB): CxHttp stops reading there. */
   huge = g_strnfill (300 * 1024, ' ');
   server_reply (server, 200, "application/json", huge);
-  cx_test_bus_command_fails (window->bus, GET_STATS, SUPPORT, CX_PROTOCOL_ERROR,
-                             CX_PROTOCOL_ERROR_TOO_LARGE, NULL);
+  cx_test_bus_command_fails (window->bus, GET_STATS, SUPPORT, CX_HTTP_ERROR,
+                             CX_HTTP_ERROR_TOO_LARGE, "over the 262144-byte limit");
 
   /* Cut off */
   server_hang_up (server);
