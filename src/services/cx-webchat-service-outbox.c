@@ -132,7 +132,7 @@ send_head (CxWebChatService *self, Outgoing *outgoing)
   g_autoptr (GHashTable) form = _cx_webchat_service_new_form ();
 
   if (outgoing->first_position == 0)
-    outgoing->first_position = self->next_position;
+    outgoing->first_position = cx_transcript_cursor_get_next_position (self->cursor);
 
   /* A message ends the customer's typing. */
   if (self->typing)
@@ -145,7 +145,8 @@ send_head (CxWebChatService *self, Outgoing *outgoing)
   self->send_in_flight = TRUE;
   _cx_webchat_service_form_add (form, "message", outgoing->text);
   _cx_webchat_service_form_add (form, "messageType", "text");
-  _cx_webchat_service_form_add_uint (form, "transcriptPosition", self->next_position);
+  _cx_webchat_service_form_add_uint (form, "transcriptPosition",
+                                     cx_transcript_cursor_get_next_position (self->cursor));
   _cx_webchat_service_gms_post_async (self, "send", form, NULL, send_reply_cb);
 }
 

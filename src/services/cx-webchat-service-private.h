@@ -10,6 +10,7 @@
 #include "protocol/cx-gms-chat.h"
 #include "protocol/cx-message.h"
 #include "protocol/cx-protocol.h"
+#include "services/cx-transcript-cursor.h"
 #include "services/cx-webchat-service.h"
 
 G_BEGIN_DECLS
@@ -29,6 +30,8 @@ G_BEGIN_DECLS
 #define PING_MIN_INTERVAL_MS 1000
 #define TYPING_IDLE_MS 5000
 #define FIRST_RETRY_MS 1000
+/* Transcript entries a restore reads first, and loadEarlier reads each time after. */
+#define TRANSCRIPT_PAGE 100
 #define MAX_RETRY_MS 30000
 
 /* The largest file sendFile reads into memory, whatever the server's limits say. */
@@ -73,7 +76,7 @@ typedef struct
 {
   char *text;
   CxCommand *command;
-  guint first_position; /* next_position when first sent; 0: never sent */
+  guint first_position; /* the cursor's next position when first sent; 0: never sent */
 } Outgoing;
 
 struct _CxWebChatService
@@ -102,8 +105,8 @@ struct _CxWebChatService
   char *user_id;
   char *secure_key;
   char *alias;
-  guint next_position;   /* every entry below it has been published */
-  GPtrArray *transcript; /* CxMessage, every published entry, in index order */
+  CxTranscriptCursor *cursor; /* which entries have been published */
+  GPtrArray *transcript;      /* CxMessage, every published entry, in index order */
   guint last_acked_index;
   gboolean agent_typing;
   gint64 last_ping_ms;
@@ -114,6 +117,7 @@ struct _CxWebChatService
   GHashTable *start_form; /* the start request's fields, from the first startChat */
   GPtrArray *start_waiters;
   GPtrArray *restore_waiters;
+  GPtrArray *earlier_waiters; /* loadEarlier, answered by one request */
   gboolean start_in_flight;
   guint lock_refresh_id;
   guint lock_wait_id;
@@ -188,6 +192,7 @@ void _cx_webchat_service_jar_changed_cb (SoupCookieJar *jar, SoupCookie *old_coo
                                          SoupCookie *new_cookie, gpointer user_data);
 void _cx_webchat_service_start_chat_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data);
 void _cx_webchat_service_restore_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data);
+void _cx_webchat_service_load_earlier_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data);
 
 /* cx-webchat-service-transport.c */
 void _cx_webchat_service_maybe_back_online (CxWebChatService *self);

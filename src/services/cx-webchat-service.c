@@ -264,15 +264,6 @@ parse_config (CxWebChatService *self, JsonObject *config, GError **error)
 
 /* The transcript */
 
-static int
-compare_index (gconstpointer a, gconstpointer b)
-{
-  const CxMessage *first = *(const CxMessage *const *) a;
-  const CxMessage *second = *(const CxMessage *const *) b;
-
-  return first->index < second->index ? -1 : first->index > second->index;
-}
-
 gboolean
 _cx_webchat_service_still_in_chat (CxWebChatService *self, guint generation)
 {
@@ -336,48 +327,34 @@ publish_derived (CxWebChatService *self, CxMessage *message)
     }
 }
 
-/* Publishes the entries of @messages not published yet, in index order, each exactly once.
- * With @strict (push frames, which are contiguous), an entry past the next index means
- * something was missed: the rest waits for a refresh, which reads from the next index. */
+/* Publishes the entries of @messages not published yet, in index order, each exactly once
+ * (the transcript cursor says which). With @strict (push frames, which are contiguous), an entry
+ * past the next index means something was missed: the rest is dropped, and a refresh reads from
+ * the next index. Replies hold every entry from the position they were asked from, which was at
+ * or below the next one: an index they skip is an entry of a type this version does not read. */
 void
 _cx_webchat_service_receive_messages (CxWebChatService *self, GPtrArray *messages, gboolean strict)
 {
   g_autoptr (CxWebChatService) hold = g_object_ref (self);
-  g_autoptr (GPtrArray) sorted = NULL;
   g_autoptr (GPtrArray) fresh = NULL;
+  g_autoptr (GPtrArray) after_gap = NULL;
   g_autoptr (JsonNode) data = NULL;
   JsonObject *object;
   guint generation = self->generation;
-  gboolean gap = FALSE;
 
   if (self->state != STATE_ACTIVE || messages->len == 0)
     return;
 
-  sorted = g_ptr_array_copy (messages, (GCopyFunc) cx_message_ref, NULL);
-  g_ptr_array_set_free_func (sorted, (GDestroyNotify) cx_message_unref);
-  g_ptr_array_sort (sorted, compare_index);
-  fresh = g_ptr_array_new_with_free_func ((GDestroyNotify) cx_message_unref);
-
-  for (guint i = 0; i < sorted->len; i++)
-    {
-      CxMessage *message = g_ptr_array_index (sorted, i);
-
-      if (message->index < self->next_position)
-        continue;
-      if (strict && message->index > self->next_position)
-        {
-          gap = TRUE;
-          break;
-        }
-
-      g_ptr_array_add (self->transcript, cx_message_ref (message));
-      g_ptr_array_add (fresh, cx_message_ref (message));
-      self->next_position = message->index + 1;
-    }
+  /* A reply's next position is not trusted to move the cursor: a request that did not ask for
+   * the transcript gets the chat's next position with no entries. */
+  fresh = cx_transcript_cursor_accept (self->cursor, messages, strict ? 0 : 1, 0, &after_gap);
+  for (guint i = 0; i < fresh->len; i++)
+    g_ptr_array_add (self->transcript, cx_message_ref (g_ptr_array_index (fresh, i)));
 
   if (fresh->len > 0)
     {
-      _cx_webchat_service_set_cookie_int (self, COOKIE_INDEX, self->next_position);
+      _cx_webchat_service_set_cookie_int (self, COOKIE_INDEX,
+                                          cx_transcript_cursor_get_next_position (self->cursor));
 
       object = json_object_new ();
       json_object_set_array_member (object, "messages",
@@ -389,7 +366,7 @@ _cx_webchat_service_receive_messages (CxWebChatService *self, GPtrArray *message
         publish_derived (self, g_ptr_array_index (fresh, i));
     }
 
-  if (gap && _cx_webchat_service_still_in_chat (self, generation))
+  if (after_gap != NULL && _cx_webchat_service_still_in_chat (self, generation))
     {
       g_debug ("Chat %s: the push socket skipped to a later index, reading the transcript",
                self->chat_id);
@@ -462,6 +439,7 @@ static const CommandSpec command_specs[] = {
   { "savePanelState", _cx_webchat_service_save_panel_state_cb },
   { "getSessionData", get_session_data_cb },
   { "getTranscript", get_transcript_cb },
+  { "loadEarlier", _cx_webchat_service_load_earlier_cb },
   { "poll", _cx_webchat_service_poll_command_cb },
   { "startPoll", _cx_webchat_service_start_poll_cb },
   { "stopPoll", _cx_webchat_service_stop_poll_cb },
@@ -509,6 +487,7 @@ cx_webchat_service_dispose (GObject *object)
       g_error_new_literal (CX_BUS_ERROR, CX_BUS_ERROR_SHUT_DOWN, _ ("The chat window was closed"));
   _cx_webchat_service_reject_all (self->start_waiters, error);
   _cx_webchat_service_reject_all (self->restore_waiters, error);
+  _cx_webchat_service_reject_all (self->earlier_waiters, error);
   _cx_webchat_service_reject_all (self->poll_waiters, error);
   _cx_webchat_service_reject_all (self->end_waiters, error);
   while ((outgoing = g_queue_pop_head (&self->outbox)) != NULL)
@@ -531,9 +510,11 @@ cx_webchat_service_finalize (GObject *object)
 
   g_clear_pointer (&self->start_waiters, g_ptr_array_unref);
   g_clear_pointer (&self->restore_waiters, g_ptr_array_unref);
+  g_clear_pointer (&self->earlier_waiters, g_ptr_array_unref);
   g_clear_pointer (&self->poll_waiters, g_ptr_array_unref);
   g_clear_pointer (&self->end_waiters, g_ptr_array_unref);
   g_clear_pointer (&self->transcript, g_ptr_array_unref);
+  g_clear_pointer (&self->cursor, cx_transcript_cursor_free);
   g_clear_pointer (&self->start_form, g_hash_table_unref);
   g_clear_object (&self->cancellable);
   g_free (self->site_url);
@@ -563,9 +544,10 @@ cx_webchat_service_init (CxWebChatService *self)
   self->transcript = g_ptr_array_new_with_free_func ((GDestroyNotify) cx_message_unref);
   self->start_waiters = g_ptr_array_new_with_free_func (g_object_unref);
   self->restore_waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  self->earlier_waiters = g_ptr_array_new_with_free_func (g_object_unref);
   self->poll_waiters = g_ptr_array_new_with_free_func (g_object_unref);
   self->end_waiters = g_ptr_array_new_with_free_func (g_object_unref);
-  self->next_position = 1;
+  self->cursor = cx_transcript_cursor_new ();
   self->polling_enabled = TRUE;
   g_queue_init (&self->outbox);
 }

@@ -12,7 +12,11 @@
  *     the server is offline (give such a call a long timeout: it waits for the server)
  *   sendTyping {message?} → null; stopTyping follows 5 s after the last call
  *   endChat → null, after "ended"
- *   restore → {chatId}; getTranscript → {messages}; getSessionData → {chatId, userId, alias}
+ *   restore → {chatId}; getTranscript → {messages} (the entries this service holds);
+ *   getSessionData → {chatId, userId, alias}
+ *   loadEarlier → {messages, more}: the page of the transcript before the first entry held (a
+ *     restore reads the newest page only, from a server that pages: API.md), "more" whether
+ *     there are older ones still
  *   getFileLimits → GMS's file limits (upload-max-files, upload-max-file-size, …)
  *   sendFile {path} → {file-id, file-name, file-size, file-type} once the server has it; the
  *     file is checked against those limits before it is read (the FileUploaded entry then
@@ -21,7 +25,7 @@
  *     site's cookies for the chat and given to the windows that restore it (restored's "panel")
  *   startPoll, stopPoll → null (the periodic refresh; the push socket is not affected)
  *   poll → null (private: any commander but WebChatService gets CX_BUS_ERROR_ACCESS_DENIED)
- * Events: ready, started {chatId}, restored {chatId, messages, panel?}, restoreTimeout,
+ * Events: ready, started {chatId}, restored {chatId, messages (the newest page), panel?}, restoreTimeout,
  *   restoreFailed {message}, messageReceived {messages} (each transcript entry once, in
  *   index order), agentConnected / agentDisconnected {nickname}, agentTypingStarted
  *   {nickname, text}, agentTypingStopped {nickname}, ended {chatId}, error {message},
