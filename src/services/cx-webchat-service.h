@@ -25,9 +25,9 @@
  *     site's cookies for the chat and given to the windows that restore it (restored's "panel")
  *   startPoll, stopPoll → null (the periodic refresh; the push socket is not affected)
  *   poll → null (private: any commander but WebChatService gets CX_BUS_ERROR_ACCESS_DENIED)
- * Events: ready, started {chatId}, restored {chatId, messages (the newest page), panel?}, restoreTimeout,
- *   restoreFailed {message}, messageReceived {messages} (each transcript entry once, in
- *   index order), agentConnected / agentDisconnected {nickname}, agentTypingStarted
+ * Events: ready, started {chatId}, restored {chatId, messages (the newest page), panel?},
+ *   restoreTimeout, restoreFailed {message}, messageReceived {messages} (each transcript entry
+ *   once, in index order), agentConnected / agentDisconnected {nickname}, agentTypingStarted
  *   {nickname, text}, agentTypingStopped {nickname}, ended {chatId}, error {message},
  *   chatServerWentOffline, chatServerBackOnline. Messages are GMS transcript entries; their
  *   text is never markup.

@@ -95,7 +95,7 @@ _cx_webchat_service_restored_cb (CxBus *bus, const CxEvent *event, gpointer user
   JsonObject *object = _cx_webchat_event_object (event);
   JsonNode *messages = object != NULL ? json_object_get_member (object, "messages") : NULL;
 
-  /* The whole transcript, from the start: this window shows what every other one shows. */
+  /* The transcript (its newest page): this window shows what every other one shows. */
   _cx_webchat_clear_transcript (self);
   _cx_webchat_set_agent_name (self, NULL);
   _cx_webchat_set_typing (self, NULL);
@@ -111,6 +111,8 @@ _cx_webchat_service_restored_cb (CxBus *bus, const CxEvent *event, gpointer user
       gtk_slice_list_model_set_model (self->shown, G_LIST_MODEL (self->messages));
     }
   self->loading_transcript = FALSE;
+  /* The newest page, from a server that pages: the rest comes as the customer scrolls up. */
+  _cx_webchat_set_earlier_more (self, TRUE);
   restore_panel_state (self, object);
   _cx_webchat_follow_end (self, TRUE);
 }

@@ -27,6 +27,9 @@ G_BEGIN_DECLS
 /* Frames the end of the transcript must hold still before it is no longer followed. */
 #define FOLLOW_STABLE_FRAMES 3
 
+/* Long enough for WebChatService.loadEarlier: it waits for the server. */
+#define EARLIER_TIMEOUT_MS (2u * 60 * 1000)
+
 /* A restored transcript shows its last rows; the earlier ones come in as the customer scrolls
  * up to the top, so many at a time. GTK 4.8's list view builds up to 200 rows around what it
  * shows whatever the view's height: a long chat would otherwise cost 200 rows built at its
@@ -61,6 +64,8 @@ struct _CxWebChat
   double follow_value; /* where following left the view (-1: not known yet), and its height */
   double follow_upper;
   guint show_earlier_id;
+  gboolean earlier_more;    /* the service may hold older entries than the first row */
+  gboolean earlier_loading; /* loadEarlier is under way */
   gint64 last_typing_ms;
   gboolean close_after_end;
   GtkWidget *end_dialog;
@@ -148,6 +153,7 @@ void _cx_webchat_start_activated (GtkWidget *widget, const char *action_name, GV
 /* cx-webchat-transcript.c */
 void _cx_webchat_clear_transcript (CxWebChat *self);
 void _cx_webchat_show_last_rows (CxWebChat *self, guint n_rows);
+void _cx_webchat_set_earlier_more (CxWebChat *self, gboolean more);
 void _cx_webchat_transcript_edge_reached_cb (CxWebChat *self, GtkPositionType position);
 void _cx_webchat_append_row (CxWebChat *self, CxChatMessage *row);
 void _cx_webchat_remove_row (CxWebChat *self, CxChatMessage *row);

@@ -1,7 +1,9 @@
 /* cx-webchat-transcript.c: CxWebChat's transcript view.
  *
  * The transcript is a GListStore of CxChatMessage shown by a GtkListView (through a
- * GtkSliceListModel of its last rows), so a long chat scrolls without a widget per message. The
+ * GtkSliceListModel of its last rows), so a long chat scrolls without a widget per message. A
+ * restored chat comes as its newest page: when the customer scrolls up to the first row, the
+ * page before it is asked of the service (loadEarlier) and put above, down to the first entry. The
  * customer's own messages appear at once as "sending"; the transcript entry the server echoes
  * back is matched to them (by text, the oldest pending first, as the service itself does)
  * instead of being shown twice. New rows keep the end in view while the view is at the end
@@ -28,6 +30,14 @@ _cx_webchat_clear_transcript (CxWebChat *self)
   g_ptr_array_set_size (self->pending, 0);
   g_list_store_remove_all (self->messages);
   gtk_slice_list_model_set_offset (self->shown, 0);
+  self->earlier_more = FALSE;
+}
+
+/* Whether the service may have entries older than the first row (a restored transcript). */
+void
+_cx_webchat_set_earlier_more (CxWebChat *self, gboolean more)
+{
+  self->earlier_more = more;
 }
 
 /* Shows the last SHOWN_AT_FIRST of @n_rows (a restored transcript). */
@@ -51,14 +61,91 @@ show_earlier_rows_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static void
+load_earlier_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) reply = NULL;
+  g_autoptr (GPtrArray) rows = NULL;
+  CxWebChat *self;
+  JsonObject *object;
+  JsonArray *array = NULL;
+  JsonNode *node;
+  guint length;
+
+  reply = cx_bus_command_finish (CX_BUS (source), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  self = user_data;
+  self->earlier_loading = FALSE;
+  if (reply == NULL || !JSON_NODE_HOLDS_OBJECT (reply))
+    {
+      /* The chat ended, or the server is away: the top stays where it is until scrolled to
+       * again. */
+      g_debug ("No earlier messages: %s", error != NULL ? error->message : "bad reply");
+      return;
+    }
+
+  object = json_node_get_object (reply);
+  node = json_object_get_member (object, "messages");
+  if (node != NULL && JSON_NODE_HOLDS_ARRAY (node))
+    array = json_node_get_array (node);
+  node = json_object_get_member (object, "more");
+  self->earlier_more = node != NULL && json_node_get_value_type (node) == G_TYPE_BOOLEAN &&
+                       json_node_get_boolean (node);
+
+  /* Older than every row: they go above, and are not "added" (messageAdded is for new rows). */
+  length = array != NULL ? json_array_get_length (array) : 0;
+  rows = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < length; i++)
+    {
+      g_autoptr (GError) local_error = NULL;
+      g_autoptr (CxMessage) message =
+          cx_message_from_json (json_array_get_element (array, i), &local_error);
+      CxChatMessage *row;
+
+      if (message == NULL)
+        {
+          g_debug ("Ignoring a transcript entry: %s", local_error->message);
+          continue;
+        }
+      if (message->index == 0 ||
+          g_hash_table_contains (self->by_index, GUINT_TO_POINTER (message->index)))
+        continue;
+      row = cx_chat_message_new_from_transcript (message);
+      if (row == NULL)
+        continue;
+      g_hash_table_insert (self->by_index, GUINT_TO_POINTER (message->index), row);
+      g_ptr_array_add (rows, row);
+    }
+
+  if (rows->len > 0)
+    g_list_store_splice (self->messages, 0, 0, rows->pdata, rows->len);
+  /* A page of entries that make no row: read on. */
+  else if (self->earlier_more)
+    _cx_webchat_transcript_edge_reached_cb (self, GTK_POS_TOP);
+}
+
 void
 _cx_webchat_transcript_edge_reached_cb (CxWebChat *self, GtkPositionType position)
 {
   /* Not while the end is followed: at the start of a restore, the view is at its top. */
-  if (position != GTK_POS_TOP || gtk_slice_list_model_get_offset (self->shown) == 0 ||
-      self->follow_tick_id != 0 || self->show_earlier_id != 0)
+  if (position != GTK_POS_TOP || self->follow_tick_id != 0 || self->show_earlier_id != 0)
     return;
-  self->show_earlier_id = g_idle_add (show_earlier_rows_cb, self);
+
+  if (gtk_slice_list_model_get_offset (self->shown) > 0)
+    {
+      self->show_earlier_id = g_idle_add (show_earlier_rows_cb, self);
+      return;
+    }
+
+  /* Every row is shown: the service may have older entries. */
+  if (!self->earlier_more || self->earlier_loading || self->phase != CX_WEBCHAT_PHASE_CHAT)
+    return;
+  self->earlier_loading = TRUE;
+  _cx_webchat_command_service (self, "loadEarlier", NULL, EARLIER_TIMEOUT_MS, load_earlier_cb,
+                               self);
 }
 
 static void

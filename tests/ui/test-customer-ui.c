@@ -1607,8 +1607,9 @@ view_grew (gpointer data)
   return FALSE;
 }
 
-/* A long transcript, restored, opens on its end; scrolling up to the top brings the earlier rows
- * in, until the first. */
+/* A long transcript, restored, opens on its end with its newest rows only (the service read
+ * the newest page); scrolling up to the top brings the earlier rows in, page after page, until
+ * the first: then B shows what A shows. */
 static void
 test_long_transcript_scrolls (Fixture *f, gconstpointer data)
 {
@@ -1630,11 +1631,14 @@ test_long_transcript_scrolls (Fixture *f, gconstpointer data)
     }
   wait_message (a, CX_CHAT_MESSAGE_AGENT, "Line 160 of the answer", -1);
 
+  total = g_list_model_get_n_items (cx_webchat_get_messages (chat_of (a)));
+  g_assert_cmpuint (total, >, 160);
+
   b = window_open (app, SITE);
   wait_message (b, CX_CHAT_MESSAGE_AGENT, "Line 160 of the answer", -1);
   messages = cx_webchat_get_messages (chat_of (b));
-  total = g_list_model_get_n_items (messages);
-  g_assert_cmpuint (total, >, 160);
+  g_assert_cmpuint (g_list_model_get_n_items (messages), <, total);
+  g_assert_null (find_message (b, CX_CHAT_MESSAGE_AGENT, "Line 1 of the answer"));
   wait_row (b, find_message (b, CX_CHAT_MESSAGE_AGENT, "Line 160 of the answer"));
 
   growth.view = GTK_LIST_VIEW (panel_widget (b, "transcript_view"));
@@ -1644,6 +1648,16 @@ test_long_transcript_scrolls (Fixture *f, gconstpointer data)
               G_LIST_MODEL (gtk_list_view_get_model (growth.view)))) < total)
     cx_test_wait (view_grew, &growth);
   g_assert_cmpuint (growth.n_items, ==, total);
+  g_assert_cmpuint (g_list_model_get_n_items (messages), ==, total);
+  for (guint i = 0; i < total; i++)
+    {
+      g_autoptr (CxChatMessage) mine = g_list_model_get_item (messages, i);
+      g_autoptr (CxChatMessage) theirs =
+          g_list_model_get_item (cx_webchat_get_messages (chat_of (a)), i);
+
+      g_assert_cmpstr (cx_chat_message_get_text (mine), ==, cx_chat_message_get_text (theirs));
+      g_assert_cmpuint (cx_chat_message_get_index (mine), ==, cx_chat_message_get_index (theirs));
+    }
 
   cx_test_ui_app_free (app);
 }
