@@ -932,6 +932,8 @@ earlier_reply_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (JsonNode) data = NULL;
   JsonObject *object;
   Outcome outcome;
+  guint first;
+  guint page_from;
 
   reply = _cx_webchat_service_gms_post_finish (result, &outcome, NULL, &error);
   if (outcome == OUTCOME_CANCELLED)
@@ -948,9 +950,20 @@ earlier_reply_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
   _cx_webchat_service_exchange_succeeded (self);
 
-  /* Without firstPosition the server sent every entry from the start. */
-  older = cx_transcript_cursor_accept_older (self->cursor, reply->messages,
-                                             reply->first_position > 0 ? reply->first_position : 1);
+  /* Without firstPosition the server sent every entry from the start. A page that does not
+   * begin before the first entry held would be asked for again and again: refused. */
+  first = cx_transcript_cursor_get_first_position (self->cursor);
+  page_from = reply->first_position > 0 ? reply->first_position : 1;
+  if (page_from >= first)
+    {
+      g_autoptr (GError) bad =
+          g_error_new (G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                       _ ("The chat server sent no messages before %u"), first);
+
+      _cx_webchat_service_reject_all (self->earlier_waiters, bad);
+      return;
+    }
+  older = cx_transcript_cursor_accept_older (self->cursor, reply->messages, page_from);
   merged =
       g_ptr_array_new_full (older->len + self->transcript->len, (GDestroyNotify) cx_message_unref);
   for (guint i = 0; i < older->len; i++)

@@ -33,8 +33,9 @@ G_BEGIN_DECLS
 /* A restored transcript shows its last rows; the earlier ones come in as the customer scrolls
  * up to the top, so many at a time. GTK 4.8's list view builds up to 200 rows around what it
  * shows whatever the view's height: a long chat would otherwise cost 200 rows built at its
- * start and 200 more at its end before the first frame. */
-#define SHOWN_AT_FIRST 50
+ * start and 200 more at its end before the first frame. It builds them as the model changes,
+ * before that frame: 20 rows (more than a panel's height holds) cost a third of 50. */
+#define SHOWN_AT_FIRST 20
 #define SHOWN_STEP 100
 
 struct _CxWebChat
