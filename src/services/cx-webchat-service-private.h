@@ -10,6 +10,7 @@
 #include "protocol/cx-gms-chat.h"
 #include "protocol/cx-message.h"
 #include "protocol/cx-protocol.h"
+#include "services/cx-chat-message.h"
 #include "services/cx-transcript-cursor.h"
 #include "services/cx-webchat-service.h"
 
@@ -76,6 +77,7 @@ typedef struct
 {
   char *text;
   CxCommand *command;
+  CxChatMessage *row;   /* its row in the transcript model: the local echo */
   guint first_position; /* the cursor's next position when first sent; 0: never sent */
 } Outgoing;
 
@@ -107,7 +109,10 @@ struct _CxWebChatService
   char *alias;
   CxTranscriptCursor *cursor; /* which entries have been published */
   GPtrArray *transcript;      /* CxMessage, every published entry, in index order */
+  GListStore *messages;       /* CxChatMessage: the rows of transcript, the echoes, notices */
+  char *agent_name;
   guint last_acked_index;
+  guint claimed_index; /* an entry whose row is the echo of a message already off the outbox */
   gboolean agent_typing;
   gint64 last_ping_ms;
 
@@ -170,6 +175,10 @@ gint64 _cx_webchat_service_now_ms (void);
 void _cx_webchat_service_outgoing_free (Outgoing *outgoing);
 JsonNode *_cx_webchat_service_chat_id_node (const char *chat_id);
 JsonArray *_cx_webchat_service_messages_to_array (GPtrArray *messages, guint from);
+GPtrArray *_cx_webchat_service_rows_for (CxWebChatService *self, GPtrArray *entries,
+                                         gboolean newest);
+void _cx_webchat_service_clear_rows (CxWebChatService *self);
+void _cx_webchat_service_outgoing_fail (Outgoing *outgoing, GError *error);
 void _cx_webchat_service_publish (CxWebChatService *self, const char *event, JsonNode *data);
 void _cx_webchat_service_publish_error (CxWebChatService *self, const char *message);
 void _cx_webchat_service_resolve_all (GPtrArray *commands, JsonNode *result);

@@ -238,10 +238,7 @@ _cx_webchat_service_end_session (CxWebChatService *self, gboolean delete_cookies
 
   error = g_error_new_literal (CX_BUS_ERROR, CX_BUS_ERROR_REJECTED, _ ("The chat has ended"));
   while ((outgoing = g_queue_pop_head (&self->outbox)) != NULL)
-    {
-      cx_command_reject (outgoing->command, g_error_copy (error));
-      _cx_webchat_service_outgoing_free (outgoing);
-    }
+    _cx_webchat_service_outgoing_fail (outgoing, g_error_copy (error));
   _cx_webchat_service_reject_all (self->poll_waiters, error);
   _cx_webchat_service_reject_all (self->earlier_waiters, error);
 
@@ -337,8 +334,10 @@ begin_session (CxWebChatService *self, const char *chat_id, const char *user_id,
   self->alias = new_alias;
   cx_transcript_cursor_reset (self->cursor, 1);
   self->last_acked_index = 0;
+  self->claimed_index = 0;
   self->last_ping_ms = 0;
   g_ptr_array_set_size (self->transcript, 0);
+  _cx_webchat_service_clear_rows (self);
   self->state = STATE_ACTIVE;
   self->generation++;
 }
@@ -530,6 +529,7 @@ restore_reply_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (JsonNode) data = NULL;
   g_autoptr (JsonNode) result_node = NULL;
   g_autoptr (GPtrArray) fresh = NULL;
+  g_autoptr (GPtrArray) rows = NULL;
   JsonObject *object;
   Outcome outcome;
   guint generation;
@@ -570,6 +570,8 @@ restore_reply_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   _cx_webchat_service_set_cookie_int (self, COOKIE_INDEX,
                                       cx_transcript_cursor_get_next_position (self->cursor));
+  rows = _cx_webchat_service_rows_for (self, fresh, TRUE);
+  g_list_store_splice (self->messages, 0, 0, rows->pdata, rows->len);
 
   object = json_object_new ();
   json_object_set_string_member (object, "chatId", self->chat_id);
@@ -929,6 +931,7 @@ earlier_reply_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) older = NULL;
   g_autoptr (GPtrArray) merged = NULL;
+  g_autoptr (GPtrArray) rows = NULL;
   g_autoptr (JsonNode) data = NULL;
   JsonObject *object;
   Outcome outcome;
@@ -972,6 +975,8 @@ earlier_reply_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     g_ptr_array_add (merged, cx_message_ref (g_ptr_array_index (self->transcript, i)));
   g_ptr_array_unref (self->transcript);
   self->transcript = g_steal_pointer (&merged);
+  rows = _cx_webchat_service_rows_for (self, older, FALSE);
+  g_list_store_splice (self->messages, 0, 0, rows->pdata, rows->len);
 
   object = json_object_new ();
   json_object_set_array_member (object, "messages",

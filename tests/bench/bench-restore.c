@@ -44,7 +44,7 @@
 #include "cx-test-ui.h"
 #include "protocol/cx-gms-chat.h"
 #include "services/cx-webchat-service.h"
-#include "widgets/cx-chat-message.h"
+#include "services/cx-chat-message.h"
 #include "widgets/cx-chat-row.h"
 #include "widgets/cx-webchat.h"
 

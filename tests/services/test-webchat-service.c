@@ -19,6 +19,7 @@
 #include "bus/cx-bus.h"
 #include "cx-test-server.h"
 #include "protocol/cx-gms-chat.h"
+#include "services/cx-chat-message.h"
 #include "services/cx-http.h"
 #include "services/cx-webchat-service.h"
 
@@ -1597,6 +1598,85 @@ test_panel_state (Fixture *f, gconstpointer data)
   cx_test_finalize_when_unwound (http);
 }
 
+/* The transcript model: the customer's message is a row from the moment sendMessage is called
+ * ("sending"), the same row becomes "sent" with the index the command resolves with (the
+ * server's copy is no second row); a message the server refuses stays, "failed", with why. */
+static guint
+count_rows (Window *window, const char *text, CxChatMessage **last)
+{
+  GListModel *model = cx_webchat_service_get_messages (window->service);
+  guint count = 0;
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr (CxChatMessage) row = g_list_model_get_item (model, i);
+
+      if (g_strcmp0 (cx_chat_message_get_text (row), text) == 0)
+        {
+          count++;
+          if (last != NULL)
+            g_set_object (last, row);
+        }
+    }
+  return count;
+}
+
+static void
+test_model_echo (Fixture *f, gconstpointer data)
+{
+  const char *transport = data;
+  CxHttp *http = cx_http_new (NULL);
+  g_autoptr (JsonObject) config = make_config (cx_test_server_get_url (f->server), transport);
+  g_autoptr (CxTestAgent) agent = ready_agent (f);
+  g_autoptr (CxChatMessage) row = NULL;
+  g_autoptr (CxChatMessage) failed = NULL;
+  g_autoptr (GAsyncResult) slot = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) result = NULL;
+  g_autofree char *chat_id = NULL;
+  g_autofree char *too_long = g_strnfill (5000, 'x');
+  g_autofree char *json = g_strdup_printf ("{\"message\":\"%s\"}", too_long);
+  gint64 index;
+  Window *a;
+
+  a = window_new (http, SITE, config);
+  chat_id = start_chat (a);
+  agent_accept (agent, chat_id);
+
+  command_start (a, NULL, "sendMessage", "{\"message\":\"Echo me\"}", &slot);
+  g_assert_cmpuint (count_rows (a, "Echo me", &row), ==, 1);
+  g_assert_cmpint (cx_chat_message_get_kind (row), ==, CX_CHAT_MESSAGE_OWN);
+  g_assert_cmpint (cx_chat_message_get_status (row), ==, CX_CHAT_MESSAGE_STATUS_SENDING);
+  g_assert_cmpuint (cx_chat_message_get_index (row), ==, 0);
+  result = command_finish (a, &slot, &error);
+  g_assert_no_error (error);
+  index = result_int (result, "index");
+  g_assert_cmpint (index, >, 0);
+  g_assert_cmpint (cx_chat_message_get_status (row), ==, CX_CHAT_MESSAGE_STATUS_SENT);
+  g_assert_cmpuint (cx_chat_message_get_index (row), ==, index);
+
+  /* The transcript has it too (messageReceived): still one row. */
+  wait_delivered (a, "Message", "Client", "Echo me");
+  cx_test_agent_send (agent, chat_id, "After the echo");
+  wait_delivered (a, "Message", "Agent", "After the echo");
+  g_assert_cmpuint (count_rows (a, "Echo me", NULL), ==, 1);
+  g_assert_cmpuint (count_rows (a, "After the echo", NULL), ==, 1);
+
+  /* Refused by the server: the row says so. */
+  command_start (a, NULL, "sendMessage", json, &slot);
+  g_clear_pointer (&result, json_node_unref);
+  result = command_finish (a, &slot, &error);
+  g_assert_null (result);
+  g_assert_error (error, CX_BUS_ERROR, CX_BUS_ERROR_REJECTED);
+  g_assert_cmpuint (count_rows (a, too_long, &failed), ==, 1);
+  g_assert_cmpint (cx_chat_message_get_status (failed), ==, CX_CHAT_MESSAGE_STATUS_FAILED);
+  g_assert_nonnull (cx_chat_message_get_error (failed));
+  g_assert_cmpuint (cx_chat_message_get_index (failed), ==, 0);
+
+  window_free (a);
+  cx_test_finalize_when_unwound (http);
+}
+
 /* Restoring a long chat: "restored" has the newest page only, ending with the newest entry;
  * loadEarlier brings the pages before it, down to the first entry, and together they are the
  * server's transcript, each entry once. */
@@ -1830,6 +1910,8 @@ main (int argc, char *argv[])
   cx_test_add ("/webchat-service/errors/human", NULL, NULL, test_error_texts);
   cx_test_add ("/webchat-service/windows/panel-state", NULL, NULL, test_panel_state);
   cx_test_add ("/webchat-service/files/send", NULL, NULL, test_send_file);
+  cx_test_add ("/webchat-service/model/echo/push", NULL, "auto", test_model_echo);
+  cx_test_add ("/webchat-service/model/echo/poll", NULL, "poll", test_model_echo);
   cx_test_add ("/webchat-service/restore/newest-first", NULL, NULL, test_restore_newest_first);
   cx_test_add ("/webchat-service/restore/plain-gms", NULL, NULL, test_restore_plain_gms);
 

@@ -30,7 +30,7 @@
 #include "cx-test-server.h"
 #include "cx-test-ui.h"
 #include "services/cx-webchat-service.h"
-#include "widgets/cx-chat-message.h"
+#include "services/cx-chat-message.h"
 #include "widgets/cx-chat-row.h"
 #include "widgets/cx-toaster.h"
 #include "widgets/cx-webchat.h"
@@ -517,14 +517,19 @@ test_restore_in_new_window (Fixture *f, gconstpointer data)
   CxDeskWindow *a = window_open (app, SITE);
   CxDeskWindow *b;
   g_autofree char *chat_id = ui_start_chat (a);
+  CxChatMessage *sent;
 
   agent_accept (agent, chat_id);
   wait_message (a, CX_CHAT_MESSAGE_EVENT, AGENT_NAME " joined the chat", -1);
   ui_send (a, "Hello from window A");
-  wait_message (a, CX_CHAT_MESSAGE_OWN, "Hello from window A", CX_CHAT_MESSAGE_STATUS_SENT);
+  /* The service's row: sent, with its index. */
+  sent = wait_message (a, CX_CHAT_MESSAGE_OWN, "Hello from window A", CX_CHAT_MESSAGE_STATUS_SENT);
+  g_assert_cmpuint (cx_chat_message_get_index (sent), >, 0);
   cx_test_agent_wait_message (agent, chat_id, "Message", "Hello from window A");
   cx_test_agent_send (agent, chat_id, "Hello Grace, how can I help?");
   wait_message (a, CX_CHAT_MESSAGE_AGENT, "Hello Grace, how can I help?", -1);
+  /* The server's copy of it came too: still one row. */
+  g_assert_cmpuint (count_messages (a, "Hello from window A"), ==, 1);
 
   b = window_open (app, "https://www.example.com/orders/42");
   wait_phase (b, CX_WEBCHAT_PHASE_CHAT);

@@ -14,7 +14,7 @@
 
 #include <glib/gi18n-lib.h>
 
-#include "widgets/cx-chat-message.h"
+#include "services/cx-chat-message.h"
 
 struct _CxChatMessage
 {
