@@ -94,6 +94,10 @@ send_reply_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       /* Maybe stored, maybe not: the next good refresh asked from now on tells
        * (_cx_webchat_service_pump_outbox). */
       self->outbox_blocked = TRUE;
+      outgoing = g_queue_peek_head (&self->outbox);
+      if (outgoing != NULL && outgoing->row != NULL &&
+          cx_chat_message_get_index (outgoing->row) == 0)
+        cx_chat_message_set_status (outgoing->row, CX_CHAT_MESSAGE_STATUS_UNCERTAIN);
       if (self->refresh_in_flight)
         self->refresh_predates_block = TRUE;
       _cx_webchat_service_exchange_failed (self, error);
@@ -154,6 +158,9 @@ send_head (CxWebChatService *self, Outgoing *outgoing)
     }
 
   self->send_in_flight = TRUE;
+  if (outgoing->row != NULL &&
+      cx_chat_message_get_status (outgoing->row) != CX_CHAT_MESSAGE_STATUS_SENT)
+    cx_chat_message_set_status (outgoing->row, CX_CHAT_MESSAGE_STATUS_SENDING);
   _cx_webchat_service_form_add (form, "message", outgoing->text);
   _cx_webchat_service_form_add (form, "messageType", "text");
   _cx_webchat_service_form_add_uint (form, "transcriptPosition",

@@ -1269,6 +1269,26 @@ test_uncertain_send (Fixture *f, gconstpointer data)
   send_message (window, "And this?");
   assert_transcript_matches_server (window, customer);
   g_assert_cmpuint (count_delivered_text (window, "Did this arrive?"), ==, 2);
+  /* Two rows for the two messages, each sent with its index: the uncertain one was not sent
+   * twice, nor shown twice. */
+  {
+    GListModel *model = cx_webchat_service_get_messages (window->service);
+    guint rows = 0;
+
+    for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+      {
+        g_autoptr (CxChatMessage) row = g_list_model_get_item (model, i);
+
+        if (g_strcmp0 (cx_chat_message_get_text (row), "Did this arrive?") != 0)
+          continue;
+        rows++;
+        g_assert_cmpint (cx_chat_message_get_status (row), ==, CX_CHAT_MESSAGE_STATUS_SENT);
+        g_assert_cmpuint (cx_chat_message_get_index (row), >, 0);
+        if (rows == 2)
+          g_assert_cmpuint (cx_chat_message_get_index (row), ==, index);
+      }
+    g_assert_cmpuint (rows, ==, 2);
+  }
   g_assert_cmpuint (count_events (window, "chatServerWentOffline"), ==, 0);
 
   window_free (window);
