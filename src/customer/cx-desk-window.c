@@ -513,6 +513,8 @@ cx_desk_window_constructed (GObject *object)
       self->chat_error = g_strdup (error->message);
       g_clear_error (&error);
     }
+  else
+    cx_webchat_set_service (self->webchat, self->service);
 
   {
     g_autoptr (JsonObject) stats_config = service_section (self, "stats", "/cx/1/ewt", FALSE);

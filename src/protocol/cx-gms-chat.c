@@ -349,6 +349,28 @@ cx_gms_start_request_free (CxGmsStartRequest *request)
   g_free (request);
 }
 
+/* An optional whole number from @min to @max (our extensions to refresh). */
+static gboolean
+optional_uint (GHashTable *form, const char *name, guint min, guint max, guint *out, GError **error)
+{
+  const char *text = g_hash_table_lookup (form, name);
+  guint64 value;
+
+  *out = 0;
+  if (text == NULL)
+    return TRUE;
+
+  if (!cx_parse_uint (text, max, &value) || value < min)
+    {
+      g_set_error (error, CX_GMS_ERROR, CX_GMS_ERROR_INVALID_PARAMETER,
+                   _ ("“%s” is not an integer from %u to %u"), name, min, max);
+      return FALSE;
+    }
+
+  *out = (guint) value;
+  return TRUE;
+}
+
 /**
  * cx_gms_chat_request_parse:
  * @op: the operation, from cx_gms_op_from_string()
@@ -414,6 +436,9 @@ cx_gms_chat_request_parse (CxGmsOp op, GHashTable *form, const CxGmsLimits *limi
               }
             request->transcript_position = (guint) value;
           }
+        if (!optional_uint (form, "limit", 1, CX_GMS_MAX_REPLY_MESSAGES, &request->limit, error) ||
+            !optional_uint (form, "before", 1, G_MAXUINT, &request->before, error))
+          return NULL;
         G_GNUC_FALLTHROUGH;
 
       case CX_GMS_OP_START_TYPING:
@@ -745,6 +770,7 @@ cx_gms_parse_reply (JsonNode *root, CxGmsReply **out, GError **error)
   JsonNode *user_data;
   gint64 status_code = 0;
   gint64 next_position = 0;
+  gint64 first_position = 0;
   guint length;
 
   g_return_val_if_fail (out != NULL, FALSE);
@@ -774,11 +800,13 @@ cx_gms_parse_reply (JsonNode *root, CxGmsReply **out, GError **error)
       !reply_id (object, "alias", &reply->alias, error) ||
       !cx_json_member_boolean (object, "chatEnded", FALSE, &reply->chat_ended, error) ||
       !cx_json_member_int (object, "nextPosition", FALSE, 0, G_MAXUINT, &next_position, error) ||
+      !cx_json_member_int (object, "firstPosition", FALSE, 0, G_MAXUINT, &first_position, error) ||
       !cx_json_member_array (object, "messages", FALSE, &messages, error) ||
       !cx_json_member_object (object, "userData", FALSE, &user_data, error))
     return FALSE;
 
   reply->next_position = (guint) next_position;
+  reply->first_position = (guint) first_position;
   reply->user_data = user_data ? json_node_copy (user_data) : NULL;
 
   length = messages ? json_array_get_length (messages) : 0;

@@ -113,7 +113,9 @@ void cx_gms_start_request_free (CxGmsStartRequest *request);
 /**
  * CxGmsOp:
  * @CX_GMS_OP_SEND: "send": message (required), messageType (default "text")
- * @CX_GMS_OP_REFRESH: "refresh": transcriptPosition (default 1), message (typing preview)
+ * @CX_GMS_OP_REFRESH: "refresh": transcriptPosition (default 1), message (typing preview);
+ *   our extension: limit (at most that many entries, the newest), before (only entries below
+ *   that index)
  * @CX_GMS_OP_START_TYPING: "startTyping": message (optional preview)
  * @CX_GMS_OP_STOP_TYPING: "stopTyping": message (optional)
  * @CX_GMS_OP_DISCONNECT: "disconnect"
@@ -152,6 +154,9 @@ gboolean cx_gms_op_from_string (const char *string, CxGmsOp *op);
  * @message: (nullable): the text (send, customNotice) or typing preview (refresh, typing)
  * @message_type: (nullable): send only: as sent, or "text"
  * @transcript_position: refresh only: first index wanted (0 and 1 both mean everything)
+ * @limit: refresh only, our extension: at most this many entries, the last ones of what is
+ *   asked (1 to %CX_GMS_MAX_REPLY_MESSAGES); 0: all of them (plain GMS)
+ * @before: refresh only, our extension: only entries below this index; 0: up to the newest
  * @user_data: (nullable): updateData only: a JSON object of string values, not empty
  */
 typedef struct
@@ -163,6 +168,8 @@ typedef struct
   char *message;
   char *message_type;
   guint transcript_position;
+  guint limit;
+  guint before;
   JsonNode *user_data;
 } CxGmsChatRequest;
 
@@ -188,6 +195,9 @@ guint cx_gms_error_to_http_status (const GError *error);
  * @alias: (nullable):
  * @chat_ended: whether the chat is over
  * @next_position: the transcript position to refresh from next; 0 if the reply had none
+ * @first_position: our extension: the index the reply's page of the transcript begins at, when
+ *   the request asked for a limit and the server honours it; 0 from a plain GMS server (the
+ *   messages are then every entry from the position asked)
  * @messages: (element-type CxMessage): never %NULL; entries of unknown types are skipped
  * @user_data: (nullable): the reply's "userData" object (file/limits replies carry it)
  */
@@ -199,6 +209,7 @@ typedef struct
   char *alias;
   gboolean chat_ended;
   guint next_position;
+  guint first_position;
   GPtrArray *messages;
   JsonNode *user_data;
 } CxGmsReply;

@@ -77,16 +77,34 @@ file_limits_from_config (CxServer *self, CxGmsFileLimits *limits)
   limits->allowed_types = self->config->file_types;
 }
 
-/* Replies with the chat's state and, when @from > 0, its messages from that index. */
+/* Replies with the chat's state and, when @from > 0, its messages from that index. With
+ * @limit > 0 (refresh's `limit` and `before`, our extension: API.md), only the last @limit of
+ * those below @before (0: the newest), and "firstPosition", where that page begins. */
 static void
-reply_chat (CxServer *self, SoupServerMessage *msg, const CxChat *chat, const char *secure_key,
-            guint from, JsonNode *user_data)
+reply_chat_page (CxServer *self, SoupServerMessage *msg, const CxChat *chat, const char *secure_key,
+                 guint from, guint limit, guint before, JsonNode *user_data)
 {
   g_autoptr (GPtrArray) messages = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) reply = NULL;
+  guint end = chat->next_index;
 
-  if (from > 0)
+  if (from > 0 && limit > 0)
+    {
+      if (before > 0)
+        end = MIN (before, end);
+      from = MAX (from, end > limit ? end - limit : 1);
+      if (end > from)
+        messages = cx_store_get_messages (self->store, chat->id, from, end - from, &error);
+      else
+        messages = g_ptr_array_new ();
+      if (messages == NULL)
+        {
+          reply_gms_internal (msg, error);
+          return;
+        }
+    }
+  else if (from > 0)
     {
       messages = cx_store_get_messages (self->store, chat->id, from, 0, &error);
       if (messages == NULL)
@@ -102,7 +120,16 @@ reply_chat (CxServer *self, SoupServerMessage *msg, const CxChat *chat, const ch
                               chat->state == CX_CHAT_ENDED, chat->next_index, messages);
   if (user_data != NULL)
     json_object_set_member (json_node_get_object (reply), "userData", json_node_ref (user_data));
+  if (from > 0 && limit > 0)
+    json_object_set_int_member (json_node_get_object (reply), "firstPosition", from);
   _cx_server_reply_json (msg, SOUP_STATUS_OK, reply);
+}
+
+static void
+reply_chat (CxServer *self, SoupServerMessage *msg, const CxChat *chat, const char *secure_key,
+            guint from, JsonNode *user_data)
+{
+  reply_chat_page (self, msg, chat, secure_key, from, 0, 0, user_data);
 }
 
 static CxMessage *
@@ -747,7 +774,7 @@ chat_operation (CxServer *self, SoupServerMessage *msg, const char *service, con
             g_hash_table_replace (self->typing_previews, g_strdup (chat->id),
                                   g_strdup (request->message));
           }
-        reply_chat (self, msg, chat, NULL, from, NULL);
+        reply_chat_page (self, msg, chat, NULL, from, request->limit, request->before, NULL);
         return;
       case CX_GMS_OP_FILE_LIMITS:
         {

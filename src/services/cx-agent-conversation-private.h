@@ -3,6 +3,7 @@
 #pragma once
 
 #include "services/cx-agent-conversation.h"
+#include "services/cx-transcript-cursor.h"
 
 G_BEGIN_DECLS
 
@@ -17,7 +18,8 @@ struct _CxAgentConversation
   JsonNode *user_data;
   gint64 waiting_since;
   gint64 expires_at;
-  GPtrArray *messages; /* CxMessage, index order */
+  CxTranscriptCursor *cursor; /* which entries messages holds */
+  GPtrArray *messages;        /* CxMessage, index order */
   gboolean customer_typing;
   char *customer_typing_text;
 };
@@ -32,5 +34,9 @@ void _cx_agent_conversation_set_user_data (CxAgentConversation *self, JsonNode *
 void _cx_agent_conversation_set_typing (CxAgentConversation *self, gboolean typing,
                                         const char *text);
 void _cx_agent_conversation_append (CxAgentConversation *self, GPtrArray *messages);
+GPtrArray *_cx_agent_conversation_accept (CxAgentConversation *self, GPtrArray *messages,
+                                          guint complete_from, guint complete_next,
+                                          GPtrArray **after_gap);
+guint _cx_agent_conversation_get_next_position (CxAgentConversation *self);
 
 G_END_DECLS

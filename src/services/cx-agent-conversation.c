@@ -46,6 +46,7 @@ cx_agent_conversation_finalize (GObject *object)
   g_clear_pointer (&self->customer, json_object_unref);
   g_clear_pointer (&self->user_data, json_node_unref);
   g_clear_pointer (&self->messages, g_ptr_array_unref);
+  g_clear_pointer (&self->cursor, cx_transcript_cursor_free);
   g_free (self->customer_typing_text);
 
   G_OBJECT_CLASS (cx_agent_conversation_parent_class)->finalize (object);
@@ -126,6 +127,7 @@ static void
 cx_agent_conversation_init (CxAgentConversation *self)
 {
   self->messages = g_ptr_array_new_with_free_func ((GDestroyNotify) cx_message_unref);
+  self->cursor = cx_transcript_cursor_new ();
   self->customer = json_object_new ();
   self->user_data = json_node_new (JSON_NODE_OBJECT);
   json_node_take_object (self->user_data, json_object_new ());
@@ -216,6 +218,23 @@ _cx_agent_conversation_append (CxAgentConversation *self, GPtrArray *messages)
   for (guint i = 0; i < messages->len; i++)
     g_ptr_array_add (self->messages, cx_message_ref (g_ptr_array_index (messages, i)));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_MESSAGES]);
+}
+
+/* Which of @messages are new to the transcript, in index order (cx_transcript_cursor_accept()):
+ * the service publishes them, then appends them. */
+GPtrArray *
+_cx_agent_conversation_accept (CxAgentConversation *self, GPtrArray *messages, guint complete_from,
+                               guint complete_next, GPtrArray **after_gap)
+{
+  return cx_transcript_cursor_accept (self->cursor, messages, complete_from, complete_next,
+                                      after_gap);
+}
+
+/* The transcript index expected next: every entry below it has been accepted. */
+guint
+_cx_agent_conversation_get_next_position (CxAgentConversation *self)
+{
+  return cx_transcript_cursor_get_next_position (self->cursor);
 }
 
 const char *

@@ -41,7 +41,6 @@ _cx_agent_service_chat_new (CxAgentService *self, const char *chat_id,
   Chat *chat = g_new0 (Chat, 1);
 
   chat->conversation = _cx_agent_conversation_new (chat_id, status);
-  chat->next_position = 1;
   chat->pending = g_ptr_array_new_with_free_func ((GDestroyNotify) cx_message_unref);
   g_hash_table_insert (self->chats, g_strdup (chat_id), chat);
   g_list_store_append (self->conversations, chat->conversation);
@@ -110,15 +109,6 @@ _cx_agent_service_chat_set_status (CxAgentService *self, const char *chat_id,
 }
 
 static void chat_fetch (CxAgentService *self, const char *chat_id);
-
-static int
-compare_index (gconstpointer a, gconstpointer b)
-{
-  const CxMessage *first = *(const CxMessage *const *) a;
-  const CxMessage *second = *(const CxMessage *const *) b;
-
-  return first->index < second->index ? -1 : first->index > second->index;
-}
 
 /* The state @fresh leaves the chat in, published as the change it is: chatAccepted before the
  * entries, chatLeft and the customer's typing after them. */
@@ -212,42 +202,20 @@ _cx_agent_service_chat_receive (CxAgentService *self, const char *chat_id, GPtrA
                                 guint complete_from, guint complete_next)
 {
   Chat *chat = _cx_agent_service_lookup_chat (self, chat_id);
-  g_autoptr (GPtrArray) sorted = NULL;
   g_autoptr (GPtrArray) fresh = NULL;
+  g_autoptr (GPtrArray) after_gap = NULL;
   g_autofree char *id = g_strdup (chat_id);
-  gboolean complete;
-  gboolean gap = FALSE;
+  gboolean gap;
 
   if (chat == NULL)
     return;
 
-  complete = complete_from > 0 && complete_from <= chat->next_position;
-  sorted = g_ptr_array_copy (messages, (GCopyFunc) cx_message_ref, NULL);
-  g_ptr_array_set_free_func (sorted, (GDestroyNotify) cx_message_unref);
-  g_ptr_array_sort (sorted, compare_index);
-  fresh = g_ptr_array_new_with_free_func ((GDestroyNotify) cx_message_unref);
-
-  for (guint i = 0; i < sorted->len; i++)
-    {
-      CxMessage *message = g_ptr_array_index (sorted, i);
-
-      if (message->index < chat->next_position)
-        continue;
-
-      if (message->index > chat->next_position && !complete)
-        {
-          gap = TRUE;
-          for (; i < sorted->len; i++)
-            g_ptr_array_add (chat->pending, cx_message_ref (g_ptr_array_index (sorted, i)));
-          break;
-        }
-
-      g_ptr_array_add (fresh, cx_message_ref (message));
-      chat->next_position = message->index + 1;
-    }
-
-  if (complete && complete_next > chat->next_position)
-    chat->next_position = complete_next;
+  /* The conversation's transcript cursor says which entries are new, and what waits. */
+  fresh = _cx_agent_conversation_accept (chat->conversation, messages, complete_from, complete_next,
+                                         &after_gap);
+  gap = after_gap != NULL;
+  for (guint i = 0; gap && i < after_gap->len; i++)
+    g_ptr_array_add (chat->pending, cx_message_ref (g_ptr_array_index (after_gap, i)));
 
   if (fresh->len > 0)
     publish_batch (self, id, fresh);
@@ -256,18 +224,18 @@ _cx_agent_service_chat_receive (CxAgentService *self, const char *chat_id, GPtrA
   if (!gap || chat == NULL || self->disposed)
     return;
 
-  if (chat->last_fetch_from == chat->next_position)
+  if (chat->last_fetch_from == _cx_agent_conversation_get_next_position (chat->conversation))
     {
       /* The server's transcript from here did not have these entries a moment ago either:
        * do not loop on it. The next sync reads the chat again. */
       g_debug ("Chat %s: entries after %u are missing from the transcript; dropping %u", id,
-               chat->next_position, chat->pending->len);
+               _cx_agent_conversation_get_next_position (chat->conversation), chat->pending->len);
       g_ptr_array_set_size (chat->pending, 0);
       return;
     }
 
   g_debug ("Chat %s: a push frame skipped to a later index; reading from %u", id,
-           chat->next_position);
+           _cx_agent_conversation_get_next_position (chat->conversation));
   chat_fetch (self, id);
 }
 
@@ -360,12 +328,12 @@ chat_fetch (CxAgentService *self, const char *chat_id)
     return;
 
   chat->fetching = TRUE;
-  chat->last_fetch_from = chat->next_position;
-  path = cx_agent_route_messages_path (chat_id, chat->next_position);
+  chat->last_fetch_from = _cx_agent_conversation_get_next_position (chat->conversation);
+  path = cx_agent_route_messages_path (chat_id, chat->last_fetch_from);
   request = _cx_agent_service_request_new (self, cx_agent_route_method (CX_AGENT_ROUTE_MESSAGES),
                                            path, NULL, NULL, chat_fetch_reply);
   request->chat_id = g_strdup (chat_id);
-  request->from = chat->next_position;
+  request->from = _cx_agent_conversation_get_next_position (chat->conversation);
   _cx_agent_service_request_send (self, request);
 }
 

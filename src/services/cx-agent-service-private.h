@@ -44,8 +44,7 @@ typedef enum
 typedef struct
 {
   CxAgentConversation *conversation;
-  guint next_position; /* every entry below it has been published */
-  GPtrArray *pending;  /* CxMessage from push frames, not applied yet */
+  GPtrArray *pending; /* CxMessage from push frames, not applied yet */
   gboolean pending_end;
   /* While any of these holds, push frames wait in pending. */
   gboolean syncing; /* the (re)connection sync has not brought this chat yet */

@@ -53,6 +53,12 @@ acknowledge (CxWebChatService *self, Outgoing *outgoing, guint index)
   g_autoptr (JsonNode) result = NULL;
 
   self->last_acked_index = MAX (self->last_acked_index, index);
+  if (outgoing->row != NULL)
+    {
+      if (cx_chat_message_get_index (outgoing->row) == 0 && index > 0)
+        cx_chat_message_set_index (outgoing->row, index);
+      cx_chat_message_set_status (outgoing->row, CX_CHAT_MESSAGE_STATUS_SENT);
+    }
   json_object_set_int_member (object, "index", index);
   result = cx_json_node_new_object (object);
   cx_command_resolve (outgoing->command, result);
@@ -88,6 +94,10 @@ send_reply_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       /* Maybe stored, maybe not: the next good refresh asked from now on tells
        * (_cx_webchat_service_pump_outbox). */
       self->outbox_blocked = TRUE;
+      outgoing = g_queue_peek_head (&self->outbox);
+      if (outgoing != NULL && outgoing->row != NULL &&
+          cx_chat_message_get_index (outgoing->row) == 0)
+        cx_chat_message_set_status (outgoing->row, CX_CHAT_MESSAGE_STATUS_UNCERTAIN);
       if (self->refresh_in_flight)
         self->refresh_predates_block = TRUE;
       _cx_webchat_service_exchange_failed (self, error);
@@ -99,11 +109,9 @@ send_reply_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   outgoing = g_queue_pop_head (&self->outbox);
   if (outcome == OUTCOME_REFUSED)
     {
-      g_autoptr (GError) rejection = g_error_new (
-          CX_BUS_ERROR, CX_BUS_ERROR_REJECTED, _ ("The message was not sent: %s"), error->message);
-
-      cx_command_reject (outgoing->command, g_steal_pointer (&rejection));
-      _cx_webchat_service_outgoing_free (outgoing);
+      _cx_webchat_service_outgoing_fail (outgoing, g_error_new (CX_BUS_ERROR, CX_BUS_ERROR_REJECTED,
+                                                                _ ("The message was not sent: %s"),
+                                                                error->message));
       /* The chat may have ended under us: the transcript says. */
       _cx_webchat_service_poll_now (self);
       _cx_webchat_service_pump_outbox (self);
@@ -119,6 +127,13 @@ send_reply_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   else
     index = reply->next_position > 0 ? reply->next_position - 1 : 0;
 
+  /* Its row is the entry: the transcript must not add a second one. */
+  if (stored != NULL && outgoing->row != NULL && cx_chat_message_get_index (outgoing->row) == 0)
+    {
+      cx_chat_message_set_index (outgoing->row, stored->index);
+      cx_chat_message_set_status (outgoing->row, CX_CHAT_MESSAGE_STATUS_SENT);
+      self->claimed_index = stored->index;
+    }
   _cx_webchat_service_handle_reply (self, reply);
   acknowledge (self, outgoing, index);
 
@@ -132,7 +147,7 @@ send_head (CxWebChatService *self, Outgoing *outgoing)
   g_autoptr (GHashTable) form = _cx_webchat_service_new_form ();
 
   if (outgoing->first_position == 0)
-    outgoing->first_position = self->next_position;
+    outgoing->first_position = cx_transcript_cursor_get_next_position (self->cursor);
 
   /* A message ends the customer's typing. */
   if (self->typing)
@@ -143,9 +158,13 @@ send_head (CxWebChatService *self, Outgoing *outgoing)
     }
 
   self->send_in_flight = TRUE;
+  if (outgoing->row != NULL &&
+      cx_chat_message_get_status (outgoing->row) != CX_CHAT_MESSAGE_STATUS_SENT)
+    cx_chat_message_set_status (outgoing->row, CX_CHAT_MESSAGE_STATUS_SENDING);
   _cx_webchat_service_form_add (form, "message", outgoing->text);
   _cx_webchat_service_form_add (form, "messageType", "text");
-  _cx_webchat_service_form_add_uint (form, "transcriptPosition", self->next_position);
+  _cx_webchat_service_form_add_uint (form, "transcriptPosition",
+                                     cx_transcript_cursor_get_next_position (self->cursor));
   _cx_webchat_service_gms_post_async (self, "send", form, NULL, send_reply_cb);
 }
 
@@ -179,6 +198,29 @@ _cx_webchat_service_pump_outbox (CxWebChatService *self)
   _cx_webchat_service_maybe_back_online (self);
 }
 
+/* The failed row of this window's that sendMessage's "serial" names, if any. */
+static CxChatMessage *
+find_failed_row (CxWebChatService *self, JsonNode *data)
+{
+  GListModel *model = G_LIST_MODEL (self->messages);
+  JsonNode *serial = json_object_get_member (json_node_get_object (data), "serial");
+  guint n = g_list_model_get_n_items (model);
+
+  if (serial == NULL || json_node_get_value_type (serial) != G_TYPE_INT64)
+    return NULL;
+
+  for (guint i = n; i > 0; i--)
+    {
+      g_autoptr (CxChatMessage) row = g_list_model_get_item (model, i - 1);
+
+      if (cx_chat_message_get_serial (row) == json_node_get_int (serial) &&
+          cx_chat_message_get_kind (row) == CX_CHAT_MESSAGE_OWN &&
+          cx_chat_message_get_status (row) == CX_CHAT_MESSAGE_STATUS_FAILED)
+        return g_steal_pointer (&row);
+    }
+  return NULL;
+}
+
 void
 _cx_webchat_service_send_message_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
 {
@@ -202,10 +244,25 @@ _cx_webchat_service_send_message_cb (CxPlugin *plugin, CxCommand *command, gpoin
       return;
     }
 
-  /* Queued, also while offline: the command resolves once the server has the message. */
+  /* Queued, also while offline: the command resolves once the server has the message. Its row
+   * (the local echo) is in the transcript model from now on: a failed one given again by its
+   * serial, or a new one. */
   outgoing = g_new0 (Outgoing, 1);
   outgoing->text = g_strdup (json_node_get_string (message));
   outgoing->command = g_object_ref (command);
+  outgoing->row = find_failed_row (self, data);
+  if (outgoing->row != NULL)
+    {
+      cx_chat_message_set_error (outgoing->row, NULL);
+      cx_chat_message_set_status (outgoing->row, CX_CHAT_MESSAGE_STATUS_SENDING);
+    }
+  else
+    {
+      outgoing->row = cx_chat_message_new (CX_CHAT_MESSAGE_OWN, _ ("You"), outgoing->text,
+                                           _cx_webchat_service_now_ms ());
+      cx_chat_message_set_status (outgoing->row, CX_CHAT_MESSAGE_STATUS_SENDING);
+      g_list_store_append (self->messages, outgoing->row);
+    }
   g_queue_push_tail (&self->outbox, outgoing);
   _cx_webchat_service_pump_outbox (self);
 }

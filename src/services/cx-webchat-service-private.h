@@ -10,6 +10,8 @@
 #include "protocol/cx-gms-chat.h"
 #include "protocol/cx-message.h"
 #include "protocol/cx-protocol.h"
+#include "services/cx-chat-message.h"
+#include "services/cx-transcript-cursor.h"
 #include "services/cx-webchat-service.h"
 
 G_BEGIN_DECLS
@@ -29,6 +31,8 @@ G_BEGIN_DECLS
 #define PING_MIN_INTERVAL_MS 1000
 #define TYPING_IDLE_MS 5000
 #define FIRST_RETRY_MS 1000
+/* Transcript entries a restore reads first, and loadEarlier reads each time after. */
+#define TRANSCRIPT_PAGE 100
 #define MAX_RETRY_MS 30000
 
 /* The largest file sendFile reads into memory, whatever the server's limits say. */
@@ -73,7 +77,8 @@ typedef struct
 {
   char *text;
   CxCommand *command;
-  guint first_position; /* next_position when first sent; 0: never sent */
+  CxChatMessage *row;   /* its row in the transcript model: the local echo */
+  guint first_position; /* the cursor's next position when first sent; 0: never sent */
 } Outgoing;
 
 struct _CxWebChatService
@@ -102,9 +107,12 @@ struct _CxWebChatService
   char *user_id;
   char *secure_key;
   char *alias;
-  guint next_position;   /* every entry below it has been published */
-  GPtrArray *transcript; /* CxMessage, every published entry, in index order */
+  CxTranscriptCursor *cursor; /* which entries have been published */
+  GPtrArray *transcript;      /* CxMessage, every published entry, in index order */
+  GListStore *messages;       /* CxChatMessage: the rows of transcript, the echoes, notices */
+  char *agent_name;
   guint last_acked_index;
+  guint claimed_index; /* an entry whose row is the echo of a message already off the outbox */
   gboolean agent_typing;
   gint64 last_ping_ms;
 
@@ -114,6 +122,7 @@ struct _CxWebChatService
   GHashTable *start_form; /* the start request's fields, from the first startChat */
   GPtrArray *start_waiters;
   GPtrArray *restore_waiters;
+  GPtrArray *earlier_waiters; /* loadEarlier, answered by one request */
   gboolean start_in_flight;
   guint lock_refresh_id;
   guint lock_wait_id;
@@ -166,6 +175,10 @@ gint64 _cx_webchat_service_now_ms (void);
 void _cx_webchat_service_outgoing_free (Outgoing *outgoing);
 JsonNode *_cx_webchat_service_chat_id_node (const char *chat_id);
 JsonArray *_cx_webchat_service_messages_to_array (GPtrArray *messages, guint from);
+GPtrArray *_cx_webchat_service_rows_for (CxWebChatService *self, GPtrArray *entries,
+                                         gboolean newest);
+void _cx_webchat_service_clear_rows (CxWebChatService *self);
+void _cx_webchat_service_outgoing_fail (Outgoing *outgoing, GError *error);
 void _cx_webchat_service_publish (CxWebChatService *self, const char *event, JsonNode *data);
 void _cx_webchat_service_publish_error (CxWebChatService *self, const char *message);
 void _cx_webchat_service_resolve_all (GPtrArray *commands, JsonNode *result);
@@ -188,6 +201,7 @@ void _cx_webchat_service_jar_changed_cb (SoupCookieJar *jar, SoupCookie *old_coo
                                          SoupCookie *new_cookie, gpointer user_data);
 void _cx_webchat_service_start_chat_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data);
 void _cx_webchat_service_restore_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data);
+void _cx_webchat_service_load_earlier_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data);
 
 /* cx-webchat-service-transport.c */
 void _cx_webchat_service_maybe_back_online (CxWebChatService *self);

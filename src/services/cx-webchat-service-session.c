@@ -5,8 +5,8 @@
  * application's one jar): "session" (chat id), "keys" ({secureKey, alias, userId}), "ping" (ms
  * since the epoch of the last good exchange, written at most once a second), "index" (next
  * transcript position) and "chatStartLock" (ms since the epoch). A service created on a site
- * whose cookies name a chat pinged less than restoreTimeout ago restores it (transcript from
- * index 1, then "restored"); with an older ping it deletes them and publishes "restoreTimeout".
+ * whose cookies name a chat pinged less than restoreTimeout ago restores it (the transcript's
+ * newest page, then "restored"); with an older ping it deletes them and publishes "restoreTimeout".
  * startChat takes the lock (refreshed every 500 ms while the start request runs, honoured while
  * under 2 s old); a window that finds the lock taken, or a live chat in the cookies, waits for
  * the session cookie (the jar's "changed" signal, and a timer for when the lock goes stale) and
@@ -81,7 +81,8 @@ write_session_cookies (CxWebChatService *self)
 
   self->last_ping_ms = _cx_webchat_service_now_ms ();
   set_cookie (self, COOKIE_KEYS, text);
-  _cx_webchat_service_set_cookie_int (self, COOKIE_INDEX, self->next_position);
+  _cx_webchat_service_set_cookie_int (self, COOKIE_INDEX,
+                                      cx_transcript_cursor_get_next_position (self->cursor));
   _cx_webchat_service_set_cookie_int (self, COOKIE_PING, self->last_ping_ms);
   /* Last: other windows wait for this one, and then read the others. */
   set_cookie (self, COOKIE_SESSION, self->chat_id);
@@ -237,11 +238,9 @@ _cx_webchat_service_end_session (CxWebChatService *self, gboolean delete_cookies
 
   error = g_error_new_literal (CX_BUS_ERROR, CX_BUS_ERROR_REJECTED, _ ("The chat has ended"));
   while ((outgoing = g_queue_pop_head (&self->outbox)) != NULL)
-    {
-      cx_command_reject (outgoing->command, g_error_copy (error));
-      _cx_webchat_service_outgoing_free (outgoing);
-    }
+    _cx_webchat_service_outgoing_fail (outgoing, g_error_copy (error));
   _cx_webchat_service_reject_all (self->poll_waiters, error);
+  _cx_webchat_service_reject_all (self->earlier_waiters, error);
 
   data = _cx_webchat_service_chat_id_node (self->chat_id);
   clear_chat (self);
@@ -308,7 +307,8 @@ _cx_webchat_service_end_chat_cb (CxPlugin *plugin, CxCommand *command, gpointer 
 
   self->end_in_flight = TRUE;
   form = _cx_webchat_service_new_form ();
-  _cx_webchat_service_form_add_uint (form, "transcriptPosition", self->next_position);
+  _cx_webchat_service_form_add_uint (form, "transcriptPosition",
+                                     cx_transcript_cursor_get_next_position (self->cursor));
   _cx_webchat_service_gms_post_async (self, "disconnect", form, NULL, end_reply_cb);
 }
 
@@ -332,10 +332,12 @@ begin_session (CxWebChatService *self, const char *chat_id, const char *user_id,
   self->user_id = new_user_id;
   self->secure_key = new_secure_key;
   self->alias = new_alias;
-  self->next_position = 1;
+  cx_transcript_cursor_reset (self->cursor, 1);
   self->last_acked_index = 0;
+  self->claimed_index = 0;
   self->last_ping_ms = 0;
   g_ptr_array_set_size (self->transcript, 0);
+  _cx_webchat_service_clear_rows (self);
   self->state = STATE_ACTIVE;
   self->generation++;
 }
@@ -526,6 +528,8 @@ restore_reply_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) data = NULL;
   g_autoptr (JsonNode) result_node = NULL;
+  g_autoptr (GPtrArray) fresh = NULL;
+  g_autoptr (GPtrArray) rows = NULL;
   JsonObject *object;
   Outcome outcome;
   guint generation;
@@ -546,21 +550,28 @@ restore_reply_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   generation = self->generation;
   _cx_webchat_service_exchange_succeeded (self);
 
-  /* The whole transcript, published once as "restored", not as messageReceived. */
-  for (guint i = 0; i < reply->messages->len; i++)
+  /* The newest page of the transcript (our server pages it; a plain GMS server sends it all),
+   * published once as "restored", not as messageReceived. Older pages are read as the
+   * customer scrolls up (loadEarlier). */
+  if (reply->first_position > 0)
+    cx_transcript_cursor_reset (self->cursor, reply->first_position);
+  fresh =
+      cx_transcript_cursor_accept (self->cursor, reply->messages,
+                                   cx_transcript_cursor_get_first_position (self->cursor), 0, NULL);
+  for (guint i = 0; i < fresh->len; i++)
     {
-      CxMessage *message = g_ptr_array_index (reply->messages, i);
+      CxMessage *message = g_ptr_array_index (fresh, i);
 
-      if (message->index < self->next_position)
-        continue;
       g_ptr_array_add (self->transcript, cx_message_ref (message));
-      self->next_position = message->index + 1;
       if (message->from_type == CX_PARTY_AGENT && message->type == CX_MESSAGE_TYPING_STARTED)
         self->agent_typing = TRUE;
       else if (message->from_type == CX_PARTY_AGENT)
         self->agent_typing = FALSE;
     }
-  _cx_webchat_service_set_cookie_int (self, COOKIE_INDEX, self->next_position);
+  _cx_webchat_service_set_cookie_int (self, COOKIE_INDEX,
+                                      cx_transcript_cursor_get_next_position (self->cursor));
+  rows = _cx_webchat_service_rows_for (self, fresh, TRUE);
+  g_list_store_splice (self->messages, 0, 0, rows->pdata, rows->len);
 
   object = json_object_new ();
   json_object_set_string_member (object, "chatId", self->chat_id);
@@ -593,7 +604,8 @@ restore_reply_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     _cx_webchat_service_start_transport (self);
 }
 
-/* Reads the transcript of the chat the cookies name, from index 1. */
+/* Reads the transcript of the chat the cookies name: its newest page, from a server that pages
+ * (API.md), or all of it from index 1. */
 static void
 begin_restore (CxWebChatService *self, CookieSession *session)
 {
@@ -607,6 +619,7 @@ begin_restore (CxWebChatService *self, CookieSession *session)
   self->state = STATE_RESTORING;
 
   _cx_webchat_service_form_add_uint (form, "transcriptPosition", 1);
+  _cx_webchat_service_form_add_uint (form, "limit", TRANSCRIPT_PAGE);
   _cx_webchat_service_gms_post_async (self, "refresh", form, NULL, restore_reply_cb);
 }
 
@@ -905,4 +918,107 @@ _cx_webchat_service_restore_cb (CxPlugin *plugin, CxCommand *command, gpointer u
 
   g_ptr_array_add (self->restore_waiters, g_object_ref (command));
   begin_restore (self, &session);
+}
+
+/* loadEarlier: the page of the transcript before the first entry this service holds. */
+
+static void
+earlier_reply_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  CxWebChatService *self = user_data;
+  g_autoptr (CxWebChatService) hold = NULL;
+  g_autoptr (CxGmsReply) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) older = NULL;
+  g_autoptr (GPtrArray) merged = NULL;
+  g_autoptr (GPtrArray) rows = NULL;
+  g_autoptr (JsonNode) data = NULL;
+  JsonObject *object;
+  Outcome outcome;
+  guint first;
+  guint page_from;
+
+  reply = _cx_webchat_service_gms_post_finish (result, &outcome, NULL, &error);
+  if (outcome == OUTCOME_CANCELLED)
+    return;
+
+  hold = g_object_ref (self);
+  if (outcome != OUTCOME_OK)
+    {
+      _cx_webchat_service_reject_all (self->earlier_waiters, error);
+      if (outcome == OUTCOME_FAILED)
+        _cx_webchat_service_exchange_failed (self, error);
+      return;
+    }
+
+  _cx_webchat_service_exchange_succeeded (self);
+
+  /* Without firstPosition the server sent every entry from the start. A page that does not
+   * begin before the first entry held would be asked for again and again: refused. */
+  first = cx_transcript_cursor_get_first_position (self->cursor);
+  page_from = reply->first_position > 0 ? reply->first_position : 1;
+  if (page_from >= first)
+    {
+      g_autoptr (GError) bad =
+          g_error_new (G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                       _ ("The chat server sent no messages before %u"), first);
+
+      _cx_webchat_service_reject_all (self->earlier_waiters, bad);
+      return;
+    }
+  older = cx_transcript_cursor_accept_older (self->cursor, reply->messages, page_from);
+  merged =
+      g_ptr_array_new_full (older->len + self->transcript->len, (GDestroyNotify) cx_message_unref);
+  for (guint i = 0; i < older->len; i++)
+    g_ptr_array_add (merged, cx_message_ref (g_ptr_array_index (older, i)));
+  for (guint i = 0; i < self->transcript->len; i++)
+    g_ptr_array_add (merged, cx_message_ref (g_ptr_array_index (self->transcript, i)));
+  g_ptr_array_unref (self->transcript);
+  self->transcript = g_steal_pointer (&merged);
+  rows = _cx_webchat_service_rows_for (self, older, FALSE);
+  g_list_store_splice (self->messages, 0, 0, rows->pdata, rows->len);
+
+  object = json_object_new ();
+  json_object_set_array_member (object, "messages",
+                                _cx_webchat_service_messages_to_array (older, 0));
+  json_object_set_boolean_member (object, "more", cx_transcript_cursor_has_older (self->cursor));
+  data = cx_json_node_new_object (object);
+  _cx_webchat_service_resolve_all (self->earlier_waiters, data);
+}
+
+void
+_cx_webchat_service_load_earlier_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
+{
+  CxWebChatService *self = user_data;
+  g_autoptr (GHashTable) form = NULL;
+
+  if (self->state != STATE_ACTIVE)
+    {
+      cx_command_reject_message (command, _ ("There is no chat"));
+      return;
+    }
+
+  if (!cx_transcript_cursor_has_older (self->cursor))
+    {
+      JsonObject *object = json_object_new ();
+      g_autoptr (JsonNode) data = NULL;
+
+      json_object_set_array_member (object, "messages", json_array_new ());
+      json_object_set_boolean_member (object, "more", FALSE);
+      data = cx_json_node_new_object (object);
+      cx_command_resolve (command, data);
+      return;
+    }
+
+  /* One request answers every call made while it runs. */
+  g_ptr_array_add (self->earlier_waiters, g_object_ref (command));
+  if (self->earlier_waiters->len > 1)
+    return;
+
+  form = _cx_webchat_service_new_form ();
+  _cx_webchat_service_form_add_uint (form, "transcriptPosition", 1);
+  _cx_webchat_service_form_add_uint (form, "before",
+                                     cx_transcript_cursor_get_first_position (self->cursor));
+  _cx_webchat_service_form_add_uint (form, "limit", TRANSCRIPT_PAGE);
+  _cx_webchat_service_gms_post_async (self, "refresh", form, NULL, earlier_reply_cb);
 }

@@ -258,7 +258,8 @@ _cx_webchat_service_poll_now (CxWebChatService *self)
 
   self->refresh_in_flight = TRUE;
   form = _cx_webchat_service_new_form ();
-  _cx_webchat_service_form_add_uint (form, "transcriptPosition", self->next_position);
+  _cx_webchat_service_form_add_uint (form, "transcriptPosition",
+                                     cx_transcript_cursor_get_next_position (self->cursor));
   _cx_webchat_service_gms_post_async (self, "refresh", form, NULL, refresh_cb);
 }
 
@@ -380,7 +381,8 @@ push_connect_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_signal_connect (self->socket, "closed", G_CALLBACK (push_closed_cb), self);
 
   /* The key goes in the first frame, never in the address. */
-  hello = cx_push_hello_build (self->secure_key, self->user_id, self->alias, self->next_position);
+  hello = cx_push_hello_build (self->secure_key, self->user_id, self->alias,
+                               cx_transcript_cursor_get_next_position (self->cursor));
   text = json_to_string (hello, FALSE);
   soup_websocket_connection_send_text (self->socket, text);
 

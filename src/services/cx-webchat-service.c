@@ -31,6 +31,15 @@
 
 G_DEFINE_FINAL_TYPE (CxWebChatService, cx_webchat_service, G_TYPE_OBJECT)
 
+enum
+{
+  PROP_0,
+  PROP_AGENT_NAME,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
 static const char *const event_names[] = {
   "started",
   "restored",
@@ -61,7 +70,22 @@ _cx_webchat_service_outgoing_free (Outgoing *outgoing)
 {
   g_free (outgoing->text);
   g_clear_object (&outgoing->command);
+  g_clear_object (&outgoing->row);
   g_free (outgoing);
+}
+
+/* @outgoing, off the queue, will not be sent: its row says why, its command is rejected. Takes
+ * @error. */
+void
+_cx_webchat_service_outgoing_fail (Outgoing *outgoing, GError *error)
+{
+  if (outgoing->row != NULL)
+    {
+      cx_chat_message_set_error (outgoing->row, error->message);
+      cx_chat_message_set_status (outgoing->row, CX_CHAT_MESSAGE_STATUS_FAILED);
+    }
+  cx_command_reject (outgoing->command, error);
+  _cx_webchat_service_outgoing_free (outgoing);
 }
 
 JsonNode *
@@ -264,13 +288,78 @@ parse_config (CxWebChatService *self, JsonObject *config, GError **error)
 
 /* The transcript */
 
-static int
-compare_index (gconstpointer a, gconstpointer b)
-{
-  const CxMessage *first = *(const CxMessage *const *) a;
-  const CxMessage *second = *(const CxMessage *const *) b;
+/* The transcript's rows */
 
-  return first->index < second->index ? -1 : first->index > second->index;
+static void
+set_agent_name (CxWebChatService *self, const char *name)
+{
+  if (g_strcmp0 (self->agent_name, name) == 0)
+    return;
+
+  g_free (self->agent_name);
+  self->agent_name = g_strdup (name);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_AGENT_NAME]);
+}
+
+void
+_cx_webchat_service_clear_rows (CxWebChatService *self)
+{
+  g_list_store_remove_all (self->messages);
+  set_agent_name (self, NULL);
+}
+
+/* The customer's message in flight, if @message is the server's copy of it (the rule of
+ * cx-webchat-service-outbox.c): its row takes the index instead of a second row. */
+static gboolean
+claim_echo (CxWebChatService *self, CxMessage *message)
+{
+  Outgoing *outgoing = g_queue_peek_head (&self->outbox);
+
+  /* The reply to its send brought it: the row has its index already. */
+  if (message->index != 0 && message->index == self->claimed_index)
+    return TRUE;
+
+  if (outgoing == NULL || outgoing->row == NULL || outgoing->first_position == 0 ||
+      cx_chat_message_get_index (outgoing->row) != 0 || message->type != CX_MESSAGE_TEXT ||
+      message->from_type != CX_PARTY_CLIENT ||
+      message->index < MAX (self->last_acked_index + 1, outgoing->first_position) ||
+      g_strcmp0 (message->text, outgoing->text) != 0)
+    return FALSE;
+
+  cx_chat_message_set_index (outgoing->row, message->index);
+  cx_chat_message_set_status (outgoing->row, CX_CHAT_MESSAGE_STATUS_SENT);
+  return TRUE;
+}
+
+/* The rows @entries (in index order) make. With @newest (entries after every row, not an older
+ * page), they also say who the agent is now, and the server's copies of this window's messages
+ * go to their rows. */
+GPtrArray *
+_cx_webchat_service_rows_for (CxWebChatService *self, GPtrArray *entries, gboolean newest)
+{
+  GPtrArray *rows = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < entries->len; i++)
+    {
+      CxMessage *message = g_ptr_array_index (entries, i);
+      gboolean staff =
+          message->from_type == CX_PARTY_AGENT || message->from_type == CX_PARTY_SUPERVISOR;
+      CxChatMessage *row;
+
+      if (newest && staff && message->type == CX_MESSAGE_PARTICIPANT_JOINED)
+        set_agent_name (self, message->from_nickname);
+      else if (newest && staff && message->type == CX_MESSAGE_PARTICIPANT_LEFT &&
+               g_strcmp0 (self->agent_name, message->from_nickname) == 0)
+        set_agent_name (self, NULL);
+
+      if (newest && claim_echo (self, message))
+        continue;
+      row = cx_chat_message_new_from_transcript (message);
+      if (row != NULL)
+        g_ptr_array_add (rows, row);
+    }
+
+  return rows;
 }
 
 gboolean
@@ -336,48 +425,42 @@ publish_derived (CxWebChatService *self, CxMessage *message)
     }
 }
 
-/* Publishes the entries of @messages not published yet, in index order, each exactly once.
- * With @strict (push frames, which are contiguous), an entry past the next index means
- * something was missed: the rest waits for a refresh, which reads from the next index. */
+/* Publishes the entries of @messages not published yet, in index order, each exactly once
+ * (the transcript cursor says which). With @strict (push frames, which are contiguous), an entry
+ * past the next index means something was missed: the rest is dropped, and a refresh reads from
+ * the next index. Replies hold every entry from the position they were asked from, which was at
+ * or below the next one: an index they skip is an entry of a type this version does not read. */
 void
 _cx_webchat_service_receive_messages (CxWebChatService *self, GPtrArray *messages, gboolean strict)
 {
   g_autoptr (CxWebChatService) hold = g_object_ref (self);
-  g_autoptr (GPtrArray) sorted = NULL;
   g_autoptr (GPtrArray) fresh = NULL;
+  g_autoptr (GPtrArray) after_gap = NULL;
   g_autoptr (JsonNode) data = NULL;
   JsonObject *object;
   guint generation = self->generation;
-  gboolean gap = FALSE;
 
   if (self->state != STATE_ACTIVE || messages->len == 0)
     return;
 
-  sorted = g_ptr_array_copy (messages, (GCopyFunc) cx_message_ref, NULL);
-  g_ptr_array_set_free_func (sorted, (GDestroyNotify) cx_message_unref);
-  g_ptr_array_sort (sorted, compare_index);
-  fresh = g_ptr_array_new_with_free_func ((GDestroyNotify) cx_message_unref);
-
-  for (guint i = 0; i < sorted->len; i++)
+  /* A reply's next position is not trusted to move the cursor: a request that did not ask for
+   * the transcript gets the chat's next position with no entries. */
+  fresh = cx_transcript_cursor_accept (self->cursor, messages, strict ? 0 : 1, 0, &after_gap);
+  for (guint i = 0; i < fresh->len; i++)
+    g_ptr_array_add (self->transcript, cx_message_ref (g_ptr_array_index (fresh, i)));
+  if (fresh->len > 0)
     {
-      CxMessage *message = g_ptr_array_index (sorted, i);
+      g_autoptr (GPtrArray) rows = _cx_webchat_service_rows_for (self, fresh, TRUE);
 
-      if (message->index < self->next_position)
-        continue;
-      if (strict && message->index > self->next_position)
-        {
-          gap = TRUE;
-          break;
-        }
-
-      g_ptr_array_add (self->transcript, cx_message_ref (message));
-      g_ptr_array_add (fresh, cx_message_ref (message));
-      self->next_position = message->index + 1;
+      /* One change of the model: a view relays itself out once. */
+      g_list_store_splice (self->messages, g_list_model_get_n_items (G_LIST_MODEL (self->messages)),
+                           0, rows->pdata, rows->len);
     }
 
   if (fresh->len > 0)
     {
-      _cx_webchat_service_set_cookie_int (self, COOKIE_INDEX, self->next_position);
+      _cx_webchat_service_set_cookie_int (self, COOKIE_INDEX,
+                                          cx_transcript_cursor_get_next_position (self->cursor));
 
       object = json_object_new ();
       json_object_set_array_member (object, "messages",
@@ -389,7 +472,7 @@ _cx_webchat_service_receive_messages (CxWebChatService *self, GPtrArray *message
         publish_derived (self, g_ptr_array_index (fresh, i));
     }
 
-  if (gap && _cx_webchat_service_still_in_chat (self, generation))
+  if (after_gap != NULL && _cx_webchat_service_still_in_chat (self, generation))
     {
       g_debug ("Chat %s: the push socket skipped to a later index, reading the transcript",
                self->chat_id);
@@ -462,6 +545,7 @@ static const CommandSpec command_specs[] = {
   { "savePanelState", _cx_webchat_service_save_panel_state_cb },
   { "getSessionData", get_session_data_cb },
   { "getTranscript", get_transcript_cb },
+  { "loadEarlier", _cx_webchat_service_load_earlier_cb },
   { "poll", _cx_webchat_service_poll_command_cb },
   { "startPoll", _cx_webchat_service_start_poll_cb },
   { "stopPoll", _cx_webchat_service_stop_poll_cb },
@@ -509,13 +593,11 @@ cx_webchat_service_dispose (GObject *object)
       g_error_new_literal (CX_BUS_ERROR, CX_BUS_ERROR_SHUT_DOWN, _ ("The chat window was closed"));
   _cx_webchat_service_reject_all (self->start_waiters, error);
   _cx_webchat_service_reject_all (self->restore_waiters, error);
+  _cx_webchat_service_reject_all (self->earlier_waiters, error);
   _cx_webchat_service_reject_all (self->poll_waiters, error);
   _cx_webchat_service_reject_all (self->end_waiters, error);
   while ((outgoing = g_queue_pop_head (&self->outbox)) != NULL)
-    {
-      cx_command_reject (outgoing->command, g_error_copy (error));
-      _cx_webchat_service_outgoing_free (outgoing);
-    }
+    _cx_webchat_service_outgoing_fail (outgoing, g_error_copy (error));
 
   g_clear_object (&self->plugin);
   g_clear_object (&self->bus);
@@ -531,9 +613,13 @@ cx_webchat_service_finalize (GObject *object)
 
   g_clear_pointer (&self->start_waiters, g_ptr_array_unref);
   g_clear_pointer (&self->restore_waiters, g_ptr_array_unref);
+  g_clear_pointer (&self->earlier_waiters, g_ptr_array_unref);
   g_clear_pointer (&self->poll_waiters, g_ptr_array_unref);
   g_clear_pointer (&self->end_waiters, g_ptr_array_unref);
   g_clear_pointer (&self->transcript, g_ptr_array_unref);
+  g_clear_pointer (&self->cursor, cx_transcript_cursor_free);
+  g_clear_object (&self->messages);
+  g_free (self->agent_name);
   g_clear_pointer (&self->start_form, g_hash_table_unref);
   g_clear_object (&self->cancellable);
   g_free (self->site_url);
@@ -548,12 +634,34 @@ cx_webchat_service_finalize (GObject *object)
 }
 
 static void
+cx_webchat_service_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  CxWebChatService *self = CX_WEBCHAT_SERVICE (object);
+
+  switch (prop_id)
+    {
+      case PROP_AGENT_NAME:
+        g_value_set_string (value, self->agent_name);
+        break;
+
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 cx_webchat_service_class_init (CxWebChatServiceClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->dispose = cx_webchat_service_dispose;
   object_class->finalize = cx_webchat_service_finalize;
+  object_class->get_property = cx_webchat_service_get_property;
+
+  properties[PROP_AGENT_NAME] =
+      g_param_spec_string ("agent-name", NULL, NULL, NULL,
+                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
@@ -563,9 +671,11 @@ cx_webchat_service_init (CxWebChatService *self)
   self->transcript = g_ptr_array_new_with_free_func ((GDestroyNotify) cx_message_unref);
   self->start_waiters = g_ptr_array_new_with_free_func (g_object_unref);
   self->restore_waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  self->earlier_waiters = g_ptr_array_new_with_free_func (g_object_unref);
   self->poll_waiters = g_ptr_array_new_with_free_func (g_object_unref);
   self->end_waiters = g_ptr_array_new_with_free_func (g_object_unref);
-  self->next_position = 1;
+  self->cursor = cx_transcript_cursor_new ();
+  self->messages = g_list_store_new (CX_TYPE_CHAT_MESSAGE);
   self->polling_enabled = TRUE;
   g_queue_init (&self->outbox);
 }
@@ -670,4 +780,65 @@ cx_webchat_service_get_uses_push (CxWebChatService *self)
   g_return_val_if_fail (CX_IS_WEBCHAT_SERVICE (self), FALSE);
 
   return self->push_state == PUSH_ACTIVE;
+}
+
+/**
+ * cx_webchat_service_get_messages:
+ *
+ * Returns: (transfer none): the transcript as rows: a #GListModel of #CxChatMessage, in index
+ *   order, with the customer's messages being sent and this window's notices where they came
+ */
+GListModel *
+cx_webchat_service_get_messages (CxWebChatService *self)
+{
+  g_return_val_if_fail (CX_IS_WEBCHAT_SERVICE (self), NULL);
+
+  return G_LIST_MODEL (self->messages);
+}
+
+/**
+ * cx_webchat_service_get_agent_name:
+ *
+ * Returns: (nullable): the name of the agent in the chat, from the transcript
+ */
+const char *
+cx_webchat_service_get_agent_name (CxWebChatService *self)
+{
+  g_return_val_if_fail (CX_IS_WEBCHAT_SERVICE (self), NULL);
+
+  return self->agent_name;
+}
+
+/**
+ * cx_webchat_service_add_notice:
+ * @sender: (nullable): who it is from, plain text
+ * @text: plain text
+ *
+ * Adds a notice of this window's only (never sent) at the end of the transcript model.
+ */
+void
+cx_webchat_service_add_notice (CxWebChatService *self, const char *sender, const char *text)
+{
+  g_autoptr (CxChatMessage) row = NULL;
+
+  g_return_if_fail (CX_IS_WEBCHAT_SERVICE (self));
+  g_return_if_fail (text != NULL);
+
+  row = cx_chat_message_new (CX_CHAT_MESSAGE_SYSTEM, sender, text, _cx_webchat_service_now_ms ());
+  g_list_store_append (self->messages, row);
+}
+
+/**
+ * cx_webchat_service_clear_transcript:
+ *
+ * Forgets the rows of a chat that has ended (the panel goes back to its form). In a chat, or
+ * while one starts or is restored, it does nothing: the transcript is the chat's.
+ */
+void
+cx_webchat_service_clear_transcript (CxWebChatService *self)
+{
+  g_return_if_fail (CX_IS_WEBCHAT_SERVICE (self));
+
+  if (self->state == STATE_IDLE)
+    _cx_webchat_service_clear_rows (self);
 }

@@ -8,11 +8,17 @@
  *   startChat {nickname | firstname + lastname, email, subject, userData{}} → {chatId}; a
  *     chat already running in this window or, through the cookies, in another window of the
  *     site is answered instead of starting a second one
- *   sendMessage {message} → {index} once the server has stored it; queued in order, also while
- *     the server is offline (give such a call a long timeout: it waits for the server)
+ *   sendMessage {message, serial?} → {index} once the server has stored it; queued in order,
+ *     also while the server is offline (give such a call a long timeout: it waits for the
+ *     server). Its row is in the transcript model at once; "serial", a failed row's, sends
+ *     that row again
  *   sendTyping {message?} → null; stopTyping follows 5 s after the last call
  *   endChat → null, after "ended"
- *   restore → {chatId}; getTranscript → {messages}; getSessionData → {chatId, userId, alias}
+ *   restore → {chatId}; getTranscript → {messages} (the entries this service holds);
+ *   getSessionData → {chatId, userId, alias}
+ *   loadEarlier → {messages, more}: the page of the transcript before the first entry held (a
+ *     restore reads the newest page only, from a server that pages: API.md), "more" whether
+ *     there are older ones still
  *   getFileLimits → GMS's file limits (upload-max-files, upload-max-file-size, …)
  *   sendFile {path} → {file-id, file-name, file-size, file-type} once the server has it; the
  *     file is checked against those limits before it is read (the FileUploaded entry then
@@ -21,9 +27,14 @@
  *     site's cookies for the chat and given to the windows that restore it (restored's "panel")
  *   startPoll, stopPoll → null (the periodic refresh; the push socket is not affected)
  *   poll → null (private: any commander but WebChatService gets CX_BUS_ERROR_ACCESS_DENIED)
- * Events: ready, started {chatId}, restored {chatId, messages, panel?}, restoreTimeout,
- *   restoreFailed {message}, messageReceived {messages} (each transcript entry once, in
- *   index order), agentConnected / agentDisconnected {nickname}, agentTypingStarted
+ * State, for the chat panel to bind: cx_webchat_service_get_messages(), the transcript as a
+ *   GListModel of CxChatMessage (the entries that make a row, in index order; the customer's
+ *   own messages from the moment sendMessage is called, "sending" until the server has them,
+ *   then "sent" with their index, or "failed"; the notices of this window), and "agent-name".
+ *   The same transcript goes on the bus as events, for page scripts and the Console.
+ * Events: ready, started {chatId}, restored {chatId, messages (the newest page), panel?},
+ *   restoreTimeout, restoreFailed {message}, messageReceived {messages} (each transcript entry
+ *   once, in index order), agentConnected / agentDisconnected {nickname}, agentTypingStarted
  *   {nickname, text}, agentTypingStopped {nickname}, ended {chatId}, error {message},
  *   chatServerWentOffline, chatServerBackOnline. Messages are GMS transcript entries; their
  *   text is never markup.
@@ -60,5 +71,9 @@ CxPlugin *cx_webchat_service_get_plugin (CxWebChatService *self);
 const char *cx_webchat_service_get_site_url (CxWebChatService *self);
 const char *cx_webchat_service_get_chat_id (CxWebChatService *self);
 gboolean cx_webchat_service_get_uses_push (CxWebChatService *self);
+GListModel *cx_webchat_service_get_messages (CxWebChatService *self);
+const char *cx_webchat_service_get_agent_name (CxWebChatService *self);
+void cx_webchat_service_add_notice (CxWebChatService *self, const char *sender, const char *text);
+void cx_webchat_service_clear_transcript (CxWebChatService *self);
 
 G_END_DECLS

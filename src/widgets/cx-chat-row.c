@@ -67,6 +67,11 @@ update_status (CxChatRow *self)
         text = g_strdup (_ ("Sending…"));
         break;
 
+      case CX_CHAT_MESSAGE_STATUS_UNCERTAIN:
+        /* No answer yet: the chat's transcript will say whether it arrived. */
+        text = g_strdup (_ ("Checking whether it was sent…"));
+        break;
+
       case CX_CHAT_MESSAGE_STATUS_SENT:
         text = g_strdup (_ ("Sent"));
         break;
@@ -94,7 +99,7 @@ update_status (CxChatRow *self)
     gtk_widget_add_css_class (self->bubble, "cx-failed");
   else
     gtk_widget_remove_css_class (self->bubble, "cx-failed");
-  if (status == CX_CHAT_MESSAGE_STATUS_SENDING)
+  if (status == CX_CHAT_MESSAGE_STATUS_SENDING || status == CX_CHAT_MESSAGE_STATUS_UNCERTAIN)
     gtk_widget_add_css_class (self->bubble, "cx-sending");
   else
     gtk_widget_remove_css_class (self->bubble, "cx-sending");

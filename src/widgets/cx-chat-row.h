@@ -7,7 +7,7 @@
 
 #include <gtk/gtk.h>
 
-#include "widgets/cx-chat-message.h"
+#include "services/cx-chat-message.h"
 
 G_BEGIN_DECLS
 

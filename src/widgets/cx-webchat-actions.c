@@ -16,87 +16,31 @@
 
 #include "widgets/cx-webchat-private.h"
 
-/* Sending */
-
-typedef struct
-{
-  CxWebChat *self; /* valid unless the command was cancelled */
-  CxChatMessage *row;
-} SendData;
-
-static void
-send_data_free (SendData *send)
-{
-  g_clear_object (&send->row);
-  g_free (send);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (SendData, send_data_free)
+/* Sending: the service puts the message in the transcript at once, as "sending", and marks it
+ * sent or failed: the command's answer is the service's business. */
 
 static void
 send_message_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (SendData) send = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) reply = NULL;
-  CxWebChat *self;
-  CxChatMessage *other;
-  JsonNode *index_node = NULL;
-  guint index;
+  g_autoptr (JsonNode) reply = cx_bus_command_finish (CX_BUS (source), result, &error);
 
-  reply = cx_bus_command_finish (CX_BUS (source), result, &error);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-
-  self = send->self;
-  if (reply == NULL)
-    {
-      g_ptr_array_remove (self->pending, send->row);
-      cx_chat_message_set_error (send->row, error->message);
-      cx_chat_message_set_status (send->row, CX_CHAT_MESSAGE_STATUS_FAILED);
-      return;
-    }
-
-  if (JSON_NODE_HOLDS_OBJECT (reply))
-    index_node = json_object_get_member (json_node_get_object (reply), "index");
-  index = index_node != NULL && json_node_get_value_type (index_node) == G_TYPE_INT64
-              ? (guint) CLAMP (json_node_get_int (index_node), 0, G_MAXUINT)
-              : 0;
-
-  g_ptr_array_remove (self->pending, send->row);
-  if (cx_chat_message_get_index (send->row) == 0 && index > 0)
-    {
-      other = g_hash_table_lookup (self->by_index, GUINT_TO_POINTER (index));
-      if (other != NULL && other != send->row)
-        {
-          /* The transcript's copy came first and did not match (the server changed the
-           * text): it stands for this message. */
-          _cx_webchat_remove_row (self, send->row);
-          return;
-        }
-      cx_chat_message_set_index (send->row, index);
-      g_hash_table_insert (self->by_index, GUINT_TO_POINTER (index), send->row);
-    }
-  cx_chat_message_set_status (send->row, CX_CHAT_MESSAGE_STATUS_SENT);
+  if (reply == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_debug ("A message was not sent: %s", error->message);
 }
 
+/* @serial: a failed row's, to send it again; 0 for a new message */
 static void
-send_row (CxWebChat *self, CxChatMessage *row)
+send_text (CxWebChat *self, const char *text, guint serial)
 {
   JsonObject *object = json_object_new ();
   g_autoptr (JsonNode) data = NULL;
-  SendData *send = g_new0 (SendData, 1);
 
-  send->self = self;
-  send->row = g_object_ref (row);
-  cx_chat_message_set_error (row, NULL);
-  cx_chat_message_set_status (row, CX_CHAT_MESSAGE_STATUS_SENDING);
-  if (cx_chat_message_get_index (row) == 0)
-    g_ptr_array_add (self->pending, g_object_ref (row));
-
-  json_object_set_string_member (object, "message", cx_chat_message_get_text (row));
+  json_object_set_string_member (object, "message", text);
+  if (serial != 0)
+    json_object_set_int_member (object, "serial", serial);
   data = cx_json_node_new_object (object);
-  _cx_webchat_command_service (self, "sendMessage", data, SEND_TIMEOUT_MS, send_message_cb, send);
+  _cx_webchat_command_service (self, "sendMessage", data, SEND_TIMEOUT_MS, send_message_cb, NULL);
 }
 
 void
@@ -104,7 +48,6 @@ _cx_webchat_send_activated (GtkWidget *widget, const char *action_name, GVariant
 {
   CxWebChat *self = CX_WEBCHAT (widget);
   GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->composer);
-  g_autoptr (CxChatMessage) row = NULL;
   g_autofree char *text = NULL;
   GtkTextIter start, end;
 
@@ -117,11 +60,7 @@ _cx_webchat_send_activated (GtkWidget *widget, const char *action_name, GVariant
     return;
 
   gtk_text_buffer_set_text (buffer, "", 0);
-  row = cx_chat_message_new (CX_CHAT_MESSAGE_OWN, _ ("You"), text, g_get_real_time () / 1000);
-  /* The customer's own message always comes into view. */
-  _cx_webchat_append_row (self, row);
-  _cx_webchat_follow_end (self, TRUE);
-  send_row (self, row);
+  send_text (self, text, 0);
 }
 
 /* Files, emoji and the saved transcript */
@@ -130,11 +69,7 @@ _cx_webchat_send_activated (GtkWidget *widget, const char *action_name, GVariant
 static void
 add_local_notice (CxWebChat *self, const char *text)
 {
-  g_autoptr (CxChatMessage) row =
-      cx_chat_message_new (CX_CHAT_MESSAGE_SYSTEM, NULL, text, g_get_real_time () / 1000);
-
-  _cx_webchat_append_row (self, row);
-  _cx_webchat_follow_end (self, TRUE);
+  _cx_webchat_add_notice (self, NULL, text);
 }
 
 static void
@@ -233,11 +168,11 @@ static char *
 transcript_text (CxWebChat *self)
 {
   GString *text = g_string_new (NULL);
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->messages));
+  guint n = g_list_model_get_n_items (self->messages);
 
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr (CxChatMessage) row = g_list_model_get_item (G_LIST_MODEL (self->messages), i);
+      g_autoptr (CxChatMessage) row = g_list_model_get_item (self->messages, i);
       g_autoptr (GDateTime) utc =
           g_date_time_new_from_unix_utc (cx_chat_message_get_time (row) / 1000);
       g_autoptr (GDateTime) local = utc != NULL ? g_date_time_to_local (utc) : NULL;
@@ -309,7 +244,7 @@ _cx_webchat_save_transcript_activated (GtkWidget *widget, const char *action_nam
   CxWebChat *self = CX_WEBCHAT (widget);
   GtkFileChooserNative *chooser;
 
-  if (self->file_dialog != NULL || g_list_model_get_n_items (G_LIST_MODEL (self->messages)) == 0)
+  if (self->file_dialog != NULL || g_list_model_get_n_items (self->messages) == 0)
     return;
 
   chooser = gtk_file_chooser_native_new (_ ("Save the Transcript"), parent_window (self),
@@ -328,7 +263,7 @@ _cx_webchat_retry_activated (GtkWidget *widget, const char *action_name, GVarian
 {
   CxWebChat *self = CX_WEBCHAT (widget);
   guint serial = g_variant_get_uint32 (parameter);
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->messages));
+  guint n = g_list_model_get_n_items (self->messages);
 
   if (self->phase != CX_WEBCHAT_PHASE_CHAT)
     return;
@@ -336,12 +271,12 @@ _cx_webchat_retry_activated (GtkWidget *widget, const char *action_name, GVarian
   /* Failed messages are few and recent: look from the end. */
   for (guint i = n; i > 0; i--)
     {
-      g_autoptr (CxChatMessage) row = g_list_model_get_item (G_LIST_MODEL (self->messages), i - 1);
+      g_autoptr (CxChatMessage) row = g_list_model_get_item (self->messages, i - 1);
 
       if (cx_chat_message_get_serial (row) != serial)
         continue;
       if (cx_chat_message_get_status (row) == CX_CHAT_MESSAGE_STATUS_FAILED)
-        send_row (self, row);
+        send_text (self, cx_chat_message_get_text (row), serial);
       return;
     }
 }
@@ -415,7 +350,6 @@ end_chat_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (EndData) end = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) reply = cx_bus_command_finish (CX_BUS (source), result, &error);
-  g_autoptr (CxChatMessage) row = NULL;
   g_autofree char *text = NULL;
   CxWebChat *self;
 
@@ -438,9 +372,7 @@ end_chat_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
   /* Translators: %s says why, from the chat service */
   text = g_strdup_printf (_ ("The chat could not be ended: %s"), error->message);
-  row = cx_chat_message_new (CX_CHAT_MESSAGE_SYSTEM, NULL, text, g_get_real_time () / 1000);
-  _cx_webchat_append_row (self, row);
-  _cx_webchat_follow_end (self, TRUE);
+  add_local_notice (self, text);
 }
 
 static void
@@ -518,7 +450,12 @@ _cx_webchat_new_chat_activated (GtkWidget *widget, const char *action_name, GVar
   if (self->phase != CX_WEBCHAT_PHASE_ENDED)
     return;
 
+  /* The ended chat's transcript goes: the form begins afresh. */
   _cx_webchat_clear_transcript (self);
+  if (self->service != NULL)
+    cx_webchat_service_clear_transcript (self->service);
+  else
+    g_list_store_remove_all (self->own_rows);
   _cx_webchat_set_agent_name (self, NULL);
   _cx_webchat_set_chat_id (self, NULL);
   _cx_webchat_show_notice (self, NULL);
@@ -668,7 +605,6 @@ _cx_webchat_inject_message_command_cb (CxPlugin *plugin, CxCommand *command, gpo
   const char *type = _cx_webchat_object_string (object, "type");
   const char *name = _cx_webchat_object_string (object, "name");
   const char *text = _cx_webchat_object_string (object, "text");
-  g_autoptr (CxChatMessage) row = NULL;
   g_autoptr (JsonNode) published = NULL;
 
   if (self->phase != CX_WEBCHAT_PHASE_CHAT && self->phase != CX_WEBCHAT_PHASE_ENDED)
@@ -687,9 +623,7 @@ _cx_webchat_inject_message_command_cb (CxPlugin *plugin, CxCommand *command, gpo
       return;
     }
 
-  row = cx_chat_message_new (CX_CHAT_MESSAGE_SYSTEM, name, text, g_get_real_time () / 1000);
-  _cx_webchat_append_row (self, row);
-  _cx_webchat_follow_end (self, FALSE);
+  _cx_webchat_add_notice (self, name, text);
   published = json_node_copy (data);
   _cx_webchat_publish (self, "injectedMessage", published);
   cx_command_resolve (command, NULL);

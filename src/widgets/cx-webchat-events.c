@@ -1,6 +1,7 @@
 /* cx-webchat-events.c: how CxWebChat follows the events of "WebChatService" (started,
  * restored, messageReceived, agent joins, typing, ended, the server going away and coming back)
- * and enters or leaves a chat. The service's state arrives only through these events.
+ * and enters or leaves a chat. The transcript and the agent's name are the service's state, bound
+ * in cx-webchat.c (cx_webchat_set_service()); the events say when the chat begins and ends.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -56,10 +57,7 @@ _cx_webchat_service_started_cb (CxBus *bus, const CxEvent *event, gpointer user_
   const char *chat_id = _cx_webchat_object_string (_cx_webchat_event_object (event), "chatId");
 
   if (self->phase != CX_WEBCHAT_PHASE_CHAT)
-    {
-      _cx_webchat_clear_transcript (self);
-      _cx_webchat_set_agent_name (self, NULL);
-    }
+    _cx_webchat_clear_transcript (self);
   _cx_webchat_enter_chat (self, chat_id, FALSE);
 }
 
@@ -93,53 +91,20 @@ _cx_webchat_service_restored_cb (CxBus *bus, const CxEvent *event, gpointer user
 {
   CxWebChat *self = user_data;
   JsonObject *object = _cx_webchat_event_object (event);
-  JsonNode *messages = object != NULL ? json_object_get_member (object, "messages") : NULL;
 
-  /* The whole transcript, from the start: this window shows what every other one shows. */
+  /* The service holds the transcript (its newest page): this window shows what every other one
+   * shows. The view hears of the rows once, its offset set: it builds rows for the end only.
+   * (GTK 4.8's slice model, its offset set past the end of a model that then grows, tells the
+   * view a wrong count.) */
   _cx_webchat_clear_transcript (self);
-  _cx_webchat_set_agent_name (self, NULL);
   _cx_webchat_set_typing (self, NULL);
-  self->loading_transcript = TRUE;
-  if (messages != NULL && JSON_NODE_HOLDS_ARRAY (messages))
-    {
-      /* The view hears of the rows once, its offset set: it builds rows for the end only.
-       * (GTK 4.8's slice model, its offset set past the end of a model that then grows,
-       * tells the view a wrong count.) */
-      gtk_slice_list_model_set_model (self->shown, NULL);
-      _cx_webchat_add_transcript (self, json_node_get_array (messages));
-      _cx_webchat_show_last_rows (self, g_list_model_get_n_items (G_LIST_MODEL (self->messages)));
-      gtk_slice_list_model_set_model (self->shown, G_LIST_MODEL (self->messages));
-    }
-  self->loading_transcript = FALSE;
+  gtk_slice_list_model_set_model (self->shown, NULL);
+  _cx_webchat_show_last_rows (self, g_list_model_get_n_items (self->messages));
+  gtk_slice_list_model_set_model (self->shown, self->messages);
+  /* The rest comes as the customer scrolls up. */
+  _cx_webchat_set_earlier_more (self, TRUE);
   restore_panel_state (self, object);
   _cx_webchat_follow_end (self, TRUE);
-}
-
-void
-_cx_webchat_service_message_received_cb (CxBus *bus, const CxEvent *event, gpointer user_data)
-{
-  CxWebChat *self = user_data;
-  JsonObject *object = _cx_webchat_event_object (event);
-  JsonNode *messages = object != NULL ? json_object_get_member (object, "messages") : NULL;
-  guint from_agent;
-
-  if (self->phase == CX_WEBCHAT_PHASE_FORM || messages == NULL || !JSON_NODE_HOLDS_ARRAY (messages))
-    return;
-
-  from_agent = _cx_webchat_add_transcript (self, json_node_get_array (messages));
-  _cx_webchat_follow_end (self, FALSE);
-  if (from_agent > 0 && (!self->open || self->minimized))
-    _cx_webchat_set_unread (self, self->unread + from_agent);
-}
-
-void
-_cx_webchat_service_agent_connected_cb (CxBus *bus, const CxEvent *event, gpointer user_data)
-{
-  CxWebChat *self = user_data;
-  const char *nickname = _cx_webchat_object_string (_cx_webchat_event_object (event), "nickname");
-
-  if (nickname != NULL && nickname[0] != '\0')
-    _cx_webchat_set_agent_name (self, nickname);
 }
 
 void
@@ -148,9 +113,6 @@ _cx_webchat_service_agent_disconnected_cb (CxBus *bus, const CxEvent *event, gpo
   CxWebChat *self = user_data;
 
   _cx_webchat_set_typing (self, NULL);
-  if (g_strcmp0 (self->agent_name,
-                 _cx_webchat_object_string (_cx_webchat_event_object (event), "nickname")) == 0)
-    _cx_webchat_set_agent_name (self, NULL);
 }
 
 void

@@ -8,8 +8,9 @@
 
 #include "protocol/cx-message.h"
 #include "protocol/cx-protocol.h"
-#include "widgets/cx-chat-message.h"
+#include "services/cx-chat-message.h"
 #include "widgets/cx-chat-row.h"
+#include "services/cx-webchat-service.h"
 #include "widgets/cx-webchat.h"
 
 G_BEGIN_DECLS
@@ -27,11 +28,15 @@ G_BEGIN_DECLS
 /* Frames the end of the transcript must hold still before it is no longer followed. */
 #define FOLLOW_STABLE_FRAMES 3
 
+/* Long enough for WebChatService.loadEarlier: it waits for the server. */
+#define EARLIER_TIMEOUT_MS (2u * 60 * 1000)
+
 /* A restored transcript shows its last rows; the earlier ones come in as the customer scrolls
  * up to the top, so many at a time. GTK 4.8's list view builds up to 200 rows around what it
  * shows whatever the view's height: a long chat would otherwise cost 200 rows built at its
- * start and 200 more at its end before the first frame. */
-#define SHOWN_AT_FIRST 50
+ * start and 200 more at its end before the first frame. It builds them as the model changes,
+ * before that frame: 20 rows (more than a panel's height holds) cost a third of 50. */
+#define SHOWN_AT_FIRST 20
 #define SHOWN_STEP 100
 
 struct _CxWebChat
@@ -42,10 +47,11 @@ struct _CxWebChat
   CxPlugin *plugin;
   GCancellable *cancellable;
 
-  GListStore *messages;     /* CxChatMessage */
-  GtkSliceListModel *shown; /* the rows of messages the view has, from an offset to the end */
-  GHashTable *by_index;     /* transcript index → CxChatMessage (the store holds the reference) */
-  GPtrArray *pending; /* CxChatMessage of the customer's, sending, not in the transcript yet */
+  CxWebChatService *service; /* weak: its transcript model and agent name are what this shows */
+  GListModel *messages;      /* CxChatMessage: the service's, or own_rows without one */
+  GListStore *own_rows;      /* notices, when there is no service */
+  GtkSliceListModel *shown;  /* the rows of messages the view has, from an offset to the end */
+  gboolean adding_notice;    /* a notice of this window's is being added */
 
   gboolean open;
   gboolean minimized;
@@ -61,12 +67,13 @@ struct _CxWebChat
   double follow_value; /* where following left the view (-1: not known yet), and its height */
   double follow_upper;
   guint show_earlier_id;
+  gboolean earlier_more;    /* the service may hold older entries than the first row */
+  gboolean earlier_loading; /* loadEarlier is under way */
   gint64 last_typing_ms;
   gboolean close_after_end;
   GtkWidget *end_dialog;
   gboolean chat_button_visible;
-  gboolean restoring_panel;    /* applying a restored panel state: not saved back */
-  gboolean loading_transcript; /* adding a restored transcript: no messageAdded */
+  gboolean restoring_panel; /* applying a restored panel state: not saved back */
   GtkNativeDialog *file_dialog;
 
   /* Template children */
@@ -127,8 +134,6 @@ void _cx_webchat_enter_chat (CxWebChat *self, const char *chat_id, gboolean rest
 void _cx_webchat_show_notice (CxWebChat *self, const char *text);
 void _cx_webchat_service_started_cb (CxBus *bus, const CxEvent *event, gpointer user_data);
 void _cx_webchat_service_restored_cb (CxBus *bus, const CxEvent *event, gpointer user_data);
-void _cx_webchat_service_message_received_cb (CxBus *bus, const CxEvent *event, gpointer user_data);
-void _cx_webchat_service_agent_connected_cb (CxBus *bus, const CxEvent *event, gpointer user_data);
 void _cx_webchat_service_agent_disconnected_cb (CxBus *bus, const CxEvent *event,
                                                 gpointer user_data);
 void _cx_webchat_service_typing_started_cb (CxBus *bus, const CxEvent *event, gpointer user_data);
@@ -148,10 +153,11 @@ void _cx_webchat_start_activated (GtkWidget *widget, const char *action_name, GV
 /* cx-webchat-transcript.c */
 void _cx_webchat_clear_transcript (CxWebChat *self);
 void _cx_webchat_show_last_rows (CxWebChat *self, guint n_rows);
+void _cx_webchat_set_earlier_more (CxWebChat *self, gboolean more);
 void _cx_webchat_transcript_edge_reached_cb (CxWebChat *self, GtkPositionType position);
-void _cx_webchat_append_row (CxWebChat *self, CxChatMessage *row);
-void _cx_webchat_remove_row (CxWebChat *self, CxChatMessage *row);
-guint _cx_webchat_add_transcript (CxWebChat *self, JsonArray *array);
+void _cx_webchat_add_notice (CxWebChat *self, const char *sender, const char *text);
+void _cx_webchat_messages_changed_cb (CxWebChat *self, guint position, guint removed, guint added,
+                                      GListModel *model);
 void _cx_webchat_follow_end (CxWebChat *self, gboolean force);
 void _cx_webchat_factory_setup_cb (GtkSignalListItemFactory *factory, GtkListItem *item,
                                    gpointer user_data);

@@ -1,11 +1,13 @@
 /* cx-webchat-transcript.c: CxWebChat's transcript view.
  *
- * The transcript is a GListStore of CxChatMessage shown by a GtkListView (through a
- * GtkSliceListModel of its last rows), so a long chat scrolls without a widget per message. The
- * customer's own messages appear at once as "sending"; the transcript entry the server echoes
- * back is matched to them (by text, the oldest pending first, as the service itself does)
- * instead of being shown twice. New rows keep the end in view while the view is at the end
- * (following it over a few frames, as GtkListView measures rows only as they come into view).
+ * The transcript is WebChatService's GListModel of CxChatMessage, shown by a GtkListView
+ * (through a GtkSliceListModel of its last rows), so a long chat scrolls without a widget per
+ * message. The service owns the rows: the transcript's entries, the customer's own messages from
+ * the moment they are sent ("sending", then "sent" with their index: the server's copy is not a
+ * second row), this window's notices. A restored chat comes as its newest page: when the customer
+ * scrolls up to the first row, the page before it is asked of the service (loadEarlier), which
+ * puts it above, down to the first entry. New rows keep the end in view while the view is at the
+ * end (following it over a few frames, as GtkListView measures rows only as they come into view).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -24,10 +26,15 @@
 void
 _cx_webchat_clear_transcript (CxWebChat *self)
 {
-  g_hash_table_remove_all (self->by_index);
-  g_ptr_array_set_size (self->pending, 0);
-  g_list_store_remove_all (self->messages);
   gtk_slice_list_model_set_offset (self->shown, 0);
+  self->earlier_more = FALSE;
+}
+
+/* Whether the service may have entries older than the first row (a restored transcript). */
+void
+_cx_webchat_set_earlier_more (CxWebChat *self, gboolean more)
+{
+  self->earlier_more = more;
 }
 
 /* Shows the last SHOWN_AT_FIRST of @n_rows (a restored transcript). */
@@ -51,14 +58,68 @@ show_earlier_rows_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+typedef struct
+{
+  CxWebChat *self; /* valid unless the command was cancelled */
+  guint n_rows;    /* when it was asked */
+} EarlierData;
+
+static void
+load_earlier_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autofree EarlierData *earlier = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) reply = NULL;
+  CxWebChat *self;
+  JsonNode *more = NULL;
+
+  reply = cx_bus_command_finish (CX_BUS (source), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  self = earlier->self;
+  self->earlier_loading = FALSE;
+  if (reply == NULL || !JSON_NODE_HOLDS_OBJECT (reply))
+    {
+      /* The chat ended, or the server is away: asked again when the top is reached again. */
+      g_debug ("No earlier messages: %s", error != NULL ? error->message : "bad reply");
+      return;
+    }
+
+  /* The service has put the rows above (the view keeps its place). */
+  more = json_object_get_member (json_node_get_object (reply), "more");
+  self->earlier_more = more != NULL && json_node_get_value_type (more) == G_TYPE_BOOLEAN &&
+                       json_node_get_boolean (more);
+  /* A page of entries that make no row: read on. */
+  if (self->earlier_more && g_list_model_get_n_items (self->messages) == earlier->n_rows)
+    _cx_webchat_transcript_edge_reached_cb (self, GTK_POS_TOP);
+}
+
 void
 _cx_webchat_transcript_edge_reached_cb (CxWebChat *self, GtkPositionType position)
 {
   /* Not while the end is followed: at the start of a restore, the view is at its top. */
-  if (position != GTK_POS_TOP || gtk_slice_list_model_get_offset (self->shown) == 0 ||
-      self->follow_tick_id != 0 || self->show_earlier_id != 0)
+  if (position != GTK_POS_TOP || self->follow_tick_id != 0 || self->show_earlier_id != 0)
     return;
-  self->show_earlier_id = g_idle_add (show_earlier_rows_cb, self);
+
+  if (gtk_slice_list_model_get_offset (self->shown) > 0)
+    {
+      self->show_earlier_id = g_idle_add (show_earlier_rows_cb, self);
+      return;
+    }
+
+  /* Every row is shown: the service may have older entries. */
+  if (!self->earlier_more || self->earlier_loading || self->phase != CX_WEBCHAT_PHASE_CHAT)
+    return;
+  {
+    EarlierData *earlier = g_new0 (EarlierData, 1);
+
+    earlier->self = self;
+    earlier->n_rows = g_list_model_get_n_items (self->messages);
+    self->earlier_loading = TRUE;
+    _cx_webchat_command_service (self, "loadEarlier", NULL, EARLIER_TIMEOUT_MS, load_earlier_cb,
+                                 earlier);
+  }
 }
 
 static void
@@ -68,10 +129,6 @@ publish_message_added (CxWebChat *self, CxChatMessage *row)
   g_autoptr (JsonNode) data = NULL;
   guint index = cx_chat_message_get_index (row);
   JsonObject *object;
-
-  /* A restored transcript comes whole, with "started" {restored: true}. */
-  if (self->loading_transcript)
-    return;
 
   kinds = g_type_class_ref (CX_TYPE_CHAT_MESSAGE_KIND);
   object = json_object_new ();
@@ -87,116 +144,53 @@ publish_message_added (CxWebChat *self, CxChatMessage *row)
   _cx_webchat_publish (self, "messageAdded", data);
 }
 
-/* Rows in one change of the model: the view relays itself out once, not once a row. */
-static void
-append_rows (CxWebChat *self, GPtrArray *rows)
+/* A notice of this window's only, at the end of the transcript (never sent). */
+void
+_cx_webchat_add_notice (CxWebChat *self, const char *sender, const char *text)
 {
-  guint position = g_list_model_get_n_items (G_LIST_MODEL (self->messages));
+  self->adding_notice = TRUE;
+  if (self->service != NULL)
+    cx_webchat_service_add_notice (self->service, sender, text);
+  else
+    {
+      g_autoptr (CxChatMessage) row =
+          cx_chat_message_new (CX_CHAT_MESSAGE_SYSTEM, sender, text, g_get_real_time () / 1000);
 
-  if (rows->len == 0)
+      g_list_store_append (self->own_rows, row);
+    }
+  self->adding_notice = FALSE;
+}
+
+/* Rows the service added. At the end, in a chat (or a notice): each is "added" (messageAdded),
+ * an agent's counts as unread while the panel is away, and the end stays in view (always for
+ * the customer's own message). Rows above (older pages) and a restored transcript (before the
+ * panel enters the chat) are not "added". */
+void
+_cx_webchat_messages_changed_cb (CxWebChat *self, guint position, guint removed, guint added,
+                                 GListModel *model)
+{
+  guint from_agent = 0;
+  gboolean own = FALSE;
+
+  if (added == 0 || removed > 0 || position + added != g_list_model_get_n_items (model) ||
+      (self->phase != CX_WEBCHAT_PHASE_CHAT && !self->adding_notice))
     return;
 
-  g_list_store_splice (self->messages, position, 0, rows->pdata, rows->len);
-  for (guint i = 0; i < rows->len; i++)
+  for (guint i = position; i < position + added; i++)
     {
-      CxChatMessage *row = g_ptr_array_index (rows, i);
-      guint index = cx_chat_message_get_index (row);
+      g_autoptr (CxChatMessage) row = g_list_model_get_item (model, i);
 
-      if (index > 0)
-        g_hash_table_insert (self->by_index, GUINT_TO_POINTER (index), row);
-      publish_message_added (self, row);
-    }
-}
-
-void
-_cx_webchat_append_row (CxWebChat *self, CxChatMessage *row)
-{
-  g_autoptr (GPtrArray) rows = g_ptr_array_new ();
-
-  g_ptr_array_add (rows, row);
-  append_rows (self, rows);
-}
-
-void
-_cx_webchat_remove_row (CxWebChat *self, CxChatMessage *row)
-{
-  guint position;
-
-  g_ptr_array_remove (self->pending, row);
-  if (g_list_store_find (self->messages, row, &position))
-    g_list_store_remove (self->messages, position);
-}
-
-static CxChatMessage *
-take_pending (CxWebChat *self, const char *text)
-{
-  for (guint i = 0; i < self->pending->len; i++)
-    {
-      CxChatMessage *row = g_ptr_array_index (self->pending, i);
-
-      if (g_strcmp0 (cx_chat_message_get_text (row), text) == 0)
-        {
-          g_ptr_array_remove_index (self->pending, i);
-          return row;
-        }
-    }
-  return NULL;
-}
-
-/* Adds the transcript entries of @array not shown yet. Returns how many agent messages came. */
-guint
-_cx_webchat_add_transcript (CxWebChat *self, JsonArray *array)
-{
-  guint length = array != NULL ? json_array_get_length (array) : 0;
-  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func (g_object_unref);
-  guint from_agent = 0;
-
-  for (guint i = 0; i < length; i++)
-    {
-      g_autoptr (GError) error = NULL;
-      g_autoptr (CxMessage) message = NULL;
-      g_autoptr (CxChatMessage) row = NULL;
-      CxChatMessage *own;
-      gboolean staff;
-
-      message = cx_message_from_json (json_array_get_element (array, i), &error);
-      if (message == NULL)
-        {
-          g_debug ("Ignoring a transcript entry: %s", error->message);
-          continue;
-        }
-
-      if (message->index > 0 &&
-          g_hash_table_contains (self->by_index, GUINT_TO_POINTER (message->index)))
-        continue;
-
-      staff = message->from_type == CX_PARTY_AGENT || message->from_type == CX_PARTY_SUPERVISOR;
-      if (staff && message->type == CX_MESSAGE_PARTICIPANT_JOINED)
-        _cx_webchat_set_agent_name (self, message->from_nickname);
-      else if (staff && message->type == CX_MESSAGE_PARTICIPANT_LEFT &&
-               g_strcmp0 (self->agent_name, message->from_nickname) == 0)
-        _cx_webchat_set_agent_name (self, NULL);
-
-      /* The server's copy of a message sent from this window: the row is already there. */
-      if (message->type == CX_MESSAGE_TEXT && message->from_type == CX_PARTY_CLIENT &&
-          (own = take_pending (self, message->text)) != NULL)
-        {
-          cx_chat_message_set_index (own, message->index);
-          cx_chat_message_set_status (own, CX_CHAT_MESSAGE_STATUS_SENT);
-          g_hash_table_insert (self->by_index, GUINT_TO_POINTER (message->index), own);
-          continue;
-        }
-
-      row = cx_chat_message_new_from_transcript (message);
-      if (row == NULL)
-        continue;
       if (cx_chat_message_get_kind (row) == CX_CHAT_MESSAGE_AGENT)
         from_agent++;
-      g_ptr_array_add (rows, g_steal_pointer (&row));
+      else if (cx_chat_message_get_kind (row) == CX_CHAT_MESSAGE_OWN &&
+               cx_chat_message_get_status (row) == CX_CHAT_MESSAGE_STATUS_SENDING)
+        own = TRUE;
+      publish_message_added (self, row);
     }
 
-  append_rows (self, rows);
-  return from_agent;
+  _cx_webchat_follow_end (self, own || self->adding_notice);
+  if (from_agent > 0 && (!self->open || self->minimized))
+    _cx_webchat_set_unread (self, self->unread + from_agent);
 }
 
 /* Following the end of the transcript. GtkListView measures rows only as they come into view

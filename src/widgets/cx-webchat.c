@@ -309,6 +309,12 @@ _cx_webchat_set_phase (CxWebChat *self, CxWebChatPhase phase)
     gtk_spinner_stop (self->start_spinner);
 
   gtk_stack_set_visible_child_name (self->stack, form || starting ? "form" : "chat");
+  /* The form hides the transcript: the view follows the model only while it shows it (a
+   * restore fills the model first, and the view then builds the rows it shows, not all). */
+  if (form || starting)
+    gtk_slice_list_model_set_model (self->shown, NULL);
+  else if (gtk_slice_list_model_get_model (self->shown) == NULL)
+    gtk_slice_list_model_set_model (self->shown, self->messages);
   gtk_widget_set_visible (self->end_button, chat);
   gtk_widget_set_visible (self->save_button, chat || ended);
   gtk_widget_set_visible (self->composer_box, !ended);
@@ -427,13 +433,15 @@ cx_webchat_dispose (GObject *object)
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
     gtk_widget_unparent (child);
 
-  if (self->pending != NULL)
-    g_ptr_array_set_size (self->pending, 0);
-  if (self->by_index != NULL)
-    g_hash_table_remove_all (self->by_index);
   g_clear_handle_id (&self->show_earlier_id, g_source_remove);
   g_clear_object (&self->shown);
+  if (self->messages != NULL)
+    g_signal_handlers_disconnect_by_data (self->messages, self);
   g_clear_object (&self->messages);
+  g_clear_object (&self->own_rows);
+  if (self->service != NULL)
+    g_signal_handlers_disconnect_by_data (self->service, self);
+  g_clear_weak_pointer (&self->service);
 
   G_OBJECT_CLASS (cx_webchat_parent_class)->dispose (object);
 }
@@ -444,8 +452,6 @@ cx_webchat_finalize (GObject *object)
   CxWebChat *self = CX_WEBCHAT (object);
 
   g_clear_object (&self->cancellable);
-  g_clear_pointer (&self->by_index, g_hash_table_unref);
-  g_clear_pointer (&self->pending, g_ptr_array_unref);
   g_free (self->chat_id);
   g_free (self->agent_name);
   g_free (self->typing_text);
@@ -595,9 +601,10 @@ cx_webchat_init (CxWebChat *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->cancellable = g_cancellable_new ();
-  self->messages = g_list_store_new (CX_TYPE_CHAT_MESSAGE);
-  self->by_index = g_hash_table_new (NULL, NULL);
-  self->pending = g_ptr_array_new_with_free_func (g_object_unref);
+  self->own_rows = g_list_store_new (CX_TYPE_CHAT_MESSAGE);
+  self->messages = g_object_ref (G_LIST_MODEL (self->own_rows));
+  g_signal_connect_object (self->messages, "items-changed",
+                           G_CALLBACK (_cx_webchat_messages_changed_cb), self, G_CONNECT_SWAPPED);
   self->phase =
       CX_WEBCHAT_PHASE_ENDED; /* so that _cx_webchat_set_phase() below notifies and sets up */
   self->chat_button_visible = TRUE;
@@ -606,8 +613,7 @@ cx_webchat_init (CxWebChat *self)
   g_signal_connect (factory, "setup", G_CALLBACK (_cx_webchat_factory_setup_cb), NULL);
   g_signal_connect (factory, "bind", G_CALLBACK (_cx_webchat_factory_bind_cb), NULL);
   g_signal_connect (factory, "unbind", G_CALLBACK (_cx_webchat_factory_unbind_cb), NULL);
-  self->shown =
-      gtk_slice_list_model_new (G_LIST_MODEL (g_object_ref (self->messages)), 0, G_MAXUINT);
+  self->shown = gtk_slice_list_model_new (g_object_ref (self->messages), 0, G_MAXUINT);
   selection = gtk_no_selection_new (G_LIST_MODEL (g_object_ref (self->shown)));
   gtk_list_view_set_factory (self->transcript_view, factory);
   gtk_list_view_set_model (self->transcript_view, GTK_SELECTION_MODEL (selection));
@@ -645,8 +651,6 @@ static const Subscription subscriptions[] = {
   { SERVICE ".restored", _cx_webchat_service_restored_cb },
   { SERVICE ".restoreTimeout", _cx_webchat_service_restore_timeout_cb },
   { SERVICE ".restoreFailed", _cx_webchat_service_restore_failed_cb },
-  { SERVICE ".messageReceived", _cx_webchat_service_message_received_cb },
-  { SERVICE ".agentConnected", _cx_webchat_service_agent_connected_cb },
   { SERVICE ".agentDisconnected", _cx_webchat_service_agent_disconnected_cb },
   { SERVICE ".agentTypingStarted", _cx_webchat_service_typing_started_cb },
   { SERVICE ".agentTypingStopped", _cx_webchat_service_typing_stopped_cb },
@@ -801,7 +805,42 @@ cx_webchat_get_messages (CxWebChat *self)
 {
   g_return_val_if_fail (CX_IS_WEBCHAT (self), NULL);
 
-  return G_LIST_MODEL (self->messages);
+  return self->messages;
+}
+
+static void
+agent_name_changed_cb (CxWebChat *self, GParamSpec *pspec, CxWebChatService *service)
+{
+  _cx_webchat_set_agent_name (self, cx_webchat_service_get_agent_name (service));
+}
+
+/**
+ * cx_webchat_set_service:
+ * @service: the "WebChatService" of the panel's bus
+ *
+ * Binds the panel to its service's state: the transcript model it shows, the agent's name.
+ * Commands still go over the bus.
+ */
+void
+cx_webchat_set_service (CxWebChat *self, CxWebChatService *service)
+{
+  g_return_if_fail (CX_IS_WEBCHAT (self));
+  g_return_if_fail (CX_IS_WEBCHAT_SERVICE (service));
+  g_return_if_fail (self->service == NULL);
+  g_return_if_fail (self->messages == G_LIST_MODEL (self->own_rows));
+
+  /* The window owns the service; the panel only looks at it. */
+  g_set_weak_pointer (&self->service, service);
+  g_signal_handlers_disconnect_by_data (self->messages, self);
+  g_clear_object (&self->messages);
+  self->messages = g_object_ref (cx_webchat_service_get_messages (service));
+  g_signal_connect_object (self->messages, "items-changed",
+                           G_CALLBACK (_cx_webchat_messages_changed_cb), self, G_CONNECT_SWAPPED);
+  if (self->phase != CX_WEBCHAT_PHASE_FORM && self->phase != CX_WEBCHAT_PHASE_STARTING)
+    gtk_slice_list_model_set_model (self->shown, self->messages);
+  g_signal_connect_object (service, "notify::agent-name", G_CALLBACK (agent_name_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  agent_name_changed_cb (self, NULL, service);
 }
 
 gboolean

@@ -1,6 +1,7 @@
 /* cx-webchat.h: CxWebChat, the "WebChat" UI plugin of one window's bus: the chat panel docked
- * at the side of the window (pre-chat form, transcript, composer), driven only through the bus:
- * commands to "WebChatService", and its events.
+ * at the side of the window (pre-chat form, transcript, composer). Commands go to
+ * "WebChatService" over the bus; the transcript and the agent's name are the service's state,
+ * bound (cx_webchat_set_service()).
  *
  * Commands (JSON data → result):
  *   open {form{firstname, lastname, email, subject}, autoSubmit} → null; rejects "already
@@ -29,6 +30,7 @@
 #include <gtk/gtk.h>
 
 #include "bus/cx-bus.h"
+#include "services/cx-webchat-service.h"
 
 G_BEGIN_DECLS
 
@@ -59,6 +61,7 @@ G_DECLARE_FINAL_TYPE (CxWebChat, cx_webchat, CX, WEBCHAT, GtkWidget)
 
 GtkWidget *cx_webchat_new (void);
 gboolean cx_webchat_attach (CxWebChat *self, CxBus *bus, GError **error);
+void cx_webchat_set_service (CxWebChat *self, CxWebChatService *service);
 CxPlugin *cx_webchat_get_plugin (CxWebChat *self);
 
 gboolean cx_webchat_get_open (CxWebChat *self);

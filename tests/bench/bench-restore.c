@@ -10,7 +10,9 @@
  * 2. Each round: the anchor, an empty GtkApplicationWindow of the site window's size, created
  *    and shown to its first frame; then a site window B on the same site, which restores the
  *    chat from the cookies: the time from its creation to the frame that draws the newest row of
- *    the transcript's GtkListView at the end of the view, and the RSS it added by then. The first
+ *    the transcript's GtkListView at the end of the view, and the RSS it added by then (the
+ *    server pages the transcript: the window reads its newest page first). In the last round the
+ *    view is then scrolled up until the first entry is in: every row stays reachable. The first
  *    round is preceded by a warm-up empty window (GTK's one-time costs: display, theme, fonts),
  *    and window A paid the customer app's own (types, templates): window B is "a window opened
  *    later", as in the session behaviour it measures. The time is the median of the rounds, the
@@ -42,13 +44,15 @@
 #include "cx-test-ui.h"
 #include "protocol/cx-gms-chat.h"
 #include "services/cx-webchat-service.h"
-#include "widgets/cx-chat-message.h"
+#include "services/cx-chat-message.h"
 #include "widgets/cx-chat-row.h"
 #include "widgets/cx-webchat.h"
 
-/* Targets */
-#define TARGET_RESTORE_MS 500.0
-#define TARGET_ADDED_MB 40.0
+/* Targets: window B to its newest row within 4x the empty window's first frame, and adding at
+ * most 10 MB. The rest of the transcript comes in pages as the customer scrolls up: every row
+ * must be reachable so (checked, not timed). */
+#define TARGET_RESTORE_RATIO 4.0
+#define TARGET_ADDED_MB 10.0
 /* Startup has no absolute target; a generous bound on the ratio to the minimal program. */
 #define MAX_STARTUP_RATIO 4.0
 
@@ -618,7 +622,43 @@ print_phases (const FrameWait *wait)
 /* Window B: restores the chat from the cookies; to the frame with its newest row. Returns
  * FALSE if that frame did not come within RESTORE_BOUND_S (the RSS is then read at the end). */
 static gboolean
-restore_window (double *ms, double *model_ms, double *added_mb, FrameWait *out)
+moved_off_top (gpointer data)
+{
+  FrameWait *wait = data;
+  GtkAdjustment *adjustment =
+      gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (wait->scroller));
+
+  return gtk_adjustment_get_value (adjustment) > gtk_adjustment_get_lower (adjustment) + 1.0 ||
+         g_list_model_get_n_items (cx_webchat_get_messages (wait->webchat)) >=
+             (guint) bench.messages;
+}
+
+/* The customer scrolls up to the top until the first entry is in: every row is reachable. */
+static void
+scroll_to_first (FrameWait *wait)
+{
+  GtkAdjustment *adjustment =
+      gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (wait->scroller));
+  gint64 start = g_get_monotonic_time ();
+  guint pages = 0;
+
+  while (g_list_model_get_n_items (cx_webchat_get_messages (wait->webchat)) <
+         (guint) bench.messages)
+    {
+      /* From just below the top to the top: the view reports its top edge reached. */
+      gtk_adjustment_set_value (adjustment, gtk_adjustment_get_lower (adjustment) + 2.0);
+      gtk_adjustment_set_value (adjustment, gtk_adjustment_get_lower (adjustment));
+      if (!wait_until (moved_off_top, wait, WAIT_TIMEOUT_S))
+        fail ("scrolling up stopped at %u rows of %d",
+              g_list_model_get_n_items (cx_webchat_get_messages (wait->webchat)), bench.messages);
+      pages++;
+    }
+  g_print ("      scrolled up to the first of %d rows in %u steps (%.1f s)\n", bench.messages,
+           pages, (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC);
+}
+
+static gboolean
+restore_window (double *ms, double *model_ms, double *added_mb, gboolean scroll_up, FrameWait *out)
 {
   FrameWait wait = { 0 };
   CxDeskWindow *window;
@@ -654,6 +694,8 @@ restore_window (double *ms, double *model_ms, double *added_mb, FrameWait *out)
           cx_desk_window_get_chat_error (window) != NULL ? cx_desk_window_get_chat_error (window)
                                                          : "none");
   cx_bus_unsubscribe (cx_desk_window_get_bus (window), subscription);
+  if (drawn && scroll_up)
+    scroll_to_first (&wait);
   frame_wait_finish (&wait);
   wait.window = NULL;
   wait.webchat = NULL;
@@ -854,7 +896,7 @@ main (int argc, char *argv[])
 
       empty_window (&anchor_ms[i], &anchor_mb[i]);
       n_anchor++;
-      drawn = restore_window (&restore_ms[i], &model_ms, &mb, &wait);
+      drawn = restore_window (&restore_ms[i], &model_ms, &mb, i == bench.rounds - 1, &wait);
       if (i == 0)
         {
           restore_mb = mb;
@@ -882,19 +924,20 @@ main (int argc, char *argv[])
            bench.width, bench.height, median (anchor_ms, n_anchor), n_anchor, anchor_mb_first);
   if (!drawn)
     check ("window B, creation to its newest row drawn", FALSE,
-           "not drawn within %d s, target < %.0f ms", RESTORE_BOUND_S, TARGET_RESTORE_MS);
+           "not drawn within %d s, target <= %.0fx the anchor", RESTORE_BOUND_S,
+           TARGET_RESTORE_RATIO);
   else
     {
       double ms = median (restore_ms, bench.rounds);
+      double ratio = ms / MAX (median (anchor_ms, n_anchor), 0.001);
 
-      if (rows != (guint) bench.messages)
-        fail ("window B shows %u rows, not the %d entries of the transcript", rows, bench.messages);
-      check ("window B, creation to its newest row drawn", ms < TARGET_RESTORE_MS,
-             "%.1f ms (median of %d, %u rows), %.0fx the anchor, target < %.0f ms", ms,
-             bench.rounds, rows, ms / MAX (median (anchor_ms, n_anchor), 0.001), TARGET_RESTORE_MS);
+      check ("window B, creation to its newest row drawn", ratio <= TARGET_RESTORE_RATIO,
+             "%.1f ms (median of %d, %u rows of %d at first), %.1fx the anchor, target <= "
+             "%.0fx",
+             ms, bench.rounds, rows, bench.messages, ratio, TARGET_RESTORE_RATIO);
     }
-  check ("window B, RSS added", restore_mb < TARGET_ADDED_MB,
-         "%+.1f MB (first round%s; the anchor %+.1f MB), target < %.0f MB", restore_mb,
+  check ("window B, RSS added", restore_mb <= TARGET_ADDED_MB,
+         "%+.1f MB (first round%s; the anchor %+.1f MB), target <= %+.0f MB", restore_mb,
          drawn ? "" : ", when given up", anchor_mb_first, TARGET_ADDED_MB);
 
   g_print ("bench-restore: startup to the first frame\n");

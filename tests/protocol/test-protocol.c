@@ -1099,6 +1099,57 @@ parse_reply_text (const char *text, GError **error)
   return reply;
 }
 
+/* refresh's paging fields (our extension): whole numbers in range, or an error naming them; a
+ * reply's firstPosition is read when present and 0 when not (a plain GMS server). */
+static void
+test_gms_refresh_paging (void)
+{
+  static const char *const bad[] = { "0", "-1", "ten", "10001", " 5", "" };
+  g_autoptr (GError) error = NULL;
+  CxGmsChatRequest *request;
+  CxGmsReply *reply;
+
+  request = chat_request (CX_GMS_OP_REFRESH, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (request->limit, ==, 0);
+  g_assert_cmpuint (request->before, ==, 0);
+  cx_gms_chat_request_free (request);
+
+  request = chat_request (CX_GMS_OP_REFRESH, "limit", "100", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (request->limit, ==, 100);
+  cx_gms_chat_request_free (request);
+
+  request = chat_request (CX_GMS_OP_REFRESH, "before", "4294967295", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (request->before, ==, G_MAXUINT);
+  cx_gms_chat_request_free (request);
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_assert_null (chat_request (CX_GMS_OP_REFRESH, "limit", bad[i], &error));
+      assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_INVALID_PARAMETER, "“limit”");
+      g_clear_error (&error);
+    }
+  g_assert_null (chat_request (CX_GMS_OP_REFRESH, "before", "0", &error));
+  assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_INVALID_PARAMETER, "“before”");
+  g_clear_error (&error);
+
+  reply = parse_reply_text ("{\"statusCode\":0,\"nextPosition\":9,\"firstPosition\":4}", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (reply->first_position, ==, 4);
+  cx_gms_reply_free (reply);
+
+  reply = parse_reply_text ("{\"statusCode\":0,\"nextPosition\":9}", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (reply->first_position, ==, 0);
+  cx_gms_reply_free (reply);
+
+  g_assert_null (parse_reply_text ("{\"statusCode\":0,\"firstPosition\":-2}", &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+}
+
 static void
 test_gms_reply_round_trip (void)
 {
@@ -2590,6 +2641,7 @@ main (int argc, char *argv[])
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/protocol/json/parse", test_json_parse);
+  g_test_add_func ("/protocol/gms/refresh-paging", test_gms_refresh_paging);
   g_test_add_func ("/protocol/json/readers", test_json_readers);
   g_test_add_func ("/protocol/json/id-is-valid", test_id_is_valid);
   g_test_add_func ("/protocol/form/decode", test_form_decode);

@@ -19,6 +19,8 @@
 #include "bus/cx-bus.h"
 #include "cx-test-bus.h"
 #include "cx-test-server.h"
+#include "protocol/cx-gms-chat.h"
+#include "services/cx-chat-message.h"
 #include "services/cx-http.h"
 #include "services/cx-webchat-service.h"
 
@@ -1081,6 +1083,26 @@ test_uncertain_send (Fixture *f, gconstpointer data)
   send_message (window, "And this?");
   assert_transcript_matches_server (window, customer);
   g_assert_cmpuint (count_delivered_text (window, "Did this arrive?"), ==, 2);
+  /* Two rows for the two messages, each sent with its index: the uncertain one was not sent
+   * twice, nor shown twice. */
+  {
+    GListModel *model = cx_webchat_service_get_messages (window->service);
+    guint rows = 0;
+
+    for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+      {
+        g_autoptr (CxChatMessage) row = g_list_model_get_item (model, i);
+
+        if (g_strcmp0 (cx_chat_message_get_text (row), "Did this arrive?") != 0)
+          continue;
+        rows++;
+        g_assert_cmpint (cx_chat_message_get_status (row), ==, CX_CHAT_MESSAGE_STATUS_SENT);
+        g_assert_cmpuint (cx_chat_message_get_index (row), >, 0);
+        if (rows == 2)
+          g_assert_cmpuint (cx_chat_message_get_index (row), ==, index);
+      }
+    g_assert_cmpuint (rows, ==, 2);
+  }
   g_assert_cmpuint (count_events (window, "chatServerWentOffline"), ==, 0);
 
   window_free (window);
@@ -1410,6 +1432,294 @@ test_panel_state (Fixture *f, gconstpointer data)
   cx_test_finalize_when_unwound (http);
 }
 
+/* The transcript model: the customer's message is a row from the moment sendMessage is called
+ * ("sending"), the same row becomes "sent" with the index the command resolves with (the
+ * server's copy is no second row); a message the server refuses stays, "failed", with why. */
+static guint
+count_rows (Window *window, const char *text, CxChatMessage **last)
+{
+  GListModel *model = cx_webchat_service_get_messages (window->service);
+  guint count = 0;
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr (CxChatMessage) row = g_list_model_get_item (model, i);
+
+      if (g_strcmp0 (cx_chat_message_get_text (row), text) == 0)
+        {
+          count++;
+          if (last != NULL)
+            g_set_object (last, row);
+        }
+    }
+  return count;
+}
+
+static void
+test_model_echo (Fixture *f, gconstpointer data)
+{
+  const char *transport = data;
+  CxHttp *http = cx_http_new (NULL);
+  g_autoptr (JsonObject) config = make_config (cx_test_server_get_url (f->server), transport);
+  g_autoptr (CxTestAgent) agent = ready_agent (f);
+  g_autoptr (CxChatMessage) row = NULL;
+  g_autoptr (CxChatMessage) failed = NULL;
+  g_autoptr (GAsyncResult) slot = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) result = NULL;
+  g_autofree char *chat_id = NULL;
+  g_autofree char *too_long = g_strnfill (5000, 'x');
+  g_autofree char *json = g_strdup_printf ("{\"message\":\"%s\"}", too_long);
+  gint64 index;
+  Window *a;
+
+  a = window_new (http, SITE, config);
+  chat_id = start_chat (a);
+  agent_accept (agent, chat_id);
+
+  command_start (a, NULL, "sendMessage", "{\"message\":\"Echo me\"}", &slot);
+  g_assert_cmpuint (count_rows (a, "Echo me", &row), ==, 1);
+  g_assert_cmpint (cx_chat_message_get_kind (row), ==, CX_CHAT_MESSAGE_OWN);
+  g_assert_cmpint (cx_chat_message_get_status (row), ==, CX_CHAT_MESSAGE_STATUS_SENDING);
+  g_assert_cmpuint (cx_chat_message_get_index (row), ==, 0);
+  result = command_finish (a, &slot, &error);
+  g_assert_no_error (error);
+  index = result_int (result, "index");
+  g_assert_cmpint (index, >, 0);
+  g_assert_cmpint (cx_chat_message_get_status (row), ==, CX_CHAT_MESSAGE_STATUS_SENT);
+  g_assert_cmpuint (cx_chat_message_get_index (row), ==, index);
+
+  /* The transcript has it too (messageReceived): still one row. */
+  wait_delivered (a, "Message", "Client", "Echo me");
+  cx_test_agent_send (agent, chat_id, "After the echo");
+  wait_delivered (a, "Message", "Agent", "After the echo");
+  g_assert_cmpuint (count_rows (a, "Echo me", NULL), ==, 1);
+  g_assert_cmpuint (count_rows (a, "After the echo", NULL), ==, 1);
+
+  /* Refused by the server: the row says so. */
+  command_start (a, NULL, "sendMessage", json, &slot);
+  g_clear_pointer (&result, json_node_unref);
+  result = command_finish (a, &slot, &error);
+  g_assert_null (result);
+  g_assert_error (error, CX_BUS_ERROR, CX_BUS_ERROR_REJECTED);
+  g_assert_cmpuint (count_rows (a, too_long, &failed), ==, 1);
+  g_assert_cmpint (cx_chat_message_get_status (failed), ==, CX_CHAT_MESSAGE_STATUS_FAILED);
+  g_assert_nonnull (cx_chat_message_get_error (failed));
+  g_assert_cmpuint (cx_chat_message_get_index (failed), ==, 0);
+
+  window_free (a);
+  cx_test_finalize_when_unwound (http);
+}
+
+/* Restoring a long chat: "restored" has the newest page only, ending with the newest entry;
+ * loadEarlier brings the pages before it, down to the first entry, and together they are the
+ * server's transcript, each entry once. */
+static void
+test_restore_newest_first (Fixture *f, gconstpointer data)
+{
+  CxHttp *http = cx_http_new (NULL);
+  g_autoptr (JsonObject) config = make_config (cx_test_server_get_url (f->server), "poll");
+  g_autoptr (CxTestAgent) agent = ready_agent (f);
+  g_autoptr (CxTestCustomer) customer = NULL;
+  g_autoptr (GPtrArray) all = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  g_autoptr (GPtrArray) got = NULL;
+  g_autoptr (GPtrArray) expected = NULL;
+  g_autofree char *chat_id = NULL;
+  JsonObject *restored;
+  JsonArray *array;
+  gboolean more = TRUE;
+  guint pages = 0;
+  Window *a;
+  Window *b;
+
+  a = window_new (http, SITE, config);
+  chat_id = start_chat (a);
+  agent_accept (agent, chat_id);
+  for (guint i = 1; i <= 230; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("Line %u", i);
+
+      cx_test_agent_send (agent, chat_id, text);
+    }
+  wait_delivered (a, "Message", "Agent", "Line 230");
+  window_close_service (a);
+
+  b = window_new (http, SITE, config);
+  restored = event_object (wait_event (b, "restored", 1));
+  array = json_object_get_array_member (restored, "messages");
+  g_assert_nonnull (array);
+  g_assert_cmpuint (json_array_get_length (array), >, 0);
+  g_assert_cmpuint (json_array_get_length (array), <=, 100);
+  g_assert_cmpstr (cx_test_message_text (
+                       json_array_get_object_element (array, json_array_get_length (array) - 1)),
+                   ==, "Line 230");
+  g_assert_null (find_delivered (b, "Message", "Agent", "Line 1"));
+
+  /* The pages before it, as the panel asks for them when scrolled to its top. */
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    g_ptr_array_add (all, json_object_ref (json_array_get_object_element (array, i)));
+  while (more)
+    {
+      g_autoptr (JsonNode) page = command (b, "loadEarlier", NULL);
+      JsonArray *older = json_object_get_array_member (json_node_get_object (page), "messages");
+
+      more = json_object_get_boolean_member (json_node_get_object (page), "more");
+      g_assert_nonnull (older);
+      g_assert_true (json_array_get_length (older) > 0 || !more);
+      for (guint i = json_array_get_length (older); i > 0; i--)
+        g_ptr_array_insert (all, 0, json_object_ref (json_array_get_object_element (older, i - 1)));
+      g_assert_cmpuint (++pages, <, 10);
+    }
+  g_assert_cmpuint (pages, >=, 2);
+
+  customer = customer_from_cookies (f, http, SITE);
+  cx_test_customer_poll (customer);
+  cx_test_assert_contiguous (all, 1);
+  got = cx_test_transcript_summaries (all);
+  expected = cx_test_transcript_summaries (customer->transcript);
+  g_assert_cmpuint (got->len, ==, expected->len);
+  for (guint i = 0; i < expected->len; i++)
+    g_assert_cmpstr (g_ptr_array_index (got, i), ==, g_ptr_array_index (expected, i));
+
+  /* Nothing older is left: asked again, nothing. */
+  {
+    g_autoptr (JsonNode) page = command (b, "loadEarlier", NULL);
+
+    g_assert_false (json_object_get_boolean_member (json_node_get_object (page), "more"));
+    g_assert_cmpuint (json_array_get_length (
+                          json_object_get_array_member (json_node_get_object (page), "messages")),
+                      ==, 0);
+  }
+
+  window_free (a);
+  window_free (b);
+  cx_test_finalize_when_unwound (http);
+}
+
+/* A plain GMS server: it knows nothing of "limit" and sends the whole transcript from the
+ * position asked. A SoupServer here plays one for a chat the cookies name. */
+
+#define PLAIN_CHAT "plain-chat-1"
+#define PLAIN_ENTRIES 150
+
+typedef struct
+{
+  GPtrArray *transcript; /* CxMessage */
+  guint refreshes;
+  gboolean saw_limit;
+} PlainGms;
+
+static void
+plain_gms_cb (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+              gpointer user_data)
+{
+  PlainGms *plain = user_data;
+  g_autoptr (GHashTable) form = NULL;
+  g_autoptr (GPtrArray) messages = g_ptr_array_new ();
+  g_autoptr (JsonNode) reply = NULL;
+  g_autofree char *body = NULL;
+  SoupMessageBody *request_body = soup_server_message_get_request_body (msg);
+  g_autoptr (GBytes) bytes = soup_message_body_flatten (request_body);
+  const char *position;
+  guint from = 1;
+
+  if (!g_str_has_suffix (path, "/" PLAIN_CHAT "/refresh"))
+    {
+      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+      return;
+    }
+
+  body = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  form = soup_form_decode (body);
+  g_clear_pointer (&body, g_free);
+  plain->refreshes++;
+  plain->saw_limit |= g_hash_table_contains (form, "limit");
+  position = g_hash_table_lookup (form, "transcriptPosition");
+  if (position != NULL)
+    from = MAX (1, (guint) g_ascii_strtoull (position, NULL, 10));
+  for (guint i = from; i <= plain->transcript->len; i++)
+    g_ptr_array_add (messages, g_ptr_array_index (plain->transcript, i - 1));
+
+  reply = cx_gms_build_reply (PLAIN_CHAT, "user-1", NULL, "alias-1", FALSE,
+                              plain->transcript->len + 1, messages);
+  body = json_to_string (reply, FALSE);
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, body, strlen (body));
+}
+
+static void
+test_restore_plain_gms (Fixture *f, gconstpointer data)
+{
+  CxHttp *http = cx_http_new (NULL);
+  g_autoptr (SoupServer) server = soup_server_new (NULL, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) config = NULL;
+  g_autofree char *base = NULL;
+  g_autofree char *ping = NULL;
+  PlainGms plain = { 0 };
+  GSList *uris;
+  JsonObject *restored;
+  JsonArray *array;
+  Window *b;
+
+  plain.transcript = g_ptr_array_new_with_free_func ((GDestroyNotify) cx_message_unref);
+  for (guint i = 1; i <= PLAIN_ENTRIES; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("Plain %u", i);
+      CxMessage *message =
+          cx_message_new (CX_MESSAGE_TEXT, CX_PARTY_AGENT, "Ann", "agent-1", text, 0, NULL);
+
+      message->index = i;
+      g_ptr_array_add (plain.transcript, message);
+    }
+
+  soup_server_add_handler (server, NULL, plain_gms_cb, &plain, NULL);
+  g_assert_true (soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
+  g_assert_no_error (error);
+  uris = soup_server_get_uris (server);
+  base = g_strdup_printf ("http://127.0.0.1:%d/", g_uri_get_port (uris->data));
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  config = make_config (base, "poll");
+
+  /* The cookies a window that started the chat would have left. */
+  ping = g_strdup_printf ("%" G_GINT64_FORMAT, g_get_real_time () / 1000);
+  g_assert_true (cx_http_set_site_cookie (
+      http, SITE, CX_WEBCHAT_COOKIE_PREFIX "keys",
+      "{\"secureKey\":\"key-1\",\"alias\":\"alias-1\",\"userId\":\"user-1\"}", NULL));
+  g_assert_true (cx_http_set_site_cookie (http, SITE, CX_WEBCHAT_COOKIE_PREFIX "ping", ping, NULL));
+  g_assert_true (
+      cx_http_set_site_cookie (http, SITE, CX_WEBCHAT_COOKIE_PREFIX "session", PLAIN_CHAT, NULL));
+
+  /* It asked for a page; the server sent everything, and everything is shown. */
+  b = window_new (http, SITE, config);
+  restored = event_object (wait_event (b, "restored", 1));
+  g_assert_true (plain.saw_limit);
+  array = json_object_get_array_member (restored, "messages");
+  g_assert_cmpuint (json_array_get_length (array), ==, PLAIN_ENTRIES);
+  {
+    g_autoptr (GPtrArray) messages = delivered (b, TRUE);
+
+    cx_test_assert_contiguous (messages, 1);
+  }
+
+  /* Nothing is older, and nothing more is asked of the server for it. */
+  {
+    guint refreshes = plain.refreshes;
+    g_autoptr (JsonNode) page = command (b, "loadEarlier", NULL);
+
+    g_assert_false (json_object_get_boolean_member (json_node_get_object (page), "more"));
+    g_assert_cmpuint (json_array_get_length (
+                          json_object_get_array_member (json_node_get_object (page), "messages")),
+                      ==, 0);
+    g_assert_cmpuint (plain.refreshes, <=, refreshes + 1); /* a poll may have run meanwhile */
+  }
+
+  window_free (b);
+  soup_server_disconnect (server);
+  g_ptr_array_unref (plain.transcript);
+  cx_test_finalize_when_unwound (http);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1434,6 +1744,10 @@ main (int argc, char *argv[])
   cx_test_add ("/webchat-service/errors/human", NULL, NULL, test_error_texts);
   cx_test_add ("/webchat-service/windows/panel-state", NULL, NULL, test_panel_state);
   cx_test_add ("/webchat-service/files/send", NULL, NULL, test_send_file);
+  cx_test_add ("/webchat-service/model/echo/push", NULL, "auto", test_model_echo);
+  cx_test_add ("/webchat-service/model/echo/poll", NULL, "poll", test_model_echo);
+  cx_test_add ("/webchat-service/restore/newest-first", NULL, NULL, test_restore_newest_first);
+  cx_test_add ("/webchat-service/restore/plain-gms", NULL, NULL, test_restore_plain_gms);
 
   return g_test_run ();
 }

@@ -18,7 +18,7 @@
 #include "cx-test-server.h"
 #include "customer/cx-desk-application.h"
 #include "customer/cx-desk-window.h"
-#include "widgets/cx-chat-message.h"
+#include "services/cx-chat-message.h"
 #include "widgets/cx-chat-row.h"
 
 G_BEGIN_DECLS

@@ -30,7 +30,7 @@
 #include "cx-test-server.h"
 #include "cx-test-ui.h"
 #include "services/cx-webchat-service.h"
-#include "widgets/cx-chat-message.h"
+#include "services/cx-chat-message.h"
 #include "widgets/cx-chat-row.h"
 #include "widgets/cx-toaster.h"
 #include "widgets/cx-webchat.h"
@@ -468,14 +468,19 @@ test_restore_in_new_window (Fixture *f, gconstpointer data)
   CxDeskWindow *a = window_open (app, SITE);
   CxDeskWindow *b;
   g_autofree char *chat_id = ui_start_chat (a);
+  CxChatMessage *sent;
 
   agent_accept (agent, chat_id);
   wait_message (a, CX_CHAT_MESSAGE_EVENT, AGENT_NAME " joined the chat", -1);
   ui_send (a, "Hello from window A");
-  wait_message (a, CX_CHAT_MESSAGE_OWN, "Hello from window A", CX_CHAT_MESSAGE_STATUS_SENT);
+  /* The service's row: sent, with its index. */
+  sent = wait_message (a, CX_CHAT_MESSAGE_OWN, "Hello from window A", CX_CHAT_MESSAGE_STATUS_SENT);
+  g_assert_cmpuint (cx_chat_message_get_index (sent), >, 0);
   cx_test_agent_wait_message (agent, chat_id, "Message", "Hello from window A");
   cx_test_agent_send (agent, chat_id, "Hello Grace, how can I help?");
   wait_message (a, CX_CHAT_MESSAGE_AGENT, "Hello Grace, how can I help?", -1);
+  /* The server's copy of it came too: still one row. */
+  g_assert_cmpuint (count_messages (a, "Hello from window A"), ==, 1);
 
   b = window_open (app, "https://www.example.com/orders/42");
   wait_phase (b, CX_WEBCHAT_PHASE_CHAT);
@@ -1532,8 +1537,9 @@ view_grew (gpointer data)
   return FALSE;
 }
 
-/* A long transcript, restored, opens on its end; scrolling up to the top brings the earlier rows
- * in, until the first. */
+/* A long transcript, restored, opens on its end with its newest rows only (the service read
+ * the newest page); scrolling up to the top brings the earlier rows in, page after page, until
+ * the first: then B shows what A shows. */
 static void
 test_long_transcript_scrolls (Fixture *f, gconstpointer data)
 {
@@ -1555,11 +1561,14 @@ test_long_transcript_scrolls (Fixture *f, gconstpointer data)
     }
   wait_message (a, CX_CHAT_MESSAGE_AGENT, "Line 160 of the answer", -1);
 
+  total = g_list_model_get_n_items (cx_webchat_get_messages (chat_of (a)));
+  g_assert_cmpuint (total, >, 160);
+
   b = window_open (app, SITE);
   wait_message (b, CX_CHAT_MESSAGE_AGENT, "Line 160 of the answer", -1);
   messages = cx_webchat_get_messages (chat_of (b));
-  total = g_list_model_get_n_items (messages);
-  g_assert_cmpuint (total, >, 160);
+  g_assert_cmpuint (g_list_model_get_n_items (messages), <, total);
+  g_assert_null (find_message (b, CX_CHAT_MESSAGE_AGENT, "Line 1 of the answer"));
   wait_row (b, find_message (b, CX_CHAT_MESSAGE_AGENT, "Line 160 of the answer"));
 
   growth.view = GTK_LIST_VIEW (panel_widget (b, "transcript_view"));
@@ -1569,6 +1578,16 @@ test_long_transcript_scrolls (Fixture *f, gconstpointer data)
               G_LIST_MODEL (gtk_list_view_get_model (growth.view)))) < total)
     cx_test_wait (view_grew, &growth);
   g_assert_cmpuint (growth.n_items, ==, total);
+  g_assert_cmpuint (g_list_model_get_n_items (messages), ==, total);
+  for (guint i = 0; i < total; i++)
+    {
+      g_autoptr (CxChatMessage) mine = g_list_model_get_item (messages, i);
+      g_autoptr (CxChatMessage) theirs =
+          g_list_model_get_item (cx_webchat_get_messages (chat_of (a)), i);
+
+      g_assert_cmpstr (cx_chat_message_get_text (mine), ==, cx_chat_message_get_text (theirs));
+      g_assert_cmpuint (cx_chat_message_get_index (mine), ==, cx_chat_message_get_index (theirs));
+    }
 
   cx_test_ui_app_free (app);
 }

@@ -14,7 +14,7 @@
 
 #include <glib/gi18n-lib.h>
 
-#include "widgets/cx-chat-message.h"
+#include "services/cx-chat-message.h"
 
 struct _CxChatMessage
 {
@@ -42,7 +42,8 @@ G_DEFINE_ENUM_TYPE (CxChatMessageStatus, cx_chat_message_status,
                     G_DEFINE_ENUM_VALUE (CX_CHAT_MESSAGE_STATUS_NONE, "none"),
                     G_DEFINE_ENUM_VALUE (CX_CHAT_MESSAGE_STATUS_SENDING, "sending"),
                     G_DEFINE_ENUM_VALUE (CX_CHAT_MESSAGE_STATUS_SENT, "sent"),
-                    G_DEFINE_ENUM_VALUE (CX_CHAT_MESSAGE_STATUS_FAILED, "failed"))
+                    G_DEFINE_ENUM_VALUE (CX_CHAT_MESSAGE_STATUS_FAILED, "failed"),
+                    G_DEFINE_ENUM_VALUE (CX_CHAT_MESSAGE_STATUS_UNCERTAIN, "uncertain"))
 
 enum
 {

@@ -33,6 +33,8 @@ typedef enum
  * @CX_CHAT_MESSAGE_STATUS_SENDING: the customer's, not acknowledged yet
  * @CX_CHAT_MESSAGE_STATUS_SENT: the server has stored it
  * @CX_CHAT_MESSAGE_STATUS_FAILED: the server refused it, or the chat ended first
+ * @CX_CHAT_MESSAGE_STATUS_UNCERTAIN: a send got no answer: the server may have it; the
+ *   transcript is read before it is sent again
  */
 typedef enum
 {
@@ -40,6 +42,7 @@ typedef enum
   CX_CHAT_MESSAGE_STATUS_SENDING,
   CX_CHAT_MESSAGE_STATUS_SENT,
   CX_CHAT_MESSAGE_STATUS_FAILED,
+  CX_CHAT_MESSAGE_STATUS_UNCERTAIN,
 } CxChatMessageStatus;
 
 #define CX_TYPE_CHAT_MESSAGE_KIND (cx_chat_message_kind_get_type ())
