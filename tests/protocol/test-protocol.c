@@ -1128,11 +1128,11 @@ test_gms_refresh_paging (void)
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_assert_null (chat_request (CX_GMS_OP_REFRESH, "limit", bad[i], &error));
-      assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_INVALID_PARAMETER, "“limit”");
+      cx_test_assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_INVALID_PARAMETER, "“limit”");
       g_clear_error (&error);
     }
   g_assert_null (chat_request (CX_GMS_OP_REFRESH, "before", "0", &error));
-  assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_INVALID_PARAMETER, "“before”");
+  cx_test_assert_error (error, CX_GMS_ERROR, CX_GMS_ERROR_INVALID_PARAMETER, "“before”");
   g_clear_error (&error);
 
   reply = parse_reply_text ("{\"statusCode\":0,\"nextPosition\":9,\"firstPosition\":4}", &error);
