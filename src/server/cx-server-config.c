@@ -86,6 +86,12 @@ customer_limits_init_default (CxServerConfig *config)
   config->user_data_max_key_bytes = 128;
   config->user_data_max_value_bytes = 4096;
   config->user_data_max_total_bytes = 32 * 1024;
+  /* Co-browse (issue 11, cx-server-cobrowse.c) */
+  config->cobrowse_code_seconds = 20 * 60;
+  config->cobrowse_starts_per_minute = 10;
+  config->cobrowse_frame_max_bytes = 1024 * 1024;
+  config->cobrowse_bytes_per_second = 1024 * 1024;
+  config->cobrowse_frames_per_second = 100;
 }
 
 static gboolean get_uint (JsonObject *object, const char *member, const char *key, guint64 min,
@@ -115,6 +121,16 @@ parse_customer_limits (CxServerConfig *config, JsonNode *node, GError **error)
       &config->user_data_max_value_bytes },
     { "userDataMaxTotalBytes", "limits.userDataMaxTotalBytes", 2, 64 * 1024 * 1024,
       &config->user_data_max_total_bytes },
+    { "cobrowseCodeSeconds", "limits.cobrowseCodeSeconds", 1, 24 * 3600,
+      &config->cobrowse_code_seconds },
+    { "cobrowseStartsPerMinute", "limits.cobrowseStartsPerMinute", 1, 1000000,
+      &config->cobrowse_starts_per_minute },
+    { "cobrowseFrameMaxBytes", "limits.cobrowseFrameMaxBytes", 1024, 1024 * 1024,
+      &config->cobrowse_frame_max_bytes },
+    { "cobrowseBytesPerSecond", "limits.cobrowseBytesPerSecond", 1024, 64 * 1024 * 1024,
+      &config->cobrowse_bytes_per_second },
+    { "cobrowseFramesPerSecond", "limits.cobrowseFramesPerSecond", 1, 100000,
+      &config->cobrowse_frames_per_second },
   };
 
   /* parse_limits has said whether "limits" is an object. */

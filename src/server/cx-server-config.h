@@ -65,6 +65,12 @@ typedef struct
   guint user_data_max_key_bytes; /* bytes of one key */
   guint user_data_max_value_bytes;
   guint user_data_max_total_bytes; /* the chat's userData serialized as JSON */
+  /* Co-browse (issue 11, cx-server-cobrowse.c; API.md "Co-browse"), "limits" keys too. */
+  guint cobrowse_code_seconds;      /* a code can be joined this long */
+  guint cobrowse_starts_per_minute; /* sessions created, per client address */
+  guint cobrowse_frame_max_bytes;   /* one frame, either side */
+  guint cobrowse_bytes_per_second;  /* each side, a token bucket of two seconds' worth */
+  guint cobrowse_frames_per_second; /* each side, likewise */
   /* Connections (cx-server-net.c, issue 9 items 2, 4, 16): "limits" keys, API.md "Limits and
    * timeouts". */
   guint max_connections;  /* 0: derived from the open-file limit */

@@ -140,6 +140,10 @@ void _cx_server_customer_socket_free (gpointer data);
 /* issue 9 item 5: writes the customer rate limits to the store (cx_server_shutdown). */
 void _cx_server_gms_shutdown (CxServer *self);
 
+/* Co-browse relay (cx-server-cobrowse.c, issue 11) */
+void _cx_server_cobrowse_init (CxServer *self);
+void _cx_server_cobrowse_shutdown (CxServer *self);
+
 /* Callbacks (cx-server-callback.c) */
 void _cx_server_callback_init (CxServer *self);
 JsonNode *_cx_server_callback_to_json (const CxCallback *callback);

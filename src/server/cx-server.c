@@ -389,6 +389,7 @@ cx_server_new (CxServerConfig *config, CxStore *store, GError **error)
   _cx_server_gms_init (self);
   _cx_server_callback_init (self);
   _cx_server_agent_init (self);
+  _cx_server_cobrowse_init (self); /* issue 11 */
   _cx_server_routing_init (self);
   _cx_server_commit_init (self); /* group commit (cx-server-commit.c) */
 
@@ -509,8 +510,9 @@ cx_server_shutdown (CxServer *self)
 {
   g_return_if_fail (CX_IS_SERVER (self));
 
-  _cx_server_gms_shutdown (self); /* issue 9 item 5: keep the rate limits (joins the batch) */
-  _cx_server_commit_flush (self); /* group commit: what is pending, before the sockets close */
+  _cx_server_gms_shutdown (self);      /* issue 9 item 5: keep the rate limits (joins the batch) */
+  _cx_server_cobrowse_shutdown (self); /* issue 11: audit records end (joins the batch) */
+  _cx_server_commit_flush (self);      /* group commit: what is pending, before the sockets close */
   _cx_server_routing_shutdown (self);
   _cx_server_net_stop (self);
   if (self->soup != NULL)

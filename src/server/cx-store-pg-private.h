@@ -236,5 +236,15 @@ gboolean cx_store_pg_count_callbacks (CxStore *store, const char *service, gint6
 gboolean cx_store_pg_save_rate_buckets (CxStore *store, GPtrArray *buckets, gint64 forget_before,
                                         GError **error);
 GPtrArray *cx_store_pg_load_rate_buckets (CxStore *store, gint64 since, GError **error);
+/* Co-browse (cx-store-pg-cobrowse.c) */
+gboolean cx_store_pg_create_cobrowse (CxStore *store, const CxCobrowseRecord *record,
+                                      GError **error);
+char *cx_store_pg_join_cobrowse (CxStore *store, const char *code, const char *agent, gint64 now,
+                                 GError **error);
+gboolean cx_store_pg_cobrowse_mode (CxStore *store, const char *id, gint64 at, const char *mode,
+                                    const char *changed_by, GError **error);
+gboolean cx_store_pg_end_cobrowse (CxStore *store, const char *id, gint64 at, const char *ended_by,
+                                   const char *reason, GError **error);
+CxCobrowseRecord *cx_store_pg_get_cobrowse (CxStore *store, const char *id, GError **error);
 
 G_END_DECLS

@@ -666,6 +666,11 @@ cx_store_pg_store_init (CxStoreInterface *iface)
   iface->rollback_batch = cx_store_pg_rollback_batch;
   iface->save_rate_buckets = cx_store_pg_save_rate_buckets;
   iface->load_rate_buckets = cx_store_pg_load_rate_buckets;
+  iface->create_cobrowse = cx_store_pg_create_cobrowse;
+  iface->join_cobrowse = cx_store_pg_join_cobrowse;
+  iface->cobrowse_mode = cx_store_pg_cobrowse_mode;
+  iface->end_cobrowse = cx_store_pg_end_cobrowse;
+  iface->get_cobrowse = cx_store_pg_get_cobrowse;
 }
 
 static void

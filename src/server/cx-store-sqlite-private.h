@@ -268,5 +268,15 @@ gboolean cx_store_sqlite_count_callbacks (CxStore *store, const char *service, g
 gboolean cx_store_sqlite_save_rate_buckets (CxStore *store, GPtrArray *buckets,
                                             gint64 forget_before, GError **error);
 GPtrArray *cx_store_sqlite_load_rate_buckets (CxStore *store, gint64 since, GError **error);
+/* Co-browse (cx-store-sqlite-cobrowse.c) */
+gboolean cx_store_sqlite_create_cobrowse (CxStore *store, const CxCobrowseRecord *record,
+                                          GError **error);
+char *cx_store_sqlite_join_cobrowse (CxStore *store, const char *code, const char *agent,
+                                     gint64 now, GError **error);
+gboolean cx_store_sqlite_cobrowse_mode (CxStore *store, const char *id, gint64 at, const char *mode,
+                                        const char *changed_by, GError **error);
+gboolean cx_store_sqlite_end_cobrowse (CxStore *store, const char *id, gint64 at,
+                                       const char *ended_by, const char *reason, GError **error);
+CxCobrowseRecord *cx_store_sqlite_get_cobrowse (CxStore *store, const char *id, GError **error);
 
 G_END_DECLS

@@ -773,6 +773,11 @@ cx_store_sqlite_store_init (CxStoreInterface *iface)
   iface->rollback_batch = cx_store_sqlite_rollback_batch;
   iface->save_rate_buckets = cx_store_sqlite_save_rate_buckets;
   iface->load_rate_buckets = cx_store_sqlite_load_rate_buckets;
+  iface->create_cobrowse = cx_store_sqlite_create_cobrowse;
+  iface->join_cobrowse = cx_store_sqlite_join_cobrowse;
+  iface->cobrowse_mode = cx_store_sqlite_cobrowse_mode;
+  iface->end_cobrowse = cx_store_sqlite_end_cobrowse;
+  iface->get_cobrowse = cx_store_sqlite_get_cobrowse;
 }
 
 static void

@@ -11,7 +11,7 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (CxStoreSqlite, cx_store_sqlite, CX, STORE_SQLITE, GObject)
 
 /* The schema version this code writes (PRAGMA user_version). */
-#define CX_STORE_SQLITE_SCHEMA_VERSION 3
+#define CX_STORE_SQLITE_SCHEMA_VERSION 4
 
 /* Opens (creating it if needed) and migrates the database at @path, a file name or
  * ":memory:". A database of a newer schema fails with CX_STORE_ERROR_VERSION, anything else

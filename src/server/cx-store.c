@@ -646,3 +646,99 @@ cx_store_steal_strv (GPtrArray *strings)
   g_ptr_array_add (strings, NULL);
   return (char **) g_ptr_array_steal (strings, NULL);
 }
+
+/* Co-browse (issue 11) */
+
+void
+cx_cobrowse_mode_change_free (CxCobrowseModeChange *change)
+{
+  if (change == NULL)
+    return;
+  g_free (change->mode);
+  g_free (change->changed_by);
+  g_free (change);
+}
+
+void
+cx_cobrowse_record_free (CxCobrowseRecord *record)
+{
+  if (record == NULL)
+    return;
+  g_free (record->id);
+  g_free (record->code);
+  g_free (record->secret_hash);
+  g_free (record->address);
+  g_free (record->agent);
+  g_free (record->ended_by);
+  g_free (record->end_reason);
+  g_clear_pointer (&record->modes, g_ptr_array_unref);
+  g_free (record);
+}
+
+gboolean
+cx_store_create_cobrowse (CxStore *self, const CxCobrowseRecord *record, GError **error)
+{
+  g_return_val_if_fail (CX_IS_STORE (self), FALSE);
+  g_return_val_if_fail (record != NULL && record->id != NULL && record->code != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  will_write (self);
+  return CX_STORE_GET_IFACE (self)->create_cobrowse (self, record, error);
+}
+
+/**
+ * cx_store_join_cobrowse:
+ *
+ * Returns: (transfer full): the id of the session @agent joined, or %NULL with an error
+ */
+char *
+cx_store_join_cobrowse (CxStore *self, const char *code, const char *agent, gint64 now,
+                        GError **error)
+{
+  g_return_val_if_fail (CX_IS_STORE (self), NULL);
+  g_return_val_if_fail (code != NULL && agent != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  will_write (self);
+  return CX_STORE_GET_IFACE (self)->join_cobrowse (self, code, agent, now, error);
+}
+
+gboolean
+cx_store_cobrowse_mode (CxStore *self, const char *id, gint64 at, const char *mode,
+                        const char *changed_by, GError **error)
+{
+  g_return_val_if_fail (CX_IS_STORE (self), FALSE);
+  g_return_val_if_fail (id != NULL && mode != NULL && changed_by != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  will_write (self);
+  return CX_STORE_GET_IFACE (self)->cobrowse_mode (self, id, at, mode, changed_by, error);
+}
+
+gboolean
+cx_store_end_cobrowse (CxStore *self, const char *id, gint64 at, const char *ended_by,
+                       const char *reason, GError **error)
+{
+  g_return_val_if_fail (CX_IS_STORE (self), FALSE);
+  g_return_val_if_fail (id != NULL && ended_by != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  will_write (self);
+  return CX_STORE_GET_IFACE (self)->end_cobrowse (self, id, at, ended_by, reason, error);
+}
+
+/**
+ * cx_store_get_cobrowse:
+ *
+ * Returns: (transfer full) (nullable): the session with its mode changes, %NULL if there is
+ *   none (no error) or on a failure (error)
+ */
+CxCobrowseRecord *
+cx_store_get_cobrowse (CxStore *self, const char *id, GError **error)
+{
+  g_return_val_if_fail (CX_IS_STORE (self), NULL);
+  g_return_val_if_fail (id != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return CX_STORE_GET_IFACE (self)->get_cobrowse (self, id, error);
+}

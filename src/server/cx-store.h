@@ -148,6 +148,31 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CxCallback, cx_callback_free)
 
 G_DECLARE_INTERFACE (CxStore, cx_store, CX, STORE, GObject)
 
+/* Co-browse (issue 11): a session as stored; its audit record. Times in ms since the epoch,
+ * 0 when not yet. Never page content. */
+typedef struct
+{
+  gint64 at;
+  char *mode;       /* "pointer" or "write" */
+  char *changed_by; /* "customer" or the agent's user name */
+} CxCobrowseModeChange;
+
+typedef struct
+{
+  char *id;
+  char *code;        /* (nullable) until an agent joins: single use */
+  char *secret_hash; /* the customer's secret, hashed */
+  char *address;     /* (nullable) the customer's address */
+  gint64 created_at;
+  gint64 expires_at; /* the code's */
+  char *agent;       /* (nullable) who joined */
+  gint64 joined_at;
+  gint64 ended_at;
+  char *ended_by;   /* (nullable) "customer", "agent", "expired", "server" */
+  char *end_reason; /* (nullable) */
+  GPtrArray *modes; /* CxCobrowseModeChange, oldest first (get_cobrowse) */
+} CxCobrowseRecord;
+
 struct _CxStoreInterface
 {
   GTypeInterface parent_iface;
@@ -242,6 +267,20 @@ struct _CxStoreInterface
   gboolean (*save_rate_buckets) (CxStore *self, GPtrArray *buckets, gint64 forget_before,
                                  GError **error);
   GPtrArray *(*load_rate_buckets) (CxStore *self, gint64 since, GError **error);
+  /* Co-browse sessions and their audit (issue 11, cx-store-*-cobrowse.c). create_cobrowse
+   * fails with CONFLICT if a session that can still be joined at @record->created_at has the
+   * same code. join_cobrowse claims the code for @agent (the code is cleared: single use) and
+   * returns the session's id; NOT_FOUND if no session can be joined with it (wrong, expired,
+   * used or ended). end_cobrowse ends a
+   * session that has not ended (CONFLICT otherwise, NOT_FOUND if there is none). */
+  gboolean (*create_cobrowse) (CxStore *self, const CxCobrowseRecord *record, GError **error);
+  char *(*join_cobrowse) (CxStore *self, const char *code, const char *agent, gint64 now,
+                          GError **error);
+  gboolean (*cobrowse_mode) (CxStore *self, const char *id, gint64 at, const char *mode,
+                             const char *changed_by, GError **error);
+  gboolean (*end_cobrowse) (CxStore *self, const char *id, gint64 at, const char *ended_by,
+                            const char *reason, GError **error);
+  CxCobrowseRecord *(*get_cobrowse) (CxStore *self, const char *id, GError **error);
 };
 
 gboolean cx_store_create_chat (CxStore *self, const CxChat *chat, GError **error);
@@ -306,6 +345,20 @@ gboolean cx_store_save_rate_buckets (CxStore *self, GPtrArray *buckets, gint64 f
 GPtrArray *cx_store_load_rate_buckets (CxStore *self, gint64 since, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CxStoredBucket, cx_stored_bucket_free)
+
+/* Co-browse (issue 11): the stored part of a session, which is its audit record. */
+gboolean cx_store_create_cobrowse (CxStore *self, const CxCobrowseRecord *record, GError **error);
+char *cx_store_join_cobrowse (CxStore *self, const char *code, const char *agent, gint64 now,
+                              GError **error);
+gboolean cx_store_cobrowse_mode (CxStore *self, const char *id, gint64 at, const char *mode,
+                                 const char *changed_by, GError **error);
+gboolean cx_store_end_cobrowse (CxStore *self, const char *id, gint64 at, const char *ended_by,
+                                const char *reason, GError **error);
+CxCobrowseRecord *cx_store_get_cobrowse (CxStore *self, const char *id, GError **error);
+void cx_cobrowse_record_free (CxCobrowseRecord *record);
+void cx_cobrowse_mode_change_free (CxCobrowseModeChange *change);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CxCobrowseRecord, cx_cobrowse_record_free)
 
 /* Opens the store at @location: a PostgreSQL URL (postgresql://... or postgres://...,
  * cx-store-pg.h), or else an SQLite file name or ":memory:" (cx-store-sqlite.h). */

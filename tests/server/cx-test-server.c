@@ -240,6 +240,8 @@ cx_test_config_new (const CxTestConfigOptions *options)
   add_int_member (builder, "invitationTimeoutSeconds",
                   options->invitation_timeout_seconds != 0 ? options->invitation_timeout_seconds
                                                            : 600);
+  if (options->cobrowse_code_seconds != 0)
+    add_int_member (builder, "cobrowseCodeSeconds", options->cobrowse_code_seconds);
   json_builder_end_object (builder);
 
   json_builder_end_object (builder);
@@ -1165,12 +1167,21 @@ socket_connect_done (gpointer data)
 CxTestSocket *
 cx_test_socket_connect (SoupSession *session, const char *url)
 {
+  return cx_test_socket_connect_with (session, url, NULL, NULL);
+}
+
+CxTestSocket *
+cx_test_socket_connect_with (SoupSession *session, const char *url, const char *header,
+                             const char *value)
+{
   CxTestSocket *self = g_new0 (CxTestSocket, 1);
 
   g_queue_init (&self->frames);
   self->all_frames = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
   self->msg = soup_message_new ("GET", url);
   g_assert_nonnull (self->msg);
+  if (header != NULL)
+    soup_message_headers_replace (soup_message_get_request_headers (self->msg), header, value);
   soup_session_websocket_connect_async (session, self->msg, NULL, NULL, G_PRIORITY_DEFAULT, NULL,
                                         socket_connect_cb, self);
   cx_test_wait (socket_connect_done, self);

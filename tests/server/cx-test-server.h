@@ -25,6 +25,7 @@ typedef struct
   gboolean office_closed_now;       /* callback office hours that exclude the current day */
   guint slot_capacity;              /* 0: 2 */
   guint max_file_size;              /* 0: 64 KiB */
+  guint cobrowse_code_seconds;      /* 0: the server's default */
 } CxTestConfigOptions;
 
 #define CX_TEST_ADA_PASSWORD "ada-correct-horse"
@@ -169,6 +170,9 @@ typedef struct
 } CxTestSocket;
 
 CxTestSocket *cx_test_socket_connect (SoupSession *session, const char *url);
+/* The same with one more request header (@header NULL: none), e.g. Authorization. */
+CxTestSocket *cx_test_socket_connect_with (SoupSession *session, const char *url,
+                                           const char *header, const char *value);
 void cx_test_socket_send (CxTestSocket *self, const char *text);
 JsonObject *cx_test_socket_take (CxTestSocket *self, const char *type, const char *chat_id);
 JsonObject *cx_test_socket_peek (CxTestSocket *self, const char *type, const char *chat_id);
