@@ -240,6 +240,8 @@ cx_test_config_new (const CxTestConfigOptions *options)
   add_int_member (builder, "invitationTimeoutSeconds",
                   options->invitation_timeout_seconds != 0 ? options->invitation_timeout_seconds
                                                            : 600);
+  if (options->chat_starts_per_minute != 0)
+    add_int_member (builder, "chatStartsPerMinute", options->chat_starts_per_minute);
   json_builder_end_object (builder);
 
   json_builder_end_object (builder);
@@ -394,6 +396,33 @@ cx_test_server_new_with_fd_limit (const char *config_json, guint soft, guint har
     self->db_path = g_build_filename (self->dir, "server.db", NULL);
   self->config_path = g_build_filename (self->dir, "config.json", NULL);
   g_file_set_contents (self->config_path, config_json, -1, &error);
+  g_assert_no_error (error);
+
+  server_spawn (self);
+  return self;
+}
+
+/**
+ * cx_test_server_new_peer:
+ *
+ * Another server process on the same PostgreSQL schema and configuration as @first: a second
+ * node of a cluster (issue 13). Free it before @first, whose schema it is.
+ */
+CxTestServer *
+cx_test_server_new_peer (CxTestServer *first)
+{
+  CxTestServer *self = g_new0 (CxTestServer, 1);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *config = NULL;
+
+  g_assert_true (cx_test_on_postgresql ());
+  self->dir = g_dir_make_tmp ("cxdesk-it-XXXXXX", &error);
+  g_assert_no_error (error);
+  self->db_path = g_strdup (first->db_path);
+  self->config_path = g_build_filename (self->dir, "config.json", NULL);
+  g_file_get_contents (first->config_path, &config, NULL, &error);
+  g_assert_no_error (error);
+  g_file_set_contents (self->config_path, config, -1, &error);
   g_assert_no_error (error);
 
   server_spawn (self);
