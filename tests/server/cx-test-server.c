@@ -429,6 +429,78 @@ cx_test_server_new_peer (CxTestServer *first)
   return self;
 }
 
+static gboolean
+port_answers (gpointer data)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketConnection) connection =
+      g_socket_client_connect_to_host (client, "127.0.0.1", GPOINTER_TO_UINT (data), NULL, NULL);
+
+  return connection != NULL;
+}
+
+/**
+ * cx_test_server_new_haproxy:
+ * @nodes: (array length=n_nodes): the nodes
+ *
+ * HAProxy (if it is installed; NULL otherwise) on a free loopback port in front of @nodes as
+ * .ci/cluster configures it: HTTP mode, round robin, no stickiness, WebSocket tunnels. The
+ * result stands for the cluster: customers and agents made on it go through the proxy. Free it
+ * before the nodes.
+ */
+CxTestServer *
+cx_test_server_new_haproxy (CxTestServer **nodes, guint n_nodes)
+{
+  CxTestServer *self;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSocket) socket = NULL;
+  g_autoptr (GSocketAddress) any = NULL;
+  g_autoptr (GSocketAddress) bound = NULL;
+  g_autoptr (GString) config = g_string_new (NULL);
+  g_autofree char *haproxy = g_find_program_in_path ("haproxy");
+  guint port;
+
+  if (haproxy == NULL)
+    return NULL;
+
+  /* A free port: bound, read back, closed; HAProxy binds it next. */
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  any = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  g_socket_bind (socket, any, FALSE, &error);
+  g_assert_no_error (error);
+  bound = g_socket_get_local_address (socket, &error);
+  g_assert_no_error (error);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_socket_close (socket, NULL);
+
+  g_string_append_printf (config,
+                          "global\n    maxconn 1000\n"
+                          "defaults\n    mode http\n    option http-server-close\n"
+                          "    timeout connect 5s\n    timeout client 120s\n"
+                          "    timeout server 120s\n    timeout tunnel 1h\n"
+                          "frontend cxdesk\n    bind 127.0.0.1:%u\n    default_backend nodes\n"
+                          "backend nodes\n    balance roundrobin\n",
+                          port);
+  for (guint i = 0; i < n_nodes; i++)
+    g_string_append_printf (config, "    server node%u %s\n", i,
+                            nodes[i]->base + strlen ("http://"));
+
+  self = g_new0 (CxTestServer, 1);
+  self->dir = g_dir_make_tmp ("cxdesk-haproxy-XXXXXX", &error);
+  g_assert_no_error (error);
+  self->config_path = g_build_filename (self->dir, "haproxy.cfg", NULL);
+  g_file_set_contents (self->config_path, config->str, -1, &error);
+  g_assert_no_error (error);
+  self->process = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, haproxy, "-db", "-q", "-f",
+                                    self->config_path, NULL);
+  g_assert_no_error (error);
+  self->url = g_strdup_printf ("http://127.0.0.1:%u/", port);
+  self->base = g_strdup_printf ("http://127.0.0.1:%u", port);
+  cx_test_wait (port_answers, GUINT_TO_POINTER (port));
+  return self;
+}
+
 const char *
 cx_test_server_get_url (CxTestServer *self)
 {

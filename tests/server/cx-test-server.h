@@ -45,6 +45,9 @@ CxTestServer *cx_test_server_new_with_fd_limit (const char *config_json, guint s
 GPid cx_test_server_get_pid (CxTestServer *self);
 /* PostgreSQL only: a second node on the same schema (free it first). */
 CxTestServer *cx_test_server_new_peer (CxTestServer *first);
+/* HAProxy in front of @nodes (NULL if haproxy is not installed): used as a server, it is the
+ * cluster's one address. Free it before the nodes. */
+CxTestServer *cx_test_server_new_haproxy (CxTestServer **nodes, guint n_nodes);
 /* Whether the servers run on PostgreSQL (CXDESK_TEST_PG_URL) rather than an SQLite file. */
 gboolean cx_test_on_postgresql (void);
 const char *cx_test_server_get_url (CxTestServer *self);

@@ -117,6 +117,56 @@ test_chat_across_nodes (Fixture *f, gconstpointer data)
   assert_exactly_once (push, "customer ");
 }
 
+/* The same through HAProxy, round robin and no stickiness: every request of the customer and of
+ * the agent may land on either node, the sockets on either. */
+static void
+test_chat_through_haproxy (Fixture *f, gconstpointer data)
+{
+  g_autoptr (CxTestServer) node_b = NULL;
+  g_autoptr (CxTestServer) proxy = NULL;
+  g_autoptr (CxTestAgent) ada = NULL;
+  g_autoptr (CxTestCustomer) customer = NULL;
+  g_autoptr (CxTestSocket) push = NULL;
+  CxTestServer *nodes[2];
+  Arrived to_agent, to_customer;
+
+  node_b = cx_test_server_new_peer (f->server);
+  nodes[0] = f->server;
+  nodes[1] = node_b;
+  proxy = cx_test_server_new_haproxy (nodes, 2);
+  if (proxy == NULL)
+    {
+      g_test_skip ("haproxy is not installed");
+      return;
+    }
+  ada = cx_test_agent_ready (proxy, "ada", CX_TEST_ADA_PASSWORD);
+  customer = cx_test_customer_start (proxy, "customer-support", "Ola");
+  push = cx_test_customer_push_socket (customer, 1);
+  cx_test_agent_take (ada, customer->chat_id);
+
+  for (guint i = 0; i < EXCHANGED; i++)
+    {
+      g_autofree char *from_customer = g_strdup_printf ("customer %02u", i);
+      g_autofree char *from_agent = g_strdup_printf ("agent %02u", i);
+
+      cx_test_customer_send (customer, from_customer);
+      cx_test_agent_send (ada, customer->chat_id, from_agent);
+    }
+
+  to_agent = (Arrived){ ada->events, "customer ", EXCHANGED };
+  to_customer = (Arrived){ push, "agent ", EXCHANGED };
+  cx_test_wait (all_arrived, &to_agent);
+  cx_test_wait (all_arrived, &to_customer);
+  cx_test_customer_poll_until (customer, 1, "Message", "Agent", "agent 19");
+  assert_exactly_once (ada->events, "customer ");
+  assert_exactly_once (push, "agent ");
+
+  /* The sockets go before the proxy that carries them. */
+  g_clear_pointer (&push, cx_test_socket_free);
+  g_clear_pointer (&customer, cx_test_customer_free);
+  g_clear_pointer (&ada, cx_test_agent_free);
+}
+
 /* Two agents, each on its own node, take and end chats as they are offered while customers
  * start them on both nodes: every chat is accepted exactly once, and no accept is refused
  * (a refused accept would be a chat offered to both). */
@@ -259,6 +309,7 @@ main (int argc, char **argv)
     }
 
   cx_test_add ("/server/cluster/chat-across-nodes", NULL, NULL, test_chat_across_nodes);
+  cx_test_add ("/server/cluster/chat-through-haproxy", NULL, NULL, test_chat_through_haproxy);
   cx_test_add ("/server/cluster/routing-race", &many_starts, NULL, test_routing_race);
   cx_test_add ("/server/cluster/invitation-outlives-node", &short_invitations, NULL,
                test_invitation_outlives_node);
