@@ -315,12 +315,16 @@ _cx_server_agent_sockets_gone (CxServer *self, const char *username)
     return;
   _cx_server_timer_start (self, self->grace_timers, username, NULL,
                           self->config->agent_grace_s * 1000, grace_expired_cb);
+  /* Several nodes: one that has a socket of the agent answers, and the timer stops. */
+  _cx_server_cluster_note (self, "p", username, NULL);
 }
 
 void
 _cx_server_agent_socket_back (CxServer *self, const char *username)
 {
   _cx_server_timer_cancel (self->grace_timers, username);
+  /* A socket on this node ends the grace time another node may have started. */
+  _cx_server_cluster_note (self, "k", username, NULL);
 }
 
 /* Starts the liveness pings, and the grace time of every agent present at start: nobody has a
@@ -336,6 +340,8 @@ _cx_server_agent_socket_init (CxServer *self)
     {
       CxAgent *agent = g_ptr_array_index (agents, i);
 
+      /* Several nodes: the nodes that have sockets of these agents answer, and the timers
+       * stop (cx-server-cluster.c). */
       if (agent->state != CX_AGENT_OFFLINE)
         _cx_server_agent_sockets_gone (self, agent->username);
     }

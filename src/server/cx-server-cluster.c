@@ -144,6 +144,20 @@ remote_invitation (CxServer *self, const char *chat_id, const char *agent)
     }
 }
 
+/* Another node asks who has sockets of @username ("*": of anyone), to stop its grace timers. */
+static void
+answer_presence (CxServer *self, const char *username)
+{
+  GHashTableIter iter;
+  const char *name;
+  GPtrArray *sockets;
+
+  g_hash_table_iter_init (&iter, self->agent_sockets);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &name, (gpointer *) &sockets))
+    if (sockets->len > 0 && (g_str_equal (username, "*") || g_str_equal (username, name)))
+      _cx_server_cluster_note (self, "k", name, NULL);
+}
+
 static void
 remote_event (CxServer *self, const char *line)
 {
@@ -177,6 +191,10 @@ remote_event (CxServer *self, const char *line)
           (agent = cx_store_get_agent (self->store, a, NULL)) != NULL)
         _cx_server_push_agent_state_here (self, agent);
     }
+  else if (g_str_equal (fields[0], "k"))
+    _cx_server_timer_cancel (self->grace_timers, a);
+  else if (g_str_equal (fields[0], "p"))
+    answer_presence (self, a);
   else if (g_str_equal (fields[0], "b") && g_str_equal (a, "callbacks"))
     {
       g_autoptr (JsonNode) frame = cx_agent_event_build_callbacks_changed ();
@@ -385,7 +403,11 @@ flush_cb (gpointer user_data)
 
 /**
  * _cx_server_cluster_note:
- * @kind: "m", "c", "i", "w", "s" or "b" (the header comment of this file)
+ * @kind: "m" (messages of a chat: id, from, to, the agent before, ended), "c" (close the
+ *   customer's sockets: chat id), "i" (invitation: chat id, agent), "w" (invitation withdrawn:
+ *   chat id, agent, reason), "s" (agent state: username), "k" (an agent has a socket here:
+ *   username), "p" (who has sockets of this agent, or "*": the nodes that do answer "k") or
+ *   "b" (to every agent: "callbacks")
  * @...: the fields, strings, NULL-terminated
  *
  * Tells the other nodes, within a few milliseconds and after the commit, that rows changed.
@@ -445,6 +467,9 @@ _cx_server_cluster_init (CxServer *self)
       g_timeout_add (SWEEP_MS + g_random_int_range (0, SWEEP_JITTER_MS), sweep_cb, self);
   if (!cluster_connect (self))
     cluster->reconnect_id = g_timeout_add_seconds (RECONNECT_S, reconnect_cb, self);
+  /* The grace times this node started for every agent (cx-server-agent-socket.c) stop for the
+   * agents connected to other nodes: they answer. */
+  _cx_server_cluster_note (self, "p", "*", NULL);
 }
 
 /* Sends what is pending and stops listening. */
