@@ -49,6 +49,7 @@ struct _CxServerCluster
 };
 
 static gboolean cluster_connect (CxServer *self);
+static gboolean flush_cb (gpointer user_data);
 
 static void
 cluster_disconnect (CxServerCluster *cluster)
@@ -288,6 +289,9 @@ cluster_connect (CxServer *self)
     }
   cluster->watch_id = g_unix_fd_add (PQsocket (cluster->conn), G_IO_IN, readable_cb, self);
   g_debug ("Node %s listens on %s", cluster->node, cluster->channel);
+  /* What was noted while the connection was down goes now. */
+  if (cluster->pending->len > 0 && cluster->flush_id == 0)
+    cluster->flush_id = g_timeout_add (FLUSH_DELAY_MS, flush_cb, self);
   return TRUE;
 }
 
