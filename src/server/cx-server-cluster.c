@@ -254,7 +254,9 @@ cluster_connect (CxServer *self)
 {
   CxServerCluster *cluster = self->cluster;
   const char *keys[] = { "connect_timeout", "fallback_application_name", "dbname", NULL };
-  const char *values[] = { "10", "cxdesk-server-listen", cluster->url, NULL };
+  /* Named after the process, for pg_stat_activity (and test-server-cluster's reconnect). */
+  g_autofree char *name = g_strdup_printf ("cxdesk-listen-%d", (int) getpid ());
+  const char *values[] = { "10", name, cluster->url, NULL };
   g_autofree char *schema = NULL;
   g_autofree char *listen = NULL;
 

@@ -1,6 +1,7 @@
 /* test-server-cluster.c: several cxdesk-server nodes on one PostgreSQL database (issue 13): a
  * customer on one node and an agent on another chat both ways, nothing lost or duplicated; two
- * nodes racing to route many chats give each to exactly one agent; an invitation armed on a node
+ * nodes racing to route many chats give each to exactly one agent; a cut listening connection
+ * comes back; the same chat through HAProxy (if installed); an invitation armed on a node
  * that is then killed (-9) still expires and goes to the next agent. Each case is skipped
  * without CXDESK_TEST_PG_URL (SQLite is one node).
  *
@@ -167,6 +168,70 @@ test_chat_through_haproxy (Fixture *f, gconstpointer data)
   g_clear_pointer (&ada, cx_test_agent_free);
 }
 
+/* psql -At -c @sql on the test database: its output. */
+static char *
+psql (const char *sql)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *out = NULL;
+  int status = 0;
+  const char *argv[] = {
+    "psql", "-X", "-q", "-At", "-d", g_getenv ("CXDESK_TEST_PG_URL"), "-c", sql, NULL,
+  };
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                NULL, &out, NULL, &status, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  return g_strstrip (g_steal_pointer (&out));
+}
+
+static gboolean
+listening_again (gpointer data)
+{
+  g_autofree char *sql = g_strdup_printf (
+      "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cxdesk-listen-%d'",
+      (int) GPOINTER_TO_INT (data));
+  g_autofree char *count = psql (sql);
+
+  return g_str_equal (count, "1");
+}
+
+/* Node B's listening connection is cut (as a database restart or a network fault would): it
+ * comes back by itself, and what node A commits after reaches B's agent again. */
+static void
+test_listener_reconnects (Fixture *f, gconstpointer data)
+{
+  g_autoptr (CxTestServer) node_b = NULL;
+  g_autoptr (CxTestAgent) ada = NULL;
+  g_autoptr (CxTestCustomer) customer = NULL;
+  g_autofree char *terminate = NULL;
+  g_autofree char *terminated = NULL;
+  g_autoptr (GPtrArray) texts = NULL;
+  Arrived arrived;
+  int pid_b;
+
+  node_b = cx_test_server_new_peer (f->server);
+  pid_b = (int) cx_test_server_get_pid (node_b);
+  ada = cx_test_agent_ready (node_b, "ada", CX_TEST_ADA_PASSWORD);
+  customer = cx_test_customer_start (f->server, "customer-support", "Pia");
+  cx_test_agent_take (ada, customer->chat_id);
+  g_assert_true (listening_again (GINT_TO_POINTER (pid_b)));
+
+  terminate = g_strdup_printf ("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                               "WHERE application_name = 'cxdesk-listen-%d'",
+                               pid_b);
+  terminated = psql (terminate);
+  g_assert_cmpstr (terminated, ==, "1");
+  cx_test_wait (listening_again, GINT_TO_POINTER (pid_b));
+
+  cx_test_customer_send (customer, "after the cut");
+  arrived = (Arrived){ ada->events, "after the cut", 1 };
+  cx_test_wait (all_arrived, &arrived);
+  texts = texts_with_prefix (ada->events, "after the cut");
+  g_assert_cmpuint (texts->len, ==, 1);
+}
+
 /* Two agents, each on its own node, take and end chats as they are offered while customers
  * start them on both nodes: every chat is accepted exactly once, and no accept is refused
  * (a refused accept would be a chat offered to both). */
@@ -310,6 +375,7 @@ main (int argc, char **argv)
 
   cx_test_add ("/server/cluster/chat-across-nodes", NULL, NULL, test_chat_across_nodes);
   cx_test_add ("/server/cluster/chat-through-haproxy", NULL, NULL, test_chat_through_haproxy);
+  cx_test_add ("/server/cluster/listener-reconnects", NULL, NULL, test_listener_reconnects);
   cx_test_add ("/server/cluster/routing-race", &many_starts, NULL, test_routing_race);
   cx_test_add ("/server/cluster/invitation-outlives-node", &short_invitations, NULL,
                test_invitation_outlives_node);
