@@ -458,6 +458,7 @@ cx_test_server_new_haproxy (CxTestServer **nodes, guint n_nodes)
   g_autoptr (GSocketAddress) bound = NULL;
   g_autoptr (GString) config = g_string_new (NULL);
   g_autofree char *haproxy = g_find_program_in_path ("haproxy");
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
   guint port;
 
   if (haproxy == NULL)
@@ -492,8 +493,11 @@ cx_test_server_new_haproxy (CxTestServer **nodes, guint n_nodes)
   self->config_path = g_build_filename (self->dir, "haproxy.cfg", NULL);
   g_file_set_contents (self->config_path, config->str, -1, &error);
   g_assert_no_error (error);
-  self->process = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, haproxy, "-db", "-q", "-f",
-                                    self->config_path, NULL);
+  /* child_setup: HAProxy does not outlive a test that aborts. */
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, self, NULL);
+  self->process = g_subprocess_launcher_spawn (launcher, &error, haproxy, "-db", "-q", "-f",
+                                               self->config_path, NULL);
   g_assert_no_error (error);
   self->url = g_strdup_printf ("http://127.0.0.1:%u/", port);
   self->base = g_strdup_printf ("http://127.0.0.1:%u", port);
