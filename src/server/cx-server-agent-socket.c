@@ -33,7 +33,7 @@ _cx_server_send_to_agent (CxServer *self, const char *username, JsonNode *frame)
 }
 
 void
-_cx_server_send_to_all_agents (CxServer *self, JsonNode *frame)
+_cx_server_send_to_all_agents_here (CxServer *self, JsonNode *frame)
 {
   GHashTableIter iter;
   const char *username;
@@ -95,12 +95,40 @@ G_STATIC_ASSERT ((int) CX_AGENT_NOT_READY == (int) CX_AGENT_PRESENCE_NOT_READY);
 G_STATIC_ASSERT ((int) CX_AGENT_READY == (int) CX_AGENT_PRESENCE_READY);
 
 void
-_cx_server_push_agent_state (CxServer *self, const CxAgent *agent)
+_cx_server_push_agent_state_here (CxServer *self, const CxAgent *agent)
 {
   g_autoptr (JsonNode) frame =
       cx_agent_event_build_agent_state ((CxAgentPresence) agent->state, agent->reason);
 
   _cx_server_send_to_agent (self, agent->username, frame);
+}
+
+/* These three reach the agent's sockets on this node now, and on the other nodes through the
+ * cluster's events (cx-server-cluster.c). */
+void
+_cx_server_push_agent_state (CxServer *self, const CxAgent *agent)
+{
+  _cx_server_push_agent_state_here (self, agent);
+  _cx_server_cluster_note (self, "s", agent->username, NULL);
+}
+
+void
+_cx_server_push_callbacks_changed (CxServer *self)
+{
+  g_autoptr (JsonNode) frame = cx_agent_event_build_callbacks_changed ();
+
+  _cx_server_send_to_all_agents_here (self, frame);
+  _cx_server_cluster_note (self, "b", "callbacks", NULL);
+}
+
+void
+_cx_server_send_withdrawn (CxServer *self, const char *chat_id, const char *agent,
+                           const char *reason)
+{
+  g_autoptr (JsonNode) frame = cx_agent_event_build_invitation_withdrawn (chat_id, reason);
+
+  _cx_server_send_to_agent (self, agent, frame);
+  _cx_server_cluster_note (self, "w", chat_id, agent, reason, NULL);
 }
 
 /* Liveness (issue 9, item 14): an app that crashes closes its socket (the system does), but
@@ -287,12 +315,16 @@ _cx_server_agent_sockets_gone (CxServer *self, const char *username)
     return;
   _cx_server_timer_start (self, self->grace_timers, username, NULL,
                           self->config->agent_grace_s * 1000, grace_expired_cb);
+  /* Several nodes: one that has a socket of the agent answers, and the timer stops. */
+  _cx_server_cluster_note (self, "p", username, NULL);
 }
 
 void
 _cx_server_agent_socket_back (CxServer *self, const char *username)
 {
   _cx_server_timer_cancel (self->grace_timers, username);
+  /* A socket on this node ends the grace time another node may have started. */
+  _cx_server_cluster_note (self, "k", username, NULL);
 }
 
 /* Starts the liveness pings, and the grace time of every agent present at start: nobody has a
@@ -308,6 +340,8 @@ _cx_server_agent_socket_init (CxServer *self)
     {
       CxAgent *agent = g_ptr_array_index (agents, i);
 
+      /* Several nodes: the nodes that have sockets of these agents answer, and the timers
+       * stop (cx-server-cluster.c). */
       if (agent->state != CX_AGENT_OFFLINE)
         _cx_server_agent_sockets_gone (self, agent->username);
     }

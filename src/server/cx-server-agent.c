@@ -106,6 +106,7 @@ _cx_server_send_invitation (CxServer *self, const CxInvitation *invitation)
 
   if (frame != NULL)
     _cx_server_send_to_agent (self, invitation->agent, frame);
+  _cx_server_cluster_note (self, "i", invitation->chat_id, invitation->agent, NULL);
 }
 
 static void
@@ -170,10 +171,8 @@ answer_invitation (CxServer *self, SoupServerMessage *msg, CxAgent *agent, const
 
   if (!accept)
     {
-      g_autoptr (JsonNode) frame = cx_agent_event_build_invitation_withdrawn (chat_id, "declined");
-
       /* Every window of the agent shows the invitation; all of them drop it. */
-      _cx_server_send_to_agent (self, agent->username, frame);
+      _cx_server_send_withdrawn (self, chat_id, agent->username, "declined");
       _cx_server_route (self, chat_id);
       soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
       return;
@@ -527,8 +526,7 @@ change_callback (CxServer *self, SoupServerMessage *msg, CxAgent *agent, const c
       return;
     }
 
-  frame = cx_agent_event_build_callbacks_changed ();
-  _cx_server_send_to_all_agents (self, frame);
+  _cx_server_push_callbacks_changed (self);
   reply_callback (msg, callback);
 }
 

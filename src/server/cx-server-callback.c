@@ -115,9 +115,7 @@ check_time (CxServer *self, gint64 time, gint64 now, GError **error)
 static void
 notify_agents (CxServer *self)
 {
-  g_autoptr (JsonNode) frame = cx_agent_event_build_callbacks_changed ();
-
-  _cx_server_send_to_all_agents (self, frame);
+  _cx_server_push_callbacks_changed (self);
 }
 
 /* After a store call that wrote @callback: agents told and the callback sent back, or the

@@ -68,9 +68,11 @@ push_to_agent (CxServer *self, const CxChat *chat, GPtrArray *messages)
 }
 
 /* Pushes what an append wrote, once it is committed: to the customer's sockets, to the agent
- * who had the chat and the one who has it now. */
-static void
-push_now (CxServer *self, const CxChat *chat, GPtrArray *messages, const CxChat *update)
+ * who had the chat and the one who has it now, on this node (and, for the other nodes'
+ * sockets, cx-server-cluster.c reads the rows back and comes here too). */
+void
+_cx_server_push_append (CxServer *self, const CxChat *chat, GPtrArray *messages,
+                        const CxChat *update)
 {
   const CxChat *now = update ? update : chat;
 
@@ -88,6 +90,29 @@ push_now (CxServer *self, const CxChat *chat, GPtrArray *messages, const CxChat 
       g_autoptr (JsonNode) frame = cx_agent_event_build_chat_ended (chat->id);
 
       _cx_server_send_to_agent (self, chat->agent, frame);
+    }
+}
+
+/* The same, and the other nodes hear of it. */
+static void
+push_now (CxServer *self, const CxChat *chat, GPtrArray *messages, const CxChat *update)
+{
+  const CxChat *now = update ? update : chat;
+  gboolean ended = chat->state != CX_CHAT_ENDED && now->state == CX_CHAT_ENDED;
+
+  _cx_server_push_append (self, chat, messages, update);
+  if (_cx_server_cluster_active (self) && (messages->len > 0 || ended))
+    {
+      guint from = messages->len > 0 ? ((CxMessage *) g_ptr_array_index (messages, 0))->index : 0;
+      guint to = messages->len > 0
+                     ? ((CxMessage *) g_ptr_array_index (messages, messages->len - 1))->index + 1
+                     : 0;
+      char from_s[16], to_s[16];
+
+      g_snprintf (from_s, sizeof from_s, "%u", from);
+      g_snprintf (to_s, sizeof to_s, "%u", to);
+      _cx_server_cluster_note (self, "m", chat->id, from_s, to_s, chat->agent ? chat->agent : "",
+                               ended ? "1" : "0", NULL);
     }
 }
 
@@ -171,7 +196,10 @@ _cx_server_commit_flush (CxServer *self)
       Push *push = g_ptr_array_index (pushes, i);
 
       if (push->close_chat_id != NULL)
-        _cx_server_close_customer_sockets (self, push->close_chat_id);
+        {
+          _cx_server_close_customer_sockets_here (self, push->close_chat_id);
+          _cx_server_cluster_note (self, "c", push->close_chat_id, NULL);
+        }
       else
         push_now (self, push->before, push->messages, push->update);
     }

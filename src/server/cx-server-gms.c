@@ -1024,10 +1024,17 @@ _cx_server_push_to_customers (CxServer *self, const CxChat *chat, GPtrArray *mes
 void
 _cx_server_close_customer_sockets (CxServer *self, const char *chat_id)
 {
-  GPtrArray *sockets = g_hash_table_lookup (self->customer_sockets, chat_id);
-
   if (_cx_server_commit_defer_close (self, chat_id)) /* group commit: after the pushes */
     return;
+  _cx_server_close_customer_sockets_here (self, chat_id);
+  _cx_server_cluster_note (self, "c", chat_id, NULL);
+}
+
+void
+_cx_server_close_customer_sockets_here (CxServer *self, const char *chat_id)
+{
+  GPtrArray *sockets = g_hash_table_lookup (self->customer_sockets, chat_id);
+
   for (guint i = 0; sockets && i < sockets->len; i++)
     {
       CustomerSocket *socket = g_ptr_array_index (sockets, i);

@@ -56,6 +56,9 @@ struct _CxServer
   struct _CxServerCommit *commit;
   /* The connection layer: accept loop, connection cap and timeouts (cx-server-net.c). */
   CxNet *net;
+  /* Events between the nodes of one PostgreSQL database (cx-server-cluster.c); NULL on
+   * SQLite. */
+  struct _CxServerCluster *cluster;
 };
 
 gint64 _cx_server_now (void);
@@ -86,6 +89,17 @@ CxMessage *_cx_server_system_notice (const char *text, JsonNode *user_data);
 CxMessage *_cx_server_agent_message (CxServer *self, const char *username, CxMessageType type,
                                      const char *text);
 
+/* Pushes an append to this node's sockets only (cx-server-commit.c). */
+void _cx_server_push_append (CxServer *self, const CxChat *chat, GPtrArray *messages,
+                             const CxChat *update);
+
+/* Events between nodes (cx-server-cluster.c): no-ops on SQLite. */
+typedef struct _CxServerCluster CxServerCluster;
+void _cx_server_cluster_init (CxServer *self);
+void _cx_server_cluster_free (CxServer *self);
+gboolean _cx_server_cluster_active (CxServer *self);
+void _cx_server_cluster_note (CxServer *self, const char *kind, ...) G_GNUC_NULL_TERMINATED;
+
 /* Agents: the REST handlers (cx-server-agent.c) */
 void _cx_server_agent_init (CxServer *self);
 JsonNode *_cx_server_invitation_frame (CxServer *self, const CxInvitation *invitation);
@@ -107,8 +121,14 @@ CxAgent *_cx_server_session_agent (CxServer *self, SoupServerMessage *msg, char 
 void _cx_server_agent_socket_init (CxServer *self);
 void _cx_server_agent_socket_stop (CxServer *self);
 void _cx_server_send_to_agent (CxServer *self, const char *username, JsonNode *frame);
-void _cx_server_send_to_all_agents (CxServer *self, JsonNode *frame);
+void _cx_server_send_to_all_agents_here (CxServer *self, JsonNode *frame);
 void _cx_server_push_agent_state (CxServer *self, const CxAgent *agent);
+void _cx_server_push_agent_state_here (CxServer *self, const CxAgent *agent);
+/* callbacks changed, to every agent on every node */
+void _cx_server_push_callbacks_changed (CxServer *self);
+/* invitation withdrawn, to the agent's sockets on every node */
+void _cx_server_send_withdrawn (CxServer *self, const char *chat_id, const char *agent,
+                                const char *reason);
 gboolean _cx_server_sign_out_sockets (CxServer *self, const char *username, const char *token_hash);
 void _cx_server_agent_sockets_gone (CxServer *self, const char *username);
 void _cx_server_agent_socket_back (CxServer *self, const char *username);
@@ -136,6 +156,7 @@ void _cx_server_timer_cancel_all (GHashTable *table);
 void _cx_server_gms_init (CxServer *self);
 void _cx_server_push_to_customers (CxServer *self, const CxChat *chat, GPtrArray *messages);
 void _cx_server_close_customer_sockets (CxServer *self, const char *chat_id);
+void _cx_server_close_customer_sockets_here (CxServer *self, const char *chat_id);
 void _cx_server_customer_socket_free (gpointer data);
 /* issue 9 item 5: writes the customer rate limits to the store (cx_server_shutdown). */
 void _cx_server_gms_shutdown (CxServer *self);

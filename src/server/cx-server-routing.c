@@ -93,11 +93,8 @@ invitation_expired_cb (gpointer user_data)
   if (cx_store_answer_invitation (self->store, expiry->key, expiry->agent, CX_INVITATION_EXPIRED,
                                   _cx_server_now (), &error))
     {
-      g_autoptr (JsonNode) frame =
-          cx_agent_event_build_invitation_withdrawn (expiry->key, "timeout");
-
       g_debug ("Invitation of %s to %s expired", expiry->key, expiry->agent);
-      _cx_server_send_to_agent (self, expiry->agent, frame);
+      _cx_server_send_withdrawn (self, expiry->key, expiry->agent, "timeout");
     }
   else if (!g_error_matches (error, CX_STORE_ERROR, CX_STORE_ERROR_CONFLICT) &&
            !g_error_matches (error, CX_STORE_ERROR, CX_STORE_ERROR_NOT_FOUND))
@@ -138,11 +135,7 @@ _cx_server_withdraw_invitation (CxServer *self, const char *chat_id, const char 
       if (g_str_equal (invitation->chat_id, chat_id) &&
           cx_store_answer_invitation (self->store, chat_id, invitation->agent,
                                       CX_INVITATION_WITHDRAWN, _cx_server_now (), NULL))
-        {
-          g_autoptr (JsonNode) frame = cx_agent_event_build_invitation_withdrawn (chat_id, reason);
-
-          _cx_server_send_to_agent (self, invitation->agent, frame);
-        }
+        _cx_server_send_withdrawn (self, chat_id, invitation->agent, reason);
     }
 }
 

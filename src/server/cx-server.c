@@ -312,7 +312,8 @@ cx_server_dispose (GObject *object)
   CxServer *self = CX_SERVER (object);
 
   cx_server_shutdown (self);
-  _cx_server_commit_free (self); /* group commit: before the store goes */
+  _cx_server_commit_free (self);  /* group commit: before the store goes */
+  _cx_server_cluster_free (self); /* what the last commit noted goes to the other nodes */
   _cx_server_net_free (self);
   g_clear_object (&self->soup);
   g_clear_object (&self->store);
@@ -391,7 +392,8 @@ cx_server_new (CxServerConfig *config, CxStore *store, GError **error)
   _cx_server_agent_init (self);
   _cx_server_cobrowse_init (self); /* issue 11 */
   _cx_server_routing_init (self);
-  _cx_server_commit_init (self); /* group commit (cx-server-commit.c) */
+  _cx_server_commit_init (self);  /* group commit (cx-server-commit.c) */
+  _cx_server_cluster_init (self); /* PostgreSQL: events between nodes */
 
   return g_steal_pointer (&self);
 }

@@ -242,6 +242,8 @@ cx_test_config_new (const CxTestConfigOptions *options)
                                                            : 600);
   if (options->cobrowse_code_seconds != 0)
     add_int_member (builder, "cobrowseCodeSeconds", options->cobrowse_code_seconds);
+  if (options->chat_starts_per_minute != 0)
+    add_int_member (builder, "chatStartsPerMinute", options->chat_starts_per_minute);
   json_builder_end_object (builder);
 
   json_builder_end_object (builder);
@@ -399,6 +401,109 @@ cx_test_server_new_with_fd_limit (const char *config_json, guint soft, guint har
   g_assert_no_error (error);
 
   server_spawn (self);
+  return self;
+}
+
+/**
+ * cx_test_server_new_peer:
+ *
+ * Another server process on the same PostgreSQL schema and configuration as @first: a second
+ * node of a cluster (issue 13). Free it before @first, whose schema it is.
+ */
+CxTestServer *
+cx_test_server_new_peer (CxTestServer *first)
+{
+  CxTestServer *self = g_new0 (CxTestServer, 1);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *config = NULL;
+
+  g_assert_true (cx_test_on_postgresql ());
+  self->dir = g_dir_make_tmp ("cxdesk-it-XXXXXX", &error);
+  g_assert_no_error (error);
+  self->db_path = g_strdup (first->db_path);
+  self->config_path = g_build_filename (self->dir, "config.json", NULL);
+  g_file_get_contents (first->config_path, &config, NULL, &error);
+  g_assert_no_error (error);
+  g_file_set_contents (self->config_path, config, -1, &error);
+  g_assert_no_error (error);
+
+  server_spawn (self);
+  return self;
+}
+
+static gboolean
+port_answers (gpointer data)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketConnection) connection =
+      g_socket_client_connect_to_host (client, "127.0.0.1", GPOINTER_TO_UINT (data), NULL, NULL);
+
+  return connection != NULL;
+}
+
+/**
+ * cx_test_server_new_haproxy:
+ * @nodes: (array length=n_nodes): the nodes
+ *
+ * HAProxy (if it is installed; NULL otherwise) on a free loopback port in front of @nodes as
+ * .ci/cluster configures it: HTTP mode, round robin, no stickiness, WebSocket tunnels. The
+ * result stands for the cluster: customers and agents made on it go through the proxy. Free it
+ * before the nodes.
+ */
+CxTestServer *
+cx_test_server_new_haproxy (CxTestServer **nodes, guint n_nodes)
+{
+  CxTestServer *self;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSocket) socket = NULL;
+  g_autoptr (GSocketAddress) any = NULL;
+  g_autoptr (GSocketAddress) bound = NULL;
+  g_autoptr (GString) config = g_string_new (NULL);
+  g_autofree char *haproxy = g_find_program_in_path ("haproxy");
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  guint port;
+
+  if (haproxy == NULL)
+    return NULL;
+
+  /* A free port: bound, read back, closed; HAProxy binds it next. */
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  any = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  g_socket_bind (socket, any, FALSE, &error);
+  g_assert_no_error (error);
+  bound = g_socket_get_local_address (socket, &error);
+  g_assert_no_error (error);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_socket_close (socket, NULL);
+
+  g_string_append_printf (config,
+                          "global\n    maxconn 1000\n"
+                          "defaults\n    mode http\n    option http-server-close\n"
+                          "    timeout connect 5s\n    timeout client 120s\n"
+                          "    timeout server 120s\n    timeout tunnel 1h\n"
+                          "frontend cxdesk\n    bind 127.0.0.1:%u\n    default_backend nodes\n"
+                          "backend nodes\n    balance roundrobin\n",
+                          port);
+  for (guint i = 0; i < n_nodes; i++)
+    g_string_append_printf (config, "    server node%u %s\n", i,
+                            nodes[i]->base + strlen ("http://"));
+
+  self = g_new0 (CxTestServer, 1);
+  self->dir = g_dir_make_tmp ("cxdesk-haproxy-XXXXXX", &error);
+  g_assert_no_error (error);
+  self->config_path = g_build_filename (self->dir, "haproxy.cfg", NULL);
+  g_file_set_contents (self->config_path, config->str, -1, &error);
+  g_assert_no_error (error);
+  /* child_setup: HAProxy does not outlive a test that aborts. */
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, self, NULL);
+  self->process = g_subprocess_launcher_spawn (launcher, &error, haproxy, "-db", "-q", "-f",
+                                               self->config_path, NULL);
+  g_assert_no_error (error);
+  self->url = g_strdup_printf ("http://127.0.0.1:%u/", port);
+  self->base = g_strdup_printf ("http://127.0.0.1:%u", port);
+  cx_test_wait (port_answers, GUINT_TO_POINTER (port));
   return self;
 }
 

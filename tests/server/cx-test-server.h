@@ -26,6 +26,7 @@ typedef struct
   guint slot_capacity;              /* 0: 2 */
   guint max_file_size;              /* 0: 64 KiB */
   guint cobrowse_code_seconds;      /* 0: the server's default */
+  guint chat_starts_per_minute;     /* 0: the server's default */
 } CxTestConfigOptions;
 
 #define CX_TEST_ADA_PASSWORD "ada-correct-horse"
@@ -43,6 +44,11 @@ CxTestServer *cx_test_server_new (const char *config_json);
 /* test-server-abuse: a server started with this open-file limit, and its process id */
 CxTestServer *cx_test_server_new_with_fd_limit (const char *config_json, guint soft, guint hard);
 GPid cx_test_server_get_pid (CxTestServer *self);
+/* PostgreSQL only: a second node on the same schema (free it first). */
+CxTestServer *cx_test_server_new_peer (CxTestServer *first);
+/* HAProxy in front of @nodes (NULL if haproxy is not installed): used as a server, it is the
+ * cluster's one address. Free it before the nodes. */
+CxTestServer *cx_test_server_new_haproxy (CxTestServer **nodes, guint n_nodes);
 /* Whether the servers run on PostgreSQL (CXDESK_TEST_PG_URL) rather than an SQLite file. */
 gboolean cx_test_on_postgresql (void);
 const char *cx_test_server_get_url (CxTestServer *self);
