@@ -84,22 +84,39 @@ chat_window_close_request_cb (GtkWindow *window, State *state)
 }
 
 static void
-window_added_cb (GtkApplication *application, GtkWindow *window, State *state)
+window_unrealize_cb (GtkWindow *window, State *state)
 {
-  const char *chat_id;
+  if (cx_agent_window_get_chat_id (CX_AGENT_WINDOW (window)) == NULL)
+    cx_window_settings_save (state->settings, window);
+}
 
-  if (!CX_IS_AGENT_WINDOW (window))
+/* Realized: by then a window knows whether it shows one chat (cx_agent_window_new_for_chat sets
+ * it after construction, when window-added has run). */
+static void
+window_realize_cb (GtkWindow *window, State *state)
+{
+  const char *chat_id = cx_agent_window_get_chat_id (CX_AGENT_WINDOW (window));
+
+  if (chat_id == NULL || g_object_get_data (G_OBJECT (window), SETTINGS_KEY) != NULL)
     return;
-  chat_id = cx_agent_window_get_chat_id (CX_AGENT_WINDOW (window));
-  if (chat_id == NULL)
-    {
-      cx_window_settings_track (state->settings, window);
-      return;
-    }
+  g_object_set_data (G_OBJECT (window), SETTINGS_KEY, GINT_TO_POINTER (1));
+  /* A conversation's window has a size of its own. */
+  gtk_window_unmaximize (window);
   g_hash_table_remove (state->pending, chat_id);
   set_open (state, chat_id, TRUE);
-  g_signal_connect_data (window, "close-request", G_CALLBACK (chat_window_close_request_cb), state,
-                         NULL, 0);
+  g_signal_connect (window, "close-request", G_CALLBACK (chat_window_close_request_cb), state);
+}
+
+/* Every window gets the workspace's size here, before it is shown; a conversation's window sets
+ * its own size right after (cx_agent_window_new_for_chat). */
+static void
+window_added_cb (GtkApplication *application, GtkWindow *window, State *state)
+{
+  if (!CX_IS_AGENT_WINDOW (window))
+    return;
+  cx_window_settings_restore (state->settings, window);
+  g_signal_connect (window, "realize", G_CALLBACK (window_realize_cb), state);
+  g_signal_connect (window, "unrealize", G_CALLBACK (window_unrealize_cb), state);
 }
 
 /* Opens the pending chats the signed-in agent has. */

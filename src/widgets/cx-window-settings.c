@@ -41,13 +41,24 @@ cx_window_settings_new (const char *schema_id)
   return g_settings_new_full (schema, NULL, NULL);
 }
 
-static void
-save_size (GtkWindow *window, GSettings *settings)
+/**
+ * cx_window_settings_save:
+ * @settings: (nullable): the application's settings; %NULL does nothing
+ *
+ * Keeps @window's size for the next window.
+ */
+void
+cx_window_settings_save (GSettings *settings, GtkWindow *window)
 {
   int width = 0, height = 0;
 
-  gtk_window_get_default_size (window, &width, &height);
+  g_return_if_fail (settings == NULL || G_IS_SETTINGS (settings));
+  g_return_if_fail (GTK_IS_WINDOW (window));
+
+  if (settings == NULL)
+    return;
   /* A maximized window keeps the size it had before: that is the size to come back to. */
+  gtk_window_get_default_size (window, &width, &height);
   g_settings_delay (settings);
   if (width > 0 && height > 0)
     {
@@ -56,6 +67,27 @@ save_size (GtkWindow *window, GSettings *settings)
     }
   g_settings_set_boolean (settings, "window-maximized", gtk_window_is_maximized (window));
   g_settings_apply (settings);
+}
+
+/**
+ * cx_window_settings_restore:
+ * @settings: (nullable): the application's settings; %NULL does nothing
+ * @window: a window not shown yet
+ *
+ * Gives @window the size last saved.
+ */
+void
+cx_window_settings_restore (GSettings *settings, GtkWindow *window)
+{
+  g_return_if_fail (settings == NULL || G_IS_SETTINGS (settings));
+  g_return_if_fail (GTK_IS_WINDOW (window));
+
+  if (settings == NULL)
+    return;
+  gtk_window_set_default_size (window, g_settings_get_int (settings, "window-width"),
+                               g_settings_get_int (settings, "window-height"));
+  if (g_settings_get_boolean (settings, "window-maximized"))
+    gtk_window_maximize (window);
 }
 
 static void
@@ -67,7 +99,7 @@ settings_unref_notify (gpointer data, GClosure *closure)
 static void
 window_unrealize_cb (GtkWindow *window, GSettings *settings)
 {
-  save_size (window, settings);
+  cx_window_settings_save (settings, window);
 }
 
 /**
@@ -85,11 +117,7 @@ cx_window_settings_track (GSettings *settings, GtkWindow *window)
 
   if (settings == NULL)
     return;
-
-  gtk_window_set_default_size (window, g_settings_get_int (settings, "window-width"),
-                               g_settings_get_int (settings, "window-height"));
-  if (g_settings_get_boolean (settings, "window-maximized"))
-    gtk_window_maximize (window);
+  cx_window_settings_restore (settings, window);
   /* Unrealize: both a closed window and one destroyed by app.quit pass there, still whole. */
   g_signal_connect_data (window, "unrealize", G_CALLBACK (window_unrealize_cb),
                          g_object_ref (settings), settings_unref_notify, 0);

@@ -11,6 +11,8 @@
 G_BEGIN_DECLS
 
 GSettings *cx_window_settings_new (const char *schema_id);
+void cx_window_settings_restore (GSettings *settings, GtkWindow *window);
+void cx_window_settings_save (GSettings *settings, GtkWindow *window);
 void cx_window_settings_track (GSettings *settings, GtkWindow *window);
 
 G_END_DECLS
