@@ -1,7 +1,8 @@
 /* test-agent-settings.c: the agent application's GSettings (io.github.cxdesk.CxDesk.Agent,
  * compiled in the build tree, GSETTINGS_BACKEND=memory) are read at start and written on change:
  * the window size, the server address, the user name to fill in and the conversations open in
- * windows of their own. Real windows (suite ui); no server is needed: nothing signs in.
+ * windows of their own; and its icon is found without installing. Real windows (suite ui); no
+ * server is needed: nothing signs in.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -49,6 +50,9 @@ test_remembered (void)
   g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpstr (cx_agent_application_get_server_url (app), ==, "http://127.0.0.1:9/");
+  /* The About window's logo, found in the GResource when the app is not installed. */
+  g_assert_true (gtk_icon_theme_has_icon (
+      gtk_icon_theme_get_for_display (gdk_display_get_default ()), CX_AGENT_APPLICATION_ID));
 
   /* The size comes back; the size at closing is kept. */
   window = cx_agent_application_new_window (app);
