@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "agent/cx-agent-application.h"
+#include "agent/cx-agent-settings.h"
 #include "agent/cx-agent-window.h"
 
 #define RESOURCE_BASE_PATH "/io/github/cxdesk/CxDesk/Agent"
@@ -57,6 +58,7 @@ static const GOptionEntry option_entries[] = {
     N_ ("Sign in as NAME at startup, with the password in the environment variable "
         "CXDESK_AGENT_PASSWORD"),
     N_ ("NAME") },
+  { "version", 0, G_OPTION_FLAG_NONE, G_OPTION_ARG_NONE, NULL, N_ ("Print the version"), NULL },
   { NULL }
 };
 
@@ -157,7 +159,9 @@ cx_agent_application_startup (GApplication *application)
   gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
                                               GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
 
+  gtk_window_set_default_icon_name (CX_AGENT_APPLICATION_ID);
   self->http = cx_http_new (NULL);
+  cx_agent_settings_attach (self);
 }
 
 static void
@@ -187,6 +191,12 @@ cx_agent_application_handle_local_options (GApplication *application, GVariantDi
   const char *server = NULL;
   const char *user = NULL;
 
+  if (g_variant_dict_contains (options, "version"))
+    {
+      g_print ("cxdesk-agent %s\n", PACKAGE_VERSION);
+      return 0;
+    }
+
   if (g_variant_dict_lookup (options, "server", "&s", &server))
     {
       g_free (self->server_url);
@@ -199,6 +209,7 @@ cx_agent_application_handle_local_options (GApplication *application, GVariantDi
       if (self->password == NULL)
         g_printerr (_ ("CXDESK_AGENT_PASSWORD is not set: enter the password in the window.\n"));
     }
+  cx_agent_settings_restore_sign_in (self, server != NULL, user != NULL);
   return -1;
 }
 

@@ -42,6 +42,7 @@
 #include "customer/cx-console.h"
 #include "customer/cx-desk-application.h"
 #include "customer/cx-desk-config.h"
+#include "customer/cx-desk-settings.h"
 #include "protocol/cx-protocol.h"
 
 #define RESOURCE_BASE_PATH "/io/github/cxdesk/CxDesk"
@@ -401,6 +402,7 @@ cx_desk_application_startup (GApplication *application)
   gtk_window_set_default_icon_name (CX_DESK_APPLICATION_ID);
   self->http = cx_http_new (NULL);
   apply_config (self);
+  cx_desk_settings_attach (self);
   self->exit_after_first_frame = g_strcmp0 (g_getenv (EXIT_AFTER_FIRST_FRAME_ENV), "1") == 0;
 }
 
@@ -475,6 +477,7 @@ cx_desk_application_activate (GApplication *application)
   CxDeskApplication *self = CX_DESK_APPLICATION (application);
   CxDeskWindow *window = active_desk_window (self);
   g_autoptr (GError) error = NULL;
+  g_autofree char *site = NULL;
 
   if (window != NULL)
     {
@@ -482,7 +485,9 @@ cx_desk_application_activate (GApplication *application)
       return;
     }
 
-  if (cx_desk_application_open_site (self, CX_DESK_DEFAULT_SITE, NULL, &error) == NULL)
+  site = cx_desk_settings_dup_site (self);
+  if (cx_desk_application_open_site (self, site != NULL ? site : CX_DESK_DEFAULT_SITE, NULL,
+                                     &error) == NULL)
     g_message ("Cannot open a window: %s", error->message);
 }
 

@@ -4,7 +4,9 @@
 
 #include "config.h"
 
+#ifdef CX_HAVE_POSTGRESQL
 #include "server/cx-store-pg.h"
+#endif
 #include "server/cx-store-private.h"
 #include "server/cx-store-sqlite.h"
 #include "server/cx-store.h"
@@ -586,8 +588,20 @@ cx_store_open (const char *location, GError **error)
 {
   g_return_val_if_fail (location != NULL, NULL);
 
+#ifdef CX_HAVE_POSTGRESQL
   if (cx_store_pg_is_url (location))
     return cx_store_pg_open (location, error);
+#else
+  /* Built with -Dpostgresql=disabled (the Flatpak): say so, rather than making an SQLite file
+   * named like the URL. */
+  if (g_str_has_prefix (location, "postgresql://") || g_str_has_prefix (location, "postgres://"))
+    {
+      g_set_error_literal (error, CX_STORE_ERROR, CX_STORE_ERROR_FAILED,
+                           "This cxdesk-server was built without PostgreSQL support "
+                           "(-Dpostgresql=disabled): use an SQLite file");
+      return NULL;
+    }
+#endif
   return cx_store_sqlite_open (location, error);
 }
 
