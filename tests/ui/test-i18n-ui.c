@@ -23,6 +23,7 @@
 
 #include "customer/cx-desk-config.h"
 #include "cx-test-server.h"
+#include "cx-test-i18n.h"
 #include "cx-test-ui.h"
 
 #define SERVICE "customer-support"
@@ -90,96 +91,6 @@ app_new (Fixture *f)
   return app;
 }
 
-static void
-add_text (GPtrArray *texts, const char *text)
-{
-  if (text != NULL && *text != '\0')
-    g_ptr_array_add (texts, g_strdup (text));
-}
-
-/* Every text a mapped widget under @widget shows, as set (with its mnemonic) and as shown. */
-static void
-collect_texts (GtkWidget *widget, GPtrArray *texts)
-{
-  if (!gtk_widget_get_mapped (widget))
-    return;
-
-  add_text (texts, gtk_widget_get_tooltip_text (widget));
-  if (GTK_IS_LABEL (widget))
-    {
-      add_text (texts, gtk_label_get_label (GTK_LABEL (widget)));
-      add_text (texts, gtk_label_get_text (GTK_LABEL (widget)));
-    }
-  else if (GTK_IS_BUTTON (widget))
-    add_text (texts, gtk_button_get_label (GTK_BUTTON (widget)));
-  else if (GTK_IS_ENTRY (widget))
-    add_text (texts, gtk_entry_get_placeholder_text (GTK_ENTRY (widget)));
-  else if (GTK_IS_TEXT (widget))
-    add_text (texts, gtk_text_get_placeholder_text (GTK_TEXT (widget)));
-
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    collect_texts (child, texts);
-}
-
-/* "Save _Profile" as it shows: "Save Profile". */
-static char *
-without_mnemonic (const char *text)
-{
-  GString *shown = g_string_new (NULL);
-
-  for (const char *c = text; *c != '\0'; c++)
-    if (*c != '_')
-      g_string_append_c (shown, *c);
-  return g_string_free (shown, FALSE);
-}
-
-/* Fails on any text of @window left in English; returns how many texts were looked at. */
-static guint
-assert_translated (CxDeskWindow *window)
-{
-  g_autoptr (GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GString) untranslated = g_string_new (NULL);
-
-  add_text (texts, gtk_window_get_title (GTK_WINDOW (window)));
-  collect_texts (GTK_WIDGET (window), texts);
-
-  for (guint i = 0; i < texts->len; i++)
-    {
-      const char *text = g_ptr_array_index (texts, i);
-
-      /* The catalog has this English text with another translation: it was not translated. */
-      if (strcmp (gettext (text), text) != 0)
-        g_string_append_printf (untranslated, " “%s” (catalog: “%s”)", text, gettext (text));
-      for (guint j = 0; j < G_N_ELEMENTS (english); j++)
-        {
-          g_autofree char *shown = without_mnemonic (text);
-
-          if (strstr (shown, english[j]) != NULL)
-            g_string_append_printf (untranslated, " “%s” (has “%s”)", text, english[j]);
-        }
-    }
-  if (untranslated->len > 0)
-    g_error ("Left in English:%s", untranslated->str);
-  return texts->len;
-}
-
-static gboolean
-has_text (GtkWidget *widget, const char *wanted)
-{
-  if (!gtk_widget_get_mapped (widget))
-    return FALSE;
-  if ((GTK_IS_LABEL (widget) && strcmp (gtk_label_get_label (GTK_LABEL (widget)), wanted) == 0) ||
-      (GTK_IS_BUTTON (widget) &&
-       g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), wanted) == 0))
-    return TRUE;
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    if (has_text (child, wanted))
-      return TRUE;
-  return FALSE;
-}
-
 /* Opens a site window, checks it, opens its chat panel and checks that too. @wanted: a text
  * the window must show in the language expected. */
 static void
@@ -192,14 +103,14 @@ check_window (Fixture *f, const char *wanted_window, const char *wanted_panel)
 
   g_assert_no_error (error);
   cx_test_wait (cx_test_widget_is_mapped, window);
-  g_assert_true (has_text (GTK_WIDGET (window), wanted_window));
-  seen = assert_translated (window);
+  g_assert_true (cx_test_i18n_has_text (GTK_WIDGET (window), wanted_window));
+  seen = cx_test_i18n_assert_translated (GTK_WINDOW (window), english);
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.open-chat", NULL));
   cx_test_wait (cx_test_ui_panel_is_open, window);
   cx_test_wait (cx_test_widget_is_mapped, cx_desk_window_get_webchat (window));
-  g_assert_true (has_text (GTK_WIDGET (window), wanted_panel));
-  seen += assert_translated (window);
+  g_assert_true (cx_test_i18n_has_text (GTK_WIDGET (window), wanted_panel));
+  seen += cx_test_i18n_assert_translated (GTK_WINDOW (window), english);
   g_test_message ("%u texts looked at", seen);
   /* The site page, the sidebar and the chat form hold dozens: a few mean nothing was read. */
   g_assert_cmpuint (seen, >, 20);
