@@ -223,7 +223,8 @@ _cx_agent_window_update_title (CxAgentWindow *self)
                             _cx_agent_window_conversation_name (self->selected));
   else
     base = g_strdup (_ ("CX Desk Agent"));
-  title = unread > 0 ? g_strdup_printf ("(%u) %s", unread, base) : g_steal_pointer (&base);
+  /* Translators: a window title with the number of unread messages before it */
+  title = unread > 0 ? g_strdup_printf (_ ("(%u) %s"), unread, base) : g_steal_pointer (&base);
   gtk_window_set_title (GTK_WINDOW (self), title);
 }
 
@@ -481,13 +482,14 @@ update_countdown (CxAgentWindow *self)
   if (waited >= 0)
     /* Translators: how long the customer has waited, minutes:seconds */
     waiting =
-        g_strdup_printf (_ ("Waiting %" G_GINT64_FORMAT ":%02d"), waited / 60, (int) (waited % 60));
+        g_strdup_printf (_ ("Waiting %lld:%02d"), (long long) (waited / 60), (int) (waited % 60));
   if (left >= 0)
     countdown = g_strdup_printf (
         g_dngettext (GETTEXT_PACKAGE, "%d second to accept", "%d seconds to accept", (gulong) left),
         (int) left);
   if (waiting != NULL && countdown != NULL)
-    text = g_strdup_printf ("%s · %s", waiting, countdown);
+    /* Translators: "Waiting 1:05", then "12 seconds to accept" */
+    text = g_strdup_printf (_ ("%s · %s"), waiting, countdown);
   else
     text = g_strdup (waiting != NULL ? waiting : countdown != NULL ? countdown : "");
   gtk_label_set_text (self->countdown_label, text);
@@ -516,13 +518,16 @@ update_invitation (CxAgentWindow *self)
     {
       const char *queue = cx_agent_conversation_get_queue (invitation);
       const char *subject = cx_agent_conversation_get_subject (invitation);
-      g_autofree char *text = g_strdup_printf (_ ("%s is waiting in %s"),
-                                               _cx_agent_window_conversation_name (invitation),
-                                               queue != NULL ? queue : _ ("a queue"));
+      const char *name = _cx_agent_window_conversation_name (invitation);
+      /* Translators: a customer's name, then the queue they wait in */
+      g_autofree char *text = queue != NULL
+                                  ? g_strdup_printf (_ ("%s is waiting in %s"), name, queue)
+                                  : g_strdup_printf (_ ("%s is waiting"), name);
 
       if (subject != NULL && *subject != '\0')
         {
-          g_autofree char *with_subject = g_strdup_printf ("%s: %s", text, subject);
+          /* Translators: who waits where, then the subject the customer gave */
+          g_autofree char *with_subject = g_strdup_printf (_ ("%s: %s"), text, subject);
 
           g_free (text);
           text = g_steal_pointer (&with_subject);

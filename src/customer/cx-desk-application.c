@@ -25,6 +25,11 @@
  * share theirs, so a chat in one window is restored in the next; a new application instance
  * (after quitting) has an empty jar and restores nothing.
  *
+ * main.lang of the configuration (--config FILE, or the built-in one) sets the language of the
+ * application's text before GTK starts (cx_desk_config_apply_lang); without it the locale
+ * decides. A later run's --config opens windows but does not change the running instance's
+ * language.
+ *
  * For benchmarks (not an option, so not in --help): with CXDESK_EXIT_AFTER_FIRST_FRAME=1 in the
  * environment, the application prints "first-frame" on stdout once its first window has drawn
  * its first frame, then quits (tests/bench/bench-restore.c measures startup with it).
@@ -491,6 +496,24 @@ cx_desk_application_activate (GApplication *application)
     g_message ("Cannot open a window: %s", error->message);
 }
 
+/* main.lang of the configuration this command line names, or of the built-in one, before
+ * startup (GTK) in this process; command_line reads the file again and reports its errors. */
+static void
+apply_lang (CxDeskApplication *self, GVariantDict *options)
+{
+  const char *config_path = NULL;
+  g_autoptr (JsonObject) override = NULL;
+
+  if (g_variant_dict_lookup (options, "config", "^&ay", &config_path))
+    {
+      g_autoptr (GFile) file = g_file_new_for_commandline_arg (config_path);
+
+      override = cx_desk_config_load_file (file, NULL);
+    }
+  if (override == NULL || !cx_desk_config_apply_lang (override))
+    cx_desk_config_apply_lang (self->config);
+}
+
 static int
 cx_desk_application_handle_local_options (GApplication *application, GVariantDict *options)
 {
@@ -519,6 +542,8 @@ cx_desk_application_handle_local_options (GApplication *application, GVariantDic
           return STATUS_BAD_DATA;
         }
     }
+
+  apply_lang (CX_DESK_APPLICATION (application), options);
 
   /* Everything else goes to the primary instance. */
   return -1;

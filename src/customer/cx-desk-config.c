@@ -2,7 +2,13 @@
  *
  * A file given with --config overrides the built-in default member by member, recursively for
  * objects, so that a file that only sets webchat.dataURL keeps every other default. Only the
- * shape is checked here (objects where objects belong); each widget checks its own section.
+ * shape is checked here (objects where objects belong), and main.lang; each widget checks its
+ * own section.
+ *
+ * main.lang ("de", "pt-BR") picks the language of the application's text over the user's
+ * locale; absent or null, the locale decides. It is applied once, to the whole process, before
+ * GTK starts (cx_desk_config_apply_lang): a language is a property of the process, not of a
+ * window.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -12,6 +18,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <locale.h>
 #include <string.h>
 
 #include "customer/cx-desk-config.h"
@@ -19,9 +26,61 @@
 /* A configuration is a page script's object, not a data set. */
 #define MAX_CONFIG_SIZE (1024 * 1024)
 
+/* The longest main.lang taken ("zh-Hant-TW" has 10 characters). */
+#define LANG_MAX_LENGTH 35
+
 static const char *const object_sections[] = {
   "main", "webchat", "callback", "calendar", "channelselector", "sidebar", "stats", NULL,
 };
+
+/* "de", "de-DE", "pt_BR", "zh-Hant-TW": a language, then subtags of letters and digits. */
+static gboolean
+is_language_tag (const char *text)
+{
+  gsize length = strlen (text);
+  gsize i = 0;
+
+  if (length == 0 || length > LANG_MAX_LENGTH)
+    return FALSE;
+  while (g_ascii_isalpha (text[i]))
+    i++;
+  if (i < 2 || i > 3)
+    return FALSE;
+  while (text[i] == '-' || text[i] == '_')
+    {
+      gsize start = ++i;
+
+      while (g_ascii_isalnum (text[i]))
+        i++;
+      if (i - start < 2 || i - start > 8)
+        return FALSE;
+    }
+  return text[i] == '\0';
+}
+
+/* main.lang is null, or a language tag. */
+static gboolean
+check_lang (JsonObject *config, const char *origin, GError **error)
+{
+  JsonNode *main_node = json_object_get_member (config, "main");
+  JsonNode *lang;
+
+  if (main_node == NULL || !JSON_NODE_HOLDS_OBJECT (main_node))
+    return TRUE;
+  lang = json_object_get_member (json_node_get_object (main_node), "lang");
+  if (lang == NULL || JSON_NODE_HOLDS_NULL (lang))
+    return TRUE;
+  if (json_node_get_value_type (lang) != G_TYPE_STRING ||
+      !is_language_tag (json_node_get_string (lang)))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   _ ("In the configuration %s, “main.lang” must be a language like “de” or "
+                      "“pt-BR”"),
+                   origin);
+      return FALSE;
+    }
+  return TRUE;
+}
 
 /**
  * cx_desk_config_parse:
@@ -78,6 +137,9 @@ cx_desk_config_parse (const char *data, gssize length, const char *origin, GErro
           return NULL;
         }
     }
+
+  if (!check_lang (object, origin, error))
+    return NULL;
 
   return json_object_ref (object);
 }
@@ -274,4 +336,59 @@ cx_desk_config_get_cookie_domain (JsonObject *config)
       json_node_get_string (domain)[0] == '\0')
     return NULL;
   return json_node_get_string (domain);
+}
+
+/**
+ * cx_desk_config_get_lang:
+ *
+ * Returns: (transfer full) (nullable): main.lang as gettext names languages ("pt_BR" for
+ *   "pt-BR"), or %NULL when the user's locale decides
+ */
+char *
+cx_desk_config_get_lang (JsonObject *config)
+{
+  JsonObject *main_section = cx_desk_config_get_section (config, "main");
+  JsonNode *lang = main_section != NULL ? json_object_get_member (main_section, "lang") : NULL;
+
+  if (lang == NULL || json_node_get_value_type (lang) != G_TYPE_STRING ||
+      !is_language_tag (json_node_get_string (lang)))
+    return NULL;
+  return g_strdelimit (g_strdup (json_node_get_string (lang)), "-", '_');
+}
+
+static gboolean
+is_c_locale (const char *name)
+{
+  return name == NULL || strcmp (name, "C") == 0 || strcmp (name, "POSIX") == 0;
+}
+
+/**
+ * cx_desk_config_apply_lang:
+ *
+ * Makes main.lang of @config the language of the process's text: LANGUAGE for gettext, then
+ * the locale read again (which also makes gettext drop the translations it has looked up).
+ * Under the C locale gettext ignores LANGUAGE, so messages then use C.UTF-8, which glibc always
+ * has. Environment variables rather than setlocale() alone, for gtk_init() reads the locale
+ * from the environment again. Call it before GTK starts; without main.lang it does nothing.
+ *
+ * Returns: %TRUE if main.lang was applied
+ */
+gboolean
+cx_desk_config_apply_lang (JsonObject *config)
+{
+  g_autofree char *lang = cx_desk_config_get_lang (config);
+
+  if (lang == NULL)
+    return FALSE;
+
+  g_setenv ("LANGUAGE", lang, TRUE);
+  if (is_c_locale (setlocale (LC_MESSAGES, NULL)))
+    {
+      if (g_getenv ("LC_ALL") != NULL)
+        g_setenv ("LC_ALL", "C.UTF-8", TRUE);
+      else
+        g_setenv ("LC_MESSAGES", "C.UTF-8", TRUE);
+    }
+  setlocale (LC_ALL, "");
+  return TRUE;
 }

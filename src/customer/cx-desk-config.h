@@ -22,5 +22,7 @@ JsonObject *cx_desk_config_parse (const char *data, gssize length, const char *o
 JsonObject *cx_desk_config_merge (JsonObject *base, JsonObject *override);
 JsonObject *cx_desk_config_get_section (JsonObject *config, const char *name);
 const char *cx_desk_config_get_cookie_domain (JsonObject *config);
+char *cx_desk_config_get_lang (JsonObject *config);
+gboolean cx_desk_config_apply_lang (JsonObject *config);
 
 G_END_DECLS

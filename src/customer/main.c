@@ -18,7 +18,10 @@ main (int argc, char *argv[])
   g_autoptr (CxDeskApplication) application = NULL;
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  /* CXDESK_LOCALEDIR: translations from elsewhere, such as the build tree's po/ in tests. */
+  bindtextdomain (GETTEXT_PACKAGE, g_getenv ("CXDESK_LOCALEDIR") != NULL
+                                       ? g_getenv ("CXDESK_LOCALEDIR")
+                                       : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 

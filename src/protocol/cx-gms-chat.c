@@ -1098,8 +1098,10 @@ cx_gms_file_limits_check (const CxGmsFileLimits *limits, const char *file_name, 
   if (limits->max_file_size > 0 && size > limits->max_file_size)
     {
       g_set_error (error, CX_GMS_ERROR, CX_GMS_ERROR_FILE_LIMIT,
-                   _ ("The file is larger than %" G_GUINT64_FORMAT " bytes"),
-                   limits->max_file_size);
+                   g_dngettext (GETTEXT_PACKAGE, "The file is larger than %llu byte",
+                                "The file is larger than %llu bytes",
+                                (gulong) limits->max_file_size),
+                   (unsigned long long) limits->max_file_size);
       return FALSE;
     }
 
@@ -1116,8 +1118,10 @@ cx_gms_file_limits_check (const CxGmsFileLimits *limits, const char *file_name, 
       (size > limits->max_total_size || current_total > limits->max_total_size - size))
     {
       g_set_error (error, CX_GMS_ERROR, CX_GMS_ERROR_FILE_LIMIT,
-                   _ ("The files of a chat can take at most %" G_GUINT64_FORMAT " bytes"),
-                   limits->max_total_size);
+                   g_dngettext (GETTEXT_PACKAGE, "The files of a chat can take at most %llu byte",
+                                "The files of a chat can take at most %llu bytes",
+                                (gulong) limits->max_total_size),
+                   (unsigned long long) limits->max_total_size);
       return FALSE;
     }
 

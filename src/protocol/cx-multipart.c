@@ -433,10 +433,12 @@ cx_multipart_parse (GBytes *body, const char *boundary, const CxMultipartLimits 
           if (found == NULL)
             {
               if (length - position > limits->max_header_bytes)
-                g_set_error (
-                    error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_TOO_LARGE,
-                    _ ("A multipart part has more than %" G_GSIZE_FORMAT " bytes of headers"),
-                    limits->max_header_bytes);
+                g_set_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_TOO_LARGE,
+                             g_dngettext (GETTEXT_PACKAGE,
+                                          "A multipart part has more than %llu byte of headers",
+                                          "A multipart part has more than %llu bytes of headers",
+                                          (gulong) limits->max_header_bytes),
+                             (unsigned long long) limits->max_header_bytes);
               else
                 set_invalid (error, _ ("A multipart part's headers do not end"));
               return NULL;

@@ -235,7 +235,9 @@ cx_json_parse (const char *text, gsize length, gsize max_size, GError **error)
   if (length > max_size)
     {
       g_set_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_TOO_LARGE,
-                   _ ("The JSON data is larger than %" G_GSIZE_FORMAT " bytes"), max_size);
+                   g_dngettext (GETTEXT_PACKAGE, "The JSON data is larger than %llu byte",
+                                "The JSON data is larger than %llu bytes", (gulong) max_size),
+                   (unsigned long long) max_size);
       return NULL;
     }
 
@@ -457,10 +459,9 @@ cx_text_validate (const char *field, const char *text, CxTextFlags flags, gsize 
         return FALSE;
       case CX_TEXT_TOO_LONG:
         g_set_error (error, domain, too_long_code,
-                     g_dngettext (GETTEXT_PACKAGE,
-                                  "“%s” is longer than %" G_GSIZE_FORMAT " character",
-                                  "“%s” is longer than %" G_GSIZE_FORMAT " characters", max_chars),
-                     field, max_chars);
+                     g_dngettext (GETTEXT_PACKAGE, "“%s” is longer than %llu character",
+                                  "“%s” is longer than %llu characters", (gulong) max_chars),
+                     field, (unsigned long long) max_chars);
         return FALSE;
       default:
         break;
@@ -586,8 +587,8 @@ cx_json_member_int (JsonObject *object, const char *member, gboolean required, g
   if (value < min || value > max)
     {
       g_set_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID,
-                   _ ("“%s” is out of range (%" G_GINT64_FORMAT " to %" G_GINT64_FORMAT ")"),
-                   member, min, max);
+                   _ ("“%s” is out of range (%lld to %lld)"), member, (long long) min,
+                   (long long) max);
       return FALSE;
     }
 

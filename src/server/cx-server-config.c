@@ -229,8 +229,8 @@ get_uint (JsonObject *object, const char *member, const char *key, guint64 min, 
   value = json_node_get_int (node);
   if (value < 0 || (guint64) value < min || (guint64) value > max)
     {
-      g_autofree char *what = g_strdup_printf (
-          _ ("must be between %" G_GUINT64_FORMAT " and %" G_GUINT64_FORMAT), min, max);
+      g_autofree char *what = g_strdup_printf (_ ("must be between %llu and %llu"),
+                                               (unsigned long long) min, (unsigned long long) max);
       return fail (error, key, what);
     }
 

@@ -207,8 +207,10 @@ refuse_too_large (CxServer *self, SoupServerMessage *msg, gboolean while_reading
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) node = NULL;
   g_autoptr (JsonGenerator) generator = json_generator_new ();
-  g_autofree char *message =
-      g_strdup_printf (_ ("The request body is over the %" G_GSIZE_FORMAT "-byte limit"), limit);
+  g_autofree char *message = g_strdup_printf (
+      g_dngettext (GETTEXT_PACKAGE, "The request body is over the limit of %llu byte",
+                   "The request body is over the limit of %llu bytes", (gulong) limit),
+      (unsigned long long) limit);
   g_autofree char *text = NULL;
 
   if (path != NULL && g_str_has_prefix (path, "/genesys/2/chat"))
