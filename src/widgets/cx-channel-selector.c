@@ -1088,9 +1088,7 @@ cx_channel_selector_dispose (GObject *object)
   if (self->bus != NULL)
     stop_polling (self);
 
-  if (self->plugin != NULL && cx_plugin_get_bus (self->plugin) != NULL)
-    cx_bus_unregister_plugin (cx_plugin_get_bus (self->plugin), self->plugin);
-  g_clear_object (&self->plugin);
+  cx_plugin_leave_bus (&self->plugin);
   g_clear_object (&self->bus);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), CX_TYPE_CHANNEL_SELECTOR);
@@ -1176,13 +1174,7 @@ cx_channel_selector_new (void)
   return g_object_new (CX_TYPE_CHANNEL_SELECTOR, NULL);
 }
 
-typedef struct
-{
-  const char *name;
-  CxCommandFunc func;
-} CommandSpec;
-
-static const CommandSpec command_specs[] = {
+static const CxCommandSpec command_specs[] = {
   { "open", open_command_cb },
   { "close", close_command_cb },
   { "enableStats", enable_stats_command_cb },
@@ -1217,12 +1209,13 @@ cx_channel_selector_attach (CxChannelSelector *self, CxBus *bus, JsonObject *con
   if (specs == NULL)
     return FALSE;
 
-  plugin = cx_bus_register_plugin (bus, CX_CHANNEL_SELECTOR_NAME, error);
-  if (plugin == NULL)
+  self->plugin =
+      cx_bus_register_plugin_with_table (bus, CX_CHANNEL_SELECTOR_NAME, event_names, command_specs,
+                                         G_N_ELEMENTS (command_specs), self, error);
+  if (self->plugin == NULL)
     return FALSE;
-
+  plugin = self->plugin;
   self->bus = g_object_ref (bus);
-  self->plugin = g_object_ref (plugin);
 
   for (guint i = 0; i < specs->len; i++)
     {
@@ -1232,12 +1225,6 @@ cx_channel_selector_attach (CxChannelSelector *self, CxBus *bus, JsonObject *con
       g_ptr_array_add (self->channels, channel);
     }
 
-  if (!cx_plugin_register_events (plugin, event_names, error))
-    return FALSE;
-  for (guint i = 0; i < G_N_ELEMENTS (command_specs); i++)
-    if (!cx_plugin_register_command (plugin, command_specs[i].name, command_specs[i].func, self,
-                                     NULL, error))
-      return FALSE;
   cx_plugin_subscribe (plugin, STATS ".updated", stats_updated_cb, self, NULL);
   cx_plugin_subscribe (plugin, STATS ".error", stats_error_cb, self, NULL);
 
