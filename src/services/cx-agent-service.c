@@ -27,6 +27,13 @@
  * Derived events (chatAccepted, chatLeft, customerTypingStarted / Stopped) are the state a batch
  * of entries leaves the chat in, compared with the state before it.
  *
+ * The class is split by concern over cx-agent-service-private.h: this file has the class, its
+ * properties, the plugin tables and attaching windows' buses; cx-agent-service-session.c the
+ * session (sign-in, restore, sign-out, the agent's state); cx-agent-service-socket.c the event
+ * socket (backoff, resync); cx-agent-service-chats.c the chats, invitations and chat commands;
+ * cx-agent-service-request.c the requests to the /cx/1 agent API. CxAgentConversation, the
+ * object a window binds for one chat, is its own class (cx-agent-conversation.c).
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 

@@ -15,6 +15,11 @@
  * or the number typed as it is when it starts with "+". It is checked with the protocol's own
  * rule (cx_callback_request_parse()), the one the service and the server apply.
  *
+ * The class is split by concern over cx-callback-private.h: this file has the class, its
+ * template, the plugin's tables and attaching; cx-callback-form.c the request form (fields,
+ * country list, validation, the calendar's glue); cx-callback-booking.c the booking (schedule,
+ * reschedule, cancel, the panel's actions and the service's events).
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
