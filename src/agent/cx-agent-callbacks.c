@@ -12,6 +12,12 @@
  * number, selectable. Complete and Reschedule are AgentService commands; their errors are shown
  * in the row. Text from the network is set with gtk_label_set_text: never markup.
  *
+ * One file over 1,200 lines on purpose: the view, its rows and their sections are one cohesive
+ * thing (a row is updated in place by the view's refresh and re-sorted by its timer; its actions
+ * answer into the same rows), and the row has no life outside this view. Its parts are marked
+ * by the section comments: Rows, Commands, Words, Rows: what they show / actions / life, The
+ * view: sections / the list from the service.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "agent/cx-agent-canned.h"
+#include "agent/cx-agent-pick-list.h"
 #include "protocol/cx-protocol.h"
 
 typedef struct
@@ -81,30 +82,17 @@ cx_agent_canned_class_init (CxAgentCannedClass *klass)
 static void
 cx_agent_canned_init (CxAgentCanned *self)
 {
-  GtkWidget *scrolled = gtk_scrolled_window_new ();
-  GtkWidget *placeholder = gtk_label_new (_ ("No canned response matches"));
+  GtkWidget *scrolled;
 
   self->responses = g_array_new (FALSE, TRUE, sizeof (Response));
   g_array_set_clear_func (self->responses, response_clear);
   self->shown = g_array_new (FALSE, FALSE, sizeof (guint));
   self->menu = g_menu_new ();
 
-  self->list = GTK_LIST_BOX (gtk_list_box_new ());
-  gtk_list_box_set_selection_mode (self->list, GTK_SELECTION_BROWSE);
-  gtk_widget_add_css_class (placeholder, "dim-label");
-  gtk_widget_set_margin_top (placeholder, 6);
-  gtk_widget_set_margin_bottom (placeholder, 6);
-  gtk_list_box_set_placeholder (self->list, placeholder);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->list), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _ ("Canned responses"), -1);
+  scrolled = cx_agent_pick_list_new (_ ("Canned responses"), _ ("No canned response matches"), 6,
+                                     280, &self->list);
   g_signal_connect_object (self->list, "row-activated", G_CALLBACK (row_activated_cb), self,
                            G_CONNECT_SWAPPED);
-
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER,
-                                  GTK_POLICY_AUTOMATIC);
-  gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scrolled), TRUE);
-  gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (scrolled), 280);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), GTK_WIDGET (self->list));
   gtk_widget_set_size_request (scrolled, 320, -1);
 
   gtk_popover_set_child (GTK_POPOVER (self), scrolled);

@@ -15,6 +15,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "agent/cx-agent-pick-list.h"
 #include "agent/cx-agent-switcher.h"
 
 struct _CxAgentSwitcher
@@ -207,8 +208,7 @@ static void
 cx_agent_switcher_init (CxAgentSwitcher *self)
 {
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-  GtkWidget *scrolled = gtk_scrolled_window_new ();
-  GtkWidget *placeholder = gtk_label_new (_ ("No conversation matches"));
+  GtkWidget *scrolled;
   GtkEventController *keys = gtk_event_controller_key_new ();
 
   self->shown = g_ptr_array_new_with_free_func (g_object_unref);
@@ -227,22 +227,10 @@ cx_agent_switcher_init (CxAgentSwitcher *self)
   g_signal_connect (keys, "key-pressed", G_CALLBACK (entry_key_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self->entry), keys);
 
-  self->list = GTK_LIST_BOX (gtk_list_box_new ());
-  gtk_list_box_set_selection_mode (self->list, GTK_SELECTION_BROWSE);
-  gtk_widget_add_css_class (placeholder, "dim-label");
-  gtk_widget_set_margin_top (placeholder, 12);
-  gtk_widget_set_margin_bottom (placeholder, 12);
-  gtk_list_box_set_placeholder (self->list, placeholder);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->list), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _ ("Conversations"), -1);
+  scrolled = cx_agent_pick_list_new (_ ("Conversations"), _ ("No conversation matches"), 12, 360,
+                                     &self->list);
   g_signal_connect_object (self->list, "row-activated", G_CALLBACK (row_activated_cb), self,
                            G_CONNECT_SWAPPED);
-
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER,
-                                  GTK_POLICY_AUTOMATIC);
-  gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scrolled), TRUE);
-  gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (scrolled), 360);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), GTK_WIDGET (self->list));
 
   gtk_widget_set_size_request (box, 360, -1);
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->entry));

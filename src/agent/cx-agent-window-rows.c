@@ -12,8 +12,10 @@
 #include "agent/cx-agent-message-row.h"
 #include "agent/cx-agent-window-private.h"
 
-/* Sidebar rows: name, how long the customer waits, unread count; channel and queue, or what
- * the chat is doing */
+/* Sidebar rows: the name over its channel and queue (or what the chat is doing) and how long
+ * the customer waits, in one label with attributes; the unread count in a badge. A window has
+ * a row per conversation, and many windows show the same list, so a row is kept to three
+ * widgets (the box, the text, the badge) instead of a box of labels per line. */
 
 static void
 update_conversation_row (GtkListItem *list_item)
@@ -21,10 +23,13 @@ update_conversation_row (GtkListItem *list_item)
   CxAgentWindow *self = g_object_get_data (G_OBJECT (list_item), "cx-window");
   CxAgentConversation *conversation = gtk_list_item_get_item (list_item);
   GtkWidget *row = gtk_list_item_get_child (list_item);
-  GtkLabel *name = g_object_get_data (G_OBJECT (row), "name");
-  GtkLabel *status = g_object_get_data (G_OBJECT (row), "status");
+  GtkLabel *text = g_object_get_data (G_OBJECT (row), "text");
   GtkLabel *badge = g_object_get_data (G_OBJECT (row), "badge");
-  GtkLabel *wait_label = g_object_get_data (G_OBJECT (row), "wait");
+  g_autoptr (PangoAttrList) attrs = NULL;
+  g_autoptr (GString) shown = NULL;
+  PangoAttribute *attr;
+  const char *name;
+  guint name_end;
   g_autofree char *status_text = NULL;
   g_autofree char *badge_text = NULL;
   g_autofree char *wait_text = NULL;
@@ -55,28 +60,47 @@ update_conversation_row (GtkListItem *list_item)
         break;
     }
 
-  gtk_label_set_text (name, _cx_agent_window_conversation_name (conversation));
-  gtk_label_set_text (status, status_text);
+  if (wait >= 0)
+    wait_text = _cx_agent_window_format_wait (wait);
+
+  /* Plain text from the network, with attributes by byte range: never markup. */
+  name = _cx_agent_window_conversation_name (conversation);
+  shown = g_string_new (name);
+  name_end = shown->len;
+  g_string_append_c (shown, '\n');
+  g_string_append (shown, status_text);
+  if (wait_text != NULL)
+    /* Translators: after a conversation's channel and queue: how long the customer waits */
+    g_string_append_printf (shown, _ (" · waits %s"), wait_text);
+
+  attrs = pango_attr_list_new ();
+  attr = pango_attr_weight_new (PANGO_WEIGHT_BOLD);
+  attr->end_index = name_end;
+  pango_attr_list_insert (attrs, attr);
+  attr = pango_attr_scale_new (PANGO_SCALE_SMALL);
+  attr->start_index = name_end + 1;
+  pango_attr_list_insert (attrs, attr);
+  attr = pango_attr_foreground_alpha_new (0.55 * G_MAXUINT16);
+  attr->start_index = name_end + 1;
+  pango_attr_list_insert (attrs, attr);
+  gtk_label_set_text (text, shown->str);
+  gtk_label_set_attributes (text, attrs);
+
   badge_text = g_strdup_printf ("%u", unread);
   gtk_label_set_text (badge, badge_text);
   gtk_widget_set_visible (GTK_WIDGET (badge), unread > 0);
-  if (wait >= 0)
-    wait_text = _cx_agent_window_format_wait (wait);
-  gtk_label_set_text (wait_label, wait_text != NULL ? wait_text : "");
-  gtk_widget_set_visible (GTK_WIDGET (wait_label), wait_text != NULL);
 
   if (wait_text != NULL)
     /* Translators: a conversation row for screen readers: name, channel and queue, how long
      * the customer has waited for an answer, unread count */
-    accessible = g_strdup_printf (
-        g_dngettext (GETTEXT_PACKAGE, "%s, %s, waiting %s, %u unread message",
-                     "%s, %s, waiting %s, %u unread messages", unread),
-        _cx_agent_window_conversation_name (conversation), status_text, wait_text, unread);
-  else
     accessible =
-        g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s, %s, %u unread message",
-                                      "%s, %s, %u unread messages", unread),
-                         _cx_agent_window_conversation_name (conversation), status_text, unread);
+        g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s, %s, waiting %s, %u unread message",
+                                      "%s, %s, waiting %s, %u unread messages", unread),
+                         name, status_text, wait_text, unread);
+  else
+    accessible = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s, %s, %u unread message",
+                                               "%s, %s, %u unread messages", unread),
+                                  name, status_text, unread);
   gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL, accessible,
                                   -1);
 }
@@ -86,35 +110,20 @@ _cx_agent_window_conversation_row_setup_cb (GtkSignalListItemFactory *factory,
                                             GtkListItem *list_item, CxAgentWindow *self)
 {
   GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  GtkWidget *column = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
-  GtkWidget *name = gtk_label_new (NULL);
-  GtkWidget *status = gtk_label_new (NULL);
+  GtkWidget *text = gtk_label_new (NULL);
   GtkWidget *badge = gtk_label_new (NULL);
-  GtkWidget *wait = gtk_label_new (NULL);
 
   gtk_widget_add_css_class (row, "conversation-row");
-  gtk_widget_set_hexpand (column, TRUE);
-  gtk_label_set_xalign (GTK_LABEL (name), 0);
-  gtk_label_set_ellipsize (GTK_LABEL (name), PANGO_ELLIPSIZE_END);
-  gtk_widget_add_css_class (name, "heading");
-  gtk_label_set_xalign (GTK_LABEL (status), 0);
-  gtk_label_set_ellipsize (GTK_LABEL (status), PANGO_ELLIPSIZE_END);
-  gtk_widget_add_css_class (status, "dim-label");
-  gtk_widget_add_css_class (status, "caption");
+  gtk_widget_set_hexpand (text, TRUE);
+  gtk_label_set_xalign (GTK_LABEL (text), 0);
+  gtk_label_set_lines (GTK_LABEL (text), 2);
+  gtk_label_set_ellipsize (GTK_LABEL (text), PANGO_ELLIPSIZE_END);
   gtk_widget_set_valign (badge, GTK_ALIGN_CENTER);
   gtk_widget_add_css_class (badge, "unread-badge");
-  gtk_widget_set_valign (wait, GTK_ALIGN_CENTER);
-  gtk_widget_add_css_class (wait, "dim-label");
-  gtk_widget_add_css_class (wait, "caption");
-  gtk_box_append (GTK_BOX (column), name);
-  gtk_box_append (GTK_BOX (column), status);
-  gtk_box_append (GTK_BOX (row), column);
-  gtk_box_append (GTK_BOX (row), wait);
+  gtk_box_append (GTK_BOX (row), text);
   gtk_box_append (GTK_BOX (row), badge);
-  g_object_set_data (G_OBJECT (row), "name", name);
-  g_object_set_data (G_OBJECT (row), "status", status);
+  g_object_set_data (G_OBJECT (row), "text", text);
   g_object_set_data (G_OBJECT (row), "badge", badge);
-  g_object_set_data (G_OBJECT (row), "wait", wait);
   g_object_set_data (G_OBJECT (list_item), "cx-window", self);
   gtk_list_item_set_child (list_item, row);
 }

@@ -1,19 +1,29 @@
 /* cx-agent-window.c: one agent workspace window.
  *
- * The window has its own CxBus with an AgentService on the application's CxHttp; it shows the
- * sign-in page while the service is signed out and the workspace while it is signed in, and
- * follows the service: a sign-in, a sign-out or a state change made in another window shows
- * here too. Everything the window asks of the service goes through bus commands, as a page
- * script's CXBus.command would. Text from the network is set with gtk_label_set_text: never
- * markup.
+ * The window is a view of the application's one CxAgentService (one session, one event
+ * socket, one table of chats for every window): it has a CxBus of its own, on which the service
+ * puts its "AgentService" plugin, so the window's plugins and the Console command the session
+ * as a page script would. It shows the sign-in page while the session is signed out and the
+ * workspace while it is signed in, and follows the service's properties: a sign-in, a sign-out
+ * or a state change made in another window shows here too. Everything the window asks of the
+ * service goes through bus commands, as a page script's CXBus.command would. Text from the
+ * network is set with gtk_label_set_text: never markup.
  *
  * A workspace window lists the agent's conversations (unread counts per row, their total in
  * the window title), offers invitations in a banner with a countdown to their expiry (and a
  * desktop notification, through the application, while no window is active), and has a
  * second page with the callbacks. A pop-out window (cx_agent_window_new_for_chat) is the same
- * window restricted to one chat: no list, no banner. Either way the window has its own bus and
- * service, so the same chat in two windows stays in sync through the server, and closing a
+ * window restricted to one chat: no list, no banner. Either way the conversations are the
+ * session's CxAgentConversations, so the same chat in two windows is one object, and closing a
  * window never ends a chat.
+ *
+ * The class is split by concern over cx-agent-window-private.h (as gnome-text-editor's
+ * editor-window*.c): this file has the class, its template, the bus and the service's
+ * properties followed, the invitation banner and the selection; cx-agent-window-actions.c its
+ * win.* actions (sign-in, state, accept, send, end, transfer, pop-out, the quick switcher, the
+ * canned responses and the composer's keys); cx-agent-window-rows.c the list rows (sidebar
+ * and transcript). The callbacks page is its own widget (cx-agent-callbacks.c), as are the
+ * canned-responses popover (cx-agent-canned.c) and the quick switcher (cx-agent-switcher.c).
  *
  * Keyboard: Ctrl+K the quick switcher, Ctrl+Shift+O the selected conversation in a new window,
  * Ctrl+Shift+A / Ctrl+Shift+D accept / decline the invitation, Alt+1 / Alt+2 the pages, "/" at

@@ -3,7 +3,12 @@
  * Events are one detailed signal, "event", whose detail is the event name, so subscribing is
  * g_signal_connect underneath and a subscription with no detail sees everything. Commands are
  * GTasks answered by the owning plugin's handler; every call has a deadline, kept in one queue
- * sorted by deadline and watched by a single timer source, so a command can never hang. */
+ * sorted by deadline and watched by a single timer source, so a command can never hang.
+ *
+ * One file over 1,200 lines on purpose: events, commands (buffering for plugins not ready,
+ * factories loading on first use, before-hooks, deadlines) and the trace ring are one cohesive
+ * thing, the bus's dispatch, sharing its tables; CxPlugin (cx-plugin.c) is the owner's face of
+ * it, and cx-bus-private.h what the two share. */
 #define G_LOG_DOMAIN "cx-bus"
 
 #include "config.h"

@@ -511,3 +511,65 @@ cx_plugin_command_finish (CxPlugin *self, GAsyncResult *result, GError **error)
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }
+
+/* Tables */
+
+/**
+ * cx_bus_register_plugin_with_table:
+ * @name: the namespace
+ * @events: (nullable): the %NULL-terminated event names the plugin publishes
+ * @commands: (array length=n_commands): the plugin's commands, each called with @user_data
+ * @user_data: what every handler gets (the plugin's owner, which outlives the registration:
+ *   it calls cx_plugin_leave_bus() in its dispose)
+ *
+ * What every plugin's owner does on attaching: registers @name on @bus with its events and
+ * commands, all or nothing (on an error the name is free again). The plugin is not ready yet:
+ * the owner calls cx_plugin_ready() once it can take commands.
+ *
+ * Returns: (transfer full): the plugin, or %NULL with @error set
+ */
+CxPlugin *
+cx_bus_register_plugin_with_table (CxBus *bus, const char *name, const char *const *events,
+                                   const CxCommandSpec *commands, gsize n_commands,
+                                   gpointer user_data, GError **error)
+{
+  CxPlugin *plugin;
+
+  g_return_val_if_fail (CX_IS_BUS (bus), NULL);
+  g_return_val_if_fail (commands != NULL || n_commands == 0, NULL);
+
+  plugin = cx_bus_register_plugin (bus, name, error);
+  if (plugin == NULL)
+    return NULL;
+  plugin = g_object_ref (plugin);
+
+  if (events != NULL && !cx_plugin_register_events (plugin, events, error))
+    goto fail;
+  for (gsize i = 0; i < n_commands; i++)
+    if (!cx_plugin_register_command (plugin, commands[i].name, commands[i].func, user_data, NULL,
+                                     error))
+      goto fail;
+
+  return plugin;
+
+fail:
+  cx_plugin_leave_bus (&plugin);
+  return NULL;
+}
+
+/**
+ * cx_plugin_leave_bus:
+ * @plugin: (inout) (transfer full) (nullable): the owner's plugin
+ *
+ * For an owner's dispose: the plugin leaves its bus (if it is still on one), so that no
+ * command reaches the owner after this, and the owner's reference goes.
+ */
+void
+cx_plugin_leave_bus (CxPlugin **plugin)
+{
+  g_return_if_fail (plugin != NULL);
+
+  if (*plugin != NULL && (*plugin)->bus != NULL)
+    cx_bus_unregister_plugin ((*plugin)->bus, *plugin);
+  g_clear_object (plugin);
+}

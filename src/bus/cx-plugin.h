@@ -19,6 +19,24 @@ void cx_plugin_ready (CxPlugin *self);
 gboolean cx_plugin_register_events (CxPlugin *self, const char *const *names, GError **error);
 gboolean cx_plugin_register_command (CxPlugin *self, const char *name, CxCommandFunc func,
                                      gpointer user_data, GDestroyNotify destroy, GError **error);
+/**
+ * CxCommandSpec:
+ * @name: the command's short name ("open")
+ * @func: its handler
+ *
+ * One row of a plugin's command table (see cx_bus_register_plugin_with_table()).
+ */
+typedef struct
+{
+  const char *name;
+  CxCommandFunc func;
+} CxCommandSpec;
+
+CxPlugin *cx_bus_register_plugin_with_table (CxBus *bus, const char *name,
+                                             const char *const *events,
+                                             const CxCommandSpec *commands, gsize n_commands,
+                                             gpointer user_data, GError **error);
+void cx_plugin_leave_bus (CxPlugin **plugin);
 gboolean cx_plugin_publish (CxPlugin *self, const char *event, JsonNode *data);
 gboolean cx_plugin_republish (CxPlugin *self, const char *event, JsonNode *data);
 

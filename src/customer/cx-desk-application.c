@@ -49,6 +49,7 @@
 #include "customer/cx-desk-config.h"
 #include "customer/cx-desk-settings.h"
 #include "protocol/cx-protocol.h"
+#include "widgets/cx-app-chrome.h"
 
 #define RESOURCE_BASE_PATH "/io/github/cxdesk/CxDesk"
 #define BUS_INTERFACE "io.github.cxdesk.CxDesk.Bus"
@@ -340,26 +341,14 @@ new_window_activated (GSimpleAction *action, GVariant *parameter, gpointer user_
 static void
 quit_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
-  CxDeskApplication *self = user_data;
-  GList *windows;
-
-  /* Closing every window ends the application the way closing the last one does. */
-  while ((windows = gtk_application_get_windows (GTK_APPLICATION (self))) != NULL)
-    gtk_window_destroy (windows->data);
-  g_application_quit (G_APPLICATION (self));
+  cx_app_chrome_quit (GTK_APPLICATION (user_data));
 }
 
 static void
 about_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
-  CxDeskApplication *self = user_data;
-  static const char *const developers[] = { "The CX Desk authors", NULL };
-
-  gtk_show_about_dialog (gtk_application_get_active_window (GTK_APPLICATION (self)), "program-name",
-                         _ ("CX Desk"), "logo-icon-name", CX_DESK_APPLICATION_ID, "version",
-                         PACKAGE_VERSION, "comments",
-                         _ ("Chat with a support agent from a site window"), "license-type",
-                         GTK_LICENSE_GPL_3_0, "authors", developers, NULL);
+  cx_app_chrome_show_about (GTK_APPLICATION (user_data), _ ("CX Desk"), CX_DESK_APPLICATION_ID,
+                            _ ("Chat with a support agent from a site window"));
 }
 
 static const GActionEntry app_actions[] = {
@@ -381,10 +370,6 @@ static void
 cx_desk_application_startup (GApplication *application)
 {
   CxDeskApplication *self = CX_DESK_APPLICATION (application);
-  g_autoptr (GtkCssProvider) css = NULL;
-  static const char *const new_window_accels[] = { "<Control>n", NULL };
-  static const char *const close_accels[] = { "<Control>w", NULL };
-  static const char *const quit_accels[] = { "<Control>q", NULL };
   static const char *const open_chat_accels[] = { "F1", NULL };
   static const char *const console_accels[] = { "<Control><Shift>d", NULL };
 
@@ -392,17 +377,9 @@ cx_desk_application_startup (GApplication *application)
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions),
                                    self);
-  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.new-window",
-                                         new_window_accels);
-  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "window.close", close_accels);
-  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
+  cx_app_chrome_startup (GTK_APPLICATION (self), RESOURCE_BASE_PATH "/style.css");
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.open-chat", open_chat_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.console", console_accels);
-
-  css = gtk_css_provider_new ();
-  gtk_css_provider_load_from_resource (css, RESOURCE_BASE_PATH "/style.css");
-  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
-                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
 
   gtk_window_set_default_icon_name (CX_DESK_APPLICATION_ID);
   self->http = cx_http_new (NULL);

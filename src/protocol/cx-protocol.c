@@ -510,44 +510,100 @@ cx_parse_uint (const char *text, guint64 max, guint64 *out)
 
 /* JSON members */
 
-static JsonNode *
-member_node (JsonObject *object, const char *member, gboolean required, GError **error)
+typedef enum
+{
+  KIND_STRING,
+  KIND_INT,
+  KIND_BOOLEAN,
+  KIND_OBJECT,
+  KIND_ARRAY,
+} MemberKind;
+
+static gboolean
+node_is_kind (JsonNode *node, MemberKind kind)
+{
+  switch (kind)
+    {
+      case KIND_STRING:
+        return JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING;
+      case KIND_INT:
+        return JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_INT64;
+      case KIND_BOOLEAN:
+        return JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_BOOLEAN;
+      case KIND_OBJECT:
+        return JSON_NODE_HOLDS_OBJECT (node);
+      case KIND_ARRAY:
+        return JSON_NODE_HOLDS_ARRAY (node);
+      default:
+        g_assert_not_reached ();
+    }
+}
+
+/* The one reader under every cx_json_member_*(): @member of @kind in *@out, or NULL (and
+ * TRUE) when it is absent or null and not @required; FALSE with @error naming @member when it
+ * is missing but required, or of another kind. */
+static gboolean
+member_node (JsonObject *object, const char *member, gboolean required, MemberKind kind,
+             JsonNode **out, GError **error)
 {
   JsonNode *node = json_object_get_member (object, member);
 
-  if (node != NULL && JSON_NODE_HOLDS_NULL (node))
-    node = NULL;
+  *out = NULL;
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    {
+      if (!required)
+        return TRUE;
+      g_set_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, _ ("“%s” is missing"),
+                   member);
+      return FALSE;
+    }
 
-  if (node == NULL && required)
-    g_set_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, _ ("“%s” is missing"),
-                 member);
+  if (!node_is_kind (node, kind))
+    {
+      switch (kind)
+        {
+          case KIND_STRING:
+            g_set_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID,
+                         _ ("“%s” is not a string"), member);
+            break;
+          case KIND_INT:
+            g_set_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID,
+                         _ ("“%s” is not an integer"), member);
+            break;
+          case KIND_BOOLEAN:
+            g_set_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID,
+                         _ ("“%s” is not a boolean"), member);
+            break;
+          case KIND_OBJECT:
+            g_set_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID,
+                         _ ("“%s” is not an object"), member);
+            break;
+          case KIND_ARRAY:
+            g_set_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID,
+                         _ ("“%s” is not an array"), member);
+            break;
+          default:
+            g_assert_not_reached ();
+        }
+      return FALSE;
+    }
 
-  return node;
+  *out = node;
+  return TRUE;
 }
 
 gboolean
 cx_json_member_string (JsonObject *object, const char *member, gboolean required, CxTextFlags flags,
                        const char **out, GError **error)
 {
-  g_autoptr (GError) local_error = NULL;
-  JsonNode *node = member_node (object, member, required, &local_error);
+  JsonNode *node;
   const char *value;
 
   *out = NULL;
-  if (local_error != NULL)
-    {
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return FALSE;
-    }
+  if (!member_node (object, member, required, KIND_STRING, &node, error))
+    return FALSE;
   if (node == NULL)
     return TRUE;
-
-  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
-    {
-      g_set_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, _ ("“%s” is not a string"),
-                   member);
-      return FALSE;
-    }
 
   value = json_node_get_string (node);
   if (value == NULL)
@@ -564,24 +620,13 @@ gboolean
 cx_json_member_int (JsonObject *object, const char *member, gboolean required, gint64 min,
                     gint64 max, gint64 *out, GError **error)
 {
-  g_autoptr (GError) local_error = NULL;
-  JsonNode *node = member_node (object, member, required, &local_error);
+  JsonNode *node;
   gint64 value;
 
-  if (local_error != NULL)
-    {
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return FALSE;
-    }
+  if (!member_node (object, member, required, KIND_INT, &node, error))
+    return FALSE;
   if (node == NULL)
     return TRUE;
-
-  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
-    {
-      g_set_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID,
-                   _ ("“%s” is not an integer"), member);
-      return FALSE;
-    }
 
   value = json_node_get_int (node);
   if (value < min || value > max)
@@ -619,25 +664,12 @@ gboolean
 cx_json_member_boolean (JsonObject *object, const char *member, gboolean required, gboolean *out,
                         GError **error)
 {
-  g_autoptr (GError) local_error = NULL;
-  JsonNode *node = member_node (object, member, required, &local_error);
+  JsonNode *node;
 
-  if (local_error != NULL)
-    {
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return FALSE;
-    }
-  if (node == NULL)
-    return TRUE;
-
-  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
-    {
-      g_set_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, _ ("“%s” is not a boolean"),
-                   member);
-      return FALSE;
-    }
-
-  *out = json_node_get_boolean (node);
+  if (!member_node (object, member, required, KIND_BOOLEAN, &node, error))
+    return FALSE;
+  if (node != NULL)
+    *out = json_node_get_boolean (node);
   return TRUE;
 }
 
@@ -645,53 +677,20 @@ gboolean
 cx_json_member_object (JsonObject *object, const char *member, gboolean required, JsonNode **out,
                        GError **error)
 {
-  g_autoptr (GError) local_error = NULL;
-  JsonNode *node = member_node (object, member, required, &local_error);
-
-  *out = NULL;
-  if (local_error != NULL)
-    {
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return FALSE;
-    }
-  if (node == NULL)
-    return TRUE;
-
-  if (!JSON_NODE_HOLDS_OBJECT (node))
-    {
-      g_set_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, _ ("“%s” is not an object"),
-                   member);
-      return FALSE;
-    }
-
-  *out = node;
-  return TRUE;
+  return member_node (object, member, required, KIND_OBJECT, out, error);
 }
 
 gboolean
 cx_json_member_array (JsonObject *object, const char *member, gboolean required, JsonArray **out,
                       GError **error)
 {
-  g_autoptr (GError) local_error = NULL;
-  JsonNode *node = member_node (object, member, required, &local_error);
+  JsonNode *node;
 
   *out = NULL;
-  if (local_error != NULL)
-    {
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return FALSE;
-    }
-  if (node == NULL)
-    return TRUE;
-
-  if (!JSON_NODE_HOLDS_ARRAY (node))
-    {
-      g_set_error (error, CX_PROTOCOL_ERROR, CX_PROTOCOL_ERROR_INVALID, _ ("“%s” is not an array"),
-                   member);
-      return FALSE;
-    }
-
-  *out = json_node_get_array (node);
+  if (!member_node (object, member, required, KIND_ARRAY, &node, error))
+    return FALSE;
+  if (node != NULL)
+    *out = json_node_get_array (node);
   return TRUE;
 }
 

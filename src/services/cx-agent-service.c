@@ -27,6 +27,13 @@
  * Derived events (chatAccepted, chatLeft, customerTypingStarted / Stopped) are the state a batch
  * of entries leaves the chat in, compared with the state before it.
  *
+ * The class is split by concern over cx-agent-service-private.h: this file has the class, its
+ * properties, the plugin tables and attaching windows' buses; cx-agent-service-session.c the
+ * session (sign-in, restore, sign-out, the agent's state); cx-agent-service-socket.c the event
+ * socket (backoff, resync); cx-agent-service-chats.c the chats, invitations and chat commands;
+ * cx-agent-service-request.c the requests to the /cx/1 agent API. CxAgentConversation, the
+ * object a window binds for one chat, is its own class (cx-agent-conversation.c).
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
@@ -369,13 +376,7 @@ get_canned_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
   get_route (user_data, command, get_canned_cb, CX_AGENT_ROUTE_CANNED, get_canned_reply);
 }
 
-typedef struct
-{
-  const char *name;
-  CxCommandFunc func;
-} CommandSpec;
-
-static const CommandSpec command_specs[] = {
+static const CxCommandSpec command_specs[] = {
   { "signIn", _cx_agent_service_sign_in_cb },
   { "signOut", _cx_agent_service_sign_out_cb },
   { "restore", _cx_agent_service_restore_cb },
@@ -427,11 +428,9 @@ cx_agent_service_dispose (GObject *object)
   /* No command reaches the service after this. */
   while (self->plugins != NULL && self->plugins->len > 0)
     {
-      CxPlugin *plugin = g_ptr_array_index (self->plugins, self->plugins->len - 1);
+      CxPlugin *plugin = g_ptr_array_steal_index (self->plugins, self->plugins->len - 1);
 
-      if (cx_plugin_get_bus (plugin) != NULL)
-        cx_bus_unregister_plugin (cx_plugin_get_bus (plugin), plugin);
-      g_ptr_array_remove_index (self->plugins, self->plugins->len - 1);
+      cx_plugin_leave_bus (&plugin);
     }
 
   error = g_error_new_literal (CX_BUS_ERROR, CX_BUS_ERROR_SHUT_DOWN,
@@ -719,24 +718,13 @@ cx_agent_service_attach (CxAgentService *self, CxBus *bus, GError **error)
   g_return_val_if_fail (CX_IS_BUS (bus), NULL);
   g_return_val_if_fail (!self->disposed, NULL);
 
-  plugin = cx_bus_register_plugin (bus, CX_AGENT_SERVICE_NAME, error);
+  plugin =
+      cx_bus_register_plugin_with_table (bus, CX_AGENT_SERVICE_NAME, event_names, command_specs,
+                                         G_N_ELEMENTS (command_specs), self, error);
   if (plugin == NULL)
     return NULL;
 
-  if (!cx_plugin_register_events (plugin, event_names, error))
-    {
-      cx_bus_unregister_plugin (bus, plugin);
-      return NULL;
-    }
-  for (guint i = 0; i < G_N_ELEMENTS (command_specs); i++)
-    if (!cx_plugin_register_command (plugin, command_specs[i].name, command_specs[i].func, self,
-                                     NULL, error))
-      {
-        cx_bus_unregister_plugin (bus, plugin);
-        return NULL;
-      }
-
-  g_ptr_array_add (self->plugins, g_object_ref (plugin));
+  g_ptr_array_add (self->plugins, plugin);
   cx_plugin_ready (plugin);
   if (self->session == SESSION_SIGNED_IN && self->greet_id == 0)
     self->greet_id = g_idle_add (greet_cb, self);

@@ -834,10 +834,10 @@ availability_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
   request_start (self, command, OP_AVAILABILITY, NULL, SOUP_METHOD_GET, url, NULL);
 }
 
+/* get and cancel: a command on one callback by its id, without a body. */
 static void
-get_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
+request_by_id (CxCallbackService *self, CxCommand *command, Operation op, const char *method)
 {
-  CxCallbackService *self = user_data;
   g_autoptr (JsonObject) object = NULL;
   g_autofree char *url = NULL;
   GError *error = NULL;
@@ -853,7 +853,13 @@ get_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
     }
 
   url = callback_url (self, id);
-  request_start (self, command, OP_GET, id, SOUP_METHOD_GET, url, NULL);
+  request_start (self, command, op, id, method, url, NULL);
+}
+
+static void
+get_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
+{
+  request_by_id (user_data, command, OP_GET, SOUP_METHOD_GET);
 }
 
 static void
@@ -894,32 +900,10 @@ reschedule_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
 static void
 cancel_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
 {
-  CxCallbackService *self = user_data;
-  g_autoptr (JsonObject) object = NULL;
-  g_autofree char *url = NULL;
-  GError *error = NULL;
-  const char *id = NULL;
-
-  object = command_object (command, FALSE, &error);
-  if (object != NULL)
-    id = command_id (object, &error);
-  if (id == NULL)
-    {
-      reject_input (self, command, NULL, error);
-      return;
-    }
-
-  url = callback_url (self, id);
-  request_start (self, command, OP_CANCEL, id, SOUP_METHOD_DELETE, url, NULL);
+  request_by_id (user_data, command, OP_CANCEL, SOUP_METHOD_DELETE);
 }
 
-typedef struct
-{
-  const char *name;
-  CxCommandFunc func;
-} CommandSpec;
-
-static const CommandSpec command_specs[] = {
+static const CxCommandSpec command_specs[] = {
   { "schedule", schedule_cb }, { "availability", availability_cb },
   { "get", get_cb },           { "reschedule", reschedule_cb },
   { "cancel", cancel_cb },
@@ -1060,18 +1044,13 @@ cx_callback_service_new (CxBus *bus, CxHttp *http, JsonObject *config, GError **
   if (!parse_config (self, config, error))
     return NULL;
 
-  plugin = cx_bus_register_plugin (bus, CX_CALLBACK_SERVICE_NAME, error);
-  if (plugin == NULL)
+  self->plugin =
+      cx_bus_register_plugin_with_table (bus, CX_CALLBACK_SERVICE_NAME, event_names, command_specs,
+                                         G_N_ELEMENTS (command_specs), self, error);
+  if (self->plugin == NULL)
     return NULL;
+  plugin = self->plugin;
   self->bus = g_object_ref (bus);
-  self->plugin = g_object_ref (plugin);
-
-  if (!cx_plugin_register_events (plugin, event_names, error))
-    return NULL;
-  for (guint i = 0; i < G_N_ELEMENTS (command_specs); i++)
-    if (!cx_plugin_register_command (plugin, command_specs[i].name, command_specs[i].func, self,
-                                     NULL, error))
-      return NULL;
 
   cx_plugin_ready (plugin);
 

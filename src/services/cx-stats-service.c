@@ -472,13 +472,7 @@ stop_polling_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
   cx_command_resolve (command, NULL);
 }
 
-typedef struct
-{
-  const char *name;
-  CxCommandFunc func;
-} CommandSpec;
-
-static const CommandSpec command_specs[] = {
+static const CxCommandSpec command_specs[] = {
   { "getStats", get_stats_cb },
   { "startPolling", start_polling_cb },
   { "stopPolling", stop_polling_cb },
@@ -601,18 +595,13 @@ cx_stats_service_new (CxBus *bus, CxHttp *http, JsonObject *config, GError **err
   if (!parse_config (self, config, error))
     return NULL;
 
-  plugin = cx_bus_register_plugin (bus, CX_STATS_SERVICE_NAME, error);
-  if (plugin == NULL)
+  self->plugin =
+      cx_bus_register_plugin_with_table (bus, CX_STATS_SERVICE_NAME, event_names, command_specs,
+                                         G_N_ELEMENTS (command_specs), self, error);
+  if (self->plugin == NULL)
     return NULL;
+  plugin = self->plugin;
   self->bus = g_object_ref (bus);
-  self->plugin = g_object_ref (plugin);
-
-  if (!cx_plugin_register_events (plugin, event_names, error))
-    return NULL;
-  for (guint i = 0; i < G_N_ELEMENTS (command_specs); i++)
-    if (!cx_plugin_register_command (plugin, command_specs[i].name, command_specs[i].func, self,
-                                     NULL, error))
-      return NULL;
 
   cx_plugin_ready (plugin);
 

@@ -721,9 +721,7 @@ cx_calendar_dispose (GObject *object)
     g_cancellable_cancel (self->request);
   g_clear_object (&self->request);
 
-  if (self->plugin != NULL && cx_plugin_get_bus (self->plugin) != NULL)
-    cx_bus_unregister_plugin (cx_plugin_get_bus (self->plugin), self->plugin);
-  g_clear_object (&self->plugin);
+  cx_plugin_leave_bus (&self->plugin);
   g_clear_object (&self->bus);
 
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
@@ -873,6 +871,12 @@ config_string (JsonObject *config, const char *member)
   return json_node_get_string (node);
 }
 
+static const CxCommandSpec command_specs[] = {
+  { "generate", generate_command_cb },
+  { "reset", reset_command_cb },
+  { "showAvailability", show_availability_command_cb },
+};
+
 /**
  * cx_calendar_attach:
  * @self: the calendar
@@ -903,19 +907,12 @@ cx_calendar_attach (CxCalendar *self, CxBus *bus, JsonObject *config, GError **e
     self->hide_unavailable = json_node_get_boolean (hide);
   build_days (self);
 
-  plugin = cx_bus_register_plugin (bus, CX_CALENDAR_NAME, error);
-  if (plugin == NULL)
+  self->plugin = cx_bus_register_plugin_with_table (
+      bus, CX_CALENDAR_NAME, event_names, command_specs, G_N_ELEMENTS (command_specs), self, error);
+  if (self->plugin == NULL)
     return FALSE;
-
+  plugin = self->plugin;
   self->bus = g_object_ref (bus);
-  self->plugin = g_object_ref (plugin);
-
-  if (!cx_plugin_register_events (plugin, event_names, error) ||
-      !cx_plugin_register_command (plugin, "generate", generate_command_cb, self, NULL, error) ||
-      !cx_plugin_register_command (plugin, "reset", reset_command_cb, self, NULL, error) ||
-      !cx_plugin_register_command (plugin, "showAvailability", show_availability_command_cb, self,
-                                   NULL, error))
-    return FALSE;
 
   cx_plugin_ready (plugin);
   return TRUE;

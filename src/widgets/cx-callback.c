@@ -15,6 +15,11 @@
  * or the number typed as it is when it starts with "+". It is checked with the protocol's own
  * rule (cx_callback_request_parse()), the one the service and the server apply.
  *
+ * The class is split by concern over cx-callback-private.h: this file has the class, its
+ * template, the plugin's tables and attaching; cx-callback-form.c the request form (fields,
+ * country list, validation, the calendar's glue); cx-callback-booking.c the booking (schedule,
+ * reschedule, cancel, the panel's actions and the service's events).
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
@@ -391,9 +396,7 @@ cx_callback_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
 
-  if (self->plugin != NULL && cx_plugin_get_bus (self->plugin) != NULL)
-    cx_bus_unregister_plugin (cx_plugin_get_bus (self->plugin), self->plugin);
-  g_clear_object (&self->plugin);
+  cx_plugin_leave_bus (&self->plugin);
   g_clear_object (&self->bus);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), CX_TYPE_CALLBACK);
@@ -562,6 +565,11 @@ static const Subscription subscriptions[] = {
   { SERVICE ".cancelled", _cx_callback_service_cancelled_cb },
 };
 
+static const CxCommandSpec command_specs[] = {
+  { "open", _cx_callback_open_command_cb },
+  { "close", _cx_callback_close_command_cb },
+};
+
 /**
  * cx_callback_attach:
  * @self: the panel
@@ -594,19 +602,12 @@ cx_callback_attach (CxCallback *self, CxBus *bus, JsonObject *callback_config,
   if (node != NULL && json_node_get_value_type (node) == G_TYPE_BOOLEAN)
     gtk_widget_set_visible (GTK_WIDGET (self->country_dropdown), json_node_get_boolean (node));
 
-  plugin = cx_bus_register_plugin (bus, CX_CALLBACK_NAME, error);
-  if (plugin == NULL)
+  self->plugin = cx_bus_register_plugin_with_table (
+      bus, CX_CALLBACK_NAME, event_names, command_specs, G_N_ELEMENTS (command_specs), self, error);
+  if (self->plugin == NULL)
     return FALSE;
-
+  plugin = self->plugin;
   self->bus = g_object_ref (bus);
-  self->plugin = g_object_ref (plugin);
-
-  if (!cx_plugin_register_events (plugin, event_names, error) ||
-      !cx_plugin_register_command (plugin, "open", _cx_callback_open_command_cb, self, NULL,
-                                   error) ||
-      !cx_plugin_register_command (plugin, "close", _cx_callback_close_command_cb, self, NULL,
-                                   error))
-    return FALSE;
   for (guint i = 0; i < G_N_ELEMENTS (subscriptions); i++)
     cx_plugin_subscribe (plugin, subscriptions[i].event, subscriptions[i].func, self, NULL);
 

@@ -480,9 +480,7 @@ cx_overlay_dispose (GObject *object)
   CxOverlay *self = CX_OVERLAY (object);
 
   set_return_focus (self, NULL);
-  if (self->plugin != NULL && cx_plugin_get_bus (self->plugin) != NULL)
-    cx_bus_unregister_plugin (cx_plugin_get_bus (self->plugin), self->plugin);
-  g_clear_object (&self->plugin);
+  cx_plugin_leave_bus (&self->plugin);
   g_clear_object (&self->bus);
 
   /* The form is its owner's: it leaves the frame, and nobody is told any more. */
@@ -676,13 +674,7 @@ cx_overlay_get_child (CxOverlay *self)
   return self->child;
 }
 
-typedef struct
-{
-  const char *name;
-  CxCommandFunc func;
-} CommandSpec;
-
-static const CommandSpec command_specs[] = {
+static const CxCommandSpec command_specs[] = {
   { "open", open_command_cb },       { "close", close_command_cb },
   { "back", back_command_cb },       { "immutable", immutable_command_cb },
   { "mutable", mutable_command_cb },
@@ -707,19 +699,12 @@ cx_overlay_attach (CxOverlay *self, CxBus *bus, GError **error)
   g_return_val_if_fail (CX_IS_BUS (bus), FALSE);
   g_return_val_if_fail (self->plugin == NULL, FALSE);
 
-  plugin = cx_bus_register_plugin (bus, CX_OVERLAY_NAME, error);
-  if (plugin == NULL)
+  self->plugin = cx_bus_register_plugin_with_table (
+      bus, CX_OVERLAY_NAME, event_names, command_specs, G_N_ELEMENTS (command_specs), self, error);
+  if (self->plugin == NULL)
     return FALSE;
-
+  plugin = self->plugin;
   self->bus = g_object_ref (bus);
-  self->plugin = g_object_ref (plugin);
-
-  if (!cx_plugin_register_events (plugin, event_names, error))
-    return FALSE;
-  for (guint i = 0; i < G_N_ELEMENTS (command_specs); i++)
-    if (!cx_plugin_register_command (plugin, command_specs[i].name, command_specs[i].func, self,
-                                     NULL, error))
-      return FALSE;
 
   cx_plugin_ready (plugin);
   return TRUE;

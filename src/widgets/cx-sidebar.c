@@ -340,9 +340,7 @@ cx_sidebar_dispose (GObject *object)
   GtkWidget *child;
 
   g_cancellable_cancel (self->cancellable);
-  if (self->plugin != NULL && cx_plugin_get_bus (self->plugin) != NULL)
-    cx_bus_unregister_plugin (cx_plugin_get_bus (self->plugin), self->plugin);
-  g_clear_object (&self->plugin);
+  cx_plugin_leave_bus (&self->plugin);
   g_clear_object (&self->bus);
 
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
@@ -462,13 +460,7 @@ config_boolean (JsonObject *config, const char *member, gboolean fallback, GErro
   return json_node_get_boolean (node);
 }
 
-typedef struct
-{
-  const char *name;
-  CxCommandFunc func;
-} CommandSpec;
-
-static const CommandSpec command_specs[] = {
+static const CxCommandSpec command_specs[] = {
   { "open", open_command_cb },
   { "close", close_command_cb },
   { "expand", expand_command_cb },
@@ -516,18 +508,12 @@ cx_sidebar_attach (CxSideBar *self, CxBus *bus, JsonObject *sidebar_config,
   if (specs == NULL)
     return FALSE;
 
-  plugin = cx_bus_register_plugin (bus, CX_SIDEBAR_NAME, error);
-  if (plugin == NULL)
+  self->plugin = cx_bus_register_plugin_with_table (
+      bus, CX_SIDEBAR_NAME, event_names, command_specs, G_N_ELEMENTS (command_specs), self, error);
+  if (self->plugin == NULL)
     return FALSE;
+  plugin = self->plugin;
   self->bus = g_object_ref (bus);
-  self->plugin = g_object_ref (plugin);
-
-  if (!cx_plugin_register_events (plugin, event_names, error))
-    return FALSE;
-  for (guint i = 0; i < G_N_ELEMENTS (command_specs); i++)
-    if (!cx_plugin_register_command (plugin, command_specs[i].name, command_specs[i].func, self,
-                                     NULL, error))
-      return FALSE;
 
   for (guint i = 0; i < specs->len; i++)
     add_button (self, g_steal_pointer (&g_ptr_array_index (specs, i)));

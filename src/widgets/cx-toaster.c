@@ -893,9 +893,7 @@ cx_toaster_dispose (GObject *object)
   if (self->toasts != NULL)
     g_ptr_array_set_size (self->toasts, 0);
 
-  if (self->plugin != NULL && cx_plugin_get_bus (self->plugin) != NULL)
-    cx_bus_unregister_plugin (cx_plugin_get_bus (self->plugin), self->plugin);
-  g_clear_object (&self->plugin);
+  cx_plugin_leave_bus (&self->plugin);
   g_clear_object (&self->bus);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), CX_TYPE_TOASTER);
@@ -999,6 +997,11 @@ cx_toaster_new (void)
   return g_object_new (CX_TYPE_TOASTER, NULL);
 }
 
+static const CxCommandSpec command_specs[] = {
+  { "open", open_command_cb },
+  { "close", close_command_cb },
+};
+
 /**
  * cx_toaster_attach:
  * @self: the toaster
@@ -1018,17 +1021,12 @@ cx_toaster_attach (CxToaster *self, CxBus *bus, GError **error)
   g_return_val_if_fail (CX_IS_BUS (bus), FALSE);
   g_return_val_if_fail (self->plugin == NULL, FALSE);
 
-  plugin = cx_bus_register_plugin (bus, CX_TOASTER_NAME, error);
-  if (plugin == NULL)
+  self->plugin = cx_bus_register_plugin_with_table (
+      bus, CX_TOASTER_NAME, event_names, command_specs, G_N_ELEMENTS (command_specs), self, error);
+  if (self->plugin == NULL)
     return FALSE;
-
+  plugin = self->plugin;
   self->bus = g_object_ref (bus);
-  self->plugin = g_object_ref (plugin);
-
-  if (!cx_plugin_register_events (plugin, event_names, error) ||
-      !cx_plugin_register_command (plugin, "open", open_command_cb, self, NULL, error) ||
-      !cx_plugin_register_command (plugin, "close", close_command_cb, self, NULL, error))
-    return FALSE;
 
   notification_server_probe ();
   cx_plugin_ready (plugin);

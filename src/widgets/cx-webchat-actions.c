@@ -111,16 +111,26 @@ _cx_webchat_send_file (CxWebChat *self, GFile *file)
                                g_object_ref (self));
 }
 
-static void
-attach_response_cb (GtkNativeDialog *dialog, int response, gpointer user_data)
+/* The attach and save dialogs answered: the file chosen, if any; the panel has no dialog open
+ * after this. */
+static GFile *
+file_dialog_finish (CxWebChat *self, GtkNativeDialog *dialog, int response)
 {
-  CxWebChat *self = user_data;
-  g_autoptr (GFile) file = NULL;
+  GFile *file = NULL;
 
   if (response == GTK_RESPONSE_ACCEPT)
     file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
   g_clear_object (&self->file_dialog);
   update_attach (self);
+  return file;
+}
+
+static void
+attach_response_cb (GtkNativeDialog *dialog, int response, gpointer user_data)
+{
+  CxWebChat *self = user_data;
+  g_autoptr (GFile) file = file_dialog_finish (self, dialog, response);
+
   if (file != NULL)
     _cx_webchat_send_file (self, file);
   gtk_widget_grab_focus (GTK_WIDGET (self->composer));
@@ -227,12 +237,8 @@ static void
 save_response_cb (GtkNativeDialog *dialog, int response, gpointer user_data)
 {
   CxWebChat *self = user_data;
-  g_autoptr (GFile) file = NULL;
+  g_autoptr (GFile) file = file_dialog_finish (self, dialog, response);
 
-  if (response == GTK_RESPONSE_ACCEPT)
-    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-  g_clear_object (&self->file_dialog);
-  update_attach (self);
   if (file != NULL)
     _cx_webchat_save_transcript_to (self, file);
 }

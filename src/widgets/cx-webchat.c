@@ -424,9 +424,7 @@ cx_webchat_dispose (GObject *object)
       g_clear_object (&self->file_dialog);
     }
 
-  if (self->plugin != NULL && cx_plugin_get_bus (self->plugin) != NULL)
-    cx_bus_unregister_plugin (cx_plugin_get_bus (self->plugin), self->plugin);
-  g_clear_object (&self->plugin);
+  cx_plugin_leave_bus (&self->plugin);
   g_clear_object (&self->bus);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), CX_TYPE_WEBCHAT);
@@ -659,13 +657,7 @@ static const Subscription subscriptions[] = {
   { SERVICE ".chatServerBackOnline", _cx_webchat_service_online_cb },
 };
 
-typedef struct
-{
-  const char *name;
-  CxCommandFunc func;
-} CommandSpec;
-
-static const CommandSpec command_specs[] = {
+static const CxCommandSpec command_specs[] = {
   { "open", _cx_webchat_open_command_cb },
   { "close", _cx_webchat_close_command_cb },
   { "minimize", _cx_webchat_minimize_command_cb },
@@ -696,19 +688,13 @@ cx_webchat_attach (CxWebChat *self, CxBus *bus, GError **error)
   g_return_val_if_fail (CX_IS_BUS (bus), FALSE);
   g_return_val_if_fail (self->plugin == NULL, FALSE);
 
-  plugin = cx_bus_register_plugin (bus, CX_WEBCHAT_NAME, error);
-  if (plugin == NULL)
+  self->plugin = cx_bus_register_plugin_with_table (
+      bus, CX_WEBCHAT_NAME, event_names, command_specs, G_N_ELEMENTS (command_specs), self, error);
+  if (self->plugin == NULL)
     return FALSE;
-
+  plugin = self->plugin;
   self->bus = g_object_ref (bus);
-  self->plugin = g_object_ref (plugin);
 
-  if (!cx_plugin_register_events (plugin, event_names, error))
-    return FALSE;
-  for (guint i = 0; i < G_N_ELEMENTS (command_specs); i++)
-    if (!cx_plugin_register_command (plugin, command_specs[i].name, command_specs[i].func, self,
-                                     NULL, error))
-      return FALSE;
   for (guint i = 0; i < G_N_ELEMENTS (subscriptions); i++)
     cx_plugin_subscribe (plugin, subscriptions[i].event, subscriptions[i].func, self, NULL);
 

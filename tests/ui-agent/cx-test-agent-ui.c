@@ -159,6 +159,30 @@ cx_test_agent_ui_find_label (GtkWidget *widget, const char *text)
   return NULL;
 }
 
+/* A label under @widget one of whose lines is @text (a conversation row is one label: the name,
+ * then the channel and queue or what the chat is doing). */
+GtkLabel *
+cx_test_agent_ui_find_label_line (GtkWidget *widget, const char *text)
+{
+  if (GTK_IS_LABEL (widget))
+    {
+      g_auto (GStrv) lines = g_strsplit (gtk_label_get_text (GTK_LABEL (widget)), "\n", -1);
+
+      if (g_strv_contains ((const char *const *) lines, text))
+        return GTK_LABEL (widget);
+    }
+
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    {
+      GtkLabel *found = cx_test_agent_ui_find_label_line (c, text);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
 typedef struct
 {
   GtkWidget *root;

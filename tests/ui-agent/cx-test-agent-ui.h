@@ -31,6 +31,7 @@ void cx_test_agent_ui_wait_page (CxAgentWindow *window, const char *page);
 /* Labels */
 
 GtkLabel *cx_test_agent_ui_find_label (GtkWidget *widget, const char *text);
+GtkLabel *cx_test_agent_ui_find_label_line (GtkWidget *widget, const char *text);
 GtkLabel *cx_test_agent_ui_wait_label (GtkWidget *root, const char *text);
 
 G_END_DECLS

@@ -166,8 +166,8 @@ row_says (gpointer data)
 {
   RowWait *wait = data;
 
-  return cx_test_agent_ui_find_label (cx_test_agent_ui_child (wait->window, "conversation_list"),
-                                      wait->text) != NULL;
+  return cx_test_agent_ui_find_label_line (
+             cx_test_agent_ui_child (wait->window, "conversation_list"), wait->text) != NULL;
 }
 
 /* End chat asks first; cancelled, the chat goes on; confirmed, it ends for the customer too. */
