@@ -189,9 +189,8 @@ field_end (CxServerGate *self)
 /* A byte of a header line. Returns: %TRUE if the framing headers are refused: a
  * Content-Length that is not one plain number (of at most 18 digits), a Transfer-Encoding
  * other than chunked (or identity), either twice, or a folded line (which could continue
- * either). The exact checks
- * on a head libsoup has parsed are _cx_server_net_check_head's; these are the ones that must
- * come before libsoup parses it. */
+ * either). The exact checks on a head libsoup has parsed are _cx_server_net_check_head's;
+ * these are the ones that must come before libsoup parses it. */
 static gboolean
 field_byte (CxServerGate *self, char c)
 {
