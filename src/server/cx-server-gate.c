@@ -13,7 +13,16 @@
  *  - A head whose body framing libsoup does not recognise (a Content-Length that is not a
  *    number, an unknown Transfer-Encoding): libsoup leaks the request path of every such
  *    request. The gate reads the Content-Length and Transfer-Encoding lines as they pass and
- *    refuses such a head with 400 in the same way, before libsoup parses it.
+ *    refuses such a head with 400 in the same way, before libsoup parses it (and a NUL or a
+ *    bare CR in a head, which libsoup would delete or read as a space).
+ *
+ *  - A pipelined head after a body: libsoup reads ahead while it reads a chunked body (up to
+ *    8 KiB at the line after the last chunk), so it would have the next head before the gate
+ *    counts or checks it. The gate follows the framing of every head it passed: a
+ *    Content-Length body it counts, a chunked one it reads with cx_http_chunked_scan() (strict:
+ *    malformed is refused with 400, as a head is); libsoup gets the body and not a byte more,
+ *    and the next head is scanned from its first byte. The end of the stream in a body is an
+ *    error for libsoup (it took one at a chunk boundary for the end of a chunked body).
  *
  *  - A client that hangs up between two requests of a keep-alive connection. libsoup starts
  *    the next message before its first byte, but gives it a completion callback only once a
@@ -24,16 +33,17 @@
  *    makes it abort the message and disconnect, which frees the connection. The line cannot
  *    complete a head (it is not empty), so a half-sent head is never served.
  *
- * Between the end of a head and the end of its request (told by the connection layer:
- * _cx_server_gate_next_head) bytes pass untouched; after a 101 (_cx_server_gate_open) the gate
- * is transparent for good. The gate also says when the first byte of a head arrives
- * (head_started), for the header timeout. */
+ * If a request ends before libsoup has read its body (told by the connection layer:
+ * _cx_server_gate_next_head), libsoup reads what is left as the next head, and so does the
+ * gate. After a 101 (_cx_server_gate_open) the gate is transparent for good. The gate also
+ * says when the first byte of a head arrives (head_started), for the header timeout. */
 #define G_LOG_DOMAIN "cx-server"
 
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
 
+#include "protocol/cx-http-chunked.h"
 #include "server/cx-server-private.h"
 
 /* What libsoup is given when the client has gone: a line that is not the blank line. */
@@ -42,7 +52,8 @@ static const char poison[] = "x\n";
 typedef enum
 {
   GATE_HEAD,    /* reading a request head: counted and scanned for its end */
-  GATE_BODY,    /* the head is complete: pass through until the request ends */
+  GATE_LENGTH,  /* a body of a Content-Length: pass that many bytes */
+  GATE_CHUNKED, /* a chunked body: pass it to its end */
   GATE_OPEN,    /* switched protocols: pass through for good */
   GATE_DISCARD, /* head refused: read and drop what the client still sends */
   GATE_POISON,  /* the client has gone, or was refused: give libsoup the poison line */
@@ -94,6 +105,12 @@ struct _CxServerGate
   ValueState value_state;
   guint content_lengths;
   guint transfer_encodings;
+  guint length_digits;
+  guint64 content_length; /* its value */
+  gboolean chunked;       /* Transfer-Encoding: chunked */
+  /* The body after it */
+  guint64 body_left; /* GATE_LENGTH */
+  CxHttpChunked chunks;
   char last[2];      /* the two bytes before, [1] the latest */
   gsize drained;     /* GATE_DISCARD */
   gsize poison_sent; /* GATE_POISON */
@@ -124,6 +141,30 @@ start_head (CxServerGate *self)
   self->field_kind = FIELD_NAME;
   self->content_lengths = 0;
   self->transfer_encodings = 0;
+  self->length_digits = 0;
+  self->content_length = 0;
+  self->chunked = FALSE;
+}
+
+/* The end of a head libsoup is given: the body it announces, as libsoup 3.2.3 reads it
+ * (chunked wins over a Content-Length; neither is no body), and then the next head. */
+static void
+start_body (CxServerGate *self)
+{
+  if (self->chunked)
+    {
+      self->state = GATE_CHUNKED;
+      cx_http_chunked_init (&self->chunks);
+    }
+  else if (self->content_length > 0)
+    {
+      self->state = GATE_LENGTH;
+      self->body_left = self->content_length;
+    }
+  else
+    {
+      start_head (self);
+    }
 }
 
 /* The end of a header line: TRUE if it makes the body's framing one libsoup 3.2.3 does not
@@ -136,7 +177,8 @@ field_end (CxServerGate *self)
   if (self->field_kind == FIELD_TRANSFER_ENCODING)
     {
       self->value[self->value_len] = '\0';
-      bad = strcmp (self->value, "chunked") != 0 && strcmp (self->value, "identity") != 0;
+      self->chunked = strcmp (self->value, "chunked") == 0;
+      bad = !self->chunked && strcmp (self->value, "identity") != 0;
     }
   self->field_pos = 0;
   self->field_name_len = 0;
@@ -145,10 +187,10 @@ field_end (CxServerGate *self)
 }
 
 /* A byte of a header line. Returns: %TRUE if the framing headers are refused: a
- * Content-Length that is not one plain number, a Transfer-Encoding other than chunked (or
- * identity), either twice, or a folded line (which could continue either). The exact checks
- * on a head libsoup has parsed are _cx_server_net_check_head's; these are the ones that must
- * come before libsoup parses it. */
+ * Content-Length that is not one plain number (of at most 18 digits), a Transfer-Encoding
+ * other than chunked (or identity), either twice, or a folded line (which could continue
+ * either). The exact checks on a head libsoup has parsed are _cx_server_net_check_head's;
+ * these are the ones that must come before libsoup parses it. */
 static gboolean
 field_byte (CxServerGate *self, char c)
 {
@@ -201,7 +243,12 @@ field_byte (CxServerGate *self, char c)
           return TRUE;
         self->value_state = VALUE_TOKEN;
         if (self->field_kind == FIELD_CONTENT_LENGTH)
-          return !g_ascii_isdigit (c);
+          {
+            if (!g_ascii_isdigit (c) || ++self->length_digits > 18)
+              return TRUE;
+            self->content_length = self->content_length * 10 + (guint64) (c - '0');
+            return FALSE;
+          }
         if (self->value_len >= sizeof self->value - 1)
           return TRUE;
         self->value[self->value_len++] = g_ascii_tolower (c);
@@ -228,13 +275,19 @@ scan_head (CxServerGate *self, const char *bytes, gsize n, gsize *used)
       if (self->head_bytes == 0 && self->funcs != NULL && self->funcs->head_started != NULL)
         self->funcs->head_started (self->data);
       self->head_bytes++;
+      /* libsoup deletes a NUL from a header and reads a bare CR as a space, after the checks
+       * below would have seen them: refused. */
+      if (c == '\0' || (self->last[1] == '\r' && c != '\n'))
+        return SOUP_STATUS_BAD_REQUEST;
       if (!self->first_line && field_byte (self, c))
         return SOUP_STATUS_BAD_REQUEST;
       if (c == '\n')
         {
-          /* libsoup ends a head at LF LF or LF CR LF, once it has a request line. */
+          /* libsoup ends a head at LF LF, or at LF CR LF with at least 3 bytes before the
+           * CR LF; the gate waits for a request line too (libsoup refuses a head without). */
           end = self->seen_token &&
-                (self->last[1] == '\n' || (self->last[1] == '\r' && self->last[0] == '\n'));
+                (self->last[1] == '\n' ||
+                 (self->last[1] == '\r' && self->last[0] == '\n' && self->head_bytes >= 5));
           if (self->seen_token)
             self->first_line = FALSE;
         }
@@ -251,7 +304,7 @@ scan_head (CxServerGate *self, const char *bytes, gsize n, gsize *used)
         return self->line_bytes > self->max_line_bytes ? SOUP_STATUS_REQUEST_URI_TOO_LONG : 431;
       if (end)
         {
-          self->state = GATE_BODY;
+          start_body (self);
           *used = i + 1;
           return 0;
         }
@@ -262,6 +315,8 @@ scan_head (CxServerGate *self, const char *bytes, gsize n, gsize *used)
 static void
 refuse (CxServerGate *self, guint status)
 {
+  /* In a body, libsoup has its message: the error after the drain is enough. */
+  self->poison_sent = self->state == GATE_HEAD ? 0 : sizeof poison - 1;
   self->state = GATE_DISCARD;
   self->drained = 0;
   if (self->funcs != NULL && self->funcs->head_refused != NULL)
@@ -321,6 +376,9 @@ gate_read (CxServerGate *self, void *buffer, gsize count, gboolean blocking,
 {
   char scratch[8192];
 
+  if (count == 0)
+    return 0;
+
   for (;;)
     {
       g_autoptr (GError) local_error = NULL;
@@ -328,9 +386,54 @@ gate_read (CxServerGate *self, void *buffer, gsize count, gboolean blocking,
 
       switch (self->state)
         {
-          case GATE_BODY:
           case GATE_OPEN:
             return base_read (self, buffer, count, blocking, cancellable, error);
+
+          case GATE_LENGTH:
+            n = base_read (self, buffer, (gsize) MIN ((guint64) count, self->body_left), blocking,
+                           cancellable, error);
+            if (n == 0)
+              {
+                self->state = GATE_DEAD; /* the end of the stream, in the body */
+                continue;
+              }
+            if (n > 0)
+              {
+                self->body_left -= n;
+                if (self->body_left == 0)
+                  start_head (self);
+              }
+            return n;
+
+          case GATE_CHUNKED:
+            {
+              CxHttpChunkedStatus status;
+              gsize used;
+
+              n = base_read (self, buffer, count, blocking, cancellable, error);
+              if (n < 0)
+                return -1;
+              if (n == 0)
+                {
+                  self->state = GATE_DEAD;
+                  continue;
+                }
+              status = cx_http_chunked_scan (&self->chunks, buffer, n, &used);
+              if (status == CX_HTTP_CHUNKED_ERROR)
+                {
+                  /* Nothing more of it goes to libsoup. */
+                  refuse (self, SOUP_STATUS_BAD_REQUEST);
+                  continue;
+                }
+              if (status == CX_HTTP_CHUNKED_END)
+                {
+                  /* libsoup gets the body alone: what follows is the next head. */
+                  if (used < (gsize) n)
+                    unread (self, (const char *) buffer + used, n - used);
+                  start_head (self);
+                }
+              return used;
+            }
 
           case GATE_POISON:
             {
@@ -591,25 +694,16 @@ _cx_server_gate_detach (GIOStream *stream)
   self->data = NULL;
 }
 
-/* A request has ended; if the connection is kept, its next bytes are a head. */
+/* A request has ended. The gate is past its body already, unless libsoup did not read it all:
+ * then if the connection is kept, libsoup reads the rest as the next head, and so does the
+ * gate. */
 void
 _cx_server_gate_next_head (GIOStream *stream)
 {
   CxServerGate *self = gate_of (stream);
 
-  if (self->state == GATE_BODY || self->state == GATE_HEAD)
+  if (self->state == GATE_LENGTH || self->state == GATE_CHUNKED)
     start_head (self);
-}
-
-/* libsoup has read a complete head (the gate's scan may have missed its end if libsoup had
- * part of it already: then this says so). */
-void
-_cx_server_gate_got_head (GIOStream *stream)
-{
-  CxServerGate *self = gate_of (stream);
-
-  if (self->state == GATE_HEAD)
-    self->state = GATE_BODY;
 }
 
 /* The connection has switched protocols (a WebSocket): the gate lets everything through. */
@@ -618,6 +712,6 @@ _cx_server_gate_open (GIOStream *stream)
 {
   CxServerGate *self = gate_of (stream);
 
-  if (self->state == GATE_HEAD || self->state == GATE_BODY)
+  if (self->state == GATE_HEAD || self->state == GATE_LENGTH || self->state == GATE_CHUNKED)
     self->state = GATE_OPEN;
 }

@@ -490,17 +490,25 @@ _cx_server_net_refuse (CxServer *self, SoupServerMessage *msg, guint status,
   send_refusal (conn, status, content_type, body, drain);
 }
 
-/* A request head over the limit or with a framing libsoup cannot parse, seen by the gate
- * before libsoup has all of it: the reply, and the gate drains what the client still sends. */
+/* A request head over the limit or with a framing libsoup cannot parse, or a malformed
+ * chunked body (in CONN_BODY), seen by the gate before libsoup has all of it: the reply, and
+ * the gate drains what the client still sends. */
 static void
 head_refused_cb (gpointer data, guint status)
 {
   Conn *conn = data;
-  g_autofree char *text =
-      error_json (status == SOUP_STATUS_REQUEST_URI_TOO_LONG ? _ ("The request URL is too long")
-                  : status == SOUP_STATUS_BAD_REQUEST
-                      ? _ ("The request's Content-Length or Transfer-Encoding is invalid")
-                      : _ ("The request headers are too large"));
+  const char *message;
+  g_autofree char *text = NULL;
+
+  if (status == SOUP_STATUS_REQUEST_URI_TOO_LONG)
+    message = _ ("The request URL is too long");
+  else if (status != SOUP_STATUS_BAD_REQUEST)
+    message = _ ("The request headers are too large");
+  else if (conn->state == CONN_BODY)
+    message = _ ("The request's chunked body is malformed");
+  else
+    message = _ ("The request's Content-Length or Transfer-Encoding is invalid");
+  text = error_json (message);
 
   if (conn->state == CONN_CLOSING || conn->state == CONN_DRAINING)
     return;
@@ -621,10 +629,6 @@ _cx_server_net_check_head (CxServer *self, SoupServerMessage *msg)
 static void
 got_headers_cb (SoupServerMessage *msg, gpointer user_data)
 {
-  Conn *conn = conn_for_message (user_data, msg);
-
-  if (conn != NULL && conn->stream != NULL)
-    _cx_server_gate_got_head (conn->stream);
   set_state (user_data, msg, CONN_BODY);
 }
 

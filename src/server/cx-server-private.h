@@ -205,7 +205,6 @@ GIOStream *_cx_server_gate_new (GSocket *socket, gsize max_head_bytes, gsize max
                                 gsize drain_bytes, const CxServerGateFuncs *funcs, gpointer data);
 void _cx_server_gate_detach (GIOStream *stream);
 void _cx_server_gate_next_head (GIOStream *stream);
-void _cx_server_gate_got_head (GIOStream *stream);
 void _cx_server_gate_open (GIOStream *stream);
 /* Shutdown: every customer socket, for the 1001 close frame (cx-server-gms.c) */
 void _cx_server_collect_customer_sockets (CxServer *self, GPtrArray *out);

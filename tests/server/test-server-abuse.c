@@ -587,6 +587,189 @@ test_huge_heads (Fixture *unused, gconstpointer data)
   cx_test_server_stop (server);
 }
 
+/* Item 16: the heads pipelined after a chunked body. libsoup 3.2.3 reads ahead while it reads
+ * a chunked body (8 KiB at the line after the last chunk), so the server's gate follows every
+ * body to its end and checks the next head from its first byte. */
+
+/* A chunked POST /cx/1/health. Its last-chunk line is 128 bytes, as long as libsoup 3.2.3's
+ * buffer for it, so that libsoup reads the empty line after it with an 8 KiB read: whatever
+ * was pipelined after the body comes with it. With @size, an X-Pad header makes the request
+ * up to that empty line @size bytes long. */
+static char *
+chunked_post (gsize size)
+{
+  static const char head[] = "POST /cx/1/health HTTP/1.1\r\nHost: x\r\n"
+                             "Transfer-Encoding: chunked\r\n";
+  g_autofree char *extension = g_strnfill (128 - strlen ("0;x=\r\n"), 'e');
+  g_autofree char *body = g_strdup_printf ("5\r\nhello\r\n0;x=%s\r\n", extension);
+  g_autofree char *pad = NULL;
+
+  if (size > 0)
+    {
+      gsize fixed = strlen (head) + strlen ("X-Pad: \r\n\r\n") + strlen (body);
+      g_autofree char *value = NULL;
+
+      g_assert_cmpuint (size, >, fixed);
+      value = g_strnfill (size - fixed, 'p');
+      pad = g_strdup_printf ("X-Pad: %s\r\n", value);
+    }
+  return g_strdup_printf ("%s%s\r\n%s\r\n", head, pad != NULL ? pad : "", body);
+}
+
+/* A head with a 6 KiB path (what libsoup 3.2.3 leaked, per request) and a Content-Length it
+ * cannot parse. */
+static char *
+bad_framing_head (void)
+{
+  g_autofree char *query = g_strnfill (6 * 1024, 'q');
+
+  return g_strdup_printf ("POST /cx/1/health?%s HTTP/1.1\r\nHost: x\r\n"
+                          "Content-Length: 12abc\r\n\r\nnickname=Eve",
+                          query);
+}
+
+/* On a fresh connection, a chunked POST (of @size, see chunked_post()) with @next pipelined
+ * after it in one write: the POST gets its 200; then what the server says until it closes. */
+static GString *
+after_chunked_post (CxTestServer *server, gsize size, const char *next)
+{
+  g_autofree char *post = chunked_post (size);
+  g_autofree char *both = g_strconcat (post, next, NULL);
+  GString *rest = g_string_new (NULL);
+  int fd = raw_connect (server);
+
+  /* The server reads all of it: the heads it refuses, it drains. */
+  raw_send (fd, both, strlen (both));
+  g_assert_cmpuint (raw_read_reply (fd), ==, 200);
+  g_assert_true (raw_read_to_close (fd, rest));
+  close (fd);
+  return rest;
+}
+
+static void
+test_after_chunked (Fixture *unused, gconstpointer data)
+{
+  g_autofree char *config = config_with (NULL, "limits.headerTimeoutSeconds", (gint64) 5,
+                                         "limits.idleTimeoutSeconds", (gint64) 5, NULL);
+  g_autoptr (CxTestServer) server = cx_test_server_new (config);
+  static const char head[] = "POST /cx/1/health HTTP/1.1\r\nHost: x\r\n"
+                             "Transfer-Encoding: chunked\r\n\r\n";
+  static const char get[] = "GET /cx/1/health HTTP/1.1\r\nHost: x\r\n\r\n";
+  g_autofree char *long_line = g_strnfill (200, 'e');
+  BadHead bodies[] = {
+    { "a chunk size that is not hex", g_strdup_printf ("%s5\r\nhello\r\nzz\r\n\r\n", head), 400 },
+    { "a chunk size of 16 digits",
+      g_strdup_printf ("%s0000000000000005\r\nhello\r\n0\r\n\r\n", head), 400 },
+    { "a chunk-size line over 128 bytes",
+      g_strdup_printf ("%s5;x=%s\r\nhello\r\n0\r\n\r\n", head, long_line), 400 },
+    { "chunk data not followed by CRLF", g_strdup_printf ("%s5\r\nhello!\r\n0\r\n\r\n", head),
+      400 },
+    { "a bare LF", g_strdup_printf ("%s5\nhello\r\n0\r\n\r\n", head), 400 },
+    { "a trailer field", g_strdup_printf ("%s5\r\nhello\r\n0\r\nX-Trailer: 1\r\n\r\n", head), 400 },
+  };
+  g_autofree char *bad = bad_framing_head ();
+  g_autofree char *post = chunked_post (0);
+  g_autofree char *three = g_strconcat (post, get, post, NULL);
+  g_autoptr (GString) rest = NULL;
+  g_autoptr (GString) truncated = g_string_new (NULL);
+  g_autofree char *partial = g_strdup_printf ("%s5\r\nhello\r\n", head);
+  int fd;
+
+  /* A head libsoup cannot parse, after a chunked body: refused, as the first would be. */
+  rest = after_chunked_post (server, 0, bad);
+  g_test_message ("a Content-Length of 12abc after a chunked body: “%.*s”",
+                  (int) strcspn (rest->str, "\r\n"), rest->str);
+  g_assert_true (g_str_has_prefix (rest->str, "HTTP/1.1 400 "));
+  /* The server's own refusal, before libsoup parsed the head. */
+  g_assert_nonnull (strstr (rest->str, "\"error\""));
+
+  /* A chunked POST, a GET and a chunked POST again on one connection: all served, and the
+   * connection stays open. */
+  fd = raw_connect (server);
+  g_assert_true (raw_send (fd, three, strlen (three)));
+  g_assert_cmpuint (raw_read_reply (fd), ==, 200);
+  g_assert_cmpuint (raw_read_reply (fd), ==, 200);
+  g_assert_cmpuint (raw_read_reply (fd), ==, 200);
+  g_assert_true (raw_send (fd, get, sizeof get - 1));
+  g_assert_cmpuint (raw_read_reply (fd), ==, 200);
+  close (fd);
+
+  /* Chunked bodies that are not well-formed: 400 and close, before the handler runs. */
+  check_heads (server, bodies, G_N_ELEMENTS (bodies));
+
+  /* A chunked body cut short by the client: never served (libsoup 3.2.3 took the end of the
+   * stream after a chunk for the end of the body, and ran the handler). */
+  fd = raw_connect (server);
+  g_assert_true (raw_send (fd, partial, strlen (partial)));
+  shutdown (fd, SHUT_WR);
+  g_assert_true (raw_read_to_close (fd, truncated));
+  close (fd);
+  g_test_message ("a chunked body cut short: “%.*s”", (int) strcspn (truncated->str, "\r\n"),
+                  truncated->str);
+  g_assert_cmpuint (truncated->len, ==, 0);
+
+  cx_test_assert_healthy (server);
+  /* A clean exit: under AddressSanitizer, nothing of those requests leaked. */
+  cx_test_server_stop (server);
+}
+
+/* A 100 KiB head after a chunked body, with maxHeaderBytes at its 60 KiB maximum: its 431.
+ * libsoup 3.2.3 read up to 8 KiB of it uncounted, and dropped the head without a reply once it
+ * had 64 KiB: here the POST fills the server's first 8 KiB read up to the empty line after its
+ * last chunk, so libsoup's read for that line takes 8 KiB of the next head. */
+static void
+test_huge_head_after_chunked (Fixture *unused, gconstpointer data)
+{
+  g_autofree char *config = config_with (NULL, "limits.maxHeaderBytes", (gint64) 61440, NULL);
+  g_autoptr (CxTestServer) server = cx_test_server_new (config);
+  g_autofree char *value = g_strnfill (100 * 1024, 'h');
+  g_autofree char *huge =
+      g_strdup_printf ("GET /cx/1/health HTTP/1.1\r\nHost: x\r\nX-Big: %s\r\n\r\n", value);
+  g_autoptr (GString) rest = after_chunked_post (server, 8192, huge);
+
+  g_test_message ("100 KiB of headers after a chunked body: “%.*s”",
+                  (int) strcspn (rest->str, "\r\n"), rest->str);
+  g_assert_true (g_str_has_prefix (rest->str, "HTTP/1.1 431 "));
+  cx_test_assert_healthy (server);
+  cx_test_server_stop (server);
+}
+
+/* Memory: thousands of chunked POSTs, each followed by a head libsoup cannot parse, leave RSS
+ * where a first few hundred left it (libsoup 3.2.3 leaked some 6 KiB for each: the path). */
+static void
+test_after_chunked_memory (Fixture *unused, gconstpointer data)
+{
+  g_autofree char *config = cx_test_config_new (NULL);
+  g_autoptr (CxTestServer) server = cx_test_server_new (config);
+  g_autofree char *bad = bad_framing_head ();
+  guint64 before = 0, after;
+
+  for (guint round = 0; round < 2; round++)
+    {
+      guint count = round == 0 ? FLOOD_CONNECTIONS / 10 : FLOOD_CONNECTIONS;
+
+      for (guint i = 0; i < count; i++)
+        {
+          g_autoptr (GString) rest = after_chunked_post (server, 0, bad);
+
+          g_assert_true (g_str_has_prefix (rest->str, "HTTP/1.1 400 "));
+        }
+      if (round == 0)
+        before = server_rss_kib (server);
+    }
+  after = server_rss_kib (server);
+  g_test_message ("RSS: %" G_GUINT64_FORMAT " KiB before %u chunked POSTs with a bad head after "
+                  "each, %" G_GUINT64_FORMAT " KiB after: %+" G_GINT64_FORMAT " KiB",
+                  before, FLOOD_CONNECTIONS, after, (gint64) after - (gint64) before);
+  /* The bound of flood-memory (not under AddressSanitizer, whose quarantine keeps freed
+   * memory; its leak checker covers the server there, at the clean exit below). */
+#if !defined(__SANITIZE_ADDRESS__)
+  g_assert_cmpuint (after, <, before + 4096);
+#endif
+  cx_test_assert_healthy (server);
+  cx_test_server_stop (server);
+}
+
 /* Item 7: a 2 MiB file, under the 5 MiB files.maxFileSize that file/limits advertises but
  * over the 1 MiB maxBodyBytes, uploads and downloads intact. */
 static void
@@ -826,6 +1009,9 @@ main (int argc, char *argv[])
   cx_test_add ("/server/abuse/slowloris-flood", NULL, NULL, test_slowloris_flood);
   cx_test_add ("/server/abuse/bad-heads", NULL, NULL, test_bad_heads);
   cx_test_add ("/server/abuse/huge-heads", NULL, NULL, test_huge_heads);
+  cx_test_add ("/server/abuse/after-chunked", NULL, NULL, test_after_chunked);
+  cx_test_add ("/server/abuse/huge-head-after-chunked", NULL, NULL, test_huge_head_after_chunked);
+  cx_test_add ("/server/abuse/after-chunked-memory", NULL, NULL, test_after_chunked_memory);
   cx_test_add ("/server/abuse/file-upload-limit", NULL, NULL, test_file_upload_limit);
   cx_test_add ("/server/abuse/chunked-cut", NULL, NULL, test_chunked_cut);
   cx_test_add ("/server/abuse/shutdown-going-away", NULL, NULL, test_shutdown_going_away);
