@@ -33,6 +33,10 @@ G_BEGIN_DECLS
 #define FIRST_RETRY_MS 1000
 /* Transcript entries a restore reads first, and loadEarlier reads each time after. */
 #define TRANSCRIPT_PAGE 100
+/* getTranscript reads the entries older than those held in pages this large, and at most this
+ * many of them (a server that keeps saying there is more cannot keep it reading forever). */
+#define TRANSCRIPT_WHOLE_PAGE 1000
+#define TRANSCRIPT_WHOLE_MAX_PAGES 200
 #define MAX_RETRY_MS 30000
 
 /* The largest file sendFile reads into memory, whatever the server's limits say. */
@@ -122,7 +126,10 @@ struct _CxWebChatService
   GHashTable *start_form; /* the start request's fields, from the first startChat */
   GPtrArray *start_waiters;
   GPtrArray *restore_waiters;
-  GPtrArray *earlier_waiters; /* loadEarlier, answered by one request */
+  GPtrArray *earlier_waiters;    /* loadEarlier, answered by one request */
+  GPtrArray *transcript_waiters; /* getTranscript, waiting for the older pages */
+  gboolean earlier_in_flight;    /* a request for older entries runs */
+  guint earlier_pages;           /* pages read for transcript_waiters so far */
   gboolean start_in_flight;
   guint lock_refresh_id;
   guint lock_wait_id;
@@ -202,6 +209,8 @@ void _cx_webchat_service_jar_changed_cb (SoupCookieJar *jar, SoupCookie *old_coo
 void _cx_webchat_service_start_chat_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data);
 void _cx_webchat_service_restore_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data);
 void _cx_webchat_service_load_earlier_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data);
+void _cx_webchat_service_get_transcript_cb (CxPlugin *plugin, CxCommand *command,
+                                            gpointer user_data);
 
 /* cx-webchat-service-transport.c */
 void _cx_webchat_service_maybe_back_online (CxWebChatService *self);

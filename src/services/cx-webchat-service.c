@@ -515,19 +515,6 @@ get_session_data_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
   cx_command_resolve (command, result);
 }
 
-static void
-get_transcript_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
-{
-  CxWebChatService *self = user_data;
-  JsonObject *object = json_object_new ();
-  g_autoptr (JsonNode) result = NULL;
-
-  json_object_set_array_member (object, "messages",
-                                _cx_webchat_service_messages_to_array (self->transcript, 0));
-  result = cx_json_node_new_object (object);
-  cx_command_resolve (command, result);
-}
-
 typedef struct
 {
   const char *name;
@@ -544,7 +531,7 @@ static const CommandSpec command_specs[] = {
   { "sendFile", _cx_webchat_service_send_file_cb },
   { "savePanelState", _cx_webchat_service_save_panel_state_cb },
   { "getSessionData", get_session_data_cb },
-  { "getTranscript", get_transcript_cb },
+  { "getTranscript", _cx_webchat_service_get_transcript_cb },
   { "loadEarlier", _cx_webchat_service_load_earlier_cb },
   { "poll", _cx_webchat_service_poll_command_cb },
   { "startPoll", _cx_webchat_service_start_poll_cb },
@@ -594,6 +581,7 @@ cx_webchat_service_dispose (GObject *object)
   _cx_webchat_service_reject_all (self->start_waiters, error);
   _cx_webchat_service_reject_all (self->restore_waiters, error);
   _cx_webchat_service_reject_all (self->earlier_waiters, error);
+  _cx_webchat_service_reject_all (self->transcript_waiters, error);
   _cx_webchat_service_reject_all (self->poll_waiters, error);
   _cx_webchat_service_reject_all (self->end_waiters, error);
   while ((outgoing = g_queue_pop_head (&self->outbox)) != NULL)
@@ -614,6 +602,7 @@ cx_webchat_service_finalize (GObject *object)
   g_clear_pointer (&self->start_waiters, g_ptr_array_unref);
   g_clear_pointer (&self->restore_waiters, g_ptr_array_unref);
   g_clear_pointer (&self->earlier_waiters, g_ptr_array_unref);
+  g_clear_pointer (&self->transcript_waiters, g_ptr_array_unref);
   g_clear_pointer (&self->poll_waiters, g_ptr_array_unref);
   g_clear_pointer (&self->end_waiters, g_ptr_array_unref);
   g_clear_pointer (&self->transcript, g_ptr_array_unref);
@@ -672,6 +661,7 @@ cx_webchat_service_init (CxWebChatService *self)
   self->start_waiters = g_ptr_array_new_with_free_func (g_object_unref);
   self->restore_waiters = g_ptr_array_new_with_free_func (g_object_unref);
   self->earlier_waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  self->transcript_waiters = g_ptr_array_new_with_free_func (g_object_unref);
   self->poll_waiters = g_ptr_array_new_with_free_func (g_object_unref);
   self->end_waiters = g_ptr_array_new_with_free_func (g_object_unref);
   self->cursor = cx_transcript_cursor_new ();

@@ -1596,6 +1596,106 @@ test_restore_newest_first (Fixture *f, gconstpointer data)
   cx_test_finalize_when_unwound (http);
 }
 
+/* getTranscript on a restored long chat: every entry, in order, although only the newest page
+ * was read (the older pages are read first, over several requests); a loadEarlier made while it
+ * reads is answered too. Once the chat has ended (its keys gone), a window that never read the
+ * older pages answers with what it holds, "complete": false, and why. */
+static void
+test_restore_get_transcript (Fixture *f, gconstpointer data)
+{
+  CxHttp *http = cx_http_new (NULL);
+  g_autoptr (JsonObject) config = make_config (cx_test_server_get_url (f->server), "poll");
+  g_autoptr (CxTestAgent) agent = ready_agent (f);
+  g_autoptr (CxTestCustomer) customer = NULL;
+  g_autoptr (CxTestReply) reply = NULL;
+  g_autoptr (GPtrArray) all = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  g_autoptr (GPtrArray) got = NULL;
+  g_autoptr (GPtrArray) expected = NULL;
+  g_autoptr (JsonNode) transcript = NULL;
+  g_autoptr (JsonNode) earlier = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *chat_id = NULL;
+  g_autofree char *path = NULL;
+  GAsyncResult *slot = NULL;
+  JsonObject *object;
+  JsonArray *array;
+  guint held;
+  Window *a;
+  Window *b;
+  Window *c;
+
+  a = window_new (http, SITE, config);
+  chat_id = start_chat (a);
+  agent_accept (agent, chat_id);
+  for (guint i = 1; i <= 1150; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("Line %u", i);
+
+      cx_test_agent_send (agent, chat_id, text);
+    }
+  wait_delivered (a, "Message", "Agent", "Line 1150");
+  window_close_service (a);
+
+  b = window_new (http, SITE, config);
+  object = event_object (wait_event (b, "restored", 1));
+  g_assert_true (json_object_get_boolean_member (object, "more"));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (object, "messages")), <=,
+                    100);
+  g_assert_null (find_delivered (b, "Message", "Agent", "Line 1"));
+
+  command_start (b, NULL, "getTranscript", NULL, &slot);
+  earlier = command (b, "loadEarlier", NULL);
+  g_assert_cmpuint (json_array_get_length (
+                        json_object_get_array_member (json_node_get_object (earlier), "messages")),
+                    >, 0);
+  transcript = command_finish (b, &slot, &error);
+  g_assert_no_error (error);
+  object = json_node_get_object (transcript);
+  g_assert_true (json_object_get_boolean_member (object, "complete"));
+  g_assert_false (json_object_has_member (object, "error"));
+  array = json_object_get_array_member (object, "messages");
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    g_ptr_array_add (all, json_object_ref (json_array_get_object_element (array, i)));
+
+  customer = customer_from_cookies (f, http, SITE);
+  cx_test_customer_poll (customer);
+  cx_test_assert_contiguous (all, 1);
+  got = cx_test_transcript_summaries (all);
+  expected = cx_test_transcript_summaries (customer->transcript);
+  g_assert_cmpuint (got->len, ==, expected->len);
+  for (guint i = 0; i < expected->len; i++)
+    g_assert_cmpstr (g_ptr_array_index (got, i), ==, g_ptr_array_index (expected, i));
+  /* The rows came with them, above, each once. */
+  g_assert_cmpuint (count_rows (b, "Line 1", NULL), ==, 1);
+  g_assert_cmpuint (count_rows (b, "Line 1150", NULL), ==, 1);
+  g_assert_cmpuint (g_list_model_get_n_items (cx_webchat_service_get_messages (b->service)), >=,
+                    1150);
+  g_assert_false (json_object_get_boolean_member (
+      json_node_get_object (command (b, "loadEarlier", NULL)), "more"));
+
+  /* Another window restores the newest page; then the chat ends. */
+  c = window_new (http, SITE, config);
+  object = event_object (wait_event (c, "restored", 1));
+  held = json_array_get_length (json_object_get_array_member (object, "messages"));
+  path = g_strdup_printf ("/cx/1/agent/chats/%s/end", chat_id);
+  reply = cx_test_agent_call (agent, "POST", path, "{}");
+  g_assert_cmpuint (reply->status, <, 300);
+  wait_event (c, "ended", 1);
+  g_clear_pointer (&transcript, json_node_unref);
+  transcript = command (c, "getTranscript", NULL);
+  object = json_node_get_object (transcript);
+  g_assert_false (json_object_get_boolean_member (object, "complete"));
+  g_assert_nonnull (cx_test_object_string (object, "error"));
+  array = json_object_get_array_member (object, "messages");
+  g_assert_cmpuint (json_array_get_length (array), >=, held);
+  g_assert_cmpuint (json_array_get_length (array), <, expected->len);
+
+  window_free (a);
+  window_free (b);
+  window_free (c);
+  cx_test_finalize_when_unwound (http);
+}
+
 /* A plain GMS server: it knows nothing of "limit" and sends the whole transcript from the
  * position asked. A SoupServer here plays one for a chat the cookies name. */
 
@@ -1738,6 +1838,7 @@ main (int argc, char *argv[])
   cx_test_add ("/webchat-service/server-restart/push", NULL, "auto", test_server_restart);
   cx_test_add ("/webchat-service/server-restart/poll", NULL, "poll", test_server_restart);
   cx_test_add ("/webchat-service/uncertain-send", NULL, NULL, test_uncertain_send);
+  cx_test_add ("/webchat-service/restore/get-transcript", NULL, NULL, test_restore_get_transcript);
   cx_test_add ("/webchat-service/end/customer-with-push", NULL, NULL, test_end_with_push);
   cx_test_add ("/webchat-service/end/agent-with-push", NULL, NULL, test_agent_ends_with_push);
   cx_test_add ("/webchat-service/windows/pick-up", NULL, NULL, test_pick_up_chat);
