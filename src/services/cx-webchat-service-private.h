@@ -11,6 +11,7 @@
 #include "protocol/cx-message.h"
 #include "protocol/cx-protocol.h"
 #include "services/cx-chat-message.h"
+#include "services/cx-service-request.h"
 #include "services/cx-transcript-cursor.h"
 #include "services/cx-webchat-service.h"
 
@@ -22,22 +23,16 @@ G_BEGIN_DECLS
 #define DEFAULT_POLL_EXCEPTION_LIMIT 5
 #define DEFAULT_RESTORE_TIMEOUT_MS 60000
 #define MIN_RESTORE_TIMEOUT_MS 1000
-#define DEFAULT_AJAX_TIMEOUT_MS 3000
-#define MIN_AJAX_TIMEOUT_MS 500
-#define MAX_AJAX_TIMEOUT_MS 120000
 
 #define START_LOCK_VALID_MS 2000
 #define START_LOCK_REFRESH_MS 500
 #define PING_MIN_INTERVAL_MS 1000
-#define TYPING_IDLE_MS 5000
-#define FIRST_RETRY_MS 1000
 /* Transcript entries a restore reads first, and loadEarlier reads each time after. */
 #define TRANSCRIPT_PAGE 100
 /* getTranscript reads the entries older than those held in pages this large, and at most this
  * many of them (a server that keeps saying there is more cannot keep it reading forever). */
 #define TRANSCRIPT_WHOLE_PAGE 1000
 #define TRANSCRIPT_WHOLE_MAX_PAGES 200
-#define MAX_RETRY_MS 30000
 
 /* The largest file sendFile reads into memory, whatever the server's limits say. */
 #define MAX_UPLOAD_SIZE (32 * 1024 * 1024)
@@ -148,8 +143,8 @@ struct _CxWebChatService
   GPtrArray *poll_waiters;
   guint failures; /* consecutive failed exchanges */
   gboolean offline;
-  gboolean recovering; /* offline, but a probe succeeded: the queue is being sent */
-  guint retry_delay_ms;
+  gboolean recovering;  /* offline, but a probe succeeded: the queue is being sent */
+  guint retry_delay_ms; /* the last wait before a probe; 0: none yet */
   guint retry_id;
 
   /* Sending */
