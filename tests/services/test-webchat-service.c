@@ -1044,6 +1044,71 @@ test_server_restart (Fixture *f, gconstpointer data)
   proxy_free (proxy);
 }
 
+/* getTranscript while the server is down: the entries held, "complete": false and why; once
+ * the server is back, all of them. */
+static void
+test_get_transcript_server_gone (Fixture *f, gconstpointer data)
+{
+  CxHttp *http = cx_http_new (NULL);
+  Proxy *proxy = proxy_new (f->server);
+  g_autoptr (JsonObject) config = make_config (proxy->url, "poll");
+  g_autoptr (CxTestAgent) agent = ready_agent (f);
+  g_autoptr (JsonNode) transcript = NULL;
+  g_autoptr (JsonNode) again = NULL;
+  g_autofree char *chat_id = NULL;
+  JsonObject *object;
+  JsonArray *array;
+  guint held;
+  Window *a;
+  Window *b;
+
+  a = window_new (http, SITE, config);
+  chat_id = start_chat (a);
+  agent_accept (agent, chat_id);
+  for (guint i = 1; i <= 150; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("Line %u", i);
+
+      cx_test_agent_send (agent, chat_id, text);
+    }
+  wait_delivered (a, "Message", "Agent", "Line 150");
+  window_close_service (a);
+
+  b = window_new (http, SITE, config);
+  object = event_object (wait_event (b, "restored", 1));
+  g_assert_true (json_object_get_boolean_member (object, "more"));
+  held = json_array_get_length (json_object_get_array_member (object, "messages"));
+
+  cx_test_server_kill9 (f->server);
+  transcript = command (b, "getTranscript", NULL);
+  object = json_node_get_object (transcript);
+  g_assert_false (json_object_get_boolean_member (object, "complete"));
+  g_assert_nonnull (cx_test_object_string (object, "error"));
+  array = json_object_get_array_member (object, "messages");
+  g_assert_cmpuint (json_array_get_length (array), ==, held);
+  g_assert_cmpstr (cx_test_message_text (json_array_get_object_element (array, held - 1)), ==,
+                   "Line 150");
+
+  cx_test_server_restart (f->server);
+  again = command (b, "getTranscript", NULL);
+  object = json_node_get_object (again);
+  g_assert_true (json_object_get_boolean_member (object, "complete"));
+  array = json_object_get_array_member (object, "messages");
+  g_assert_cmpuint (json_array_get_length (array), >, 150);
+  {
+    g_autoptr (GPtrArray) all = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+
+    for (guint i = 0; i < json_array_get_length (array); i++)
+      g_ptr_array_add (all, json_object_ref (json_array_get_object_element (array, i)));
+    cx_test_assert_contiguous (all, 1);
+  }
+
+  window_free (a);
+  window_free (b);
+  cx_test_finalize_when_unwound (http);
+  proxy_free (proxy);
+}
+
 /* The server stores a message but its reply is lost: the message is not sent again. */
 static void
 test_uncertain_send (Fixture *f, gconstpointer data)
@@ -1839,6 +1904,8 @@ main (int argc, char *argv[])
   cx_test_add ("/webchat-service/server-restart/poll", NULL, "poll", test_server_restart);
   cx_test_add ("/webchat-service/uncertain-send", NULL, NULL, test_uncertain_send);
   cx_test_add ("/webchat-service/restore/get-transcript", NULL, NULL, test_restore_get_transcript);
+  cx_test_add ("/webchat-service/restore/get-transcript-server-gone", NULL, NULL,
+               test_get_transcript_server_gone);
   cx_test_add ("/webchat-service/end/customer-with-push", NULL, NULL, test_end_with_push);
   cx_test_add ("/webchat-service/end/agent-with-push", NULL, NULL, test_agent_ends_with_push);
   cx_test_add ("/webchat-service/windows/pick-up", NULL, NULL, test_pick_up_chat);
