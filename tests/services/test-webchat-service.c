@@ -245,6 +245,27 @@ agent_typing (CxTestAgent *agent, const char *chat_id, gboolean typing)
 
 /* A plain GMS client with the keys the service keeps in the site's cookies: the server's own
  * account of the transcript. */
+/* A chat of @n_lines agent lines ("Line 1"…) in a window of SITE whose service is then closed:
+ * the chat goes on, for the next window to restore. */
+static Window *
+long_chat (CxHttp *http, JsonObject *config, CxTestAgent *agent, guint n_lines, char **chat_id)
+{
+  Window *window = window_new (http, SITE, config);
+  g_autofree char *last = g_strdup_printf ("Line %u", n_lines);
+
+  *chat_id = start_chat (window);
+  agent_accept (agent, *chat_id);
+  for (guint i = 1; i <= n_lines; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("Line %u", i);
+
+      cx_test_agent_send (agent, *chat_id, text);
+    }
+  wait_delivered (window, "Message", "Agent", last);
+  window_close_service (window);
+  return window;
+}
+
 static CxTestCustomer *
 customer_from_cookies (Fixture *f, CxHttp *http, const char *site)
 {
@@ -285,6 +306,22 @@ assert_transcript_matches_server (Window *window, CxTestCustomer *customer)
 {
   cx_test_recorder_assert_transcript (window->events, "messageReceived", "restored", NULL,
                                       customer);
+}
+
+/* @entries (JsonObject, in order) are the server's whole transcript, each entry once. */
+static void
+assert_entries_match_server (GPtrArray *entries, CxTestCustomer *customer)
+{
+  g_autoptr (GPtrArray) got = NULL;
+  g_autoptr (GPtrArray) expected = NULL;
+
+  cx_test_customer_poll (customer);
+  cx_test_assert_contiguous (entries, 1);
+  got = cx_test_transcript_summaries (entries);
+  expected = cx_test_transcript_summaries (customer->transcript);
+  g_assert_cmpuint (got->len, ==, expected->len);
+  for (guint i = 0; i < expected->len; i++)
+    g_assert_cmpstr (g_ptr_array_index (got, i), ==, g_ptr_array_index (expected, i));
 }
 
 /* Tests */
@@ -1062,17 +1099,7 @@ test_get_transcript_server_gone (Fixture *f, gconstpointer data)
   Window *a;
   Window *b;
 
-  a = window_new (http, SITE, config);
-  chat_id = start_chat (a);
-  agent_accept (agent, chat_id);
-  for (guint i = 1; i <= 150; i++)
-    {
-      g_autofree char *text = g_strdup_printf ("Line %u", i);
-
-      cx_test_agent_send (agent, chat_id, text);
-    }
-  wait_delivered (a, "Message", "Agent", "Line 150");
-  window_close_service (a);
+  a = long_chat (http, config, agent, 150, &chat_id);
 
   b = window_new (http, SITE, config);
   object = event_object (wait_event (b, "restored", 1));
@@ -1587,8 +1614,6 @@ test_restore_newest_first (Fixture *f, gconstpointer data)
   g_autoptr (CxTestAgent) agent = ready_agent (f);
   g_autoptr (CxTestCustomer) customer = NULL;
   g_autoptr (GPtrArray) all = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
-  g_autoptr (GPtrArray) got = NULL;
-  g_autoptr (GPtrArray) expected = NULL;
   g_autofree char *chat_id = NULL;
   JsonObject *restored;
   JsonArray *array;
@@ -1597,17 +1622,7 @@ test_restore_newest_first (Fixture *f, gconstpointer data)
   Window *a;
   Window *b;
 
-  a = window_new (http, SITE, config);
-  chat_id = start_chat (a);
-  agent_accept (agent, chat_id);
-  for (guint i = 1; i <= 230; i++)
-    {
-      g_autofree char *text = g_strdup_printf ("Line %u", i);
-
-      cx_test_agent_send (agent, chat_id, text);
-    }
-  wait_delivered (a, "Message", "Agent", "Line 230");
-  window_close_service (a);
+  a = long_chat (http, config, agent, 230, &chat_id);
 
   b = window_new (http, SITE, config);
   restored = event_object (wait_event (b, "restored", 1));
@@ -1638,13 +1653,7 @@ test_restore_newest_first (Fixture *f, gconstpointer data)
   g_assert_cmpuint (pages, >=, 2);
 
   customer = customer_from_cookies (f, http, SITE);
-  cx_test_customer_poll (customer);
-  cx_test_assert_contiguous (all, 1);
-  got = cx_test_transcript_summaries (all);
-  expected = cx_test_transcript_summaries (customer->transcript);
-  g_assert_cmpuint (got->len, ==, expected->len);
-  for (guint i = 0; i < expected->len; i++)
-    g_assert_cmpstr (g_ptr_array_index (got, i), ==, g_ptr_array_index (expected, i));
+  assert_entries_match_server (all, customer);
 
   /* Nothing older is left: asked again, nothing. */
   {
@@ -1674,8 +1683,6 @@ test_restore_get_transcript (Fixture *f, gconstpointer data)
   g_autoptr (CxTestCustomer) customer = NULL;
   g_autoptr (CxTestReply) reply = NULL;
   g_autoptr (GPtrArray) all = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
-  g_autoptr (GPtrArray) got = NULL;
-  g_autoptr (GPtrArray) expected = NULL;
   g_autoptr (JsonNode) transcript = NULL;
   g_autoptr (JsonNode) earlier = NULL;
   g_autoptr (GError) error = NULL;
@@ -1689,17 +1696,7 @@ test_restore_get_transcript (Fixture *f, gconstpointer data)
   Window *b;
   Window *c;
 
-  a = window_new (http, SITE, config);
-  chat_id = start_chat (a);
-  agent_accept (agent, chat_id);
-  for (guint i = 1; i <= 1150; i++)
-    {
-      g_autofree char *text = g_strdup_printf ("Line %u", i);
-
-      cx_test_agent_send (agent, chat_id, text);
-    }
-  wait_delivered (a, "Message", "Agent", "Line 1150");
-  window_close_service (a);
+  a = long_chat (http, config, agent, 1150, &chat_id);
 
   b = window_new (http, SITE, config);
   object = event_object (wait_event (b, "restored", 1));
@@ -1723,13 +1720,7 @@ test_restore_get_transcript (Fixture *f, gconstpointer data)
     g_ptr_array_add (all, json_object_ref (json_array_get_object_element (array, i)));
 
   customer = customer_from_cookies (f, http, SITE);
-  cx_test_customer_poll (customer);
-  cx_test_assert_contiguous (all, 1);
-  got = cx_test_transcript_summaries (all);
-  expected = cx_test_transcript_summaries (customer->transcript);
-  g_assert_cmpuint (got->len, ==, expected->len);
-  for (guint i = 0; i < expected->len; i++)
-    g_assert_cmpstr (g_ptr_array_index (got, i), ==, g_ptr_array_index (expected, i));
+  assert_entries_match_server (all, customer);
   /* The rows came with them, above, each once. */
   g_assert_cmpuint (count_rows (b, "Line 1", NULL), ==, 1);
   g_assert_cmpuint (count_rows (b, "Line 1150", NULL), ==, 1);
@@ -1753,7 +1744,7 @@ test_restore_get_transcript (Fixture *f, gconstpointer data)
   g_assert_nonnull (cx_test_object_string (object, "error"));
   array = json_object_get_array_member (object, "messages");
   g_assert_cmpuint (json_array_get_length (array), >=, held);
-  g_assert_cmpuint (json_array_get_length (array), <, expected->len);
+  g_assert_cmpuint (json_array_get_length (array), <, customer->transcript->len);
 
   window_free (a);
   window_free (b);
