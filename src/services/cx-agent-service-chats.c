@@ -282,7 +282,7 @@ chat_fetch_reply (CxAgentService *self, Request *request, JsonNode *reply, const
       if (g_error_matches (error, CX_AGENT_SERVICE_ERROR, CX_AGENT_SERVICE_ERROR_NOT_SIGNED_IN))
         return;
 
-      if (soup_message_get_status (request->msg) == SOUP_STATUS_NOT_FOUND)
+      if (soup_message_get_status (request->base.msg) == SOUP_STATUS_NOT_FOUND)
         {
           /* Not this agent's chat any more. */
           g_ptr_array_set_size (chat->pending, 0);
@@ -509,7 +509,7 @@ typing_reply (CxAgentService *self, Request *request, JsonNode *reply, const GEr
     {
       /* The next true must be sent again. */
       stop_typing_timer (self, request->chat_id);
-      if (request->command == NULL &&
+      if (request->base.command == NULL &&
           !g_error_matches (error, CX_AGENT_SERVICE_ERROR, CX_AGENT_SERVICE_ERROR_NOT_SIGNED_IN))
         g_debug ("Chat %s: typing not sent: %s", request->chat_id, error->message);
     }

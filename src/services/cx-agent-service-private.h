@@ -133,10 +133,8 @@ typedef void (*ReplyFunc) (CxAgentService *self, Request *request, JsonNode *rep
 
 struct _Request
 {
-  CxAgentService *self; /* not a reference: valid unless the request was cancelled */
-  GCancellable *cancellable;
-  SoupMessage *msg;
-  CxCommand *command;
+  CxServiceRequest base; /* the message, the command, the cancellable */
+  CxAgentService *self;  /* not a reference: valid unless the service is gone */
   ReplyFunc func;
   char *chat_id;
   guint generation;

@@ -17,9 +17,7 @@
 static void
 request_free (Request *request)
 {
-  g_clear_object (&request->cancellable);
-  g_clear_object (&request->msg);
-  g_clear_object (&request->command);
+  cx_service_request_clear (&request->base);
   g_free (request->chat_id);
   g_free (request);
 }
@@ -33,17 +31,36 @@ _cx_agent_service_request_new (CxAgentService *self, const char *method, const c
   g_autofree char *url = g_strconcat (self->api_base, path, NULL);
 
   request->self = self;
-  request->cancellable = g_object_ref (self->cancellable);
-  request->command = command != NULL ? g_object_ref (command) : NULL;
   request->func = func;
   request->generation = self->generation;
   /* api_base was checked at construction and every segment of @path is escaped: a NULL
    * message is reported by _cx_agent_service_request_send(). */
-  request->msg = cx_http_message_new (method, url, NULL);
-  if (request->msg != NULL && body != NULL)
-    cx_http_message_set_json (request->msg, body);
+  if (cx_service_request_init (&request->base, method, url, self->cancellable, command, NULL) &&
+      body != NULL)
+    cx_http_message_set_json (request->base.msg, body);
 
   return request;
+}
+
+/* An error reply's body is read up to this size: a message is a few kilobytes at most. */
+#define MAX_REFUSAL_SIZE (64 * 1024)
+
+/* The server's own words for a refusal ({"error": "…"}, validated), if it gave any: they are
+ * for the agent, where CxHttp's message (the address, the status) is for support staff. */
+static char *
+server_refusal (const GError *error)
+{
+  GBytes *body = cx_http_error_get_body (error);
+  g_autoptr (JsonNode) root = NULL;
+  const char *data;
+  gsize size = 0;
+
+  if (body == NULL)
+    return NULL;
+
+  data = g_bytes_get_data (body, &size);
+  root = cx_json_parse (data, size, MAX_REFUSAL_SIZE, NULL);
+  return cx_agent_api_parse_error (root);
 }
 
 /* A failed request's error, as this service reports it. */
@@ -70,8 +87,12 @@ request_error (Request *request, guint status, GError *error)
 
   if (status >= 400 && status < 500 && status != SOUP_STATUS_REQUEST_TIMEOUT)
     {
+      g_autofree char *words = server_refusal (error);
       GError *refused = g_error_new_literal (CX_AGENT_SERVICE_ERROR, CX_AGENT_SERVICE_ERROR_REFUSED,
-                                             error->message);
+                                             words != NULL ? words : error->message);
+
+      if (words != NULL)
+        g_debug ("Refused: %s", error->message);
 
       g_error_free (error);
       return refused;
@@ -93,11 +114,11 @@ _cx_agent_service_request_done_cb (GObject *source, GAsyncResult *result, gpoint
   guint status;
 
   body = cx_http_send_finish (CX_HTTP (source), result, &error);
-  if (g_cancellable_is_cancelled (request->cancellable))
+  if (cx_service_request_service_gone (&request->base))
     {
       /* The window is gone: answer its command, touch nothing else. */
-      if (request->command != NULL)
-        cx_command_reject (request->command,
+      if (request->base.command != NULL)
+        cx_command_reject (request->base.command,
                            g_error_new_literal (CX_BUS_ERROR, CX_BUS_ERROR_SHUT_DOWN,
                                                 _ ("The agent window was closed")));
       request_free (request);
@@ -106,7 +127,7 @@ _cx_agent_service_request_done_cb (GObject *source, GAsyncResult *result, gpoint
 
   self = request->self;
   hold = g_object_ref (self);
-  status = soup_message_get_status (request->msg);
+  status = soup_message_get_status (request->base.msg);
 
   if (body == NULL)
     {
@@ -117,12 +138,12 @@ _cx_agent_service_request_done_cb (GObject *source, GAsyncResult *result, gpoint
       gsize size = 0;
       const char *data = g_bytes_get_data (body, &size);
 
-      reply = cx_json_parse (data, size, size, NULL);
+      reply = cx_json_parse (data, size, CX_AGENT_API_MAX_REPLY_SIZE, NULL);
       if (reply == NULL || !JSON_NODE_HOLDS_OBJECT (reply))
         {
           g_clear_pointer (&reply, json_node_unref);
           error = _cx_agent_service_bad_reply_error (
-              g_uri_get_path (soup_message_get_uri (request->msg)));
+              g_uri_get_path (soup_message_get_uri (request->base.msg)));
         }
     }
 
@@ -138,7 +159,7 @@ _cx_agent_service_request_done_cb (GObject *source, GAsyncResult *result, gpoint
 void
 _cx_agent_service_request_send (CxAgentService *self, Request *request)
 {
-  if (request->msg == NULL)
+  if (request->base.msg == NULL)
     {
       g_autoptr (GError) error = g_error_new_literal (CX_HTTP_ERROR, CX_HTTP_ERROR_INVALID_URI,
                                                       _ ("The agent API address is not valid"));
@@ -148,21 +169,21 @@ _cx_agent_service_request_send (CxAgentService *self, Request *request)
       return;
     }
 
-  cx_http_send_async (self->http, request->msg, 0, 0, self->cancellable,
-                      _cx_agent_service_request_done_cb, request);
+  cx_service_request_send (&request->base, self->http, 0, CX_AGENT_API_MAX_REPLY_SIZE,
+                           _cx_agent_service_request_done_cb, request);
 }
 
 /* Resolves or rejects the request's command with @reply or @error. */
 void
 _cx_agent_service_answer (Request *request, JsonNode *reply, const GError *error)
 {
-  if (request->command == NULL)
+  if (request->base.command == NULL)
     return;
 
   if (error != NULL)
-    cx_command_reject (request->command, g_error_copy (error));
+    cx_command_reject (request->base.command, g_error_copy (error));
   else
-    cx_command_resolve (request->command, reply);
+    cx_command_resolve (request->base.command, reply);
 }
 
 static void

@@ -16,20 +16,11 @@
 
 /* Requests to GMS */
 
-typedef struct
-{
-  SoupMessage *msg;
-  CxCommand *command;
-} Request;
-
 static void
 request_free (gpointer data)
 {
-  Request *request = data;
-
-  g_clear_object (&request->msg);
-  g_clear_object (&request->command);
-  g_free (request);
+  cx_service_request_clear (data);
+  g_free (data);
 }
 
 GHashTable *
@@ -121,7 +112,7 @@ _cx_webchat_service_gms_post_full_async (CxWebChatService *self, const char *op,
   g_autoptr (GTask) task = NULL;
   g_autofree char *url = NULL;
   g_autoptr (GError) error = NULL;
-  Request *request;
+  CxServiceRequest *request;
 
   /* No source object: a request must not keep the service alive. A callback finds its task
    * cancelled once the service is disposed (or the chat ended), and then touches nothing. */
@@ -142,22 +133,19 @@ _cx_webchat_service_gms_post_full_async (CxWebChatService *self, const char *op,
       url = g_strdup (self->data_url);
     }
 
-  request = g_new0 (Request, 1);
-  request->command = command != NULL ? g_object_ref (command) : NULL;
+  request = g_new0 (CxServiceRequest, 1);
   g_task_set_task_data (task, request, request_free);
 
   /* The address was built from dataURL, which parsed, and an escaped id. */
-  request->msg = cx_http_message_new (SOUP_METHOD_POST, url, &error);
-  if (request->msg == NULL)
+  if (!cx_service_request_init (request, SOUP_METHOD_POST, url, self->cancellable, command, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
 
   set_request_body (request->msg, form, upload);
-
-  cx_http_send_async (self->http, request->msg, self->ajax_timeout_ms, 0, self->cancellable,
-                      gms_post_cb, g_steal_pointer (&task));
+  cx_service_request_send (request, self->http, self->ajax_timeout_ms, 0, gms_post_cb,
+                           g_steal_pointer (&task));
 }
 
 void
@@ -280,7 +268,7 @@ _cx_webchat_service_gms_post_finish (GAsyncResult *result, Outcome *outcome, CxC
                                      GError **error)
 {
   GTask *task = G_TASK (result);
-  Request *request = g_task_get_task_data (task);
+  CxServiceRequest *request = g_task_get_task_data (task);
   g_autoptr (GError) local_error = NULL;
   CxGmsReply *reply;
   guint status;

@@ -353,7 +353,7 @@ _cx_webchat_service_send_typing_cb (CxPlugin *plugin, CxCommand *command, gpoint
     }
 
   g_clear_handle_id (&self->typing_timeout_id, g_source_remove);
-  self->typing_timeout_id = g_timeout_add (TYPING_IDLE_MS, typing_idle_cb, self);
+  self->typing_timeout_id = g_timeout_add (CX_SERVICE_TYPING_IDLE_MS, typing_idle_cb, self);
 
   if (self->typing)
     {

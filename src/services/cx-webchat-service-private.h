@@ -11,6 +11,7 @@
 #include "protocol/cx-message.h"
 #include "protocol/cx-protocol.h"
 #include "services/cx-chat-message.h"
+#include "services/cx-service-request.h"
 #include "services/cx-transcript-cursor.h"
 #include "services/cx-webchat-service.h"
 
@@ -22,18 +23,16 @@ G_BEGIN_DECLS
 #define DEFAULT_POLL_EXCEPTION_LIMIT 5
 #define DEFAULT_RESTORE_TIMEOUT_MS 60000
 #define MIN_RESTORE_TIMEOUT_MS 1000
-#define DEFAULT_AJAX_TIMEOUT_MS 3000
-#define MIN_AJAX_TIMEOUT_MS 500
-#define MAX_AJAX_TIMEOUT_MS 120000
 
 #define START_LOCK_VALID_MS 2000
 #define START_LOCK_REFRESH_MS 500
 #define PING_MIN_INTERVAL_MS 1000
-#define TYPING_IDLE_MS 5000
-#define FIRST_RETRY_MS 1000
 /* Transcript entries a restore reads first, and loadEarlier reads each time after. */
 #define TRANSCRIPT_PAGE 100
-#define MAX_RETRY_MS 30000
+/* getTranscript reads the entries older than those held in pages this large, and at most this
+ * many of them (a server that keeps saying there is more cannot keep it reading forever). */
+#define TRANSCRIPT_WHOLE_PAGE 1000
+#define TRANSCRIPT_WHOLE_MAX_PAGES 200
 
 /* The largest file sendFile reads into memory, whatever the server's limits say. */
 #define MAX_UPLOAD_SIZE (32 * 1024 * 1024)
@@ -122,7 +121,10 @@ struct _CxWebChatService
   GHashTable *start_form; /* the start request's fields, from the first startChat */
   GPtrArray *start_waiters;
   GPtrArray *restore_waiters;
-  GPtrArray *earlier_waiters; /* loadEarlier, answered by one request */
+  GPtrArray *earlier_waiters;    /* loadEarlier, answered by one request */
+  GPtrArray *transcript_waiters; /* getTranscript, waiting for the older pages */
+  gboolean earlier_in_flight;    /* a request for older entries runs */
+  guint earlier_pages;           /* pages read for transcript_waiters so far */
   gboolean start_in_flight;
   guint lock_refresh_id;
   guint lock_wait_id;
@@ -141,8 +143,8 @@ struct _CxWebChatService
   GPtrArray *poll_waiters;
   guint failures; /* consecutive failed exchanges */
   gboolean offline;
-  gboolean recovering; /* offline, but a probe succeeded: the queue is being sent */
-  guint retry_delay_ms;
+  gboolean recovering;  /* offline, but a probe succeeded: the queue is being sent */
+  guint retry_delay_ms; /* the last wait before a probe; 0: none yet */
   guint retry_id;
 
   /* Sending */
@@ -202,6 +204,8 @@ void _cx_webchat_service_jar_changed_cb (SoupCookieJar *jar, SoupCookie *old_coo
 void _cx_webchat_service_start_chat_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data);
 void _cx_webchat_service_restore_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data);
 void _cx_webchat_service_load_earlier_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data);
+void _cx_webchat_service_get_transcript_cb (CxPlugin *plugin, CxCommand *command,
+                                            gpointer user_data);
 
 /* cx-webchat-service-transport.c */
 void _cx_webchat_service_maybe_back_online (CxWebChatService *self);

@@ -24,6 +24,10 @@
 
 #include "services/cx-webchat-service-private.h"
 
+static JsonNode *transcript_result (CxWebChatService *self, const char *why_incomplete);
+static void settle_transcript (CxWebChatService *self, const char *why_incomplete);
+static void read_whole_transcript (CxWebChatService *self);
+
 /* Cookies */
 
 static void
@@ -194,6 +198,7 @@ stop_chat_activity (CxWebChatService *self)
   self->socket_had_frame = FALSE;
   self->push_state = PUSH_UNTRIED;
   self->refresh_in_flight = FALSE;
+  self->earlier_in_flight = FALSE;
   self->send_in_flight = FALSE;
   self->end_in_flight = FALSE;
   self->push_ended = FALSE;
@@ -241,6 +246,8 @@ _cx_webchat_service_end_session (CxWebChatService *self, gboolean delete_cookies
     _cx_webchat_service_outgoing_fail (outgoing, g_error_copy (error));
   _cx_webchat_service_reject_all (self->poll_waiters, error);
   _cx_webchat_service_reject_all (self->earlier_waiters, error);
+  /* The keys are gone with the chat: what is held is all there will be. */
+  settle_transcript (self, _ ("The chat ended before its earlier messages were read"));
 
   data = _cx_webchat_service_chat_id_node (self->chat_id);
   clear_chat (self);
@@ -505,6 +512,12 @@ restore_failed (CxWebChatService *self, gboolean forget, const GError *error)
   data = cx_json_node_new_object (object);
   _cx_webchat_service_publish (self, "restoreFailed", data);
   _cx_webchat_service_reject_all (self->restore_waiters, error);
+  if (self->transcript_waiters->len > 0)
+    {
+      g_autoptr (JsonNode) transcript = transcript_result (self, error->message);
+
+      _cx_webchat_service_resolve_all (self->transcript_waiters, transcript);
+    }
 
   /* A startChat that found this chat in the cookies starts its own now. */
   if (forget && self->start_waiters->len > 0 && self->start_form != NULL)
@@ -577,6 +590,8 @@ restore_reply_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   json_object_set_string_member (object, "chatId", self->chat_id);
   json_object_set_array_member (object, "messages",
                                 _cx_webchat_service_messages_to_array (self->transcript, 0));
+  /* The newest page only: getTranscript reads the rest. */
+  json_object_set_boolean_member (object, "more", cx_transcript_cursor_has_older (self->cursor));
   add_panel_state (self, object);
   data = cx_json_node_new_object (object);
   result_node = _cx_webchat_service_chat_id_node (self->chat_id);
@@ -602,6 +617,9 @@ restore_reply_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   _cx_webchat_service_resolve_all (self->start_waiters, result_node);
   if (_cx_webchat_service_still_in_chat (self, generation))
     _cx_webchat_service_start_transport (self);
+  /* A getTranscript asked while the chat was being restored. */
+  if (_cx_webchat_service_still_in_chat (self, generation))
+    read_whole_transcript (self);
 }
 
 /* Reads the transcript of the chat the cookies name: its newest page, from a server that pages
@@ -920,7 +938,86 @@ _cx_webchat_service_restore_cb (CxPlugin *plugin, CxCommand *command, gpointer u
   begin_restore (self, &session);
 }
 
-/* loadEarlier: the page of the transcript before the first entry this service holds. */
+/* loadEarlier and getTranscript: the pages of the transcript before the first entry this service
+ * holds. One request runs at a time: the page before (loadEarlier, TRANSCRIPT_PAGE entries), or,
+ * while a getTranscript waits, every page down to the first entry (TRANSCRIPT_WHOLE_PAGE
+ * entries each, at most TRANSCRIPT_WHOLE_MAX_PAGES of them). Each page's rows go above the
+ * others in the model: the panel shows them as the customer scrolls up. */
+
+static JsonNode *
+transcript_result (CxWebChatService *self, const char *why_incomplete)
+{
+  JsonObject *object = json_object_new ();
+
+  json_object_set_array_member (object, "messages",
+                                _cx_webchat_service_messages_to_array (self->transcript, 0));
+  json_object_set_boolean_member (object, "complete", why_incomplete == NULL);
+  if (why_incomplete != NULL)
+    json_object_set_string_member (object, "error", why_incomplete);
+  return cx_json_node_new_object (object);
+}
+
+/* Answers every getTranscript waiting with the entries held: all of them, or (with
+ * @why_incomplete) not the oldest, and why. */
+static void
+settle_transcript (CxWebChatService *self, const char *why_incomplete)
+{
+  g_autoptr (JsonNode) result = NULL;
+
+  self->earlier_pages = 0;
+  if (self->transcript_waiters->len == 0)
+    return;
+
+  result = transcript_result (self, cx_transcript_cursor_has_older (self->cursor) ? why_incomplete
+                                                                                  : NULL);
+  _cx_webchat_service_resolve_all (self->transcript_waiters, result);
+}
+
+static void earlier_reply_cb (GObject *source, GAsyncResult *result, gpointer user_data);
+
+static void
+request_earlier (CxWebChatService *self)
+{
+  g_autoptr (GHashTable) form = NULL;
+
+  if (self->earlier_in_flight)
+    return;
+
+  self->earlier_in_flight = TRUE;
+  form = _cx_webchat_service_new_form ();
+  _cx_webchat_service_form_add_uint (form, "transcriptPosition", 1);
+  _cx_webchat_service_form_add_uint (form, "before",
+                                     cx_transcript_cursor_get_first_position (self->cursor));
+  _cx_webchat_service_form_add_uint (
+      form, "limit", self->transcript_waiters->len > 0 ? TRANSCRIPT_WHOLE_PAGE : TRANSCRIPT_PAGE);
+  _cx_webchat_service_gms_post_async (self, "refresh", form, NULL, earlier_reply_cb);
+}
+
+/* The next older page for the getTranscript calls waiting, or their answer. */
+static void
+read_whole_transcript (CxWebChatService *self)
+{
+  if (self->transcript_waiters->len == 0)
+    return;
+
+  if (!cx_transcript_cursor_has_older (self->cursor))
+    settle_transcript (self, NULL);
+  else if (self->earlier_pages >= TRANSCRIPT_WHOLE_MAX_PAGES)
+    settle_transcript (self, _ ("The transcript is too long to be read whole"));
+  else
+    request_earlier (self);
+}
+
+static void
+earlier_failed (CxWebChatService *self, const GError *error)
+{
+  g_autofree char *why = NULL;
+
+  _cx_webchat_service_reject_all (self->earlier_waiters, error);
+  /* Translators: %s says why */
+  why = g_strdup_printf (_ ("The earlier messages could not be read: %s"), error->message);
+  settle_transcript (self, why);
+}
 
 static void
 earlier_reply_cb (GObject *source, GAsyncResult *result, gpointer user_data)
@@ -937,16 +1034,19 @@ earlier_reply_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   Outcome outcome;
   guint first;
   guint page_from;
+  guint generation;
 
   reply = _cx_webchat_service_gms_post_finish (result, &outcome, NULL, &error);
   if (outcome == OUTCOME_CANCELLED)
     return;
 
   hold = g_object_ref (self);
+  generation = self->generation;
+  self->earlier_in_flight = FALSE;
   if (outcome != OUTCOME_OK)
     {
-      _cx_webchat_service_reject_all (self->earlier_waiters, error);
-      if (outcome == OUTCOME_FAILED)
+      earlier_failed (self, error);
+      if (outcome == OUTCOME_FAILED && _cx_webchat_service_still_in_chat (self, generation))
         _cx_webchat_service_exchange_failed (self, error);
       return;
     }
@@ -963,7 +1063,7 @@ earlier_reply_cb (GObject *source, GAsyncResult *result, gpointer user_data)
           g_error_new (G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                        _ ("The chat server sent no messages before %u"), first);
 
-      _cx_webchat_service_reject_all (self->earlier_waiters, bad);
+      earlier_failed (self, bad);
       return;
     }
   older = cx_transcript_cursor_accept_older (self->cursor, reply->messages, page_from);
@@ -984,13 +1084,20 @@ earlier_reply_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   json_object_set_boolean_member (object, "more", cx_transcript_cursor_has_older (self->cursor));
   data = cx_json_node_new_object (object);
   _cx_webchat_service_resolve_all (self->earlier_waiters, data);
+
+  if (!_cx_webchat_service_still_in_chat (self, generation))
+    return;
+  if (self->transcript_waiters->len > 0)
+    {
+      self->earlier_pages++;
+      read_whole_transcript (self);
+    }
 }
 
 void
 _cx_webchat_service_load_earlier_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
 {
   CxWebChatService *self = user_data;
-  g_autoptr (GHashTable) form = NULL;
 
   if (self->state != STATE_ACTIVE)
     {
@@ -1012,13 +1119,42 @@ _cx_webchat_service_load_earlier_cb (CxPlugin *plugin, CxCommand *command, gpoin
 
   /* One request answers every call made while it runs. */
   g_ptr_array_add (self->earlier_waiters, g_object_ref (command));
-  if (self->earlier_waiters->len > 1)
-    return;
+  request_earlier (self);
+}
 
-  form = _cx_webchat_service_new_form ();
-  _cx_webchat_service_form_add_uint (form, "transcriptPosition", 1);
-  _cx_webchat_service_form_add_uint (form, "before",
-                                     cx_transcript_cursor_get_first_position (self->cursor));
-  _cx_webchat_service_form_add_uint (form, "limit", TRANSCRIPT_PAGE);
-  _cx_webchat_service_gms_post_async (self, "refresh", form, NULL, earlier_reply_cb);
+/* getTranscript: every entry of the chat, in index order; the older pages are read first. */
+void
+_cx_webchat_service_get_transcript_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
+{
+  CxWebChatService *self = user_data;
+  g_autoptr (JsonNode) result = NULL;
+
+  switch (self->state)
+    {
+      case STATE_RESTORING:
+        /* Answered once the restored chat's pages are read. */
+        g_ptr_array_add (self->transcript_waiters, g_object_ref (command));
+        return;
+
+      case STATE_ACTIVE:
+        if (cx_transcript_cursor_has_older (self->cursor))
+          {
+            g_ptr_array_add (self->transcript_waiters, g_object_ref (command));
+            read_whole_transcript (self);
+            return;
+          }
+        break;
+
+      case STATE_IDLE:
+      case STATE_STARTING:
+      default:
+        break;
+    }
+
+  /* No chat to read from (an ended one's keys are gone), or nothing older. */
+  result = transcript_result (
+      self, cx_transcript_cursor_has_older (self->cursor)
+                ? _ ("The chat has ended: its earlier messages can no longer be read")
+                : NULL);
+  cx_command_resolve (command, result);
 }

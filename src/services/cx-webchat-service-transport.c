@@ -77,8 +77,8 @@ schedule_retry (CxWebChatService *self)
   if (self->retry_id != 0 || self->refresh_in_flight)
     return;
 
+  self->retry_delay_ms = cx_service_next_retry_ms (self->retry_delay_ms);
   self->retry_id = g_timeout_add (self->retry_delay_ms, retry_cb, self);
-  self->retry_delay_ms = MIN (self->retry_delay_ms * 2, MAX_RETRY_MS);
 }
 
 static void
@@ -94,7 +94,7 @@ go_offline (CxWebChatService *self)
   self->recovering = FALSE;
   _cx_webchat_service_close_socket (self);
   g_clear_handle_id (&self->tick_id, g_source_remove);
-  self->retry_delay_ms = FIRST_RETRY_MS;
+  self->retry_delay_ms = 0;
   schedule_retry (self);
 
   data = json_node_new (JSON_NODE_OBJECT);

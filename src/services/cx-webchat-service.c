@@ -162,34 +162,6 @@ _cx_webchat_service_reject_all (GPtrArray *commands, const GError *error)
 
 /* Configuration */
 
-static gboolean
-config_get_uint (JsonObject *config, const char *member, guint fallback, guint min, guint max,
-                 guint *out, GError **error)
-{
-  JsonNode *node = config != NULL ? json_object_get_member (config, member) : NULL;
-  gint64 value;
-
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    {
-      *out = fallback;
-      return TRUE;
-    }
-
-  if (json_node_get_value_type (node) == G_TYPE_INT64)
-    value = json_node_get_int (node);
-  else if (json_node_get_value_type (node) == G_TYPE_DOUBLE)
-    value = (gint64) json_node_get_double (node);
-  else
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   _ ("The chat setting “%s” must be a number"), member);
-      return FALSE;
-    }
-
-  *out = (guint) CLAMP (value, (gint64) min, (gint64) max);
-  return TRUE;
-}
-
 /* ws://host/…/cx/1/chat/{service} for http://host/…/genesys/2/chat/{service}, or NULL. */
 static char *
 derive_push_url_base (GUri *data_uri)
@@ -276,14 +248,14 @@ parse_config (CxWebChatService *self, JsonObject *config, GError **error)
       return FALSE;
     }
 
-  return config_get_uint (config, "pollRate", DEFAULT_POLL_RATE_MS, MIN_POLL_RATE_MS,
-                          MAX_POLL_RATE_MS, &self->poll_rate_ms, error) &&
-         config_get_uint (config, "pollExceptionLimit", DEFAULT_POLL_EXCEPTION_LIMIT, 1, 1000,
-                          &self->poll_exception_limit, error) &&
-         config_get_uint (config, "restoreTimeout", DEFAULT_RESTORE_TIMEOUT_MS,
-                          MIN_RESTORE_TIMEOUT_MS, G_MAXINT, &self->restore_timeout_ms, error) &&
-         config_get_uint (config, "ajaxTimeout", DEFAULT_AJAX_TIMEOUT_MS, MIN_AJAX_TIMEOUT_MS,
-                          MAX_AJAX_TIMEOUT_MS, &self->ajax_timeout_ms, error);
+  return cx_service_config_get_uint (config, "pollRate", DEFAULT_POLL_RATE_MS, MIN_POLL_RATE_MS,
+                                     MAX_POLL_RATE_MS, &self->poll_rate_ms, error) &&
+         cx_service_config_get_uint (config, "pollExceptionLimit", DEFAULT_POLL_EXCEPTION_LIMIT, 1,
+                                     1000, &self->poll_exception_limit, error) &&
+         cx_service_config_get_uint (config, "restoreTimeout", DEFAULT_RESTORE_TIMEOUT_MS,
+                                     MIN_RESTORE_TIMEOUT_MS, G_MAXINT, &self->restore_timeout_ms,
+                                     error) &&
+         cx_service_config_get_ajax_timeout (config, &self->ajax_timeout_ms, error);
 }
 
 /* The transcript */
@@ -515,19 +487,6 @@ get_session_data_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
   cx_command_resolve (command, result);
 }
 
-static void
-get_transcript_cb (CxPlugin *plugin, CxCommand *command, gpointer user_data)
-{
-  CxWebChatService *self = user_data;
-  JsonObject *object = json_object_new ();
-  g_autoptr (JsonNode) result = NULL;
-
-  json_object_set_array_member (object, "messages",
-                                _cx_webchat_service_messages_to_array (self->transcript, 0));
-  result = cx_json_node_new_object (object);
-  cx_command_resolve (command, result);
-}
-
 typedef struct
 {
   const char *name;
@@ -544,7 +503,7 @@ static const CommandSpec command_specs[] = {
   { "sendFile", _cx_webchat_service_send_file_cb },
   { "savePanelState", _cx_webchat_service_save_panel_state_cb },
   { "getSessionData", get_session_data_cb },
-  { "getTranscript", get_transcript_cb },
+  { "getTranscript", _cx_webchat_service_get_transcript_cb },
   { "loadEarlier", _cx_webchat_service_load_earlier_cb },
   { "poll", _cx_webchat_service_poll_command_cb },
   { "startPoll", _cx_webchat_service_start_poll_cb },
@@ -562,9 +521,9 @@ cx_webchat_service_dispose (GObject *object)
 
   self->disposed = TRUE;
 
-  /* The chat goes on without this window: nothing is sent, no cookie is touched. */
-  if (self->cancellable != NULL)
-    g_cancellable_cancel (self->cancellable);
+  /* The chat goes on without this window: nothing is sent, no cookie is touched, and no
+   * command reaches the service after this. */
+  cx_service_leave_bus (self->cancellable, &self->plugin);
 
   g_clear_handle_id (&self->lock_refresh_id, g_source_remove);
   g_clear_handle_id (&self->lock_wait_id, g_source_remove);
@@ -579,27 +538,18 @@ cx_webchat_service_dispose (GObject *object)
     g_signal_handler_disconnect (cx_http_get_cookie_jar (self->http), self->jar_changed_id);
   self->jar_changed_id = 0;
 
-  if (self->plugin != NULL)
-    {
-      CxBus *bus = cx_plugin_get_bus (self->plugin);
-
-      /* No command reaches the service after this. */
-      if (bus != NULL)
-        cx_bus_unregister_plugin (bus, self->plugin);
-    }
-
   /* What still waits is answered now: the window is gone. */
   error =
       g_error_new_literal (CX_BUS_ERROR, CX_BUS_ERROR_SHUT_DOWN, _ ("The chat window was closed"));
   _cx_webchat_service_reject_all (self->start_waiters, error);
   _cx_webchat_service_reject_all (self->restore_waiters, error);
   _cx_webchat_service_reject_all (self->earlier_waiters, error);
+  _cx_webchat_service_reject_all (self->transcript_waiters, error);
   _cx_webchat_service_reject_all (self->poll_waiters, error);
   _cx_webchat_service_reject_all (self->end_waiters, error);
   while ((outgoing = g_queue_pop_head (&self->outbox)) != NULL)
     _cx_webchat_service_outgoing_fail (outgoing, g_error_copy (error));
 
-  g_clear_object (&self->plugin);
   g_clear_object (&self->bus);
   g_clear_object (&self->http);
 
@@ -614,6 +564,7 @@ cx_webchat_service_finalize (GObject *object)
   g_clear_pointer (&self->start_waiters, g_ptr_array_unref);
   g_clear_pointer (&self->restore_waiters, g_ptr_array_unref);
   g_clear_pointer (&self->earlier_waiters, g_ptr_array_unref);
+  g_clear_pointer (&self->transcript_waiters, g_ptr_array_unref);
   g_clear_pointer (&self->poll_waiters, g_ptr_array_unref);
   g_clear_pointer (&self->end_waiters, g_ptr_array_unref);
   g_clear_pointer (&self->transcript, g_ptr_array_unref);
@@ -672,6 +623,7 @@ cx_webchat_service_init (CxWebChatService *self)
   self->start_waiters = g_ptr_array_new_with_free_func (g_object_unref);
   self->restore_waiters = g_ptr_array_new_with_free_func (g_object_unref);
   self->earlier_waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  self->transcript_waiters = g_ptr_array_new_with_free_func (g_object_unref);
   self->poll_waiters = g_ptr_array_new_with_free_func (g_object_unref);
   self->end_waiters = g_ptr_array_new_with_free_func (g_object_unref);
   self->cursor = cx_transcript_cursor_new ();

@@ -14,7 +14,10 @@
  *     that row again
  *   sendTyping {message?} → null; stopTyping follows 5 s after the last call
  *   endChat → null, after "ended"
- *   restore → {chatId}; getTranscript → {messages} (the entries this service holds);
+ *   restore → {chatId}; getTranscript → {messages, complete, error?}: every entry of the
+ *     chat, in index order (the pages older than those held are read first, as the rows of the
+ *     transcript model too); if they cannot be (the server fails, the chat ended and its keys
+ *     are gone), the entries held with "complete": false and "error" saying why
  *   getSessionData → {chatId, userId, alias}
  *   loadEarlier → {messages, more}: the page of the transcript before the first entry held (a
  *     restore reads the newest page only, from a server that pages: API.md), "more" whether
@@ -32,7 +35,8 @@
  *   own messages from the moment sendMessage is called, "sending" until the server has them,
  *   then "sent" with their index, or "failed"; the notices of this window), and "agent-name".
  *   The same transcript goes on the bus as events, for page scripts and the Console.
- * Events: ready, started {chatId}, restored {chatId, messages (the newest page), panel?},
+ * Events: ready, started {chatId}, restored {chatId, messages (the newest page), more
+ *   (older entries were not read: getTranscript has them all), panel?},
  *   restoreTimeout, restoreFailed {message}, messageReceived {messages} (each transcript entry
  *   once, in index order), agentConnected / agentDisconnected {nickname}, agentTypingStarted
  *   {nickname, text}, agentTypingStopped {nickname}, ended {chatId}, error {message},

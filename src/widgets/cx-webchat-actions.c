@@ -173,12 +173,20 @@ _cx_webchat_emoji_activated (GtkWidget *widget, const char *action_name, GVarian
   g_signal_emit_by_name (self->composer, "insert-emoji");
 }
 
-/* The transcript as text, one entry a paragraph: "[time] sender: text". */
+/* The transcript as text, one entry a paragraph: "[time] sender: text"; first, if
+ * @why_incomplete, that its earliest messages are missing and why. */
 static char *
-transcript_text (CxWebChat *self)
+transcript_text (CxWebChat *self, const char *why_incomplete)
 {
   GString *text = g_string_new (NULL);
   guint n = g_list_model_get_n_items (self->messages);
+
+  if (why_incomplete != NULL)
+    /* Translators: the first line of a saved transcript; %s says why */
+    g_string_append_printf (text,
+                            _ ("This transcript is incomplete: its earliest messages are "
+                               "missing (%s)\n\n"),
+                            why_incomplete);
 
   for (guint i = 0; i < n; i++)
     {
@@ -201,11 +209,29 @@ transcript_text (CxWebChat *self)
   return g_string_free (text, FALSE);
 }
 
+typedef struct
+{
+  CxWebChat *self; /* valid unless the command was cancelled */
+  GFile *file;
+  gboolean complete;
+} SaveData;
+
+static void
+save_data_free (SaveData *save)
+{
+  g_clear_object (&save->file);
+  g_free (save);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SaveData, save_data_free)
+
 static void
 transcript_saved_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (CxWebChat) self = user_data;
+  g_autoptr (SaveData) save = user_data;
   g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) data = NULL;
+  JsonObject *object;
 
   if (!g_file_replace_contents_finish (G_FILE (source), result, NULL, &error))
     {
@@ -215,22 +241,91 @@ transcript_saved_cb (GObject *source, GAsyncResult *result, gpointer user_data)
         return;
       /* Translators: %s says why */
       text = g_strdup_printf (_ ("The transcript was not saved: %s"), error->message);
-      add_local_notice (self, text);
+      add_local_notice (save->self, text);
       return;
     }
-  _cx_webchat_publish (self, "transcriptSaved", NULL);
+
+  object = json_object_new ();
+  json_object_set_boolean_member (object, "complete", save->complete);
+  data = cx_json_node_new_object (object);
+  _cx_webchat_publish (save->self, "transcriptSaved", data);
 }
 
-/* Saves the transcript as UTF-8 text into @file. */
+/* Writes the rows as text into the file (@why_incomplete: the earliest are missing). */
+static void
+write_transcript (SaveData *save, const char *why_incomplete)
+{
+  CxWebChat *self = save->self;
+  g_autofree char *text = transcript_text (self, why_incomplete);
+  g_autoptr (GBytes) bytes = g_bytes_new_take (text, strlen (text));
+  GFile *file = save->file;
+
+  g_steal_pointer (&text);
+  if (why_incomplete != NULL)
+    {
+      g_autofree char *notice =
+          /* Translators: %s says why */
+          g_strdup_printf (_ ("The transcript is saved without its earliest messages: %s"),
+                           why_incomplete);
+
+      add_local_notice (self, notice);
+    }
+  save->complete = why_incomplete == NULL;
+  g_file_replace_contents_bytes_async (file, bytes, NULL, FALSE, G_FILE_CREATE_REPLACE_DESTINATION,
+                                       self->cancellable, transcript_saved_cb, save);
+}
+
+/* getTranscript has read the older pages the view has not shown yet: their rows are in the
+ * model now (above the view's), and the rows are what is saved. */
+static void
+transcript_read_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (SaveData) save = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) reply = cx_bus_command_finish (CX_BUS (source), result, &error);
+  JsonObject *object = NULL;
+  JsonNode *complete = NULL;
+  const char *why = NULL;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  if (reply != NULL && JSON_NODE_HOLDS_OBJECT (reply))
+    {
+      object = json_node_get_object (reply);
+      complete = json_object_get_member (object, "complete");
+    }
+  if (error != NULL)
+    why = error->message;
+  else if (complete == NULL || json_node_get_value_type (complete) != G_TYPE_BOOLEAN)
+    why = _ ("the chat service's answer was not understood");
+  else if (!json_node_get_boolean (complete))
+    {
+      why = _cx_webchat_object_string (object, "error");
+      if (why == NULL)
+        why = _ ("the chat service could not read them");
+    }
+
+  write_transcript (g_steal_pointer (&save), why);
+}
+
+/* Saves the whole transcript as UTF-8 text into @file: the service reads the pages of a
+ * restored chat not read yet first. */
 void
 _cx_webchat_save_transcript_to (CxWebChat *self, GFile *file)
 {
-  g_autofree char *text = transcript_text (self);
-  g_autoptr (GBytes) bytes = g_bytes_new_take (text, strlen (text));
+  SaveData *save = g_new0 (SaveData, 1);
 
-  g_steal_pointer (&text);
-  g_file_replace_contents_bytes_async (file, bytes, NULL, FALSE, G_FILE_CREATE_REPLACE_DESTINATION,
-                                       self->cancellable, transcript_saved_cb, g_object_ref (self));
+  save->self = self;
+  save->file = g_object_ref (file);
+  if (self->service == NULL || self->bus == NULL)
+    {
+      write_transcript (save, NULL);
+      return;
+    }
+
+  _cx_webchat_command_service (self, "getTranscript", NULL, EARLIER_TIMEOUT_MS, transcript_read_cb,
+                               save);
 }
 
 static void

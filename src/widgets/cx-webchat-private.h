@@ -38,6 +38,9 @@ G_BEGIN_DECLS
  * before that frame: 20 rows (more than a panel's height holds) cost a third of 50. */
 #define SHOWN_AT_FIRST 20
 #define SHOWN_STEP 100
+/* The slice's size: "to the end". Not G_MAXUINT: GTK 4.8's slice adds it to its offset, and
+ * the sum wraps, so a slice with an offset would miss every change. */
+#define SHOWN_ALL (G_MAXUINT / 2)
 
 struct _CxWebChat
 {
@@ -158,6 +161,8 @@ void _cx_webchat_transcript_edge_reached_cb (CxWebChat *self, GtkPositionType po
 void _cx_webchat_add_notice (CxWebChat *self, const char *sender, const char *text);
 void _cx_webchat_messages_changed_cb (CxWebChat *self, guint position, guint removed, guint added,
                                       GListModel *model);
+void _cx_webchat_messages_above_cb (CxWebChat *self, guint position, guint removed, guint added,
+                                    GListModel *model);
 void _cx_webchat_follow_end (CxWebChat *self, gboolean force);
 void _cx_webchat_factory_setup_cb (GtkSignalListItemFactory *factory, GtkListItem *item,
                                    gpointer user_data);

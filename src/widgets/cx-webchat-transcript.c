@@ -86,12 +86,18 @@ load_earlier_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
 
-  /* The service has put the rows above (the view keeps its place). */
   more = json_object_get_member (json_node_get_object (reply), "more");
   self->earlier_more = more != NULL && json_node_get_value_type (more) == G_TYPE_BOOLEAN &&
                        json_node_get_boolean (more);
+  /* The service has put the rows above the view's (_cx_webchat_messages_above_cb): the first
+   * of them come in (the view keeps its place). */
+  if (gtk_slice_list_model_get_offset (self->shown) > 0)
+    {
+      g_clear_handle_id (&self->show_earlier_id, g_source_remove);
+      show_earlier_rows_cb (self);
+    }
   /* A page of entries that make no row: read on. */
-  if (self->earlier_more && g_list_model_get_n_items (self->messages) == earlier->n_rows)
+  else if (self->earlier_more && g_list_model_get_n_items (self->messages) == earlier->n_rows)
     _cx_webchat_transcript_edge_reached_cb (self, GTK_POS_TOP);
 }
 
@@ -120,6 +126,22 @@ _cx_webchat_transcript_edge_reached_cb (CxWebChat *self, GtkPositionType positio
     _cx_webchat_command_service (self, "loadEarlier", NULL, EARLIER_TIMEOUT_MS, load_earlier_cb,
                                  earlier);
   }
+}
+
+/* Rows the service put above the first (older pages: asked for by loadEarlier as the customer
+ * scrolled up, or all of them for getTranscript before a save). After the slice has seen them:
+ * the view keeps the rows it had, and takes the new ones in only as the customer scrolls up
+ * (show_earlier_rows_cb), however many the service read. */
+void
+_cx_webchat_messages_above_cb (CxWebChat *self, guint position, guint removed, guint added,
+                               GListModel *model)
+{
+  if (position != 0 || removed != 0 || added == 0 || added == g_list_model_get_n_items (model) ||
+      gtk_slice_list_model_get_model (self->shown) != model)
+    return;
+
+  gtk_slice_list_model_set_offset (self->shown,
+                                   gtk_slice_list_model_get_offset (self->shown) + added);
 }
 
 static void

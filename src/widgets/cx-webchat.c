@@ -603,6 +603,9 @@ cx_webchat_init (CxWebChat *self)
   self->messages = g_object_ref (G_LIST_MODEL (self->own_rows));
   g_signal_connect_object (self->messages, "items-changed",
                            G_CALLBACK (_cx_webchat_messages_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->messages, "items-changed",
+                           G_CALLBACK (_cx_webchat_messages_above_cb), self,
+                           G_CONNECT_SWAPPED | G_CONNECT_AFTER);
   self->phase =
       CX_WEBCHAT_PHASE_ENDED; /* so that _cx_webchat_set_phase() below notifies and sets up */
   self->chat_button_visible = TRUE;
@@ -611,7 +614,7 @@ cx_webchat_init (CxWebChat *self)
   g_signal_connect (factory, "setup", G_CALLBACK (_cx_webchat_factory_setup_cb), NULL);
   g_signal_connect (factory, "bind", G_CALLBACK (_cx_webchat_factory_bind_cb), NULL);
   g_signal_connect (factory, "unbind", G_CALLBACK (_cx_webchat_factory_unbind_cb), NULL);
-  self->shown = gtk_slice_list_model_new (g_object_ref (self->messages), 0, G_MAXUINT);
+  self->shown = gtk_slice_list_model_new (g_object_ref (self->messages), 0, SHOWN_ALL);
   selection = gtk_no_selection_new (G_LIST_MODEL (g_object_ref (self->shown)));
   gtk_list_view_set_factory (self->transcript_view, factory);
   gtk_list_view_set_model (self->transcript_view, GTK_SELECTION_MODEL (selection));
@@ -822,6 +825,9 @@ cx_webchat_set_service (CxWebChat *self, CxWebChatService *service)
   self->messages = g_object_ref (cx_webchat_service_get_messages (service));
   g_signal_connect_object (self->messages, "items-changed",
                            G_CALLBACK (_cx_webchat_messages_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->messages, "items-changed",
+                           G_CALLBACK (_cx_webchat_messages_above_cb), self,
+                           G_CONNECT_SWAPPED | G_CONNECT_AFTER);
   if (self->phase != CX_WEBCHAT_PHASE_FORM && self->phase != CX_WEBCHAT_PHASE_STARTING)
     gtk_slice_list_model_set_model (self->shown, self->messages);
   g_signal_connect_object (service, "notify::agent-name", G_CALLBACK (agent_name_changed_cb), self,

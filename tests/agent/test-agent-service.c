@@ -633,6 +633,16 @@ test_transfer (Fixture *f, gconstpointer data)
     g_assert_error (error, CX_AGENT_SERVICE_ERROR, CX_AGENT_SERVICE_ERROR_INVALID);
     g_assert_null (result);
   }
+  /* One the server refuses: its own words, not CxHttp's (the address, the status). */
+  {
+    g_autofree char *json = chat_json (customer->chat_id, "\"queue\":\"nowhere\"");
+    g_autoptr (GError) error = NULL;
+    g_autoptr (JsonNode) result = command_run (bob, "transfer", json, &error);
+
+    g_assert_error (error, CX_AGENT_SERVICE_ERROR, CX_AGENT_SERVICE_ERROR_REFUSED);
+    g_assert_cmpstr (error->message, ==, "There is no queue nowhere");
+    g_assert_null (result);
+  }
 
   window_free (ada);
   window_free (bob);

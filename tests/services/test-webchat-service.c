@@ -245,6 +245,27 @@ agent_typing (CxTestAgent *agent, const char *chat_id, gboolean typing)
 
 /* A plain GMS client with the keys the service keeps in the site's cookies: the server's own
  * account of the transcript. */
+/* A chat of @n_lines agent lines ("Line 1"…) in a window of SITE whose service is then closed:
+ * the chat goes on, for the next window to restore. */
+static Window *
+long_chat (CxHttp *http, JsonObject *config, CxTestAgent *agent, guint n_lines, char **chat_id)
+{
+  Window *window = window_new (http, SITE, config);
+  g_autofree char *last = g_strdup_printf ("Line %u", n_lines);
+
+  *chat_id = start_chat (window);
+  agent_accept (agent, *chat_id);
+  for (guint i = 1; i <= n_lines; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("Line %u", i);
+
+      cx_test_agent_send (agent, *chat_id, text);
+    }
+  wait_delivered (window, "Message", "Agent", last);
+  window_close_service (window);
+  return window;
+}
+
 static CxTestCustomer *
 customer_from_cookies (Fixture *f, CxHttp *http, const char *site)
 {
@@ -285,6 +306,22 @@ assert_transcript_matches_server (Window *window, CxTestCustomer *customer)
 {
   cx_test_recorder_assert_transcript (window->events, "messageReceived", "restored", NULL,
                                       customer);
+}
+
+/* @entries (JsonObject, in order) are the server's whole transcript, each entry once. */
+static void
+assert_entries_match_server (GPtrArray *entries, CxTestCustomer *customer)
+{
+  g_autoptr (GPtrArray) got = NULL;
+  g_autoptr (GPtrArray) expected = NULL;
+
+  cx_test_customer_poll (customer);
+  cx_test_assert_contiguous (entries, 1);
+  got = cx_test_transcript_summaries (entries);
+  expected = cx_test_transcript_summaries (customer->transcript);
+  g_assert_cmpuint (got->len, ==, expected->len);
+  for (guint i = 0; i < expected->len; i++)
+    g_assert_cmpstr (g_ptr_array_index (got, i), ==, g_ptr_array_index (expected, i));
 }
 
 /* Tests */
@@ -1044,6 +1081,61 @@ test_server_restart (Fixture *f, gconstpointer data)
   proxy_free (proxy);
 }
 
+/* getTranscript while the server is down: the entries held, "complete": false and why; once
+ * the server is back, all of them. */
+static void
+test_get_transcript_server_gone (Fixture *f, gconstpointer data)
+{
+  CxHttp *http = cx_http_new (NULL);
+  Proxy *proxy = proxy_new (f->server);
+  g_autoptr (JsonObject) config = make_config (proxy->url, "poll");
+  g_autoptr (CxTestAgent) agent = ready_agent (f);
+  g_autoptr (JsonNode) transcript = NULL;
+  g_autoptr (JsonNode) again = NULL;
+  g_autofree char *chat_id = NULL;
+  JsonObject *object;
+  JsonArray *array;
+  guint held;
+  Window *a;
+  Window *b;
+
+  a = long_chat (http, config, agent, 150, &chat_id);
+
+  b = window_new (http, SITE, config);
+  object = event_object (wait_event (b, "restored", 1));
+  g_assert_true (json_object_get_boolean_member (object, "more"));
+  held = json_array_get_length (json_object_get_array_member (object, "messages"));
+
+  cx_test_server_kill9 (f->server);
+  transcript = command (b, "getTranscript", NULL);
+  object = json_node_get_object (transcript);
+  g_assert_false (json_object_get_boolean_member (object, "complete"));
+  g_assert_nonnull (cx_test_object_string (object, "error"));
+  array = json_object_get_array_member (object, "messages");
+  g_assert_cmpuint (json_array_get_length (array), ==, held);
+  g_assert_cmpstr (cx_test_message_text (json_array_get_object_element (array, held - 1)), ==,
+                   "Line 150");
+
+  cx_test_server_restart (f->server);
+  again = command (b, "getTranscript", NULL);
+  object = json_node_get_object (again);
+  g_assert_true (json_object_get_boolean_member (object, "complete"));
+  array = json_object_get_array_member (object, "messages");
+  g_assert_cmpuint (json_array_get_length (array), >, 150);
+  {
+    g_autoptr (GPtrArray) all = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+
+    for (guint i = 0; i < json_array_get_length (array); i++)
+      g_ptr_array_add (all, json_object_ref (json_array_get_object_element (array, i)));
+    cx_test_assert_contiguous (all, 1);
+  }
+
+  window_free (a);
+  window_free (b);
+  cx_test_finalize_when_unwound (http);
+  proxy_free (proxy);
+}
+
 /* The server stores a message but its reply is lost: the message is not sent again. */
 static void
 test_uncertain_send (Fixture *f, gconstpointer data)
@@ -1522,8 +1614,6 @@ test_restore_newest_first (Fixture *f, gconstpointer data)
   g_autoptr (CxTestAgent) agent = ready_agent (f);
   g_autoptr (CxTestCustomer) customer = NULL;
   g_autoptr (GPtrArray) all = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
-  g_autoptr (GPtrArray) got = NULL;
-  g_autoptr (GPtrArray) expected = NULL;
   g_autofree char *chat_id = NULL;
   JsonObject *restored;
   JsonArray *array;
@@ -1532,17 +1622,7 @@ test_restore_newest_first (Fixture *f, gconstpointer data)
   Window *a;
   Window *b;
 
-  a = window_new (http, SITE, config);
-  chat_id = start_chat (a);
-  agent_accept (agent, chat_id);
-  for (guint i = 1; i <= 230; i++)
-    {
-      g_autofree char *text = g_strdup_printf ("Line %u", i);
-
-      cx_test_agent_send (agent, chat_id, text);
-    }
-  wait_delivered (a, "Message", "Agent", "Line 230");
-  window_close_service (a);
+  a = long_chat (http, config, agent, 230, &chat_id);
 
   b = window_new (http, SITE, config);
   restored = event_object (wait_event (b, "restored", 1));
@@ -1573,13 +1653,7 @@ test_restore_newest_first (Fixture *f, gconstpointer data)
   g_assert_cmpuint (pages, >=, 2);
 
   customer = customer_from_cookies (f, http, SITE);
-  cx_test_customer_poll (customer);
-  cx_test_assert_contiguous (all, 1);
-  got = cx_test_transcript_summaries (all);
-  expected = cx_test_transcript_summaries (customer->transcript);
-  g_assert_cmpuint (got->len, ==, expected->len);
-  for (guint i = 0; i < expected->len; i++)
-    g_assert_cmpstr (g_ptr_array_index (got, i), ==, g_ptr_array_index (expected, i));
+  assert_entries_match_server (all, customer);
 
   /* Nothing older is left: asked again, nothing. */
   {
@@ -1593,6 +1667,88 @@ test_restore_newest_first (Fixture *f, gconstpointer data)
 
   window_free (a);
   window_free (b);
+  cx_test_finalize_when_unwound (http);
+}
+
+/* getTranscript on a restored long chat: every entry, in order, although only the newest page
+ * was read (the older pages are read first, over several requests); a loadEarlier made while it
+ * reads is answered too. Once the chat has ended (its keys gone), a window that never read the
+ * older pages answers with what it holds, "complete": false, and why. */
+static void
+test_restore_get_transcript (Fixture *f, gconstpointer data)
+{
+  CxHttp *http = cx_http_new (NULL);
+  g_autoptr (JsonObject) config = make_config (cx_test_server_get_url (f->server), "poll");
+  g_autoptr (CxTestAgent) agent = ready_agent (f);
+  g_autoptr (CxTestCustomer) customer = NULL;
+  g_autoptr (CxTestReply) reply = NULL;
+  g_autoptr (GPtrArray) all = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  g_autoptr (JsonNode) transcript = NULL;
+  g_autoptr (JsonNode) earlier = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *chat_id = NULL;
+  g_autofree char *path = NULL;
+  GAsyncResult *slot = NULL;
+  JsonObject *object;
+  JsonArray *array;
+  guint held;
+  Window *a;
+  Window *b;
+  Window *c;
+
+  a = long_chat (http, config, agent, 1150, &chat_id);
+
+  b = window_new (http, SITE, config);
+  object = event_object (wait_event (b, "restored", 1));
+  g_assert_true (json_object_get_boolean_member (object, "more"));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (object, "messages")), <=,
+                    100);
+  g_assert_null (find_delivered (b, "Message", "Agent", "Line 1"));
+
+  command_start (b, NULL, "getTranscript", NULL, &slot);
+  earlier = command (b, "loadEarlier", NULL);
+  g_assert_cmpuint (json_array_get_length (
+                        json_object_get_array_member (json_node_get_object (earlier), "messages")),
+                    >, 0);
+  transcript = command_finish (b, &slot, &error);
+  g_assert_no_error (error);
+  object = json_node_get_object (transcript);
+  g_assert_true (json_object_get_boolean_member (object, "complete"));
+  g_assert_false (json_object_has_member (object, "error"));
+  array = json_object_get_array_member (object, "messages");
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    g_ptr_array_add (all, json_object_ref (json_array_get_object_element (array, i)));
+
+  customer = customer_from_cookies (f, http, SITE);
+  assert_entries_match_server (all, customer);
+  /* The rows came with them, above, each once. */
+  g_assert_cmpuint (count_rows (b, "Line 1", NULL), ==, 1);
+  g_assert_cmpuint (count_rows (b, "Line 1150", NULL), ==, 1);
+  g_assert_cmpuint (g_list_model_get_n_items (cx_webchat_service_get_messages (b->service)), >=,
+                    1150);
+  g_assert_false (json_object_get_boolean_member (
+      json_node_get_object (command (b, "loadEarlier", NULL)), "more"));
+
+  /* Another window restores the newest page; then the chat ends. */
+  c = window_new (http, SITE, config);
+  object = event_object (wait_event (c, "restored", 1));
+  held = json_array_get_length (json_object_get_array_member (object, "messages"));
+  path = g_strdup_printf ("/cx/1/agent/chats/%s/end", chat_id);
+  reply = cx_test_agent_call (agent, "POST", path, "{}");
+  g_assert_cmpuint (reply->status, <, 300);
+  wait_event (c, "ended", 1);
+  g_clear_pointer (&transcript, json_node_unref);
+  transcript = command (c, "getTranscript", NULL);
+  object = json_node_get_object (transcript);
+  g_assert_false (json_object_get_boolean_member (object, "complete"));
+  g_assert_nonnull (cx_test_object_string (object, "error"));
+  array = json_object_get_array_member (object, "messages");
+  g_assert_cmpuint (json_array_get_length (array), >=, held);
+  g_assert_cmpuint (json_array_get_length (array), <, customer->transcript->len);
+
+  window_free (a);
+  window_free (b);
+  window_free (c);
   cx_test_finalize_when_unwound (http);
 }
 
@@ -1738,6 +1894,9 @@ main (int argc, char *argv[])
   cx_test_add ("/webchat-service/server-restart/push", NULL, "auto", test_server_restart);
   cx_test_add ("/webchat-service/server-restart/poll", NULL, "poll", test_server_restart);
   cx_test_add ("/webchat-service/uncertain-send", NULL, NULL, test_uncertain_send);
+  cx_test_add ("/webchat-service/restore/get-transcript", NULL, NULL, test_restore_get_transcript);
+  cx_test_add ("/webchat-service/restore/get-transcript-server-gone", NULL, NULL,
+               test_get_transcript_server_gone);
   cx_test_add ("/webchat-service/end/customer-with-push", NULL, NULL, test_end_with_push);
   cx_test_add ("/webchat-service/end/agent-with-push", NULL, NULL, test_agent_ends_with_push);
   cx_test_add ("/webchat-service/windows/pick-up", NULL, NULL, test_pick_up_chat);

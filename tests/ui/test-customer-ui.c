@@ -1592,6 +1592,70 @@ test_long_transcript_scrolls (Fixture *f, gconstpointer data)
   cx_test_ui_app_free (app);
 }
 
+/* Saving a restored long transcript saves all of it, in order, although the window read only
+ * its newest page: the older rows are read first, and the view keeps showing what it showed. */
+static void
+test_long_transcript_saved (Fixture *f, gconstpointer data)
+{
+  CxDeskApplication *app = app_new (f, 0, G_APPLICATION_NON_UNIQUE);
+  g_autoptr (CxTestAgent) agent = ready_agent (f);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("cx-ui-save-XXXXXX", &error);
+  g_autofree char *saved = g_build_filename (dir, "transcript.txt", NULL);
+  g_autoptr (GFile) saved_file = g_file_new_for_path (saved);
+  g_autofree char *contents = NULL;
+  CxDeskWindow *a = window_open (app, SITE);
+  CxDeskWindow *b;
+  g_autofree char *chat_id = ui_start_chat (a);
+  CxTestRecorder *log;
+  GListModel *shown;
+  const char *at;
+  guint n_shown;
+  guint total;
+
+  g_assert_no_error (error);
+  agent_accept (agent, chat_id);
+  for (guint i = 1; i <= 260; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("Line %u of the answer", i);
+
+      cx_test_agent_send (agent, chat_id, text);
+    }
+  wait_message (a, CX_CHAT_MESSAGE_AGENT, "Line 260 of the answer", -1);
+  total = g_list_model_get_n_items (cx_webchat_get_messages (chat_of (a)));
+
+  b = window_open (app, SITE);
+  wait_message (b, CX_CHAT_MESSAGE_AGENT, "Line 260 of the answer", -1);
+  g_assert_null (find_message (b, CX_CHAT_MESSAGE_AGENT, "Line 1 of the answer"));
+  shown =
+      G_LIST_MODEL (gtk_list_view_get_model (GTK_LIST_VIEW (panel_widget (b, "transcript_view"))));
+  n_shown = g_list_model_get_n_items (shown);
+
+  log = cx_test_recorder_new (cx_desk_window_get_bus (b), CX_WEBCHAT_NAME);
+  cx_webchat_save_transcript (chat_of (b), saved_file);
+  cx_test_recorder_wait (log, "WebChat.transcriptSaved", 1);
+  g_assert_true (g_file_get_contents (saved, &contents, NULL, NULL));
+  g_assert_false (g_str_has_prefix (contents, "This transcript is incomplete"));
+  at = contents;
+  for (guint i = 1; i <= 260; i++)
+    {
+      g_autofree char *line = g_strdup_printf (AGENT_NAME ": Line %u of the answer\n", i);
+      const char *found = strstr (at, line);
+
+      g_assert_nonnull (found);
+      at = found + strlen (line);
+    }
+
+  /* The rows are the service's now; the view shows what it showed until scrolled up. */
+  g_assert_cmpuint (g_list_model_get_n_items (cx_webchat_get_messages (chat_of (b))), ==, total);
+  g_assert_cmpuint (g_list_model_get_n_items (shown), ==, n_shown);
+
+  cx_test_recorder_free (log);
+  g_unlink (saved);
+  g_rmdir (dir);
+  cx_test_ui_app_free (app);
+}
+
 static gboolean
 has_toast (gpointer data)
 {
@@ -1793,6 +1857,8 @@ main (int argc, char *argv[])
   cx_test_add ("/customer-ui/windows/panel-state", NULL, NULL, test_panel_state_restored);
   cx_test_add ("/customer-ui/app/deployer-page", NULL, NULL, test_deployer_page);
   cx_test_add ("/customer-ui/windows/long-transcript", NULL, NULL, test_long_transcript_scrolls);
+  cx_test_add ("/customer-ui/windows/long-transcript-saved", NULL, NULL,
+               test_long_transcript_saved);
   cx_test_add ("/customer-ui/app/remote-command", NULL, NULL, test_remote_command);
   cx_test_add ("/customer-ui/app/console", NULL, NULL, test_console);
   cx_test_add ("/customer-ui/webchat/files-and-transcript", NULL, NULL, test_files_and_transcript);
