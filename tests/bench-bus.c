@@ -227,9 +227,11 @@ main (int argc, char *argv[])
   g_print ("  ratio   %.2f x raw (target >= 0.80)\n", ratio);
   g_print ("bench-bus: commands, sequential round trips (median of %d):\n", ROUNDS);
   g_print ("  anchor  bare GTask round trip %6.0f k/s\n", task_rate / 1e3);
-  g_print ("  CxBus   command round trip    %6.0f k/s (target >= 200 k/s)\n", cmd_rate / 1e3);
+  g_print ("  CxBus   command round trip    %6.0f k/s\n", cmd_rate / 1e3);
+  /* A ratio to the anchor of the same run, not a rate: a loaded machine slows both alike. */
+  g_print ("  ratio   %.2f x the GTask round trip (target >= 0.50)\n", cmd_rate / task_rate);
 
-  ok = ratio >= 0.8 && cmd_rate >= 200e3;
+  ok = ratio >= 0.8 && cmd_rate >= 0.5 * task_rate;
   g_print ("bench-bus: %s\n", ok ? "targets met" : "TARGET MISSED");
 
   for (guint i = 0; i < OTHER_HANDLERS; i++)
