@@ -78,16 +78,7 @@ cx_service_leave_bus (GCancellable *cancellable, CxPlugin **plugin)
 {
   if (cancellable != NULL)
     g_cancellable_cancel (cancellable);
-
-  if (*plugin != NULL)
-    {
-      CxBus *bus = cx_plugin_get_bus (*plugin);
-
-      if (bus != NULL)
-        cx_bus_unregister_plugin (bus, *plugin);
-    }
-
-  g_clear_object (plugin);
+  cx_plugin_leave_bus (plugin);
 }
 
 /* Requests */
