@@ -80,22 +80,13 @@ assert_exactly_once (CxTestSocket *socket, const char *prefix)
     }
 }
 
-/* The customer on node A with its push socket there, the agent on node B: every message of each
- * reaches the other's socket once. The invitation, sent by A's routing, reaches B's socket. */
+/* The customer and the agent send EXCHANGED messages each, in turns; returns once every one of
+ * them has reached the other side's socket. */
 static void
-test_chat_across_nodes (Fixture *f, gconstpointer data)
+exchange (CxTestCustomer *customer, CxTestSocket *push, CxTestAgent *ada)
 {
-  g_autoptr (CxTestServer) node_b = NULL;
-  g_autoptr (CxTestAgent) ada = NULL;
-  g_autoptr (CxTestCustomer) customer = NULL;
-  g_autoptr (CxTestSocket) push = NULL;
-  Arrived to_agent, to_customer;
-
-  node_b = cx_test_server_new_peer (f->server);
-  ada = cx_test_agent_ready (node_b, "ada", CX_TEST_ADA_PASSWORD);
-  customer = cx_test_customer_start (f->server, "customer-support", "Nell");
-  push = cx_test_customer_push_socket (customer, 1);
-  cx_test_agent_take (ada, customer->chat_id);
+  Arrived to_agent = { ada->events, "customer ", EXCHANGED };
+  Arrived to_customer = { push, "agent ", EXCHANGED };
 
   for (guint i = 0; i < EXCHANGED; i++)
     {
@@ -105,11 +96,27 @@ test_chat_across_nodes (Fixture *f, gconstpointer data)
       cx_test_customer_send (customer, from_customer);
       cx_test_agent_send (ada, customer->chat_id, from_agent);
     }
-
-  to_agent = (Arrived){ ada->events, "customer ", EXCHANGED };
-  to_customer = (Arrived){ push, "agent ", EXCHANGED };
   cx_test_wait (all_arrived, &to_agent);
   cx_test_wait (all_arrived, &to_customer);
+}
+
+/* The customer on node A with its push socket there, the agent on node B: every message of each
+ * reaches the other's socket once. The invitation, sent by A's routing, reaches B's socket. */
+static void
+test_chat_across_nodes (Fixture *f, gconstpointer data)
+{
+  g_autoptr (CxTestServer) node_b = NULL;
+  g_autoptr (CxTestAgent) ada = NULL;
+  g_autoptr (CxTestCustomer) customer = NULL;
+  g_autoptr (CxTestSocket) push = NULL;
+
+  node_b = cx_test_server_new_peer (f->server);
+  ada = cx_test_agent_ready (node_b, "ada", CX_TEST_ADA_PASSWORD);
+  customer = cx_test_customer_start (f->server, "customer-support", "Nell");
+  push = cx_test_customer_push_socket (customer, 1);
+  cx_test_agent_take (ada, customer->chat_id);
+
+  exchange (customer, push, ada);
   /* A little more time for a duplicate to show, then nothing twice, nothing missing. */
   cx_test_customer_poll_until (customer, 1, "Message", "Agent", "agent 19");
   assert_exactly_once (ada->events, "customer ");
@@ -129,7 +136,6 @@ test_chat_through_haproxy (Fixture *f, gconstpointer data)
   g_autoptr (CxTestCustomer) customer = NULL;
   g_autoptr (CxTestSocket) push = NULL;
   CxTestServer *nodes[2];
-  Arrived to_agent, to_customer;
 
   node_b = cx_test_server_new_peer (f->server);
   nodes[0] = f->server;
@@ -145,19 +151,7 @@ test_chat_through_haproxy (Fixture *f, gconstpointer data)
   push = cx_test_customer_push_socket (customer, 1);
   cx_test_agent_take (ada, customer->chat_id);
 
-  for (guint i = 0; i < EXCHANGED; i++)
-    {
-      g_autofree char *from_customer = g_strdup_printf ("customer %02u", i);
-      g_autofree char *from_agent = g_strdup_printf ("agent %02u", i);
-
-      cx_test_customer_send (customer, from_customer);
-      cx_test_agent_send (ada, customer->chat_id, from_agent);
-    }
-
-  to_agent = (Arrived){ ada->events, "customer ", EXCHANGED };
-  to_customer = (Arrived){ push, "agent ", EXCHANGED };
-  cx_test_wait (all_arrived, &to_agent);
-  cx_test_wait (all_arrived, &to_customer);
+  exchange (customer, push, ada);
   cx_test_customer_poll_until (customer, 1, "Message", "Agent", "agent 19");
   assert_exactly_once (ada->events, "customer ");
   assert_exactly_once (push, "agent ");
